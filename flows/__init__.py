@@ -1,0 +1,32 @@
+"""Prefect orchestration of news-monitor. Import `flows.poll` only after `prepare_environment()`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from pathlib import Path
+
+EPHEMERAL_STARTUP_TIMEOUT = "90"  # the temporary API takes 11-20 s to start on a fresh database; 20 s is too tight
+
+
+def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None = None,
+                        verbose: bool = False) -> None:
+    """Point Prefect at a home inside the data directory, with telemetry off, before Prefect is imported.
+
+    Values the user already set win: a real server (PREFECT_API_URL), another home, another log level.
+    """
+    env = os.environ if environ is None else environ
+    home = data_dir / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": EPHEMERAL_STARTUP_TIMEOUT,
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "monitor",
+        "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)

@@ -1,0 +1,1 @@
+"""news-monitor: feeds -> articles -> topics -> figures -> DuckDB."""

@@ -1,0 +1,261 @@
+"""Articles: fetch each new entry's page, extract body and metadata, match topics, find figures.
+
+Fetching is I/O and runs on threads (bounded per host); extraction is CPU and runs on a process pool,
+one worker per core, so a batch costs about what trafilatura alone costs on all cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit
+
+from monitor import feeds, fetch, figures, topics
+from monitor.errors import FetchError
+
+log = logging.getLogger(__name__)
+
+TEXT_MAX_CHARS = 500_000  # a 5 MiB page rarely holds more than ~100k characters of prose
+MIN_BODY_CHARS = 80       # shorter "bodies" are navigation or paywall stubs: keep the feed's summary instead
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+_WORD = re.compile(r"\w+")
+
+TopicSpec = tuple[str, str]  # (name, query string): plain strings so jobs pickle cheaply to worker processes
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    url: str                    # canonical URL: the identity of the article
+    guid: str
+    feed_url: str
+    source_url: str             # the link as the feed gave it
+    final_url: str              # where the fetch ended after redirects
+    outlet: str                 # the publisher's host, without www.
+    title: str
+    author: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    site_name: str | None
+    language: str | None
+    text: str
+    text_source: str            # extracted | summary | title: how the text was obtained
+    summary: str
+    fingerprint: str            # digest of the normalised words, to spot reprints under other URLs
+    fetch_error: str | None
+    http_bytes: int
+    matches: tuple[topics.Match, ...] = ()
+    figures: tuple[figures.Figure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What the fetch stage hands to extraction."""
+
+    entry: feeds.Entry
+    body: bytes
+    final_url: str
+    content_type: str
+    fetched_at: datetime
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Pools:
+    """The fetch threads and extraction processes of one run; reused across batches."""
+
+    workers: int = 0
+    threads: int = 16
+    per_host: int = 4
+    _process: Executor | None = None
+    _thread: ThreadPoolExecutor | None = None
+    _host_slots: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def process_pool(self) -> Executor:
+        if self._process is None:
+            n = self.workers or os.cpu_count() or 1
+            # forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["monitor.articles"])
+            self._process = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+        return self._process
+
+    def thread_pool(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="monitor-fetch")
+        return self._thread
+
+    def host_slot(self, url: str) -> threading.BoundedSemaphore:
+        host = urlsplit(url).hostname or ""
+        with self._lock:
+            slot = self._host_slots.get(host)
+            if slot is None:
+                slot = self._host_slots[host] = threading.BoundedSemaphore(self.per_host)
+            return slot
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=True)
+            self._thread = None
+        if self._process is not None:
+            self._process.shutdown(wait=True, cancel_futures=True)
+            self._process = None
+
+    def __enter__(self) -> Pools:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: Pools) -> Page:
+    """Fetch one article page; a failure becomes a Page with an error, never an exception."""
+    now = datetime.now(UTC)
+    with pools.host_slot(entry.link):
+        try:
+            response = client.get(entry.link, max_bytes=max_bytes,
+                                  accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+        except FetchError as e:
+            return Page(entry, b"", entry.link, "", now, error=e.reason)
+    return Page(entry, response.body, response.url, response.content_type, now)
+
+
+def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: Sequence[TopicSpec],
+            pools: Pools, *, max_bytes: int = fetch.ARTICLE_MAX_BYTES,
+            progress: Callable[[Article], None] | None = None) -> list[Article]:
+    """Fetch and analyse a batch of entries; pages are extracted as soon as they arrive."""
+    if not entries:
+        return []
+    specs = tuple(topic_specs)
+    parallel = len(entries) >= 4 and (pools.workers or os.cpu_count() or 1) > 1
+    fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools) for e in entries]
+    out: list[Article] = []
+    if not parallel:
+        for f in fetches:
+            out.append(analyse(f.result(), specs))
+            if progress:
+                progress(out[-1])
+        return out
+    pending: list[Future[Article]] = []
+    for f in as_completed(fetches):
+        pending.append(pools.process_pool().submit(analyse, f.result(), specs))
+    for a in as_completed(pending):
+        article = a.result()
+        out.append(article)
+        if progress:
+            progress(article)
+    # as_completed order is arbitrary; keep the feed order so runs are reproducible
+    order = {e.link: i for i, e in enumerate(entries)}
+    out.sort(key=lambda art: order.get(art.url, 0))
+    return out
+
+
+def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
+    """Extract text and metadata from a fetched page, then topics and figures. Runs in a worker process."""
+    entry = page.entry
+    error = page.error
+    extracted: dict[str, object] = {}
+    if error is None:
+        if page.content_type.split(";")[0].strip() not in HTML_TYPES:
+            error = f"not an HTML page ({page.content_type}); kept the feed's summary"
+        else:
+            extracted = extract(page.body, page.final_url)
+            if len(str(extracted.get("text") or "")) < MIN_BODY_CHARS:
+                error = "no article body found on the page; kept the feed's summary"
+                extracted = {k: v for k, v in extracted.items() if k != "text"}
+    body = feeds.clean_text(extracted.get("text") or "", TEXT_MAX_CHARS)
+    if body:
+        text, source = body, "extracted"
+    elif entry.summary:
+        text, source = entry.summary, "summary"
+    else:
+        text, source = "", "title"
+    title = entry.title or feeds.clean_text(extracted.get("title") or "", feeds.TITLE_MAX_CHARS)
+    published = entry.published_at or _page_date(extracted.get("date"))
+    matches = tuple(topics.match_all(_queries(topic_specs), title, text))
+    found = tuple(figures.find(text)) if text else ()
+    host = (urlsplit(page.final_url or entry.link).hostname or "").lower()
+    return Article(
+        url=entry.link,
+        guid=entry.guid,
+        feed_url=entry.feed_url,
+        source_url=entry.source_link,
+        final_url=page.final_url,
+        outlet=host.removeprefix("www."),
+        title=title,
+        author=entry.author or _str(extracted.get("author")),
+        published_at=published,
+        fetched_at=page.fetched_at,
+        site_name=_str(extracted.get("sitename")),
+        language=_str(extracted.get("language")),
+        text=text,
+        text_source=source,
+        summary=entry.summary,
+        fingerprint=fingerprint(text) if source != "title" else fingerprint(title),
+        fetch_error=error,
+        http_bytes=len(page.body),
+        matches=matches,
+        figures=found,
+    )
+
+
+def extract(html: bytes, url: str) -> dict[str, object]:
+    """trafilatura's body and metadata as a dict; {} when it finds nothing (its None becomes empty)."""
+    import trafilatura  # imported here: a 0.5 s import the CLI's other commands should not pay
+
+    try:
+        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False,
+                                          include_tables=True, deduplicate=False)
+    except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
+        log.info("%s: extraction failed: %s", url, e)
+        return {}
+    if doc is None:
+        return {}
+    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    return {k: data.get(k) for k in ("text", "title", "author", "date", "sitename", "language")}
+
+
+def fingerprint(text: str) -> str:
+    """Digest of the lower-cased word sequence: the same wire story reprinted verbatim gets the same one."""
+    words = _WORD.findall(text.casefold())
+    return hashlib.sha1(" ".join(words).encode()).hexdigest()
+
+
+_QUERY_CACHE: dict[tuple[TopicSpec, ...], list[tuple[str, topics.Query]]] = {}
+
+
+def _queries(specs: Iterable[TopicSpec]) -> list[tuple[str, topics.Query]]:
+    key = tuple(specs)
+    cached = _QUERY_CACHE.get(key)
+    if cached is None:
+        cached = _QUERY_CACHE[key] = [(name, topics.parse(q)) for name, q in key]
+    return cached
+
+
+def _page_date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    when = datetime.combine(day, time(12, 0), UTC)  # day precision only: noon keeps the date in any zone
+    return when if when <= datetime.now(UTC) else None
+
+
+def _str(value: object) -> str | None:
+    return feeds.clean_text(value, 300) or None if isinstance(value, str) else None
+
+
+def batches(items: Sequence[feeds.Entry], size: int) -> Iterator[Sequence[feeds.Entry]]:
+    """Consecutive slices of at most `size` entries."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

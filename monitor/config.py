@@ -1,0 +1,375 @@
+"""Configuration: read and check `monitor.toml` once, hand typed values to every stage."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from monitor import fetch, topics
+from monitor.errors import ConfigError
+
+DEFAULT_PATH = "monitor.toml"
+ENV_CONFIG = "MONITOR_CONFIG"
+ENV_SMTP_PASSWORD = "MONITOR_SMTP_PASSWORD"
+
+DEFAULT_DATABASE = "data/monitor.duckdb"
+DEFAULT_CRON = "*/15 * * * *"
+MAX_ITEMS_PER_FEED = 500  # a 100,000-item feed must not become 100,000 fetches in one run
+FEED_CONCURRENCY = 16
+PER_HOST_CONCURRENCY = 4
+BATCH_SIZE = 200  # articles fetched, extracted and written per batch: bounds memory
+SMTP_TIMEOUT = 30.0
+SECURITY_MODES = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    url: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    name: str
+    query: str
+    recipients: tuple[str, ...] | None = None  # overrides [email] recipients for this topic's alerts
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    cron: str | None = DEFAULT_CRON
+    interval: float | None = None  # seconds; used instead of cron when set
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    allow_networks: tuple[str, ...] = ()
+    feed_max_bytes: int = fetch.FEED_MAX_BYTES
+    article_max_bytes: int = fetch.ARTICLE_MAX_BYTES
+    max_items_per_feed: int = MAX_ITEMS_PER_FEED
+    concurrency: int = FEED_CONCURRENCY
+    per_host: int = PER_HOST_CONCURRENCY
+    connect_timeout: float = fetch.CONNECT_TIMEOUT
+    read_timeout: float = fetch.READ_TIMEOUT
+    deadline: float = fetch.DEADLINE
+    user_agent: str = fetch.USER_AGENT
+    batch_size: int = BATCH_SIZE
+    workers: int = 0  # extraction processes; 0 = one per core
+
+    @property
+    def limits(self) -> fetch.Limits:
+        return fetch.Limits(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            deadline=self.deadline,
+            user_agent=self.user_agent,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    security: str = "none"
+    sender: str = "monitor@localhost"
+    recipients: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # only ever from $MONITOR_SMTP_PASSWORD
+    timeout: float = SMTP_TIMEOUT
+    max_figures: int = 50  # per digest; the rest is summarised with a pointer to `monitor query`
+    send_history: bool = False  # first run mails the whole history instead of establishing a baseline
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleConfig:
+    dask_address: str | None = None  # "tcp://host:8786", or "local" for a local cluster
+    dask_workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    database: Path
+    feeds: tuple[FeedConfig, ...] = ()
+    topics: tuple[TopicConfig, ...] = ()
+    schedule: Schedule = Schedule()
+    fetch: FetchConfig = FetchConfig()
+    email: EmailConfig | None = None
+    scale: ScaleConfig = ScaleConfig()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.database.parent
+
+    def topic(self, name: str) -> TopicConfig:
+        for t in self.topics:
+            if t.name.casefold() == name.casefold():
+                return t
+        known = ", ".join(repr(t.name) for t in self.topics) or "none"
+        raise ConfigError(f"{self.path}: no topic named {name!r} (topics: {known}). Check the name in [[topics]].")
+
+
+def resolve_path(option: str | None, environ: Mapping[str, str]) -> Path:
+    """The config file: -c/--config, else $MONITOR_CONFIG, else ./monitor.toml."""
+    return Path(option or environ.get(ENV_CONFIG) or DEFAULT_PATH)
+
+
+def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, check and type the config file; every problem is a ConfigError naming key and file."""
+    path = Path(path)
+    env = os.environ if environ is None else environ
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found. Create it (see docs/configuration.md), "
+            f"or point to one with -c FILE or ${ENV_CONFIG}."
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}. Fix the line it names.") from None
+    return _Reader(path, env).config(data)
+
+
+class _Reader:
+    """Walks the TOML tree, checking each key's type; errors name the key path and file."""
+
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+        self.path = path
+        self.env = env
+        self.base = path.resolve().parent
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def check_keys(self, table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else f" Known keys: {', '.join(sorted(allowed))}."
+                name = f"{where}.{key}" if where else key
+                raise self.fail(name, f"unknown key.{hint}")
+
+    def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
+            default: Any = None, expected: str = "") -> Any:
+        name = f"{where}.{key}" if where else key
+        if key not in table:
+            return default
+        value = table[key]
+        # bool is an int in Python; a TOML `true` where a number is expected is a mistake
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.fail(name, f"expected {expected or _kind_name(kind)}, got {value!r}.")
+        if not isinstance(value, kind):
+            raise self.fail(name, f"expected {expected or _kind_name(kind)}, got {value!r}.")
+        return value
+
+    def positive(self, table: Mapping[str, Any], key: str, where: str, default: float,
+                 integer: bool = False) -> Any:
+        kind: type | tuple[type, ...] = int if integer else (int, float)
+        value = self.get(table, key, kind, where, default, "a positive number")
+        if value <= 0:
+            raise self.fail(f"{where}.{key}", f"expected a positive number, got {value!r}.")
+        return value
+
+    def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table [{key}], got {value!r}.")
+        return value
+
+    def config(self, data: Mapping[str, Any]) -> Config:
+        self.check_keys(data, {"database", "schedule", "fetch", "feeds", "topics", "email", "scale"}, "")
+        database = self.get(data, "database", str, "", DEFAULT_DATABASE, "a file path string")
+        if not database.strip():
+            raise self.fail("database", "expected a file path, got an empty string.")
+        db_path = Path(database).expanduser()
+        if not db_path.is_absolute():
+            db_path = self.base / db_path
+        email = self.email(self.table(data, "email")) if "email" in data else None
+        return Config(
+            path=self.path,
+            database=db_path,
+            feeds=self.feeds(data.get("feeds", [])),
+            topics=self.topics(data.get("topics", []), email),
+            schedule=self.schedule(self.table(data, "schedule")),
+            fetch=self.fetch(self.table(data, "fetch")),
+            email=email,
+            scale=self.scale(self.table(data, "scale")),
+        )
+
+    def schedule(self, t: Mapping[str, Any]) -> Schedule:
+        self.check_keys(t, {"cron", "interval", "timezone"}, "schedule")
+        cron = self.get(t, "cron", str, "schedule", None, 'a cron string like "*/15 * * * *"')
+        interval = None
+        if "interval" in t:
+            interval = float(self.positive(t, "interval", "schedule", 900))
+        if cron is not None and interval is not None:
+            raise self.fail("schedule", "set either cron or interval, not both.")
+        if cron is not None:
+            try:
+                from croniter import croniter  # prefect depends on it; validating here gives a clear error
+
+                croniter(cron)
+            except ImportError:  # pragma: no cover - croniter ships with prefect
+                pass
+            except (ValueError, KeyError) as e:
+                raise self.fail("schedule.cron", f"not a valid cron expression {cron!r} ({e}).") from None
+        if cron is None and interval is None:
+            cron = DEFAULT_CRON
+        tz = self.get(t, "timezone", str, "schedule", "UTC", 'a time zone name like "Europe/Berlin"')
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail("schedule.timezone", f"unknown time zone {tz!r}; use an IANA name like "
+                                                 f'"Europe/Berlin" or "UTC".') from None
+        return Schedule(cron=cron, interval=interval, timezone=tz)
+
+    def fetch(self, t: Mapping[str, Any]) -> FetchConfig:
+        w = "fetch"
+        allowed = {"allow_networks", "feed_max_bytes", "article_max_bytes", "max_items_per_feed", "concurrency",
+                   "per_host", "connect_timeout", "read_timeout", "deadline", "user_agent", "batch_size",
+                   "workers"}
+        self.check_keys(t, allowed, w)
+        nets = self.get(t, "allow_networks", list, w, [], 'a list of networks like ["127.0.0.0/8"]')
+        for i, net in enumerate(nets):
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except (ValueError, TypeError):
+                raise self.fail(f"fetch.allow_networks[{i}]",
+                                f'expected a network like "127.0.0.0/8" or "::1/128", got {net!r}.') from None
+        workers = self.get(t, "workers", int, w, 0, "a whole number (0 = one per core)")
+        if workers < 0:
+            raise self.fail("fetch.workers", f"expected 0 or more, got {workers}.")
+        return FetchConfig(
+            allow_networks=tuple(nets),
+            feed_max_bytes=self.positive(t, "feed_max_bytes", w, fetch.FEED_MAX_BYTES, integer=True),
+            article_max_bytes=self.positive(t, "article_max_bytes", w, fetch.ARTICLE_MAX_BYTES, integer=True),
+            max_items_per_feed=self.positive(t, "max_items_per_feed", w, MAX_ITEMS_PER_FEED, integer=True),
+            concurrency=self.positive(t, "concurrency", w, FEED_CONCURRENCY, integer=True),
+            per_host=self.positive(t, "per_host", w, PER_HOST_CONCURRENCY, integer=True),
+            connect_timeout=float(self.positive(t, "connect_timeout", w, fetch.CONNECT_TIMEOUT)),
+            read_timeout=float(self.positive(t, "read_timeout", w, fetch.READ_TIMEOUT)),
+            deadline=float(self.positive(t, "deadline", w, fetch.DEADLINE)),
+            user_agent=self.get(t, "user_agent", str, w, fetch.USER_AGENT),
+            batch_size=self.positive(t, "batch_size", w, BATCH_SIZE, integer=True),
+            workers=workers,
+        )
+
+    def feeds(self, items: Any) -> tuple[FeedConfig, ...]:
+        if not isinstance(items, list):
+            raise self.fail("feeds", "expected [[feeds]] entries, each with url = \"https://…\".")
+        out: list[FeedConfig] = []
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            where = f"feeds[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, "expected a table with url = \"https://…\".")
+            self.check_keys(item, {"url", "name"}, where)
+            url = self.get(item, "url", str, where, None, "a URL string")
+            if not url:
+                raise self.fail(f"{where}.url", 'missing: each [[feeds]] needs url = "https://…".')
+            try:
+                url = fetch.check_url(url.strip())
+            except Exception as e:
+                raise self.fail(f"{where}.url", f"{e}") from None
+            if url in seen:
+                raise self.fail(f"{where}.url", f"{url} is listed twice; remove one.")
+            seen.add(url)
+            out.append(FeedConfig(url=url, name=self.get(item, "name", str, where)))
+        return tuple(out)
+
+    def topics(self, items: Any, email: EmailConfig | None) -> tuple[TopicConfig, ...]:
+        if not isinstance(items, list):
+            raise self.fail("topics", "expected [[topics]] entries, each with name and query.")
+        out: list[TopicConfig] = []
+        names: set[str] = set()
+        for i, item in enumerate(items):
+            where = f"topics[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, "expected a table with name and query.")
+            self.check_keys(item, {"name", "query", "recipients"}, where)
+            name = self.get(item, "name", str, where, "", "a name string")
+            query = self.get(item, "query", str, where, "", "a search string")
+            if not name.strip():
+                raise self.fail(f"{where}.name", "missing: each [[topics]] needs a name.")
+            if name.casefold() in names:
+                raise self.fail(f"{where}.name", f"topic {name!r} is defined twice.")
+            names.add(name.casefold())
+            if not query.strip():
+                raise self.fail(f"{where}.query", "missing: each [[topics]] needs a query.")
+            try:
+                topics.parse(query)
+            except topics.QuerySyntaxError as e:
+                raise self.fail(f"{where}.query", f"{e}") from None
+            recipients = None
+            if "recipients" in item:
+                recipients = tuple(self.addresses(item, "recipients", where))
+            out.append(TopicConfig(name=name.strip(), query=query, recipients=recipients))
+        return tuple(out)
+
+    def addresses(self, t: Mapping[str, Any], key: str, where: str) -> list[str]:
+        values = self.get(t, key, list, where, [], 'a list of addresses like ["analyst@example.org"]')
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or "@" not in v or any(c in v for c in "\r\n<>,; "):
+                raise self.fail(f"{where}.{key}[{i}]", f"expected an e-mail address, got {v!r}.")
+        return values
+
+    def email(self, t: Mapping[str, Any]) -> EmailConfig:
+        w = "email"
+        allowed = {"smtp_host", "smtp_port", "security", "sender", "recipients", "username", "timeout",
+                   "max_figures", "send_history", "password"}
+        self.check_keys(t, allowed, w)
+        if "password" in t:
+            raise self.fail("email.password", f"secrets do not belong in the config file; remove it and set "
+                                              f"${ENV_SMTP_PASSWORD} in the environment instead.")
+        security = self.get(t, "security", str, w, "none", "none, starttls or tls")
+        if security not in SECURITY_MODES:
+            raise self.fail("email.security", f"expected one of none, starttls, tls, got {security!r}.")
+        port = self.get(t, "smtp_port", int, w, {"none": 25, "starttls": 587, "tls": 465}[security],
+                        "a port number")
+        if not 0 < port < 65536:
+            raise self.fail("email.smtp_port", f"expected a port number 1-65535, got {port}.")
+        sender = self.get(t, "sender", str, w, "monitor@localhost", "an e-mail address")
+        if "@" not in sender or any(c in sender for c in "\r\n"):
+            raise self.fail("email.sender", f"expected an e-mail address, got {sender!r}.")
+        username = self.get(t, "username", str, w)
+        return EmailConfig(
+            smtp_host=self.get(t, "smtp_host", str, w, "localhost", "a host name"),
+            smtp_port=port,
+            security=security,
+            sender=sender,
+            recipients=tuple(self.addresses(t, "recipients", w)),
+            username=username,
+            password=self.env.get(ENV_SMTP_PASSWORD) if username else None,
+            timeout=float(self.positive(t, "timeout", w, SMTP_TIMEOUT)),
+            max_figures=self.positive(t, "max_figures", w, 50, integer=True),
+            send_history=self.get(t, "send_history", bool, w, False, "true or false"),
+        )
+
+    def scale(self, t: Mapping[str, Any]) -> ScaleConfig:
+        self.check_keys(t, {"dask_address", "dask_workers"}, "scale")
+        address = self.get(t, "dask_address", str, "scale", None, '"local" or an address like "tcp://host:8786"')
+        if address is not None and address != "local" and "://" not in address:
+            raise self.fail("scale.dask_address", f'expected "local" or "tcp://host:port", got {address!r}.')
+        return ScaleConfig(dask_address=address,
+                           dask_workers=self.positive(t, "dask_workers", "scale", 2, integer=True))
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

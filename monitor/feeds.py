@@ -1,0 +1,287 @@
+"""Feeds: turn a fetched RSS/Atom body into entries with canonical links, GUIDs and dates."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+
+from monitor import fetch
+from monitor.errors import FeedError, FetchError
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 1_000
+SUMMARY_MAX_CHARS = 20_000
+URL_MAX_CHARS = 2_000
+GUID_MAX_CHARS = 1_000
+FUTURE_TOLERANCE = timedelta(days=1)  # clock skew; a date further ahead is a feed's mistake, not news
+
+# Query parameters that only track the reader; dropped so one story has one URL.
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_hsenc", "_hsmi",
+    "ocid", "cmpid", "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "at_medium",
+    "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "CMP", "ref_src", "smid", "smtyp",
+    "taid",
+})
+TRACKING_PREFIXES = ("utm_", "at_", "ga_", "pk_", "mtm_")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_TAGS = re.compile(r"<[^>]{0,2000}>")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    feed_url: str
+    link: str           # canonical URL of the article ("" when the item has none)
+    source_link: str    # the link as the feed gave it
+    guid: str
+    title: str
+    summary: str
+    published_at: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    url: str
+    title: str
+    entries: tuple[Entry, ...]
+    skipped: int          # items without a usable link
+    truncated: int        # items beyond the per-feed cap
+    warning: str | None   # a recovered parse problem worth showing
+
+
+def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500,
+          now: datetime | None = None) -> ParsedFeed:
+    """Parse a feed body; raise FeedError when it is not RSS/Atom (HTML, empty, broken beyond repair)."""
+    now = now or datetime.now(UTC)
+    if not body.strip():
+        raise FeedError(f"{url}: the feed is empty (0 bytes of content). Check the URL in monitor.toml.")
+    head = body[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or (content_type == "text/html" and b"<rss" not in head
+                                                          and b"<feed" not in head and b"<rdf" not in head):
+        raise FeedError(f"{url}: got an HTML page, not RSS/Atom ({content_type or 'no content type'}). "
+                        "Fix the URL (look for the page's RSS link) or remove the feed in monitor.toml.")
+    # Bytes, never a URL or a path: feedparser would fetch those itself with no timeout or address checks.
+    parsed = feedparser.parse(body, response_headers={"content-type": content_type} if content_type else None,
+                              sanitize_html=False, resolve_relative_uris=False)
+    version = parsed.get("version") or ""
+    items = parsed.entries
+    if not version and not items:
+        reason = _bozo_reason(parsed)
+        raise FeedError(f"{url}: not an RSS/Atom feed ({reason}). Check that the URL serves a feed.")
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"feed is not well-formed ({_bozo_reason(parsed)}); {len(items)} items recovered"
+    feed_title = clean_text(parsed.feed.get("title", ""), TITLE_MAX_CHARS)
+    base = parsed.feed.get("link") or url
+    entries: list[Entry] = []
+    skipped = 0
+    seen: set[str] = set()
+    for item in items[:max_items]:
+        entry = _entry(item, url, base, now)
+        if entry is None:
+            skipped += 1
+            continue
+        key = entry.guid or entry.link
+        if key in seen:  # duplicate GUIDs inside one feed: keep the first
+            continue
+        seen.add(key)
+        entries.append(entry)
+    return ParsedFeed(url=url, title=feed_title, entries=tuple(entries), skipped=skipped,
+                      truncated=max(0, len(items) - max_items), warning=warning)
+
+
+def body_hash(body: bytes) -> str:
+    """A digest of a feed body, so an unchanged feed is recognised without parsing it again."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking parameters, fragment, default port or case differences in scheme/host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+
+
+def clean_text(value: object, limit: int) -> str:
+    """Text safe to store: NFC, no control characters or lone surrogates, whitespace folded, capped."""
+    if not isinstance(value, str):
+        return ""
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+    value = _SPACE.sub(" ", value)
+    value = re.sub(r"\s*\n\s*", "\n", value).strip()
+    return value[:limit]
+
+
+def strip_html(value: str) -> str:
+    """Feed summaries often carry markup; analysts and the figure extractor want the words."""
+    return html.unescape(_TAGS.sub(" ", value))
+
+
+def _entry(item: feedparser.FeedParserDict, feed_url: str, base: str, now: datetime) -> Entry | None:
+    raw_link = item.get("link") or ""
+    if not raw_link:
+        for link in item.get("links", []):
+            if link.get("href") and link.get("rel", "alternate") == "alternate":
+                raw_link = link["href"]
+                break
+    raw_link = clean_text(raw_link, URL_MAX_CHARS)
+    guid = clean_text(item.get("id") or "", GUID_MAX_CHARS)
+    if not raw_link and guid.startswith(("http://", "https://")):
+        raw_link = guid
+    link = canonical_url(urljoin(base, raw_link)) if raw_link else ""
+    if not link:
+        return None
+    title = clean_text(strip_html(item.get("title") or ""), TITLE_MAX_CHARS)
+    summary_html = item.get("summary") or ""
+    if not summary_html:
+        for content in item.get("content", []):
+            summary_html = content.get("value") or ""
+            break
+    summary = clean_text(strip_html(summary_html), SUMMARY_MAX_CHARS)
+    return Entry(
+        feed_url=feed_url,
+        link=link,
+        source_link=raw_link,
+        guid=guid or link,
+        title=title,
+        summary=summary,
+        published_at=_date(item, now),
+        author=clean_text(item.get("author") or "", 300) or None,
+    )
+
+
+def _date(item: feedparser.FeedParserDict, now: datetime) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = item.get(key)
+        if value:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+            if when > now + FUTURE_TOLERANCE:
+                log.debug("entry date %s is in the future; using the fetch time", when)
+                return None
+            if when.year < 1990:
+                return None
+            return when
+    return None
+
+
+def _bozo_reason(parsed: feedparser.FeedParserDict) -> str:
+    exc = parsed.get("bozo_exception")
+    if exc is None:
+        return "no RSS or Atom elements found"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return clean_text(text, 200)
+
+
+# --- polling -------------------------------------------------------------------------------------------
+
+BACKOFF_AFTER = 3                      # consecutive failures before a feed is polled less often
+BACKOFF_BASE = timedelta(minutes=15)
+BACKOFF_MAX = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """What polling one feed did: its new validators and entries, or why it failed."""
+
+    feed_url: str
+    status: str                     # ok | not_modified | unchanged | failed | backoff
+    polled_at: datetime
+    entries: tuple[Entry, ...] = ()
+    http_status: int | None = None
+    error: str | None = None
+    retryable: bool = False         # a timeout, reset or 5xx: worth another try in this run
+    latency_ms: float | None = None
+    bytes: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    backoff_until: datetime | None = None
+    title: str | None = None
+    warning: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "not_modified", "unchanged")
+
+
+def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modified: str | None = None,
+         previous_hash: str | None = None, failures: int = 0, backoff_until: datetime | None = None,
+         max_bytes: int = fetch.FEED_MAX_BYTES, max_items: int = 500, now: datetime | None = None) -> Poll:
+    """Poll one feed with a conditional GET; every failure becomes a Poll with a reason, never an exception."""
+    now = now or datetime.now(UTC)
+    if backoff_until is not None and backoff_until > now:
+        return Poll(url, "backoff", now, error=f"backing off until {backoff_until:%Y-%m-%d %H:%M} UTC",
+                    etag=etag, last_modified=last_modified, body_hash=previous_hash, backoff_until=backoff_until)
+    started = time.monotonic()
+    try:
+        response = client.get(url, max_bytes=max_bytes, etag=etag, last_modified=last_modified,
+                              accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                                     "text/xml;q=0.9, */*;q=0.5")
+    except FetchError as e:
+        return _failed(url, now, e.reason, started, failures, e.retryable, e.status, e.retry_after,
+                       etag, last_modified, previous_hash)
+    latency = (time.monotonic() - started) * 1000
+    common = {"http_status": response.status, "latency_ms": latency, "bytes": len(response.body),
+              "etag": response.etag or etag, "last_modified": response.last_modified or last_modified}
+    if response.not_modified:
+        return Poll(url, "not_modified", now, body_hash=previous_hash, **common)  # type: ignore[arg-type]
+    digest = body_hash(response.body)
+    if digest == previous_hash:
+        # A server that ignores conditional headers: same bytes, nothing to parse.
+        return Poll(url, "unchanged", now, body_hash=digest, **common)  # type: ignore[arg-type]
+    try:
+        parsed = parse(response.body, url, content_type=response.content_type, max_items=max_items, now=now)
+    except FeedError as e:
+        return _failed(url, now, str(e).removeprefix(f"{url}: "), started, failures, False,
+                       response.status, None, etag, last_modified, previous_hash)
+    warning = parsed.warning
+    if parsed.truncated:
+        note = f"{parsed.truncated} items beyond the cap of {max_items} ignored"
+        warning = f"{warning}; {note}" if warning else note
+    return Poll(url, "ok", now, entries=parsed.entries, body_hash=digest, title=parsed.title,
+                warning=warning, **common)  # type: ignore[arg-type]
+
+
+def _failed(url: str, now: datetime, reason: str, started: float, failures: int, retryable: bool,
+            status: int | None, retry_after: float | None, etag: str | None, last_modified: str | None,
+            previous_hash: str | None) -> Poll:
+    until = None
+    if retry_after is not None:
+        until = now + timedelta(seconds=retry_after)
+    elif failures + 1 >= BACKOFF_AFTER:
+        until = now + min(BACKOFF_BASE * 2 ** (failures + 1 - BACKOFF_AFTER), BACKOFF_MAX)
+    return Poll(url, "failed", now, http_status=status, error=reason,
+                retryable=retryable and retry_after is None,
+                latency_ms=(time.monotonic() - started) * 1000, etag=etag, last_modified=last_modified,
+                body_hash=previous_hash, backoff_until=until)

@@ -1,0 +1,155 @@
+"""Runs: what one polling cycle found new, and its honest summary (terminal, Prefect artifact, `runs`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor import feeds, store
+
+
+@dataclass(slots=True)
+class Summary:
+    run_id: str
+    status: str = "running"          # ok | partial | failed | skipped
+    feeds_total: int = 0
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    feeds_skipped: int = 0
+    new_entries: int = 0
+    new_articles: int = 0
+    articles_failed: int = 0
+    topic_matches: int = 0
+    figures: int = 0
+    new_figures: int = 0
+    revisions: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    new_figure_rows: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    seconds: float = 0.0
+
+    COUNTS = ("feeds_total", "feeds_ok", "feeds_not_modified", "feeds_failed", "feeds_skipped", "new_entries",
+              "new_articles", "articles_failed", "topic_matches", "figures", "new_figures", "revisions",
+              "alerts_sent", "alerts_pending")
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.COUNTS}
+
+    def add_polls(self, polls: Sequence[feeds.Poll]) -> None:
+        self.feeds_total = len(polls)
+        self.feeds_ok = sum(p.ok for p in polls)
+        self.feeds_not_modified = sum(p.status in ("not_modified", "unchanged") for p in polls)
+        self.feeds_failed = sum(p.status == "failed" for p in polls)
+        self.feeds_skipped = sum(p.status == "backoff" for p in polls)
+        self.errors = [{"feed_url": p.feed_url, "error": p.error or ""} for p in polls if p.status == "failed"]
+
+    def finish(self) -> None:
+        self.seconds = (datetime.now(UTC) - self.started_at).total_seconds()
+        if self.status == "running":
+            self.status = "partial" if self.feeds_failed or self.alerts_pending else "ok"
+            if self.feeds_total and self.feeds_failed == self.feeds_total:
+                self.status = "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+    def text(self) -> str:
+        """The few lines `monitor run` prints."""
+        lines = [
+            f"run {self.run_id}: {self.status} in {self.seconds:.1f}s",
+            f"feeds: {self.feeds_ok}/{self.feeds_total} ok ({self.feeds_not_modified} unchanged), "
+            f"{self.feeds_failed} failed, {self.feeds_skipped} backing off",
+            f"articles: {self.new_articles} new ({self.articles_failed} without a fetched body), "
+            f"{self.topic_matches} topic matches",
+            f"figures: {self.figures} found, {self.new_figures} new, {self.revisions} revised",
+        ]
+        if self.alerts_sent or self.alerts_pending:
+            lines.append(f"alerts: {self.alerts_sent} sent, {self.alerts_pending} pending")
+        for e in self.errors[:20]:
+            lines.append(f"  failed: {e['feed_url']}: {e['error']}")
+        if len(self.errors) > 20:
+            lines.append(f"  … and {len(self.errors) - 20} more failures (see `monitor sql` on runs/feed_polls)")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The Prefect artifact: counts, failures, and a table of new figures and revisions."""
+        out = [f"# news-monitor run `{self.run_id}` — {self.status}", "",
+               "| what | count |", "|---|---:|"]
+        out += [f"| {k.replace('_', ' ')} | {v} |" for k, v in self.counts().items()]
+        if self.errors:
+            out += ["", "## Failed feeds", "", "| feed | error |", "|---|---|"]
+            out += [f"| {_md(e['feed_url'])} | {_md(e['error'])} |" for e in self.errors]
+        if self.new_figure_rows:
+            out += ["", "## New figures and revisions", "",
+                    "| topic | category | value | previous | kind | claimant | article |", "|---|---|---|---|---|---|---|"]
+            for r in self.new_figure_rows:
+                out.append(f"| {_md(r.get('topic'))} | {r.get('category')} | {_md(r.get('value'))} | "
+                           f"{_md(r.get('previous'))} | {r.get('kind')} | {_md(r.get('claimant'))} | "
+                           f"{_md(r.get('article_url'))} |")
+        return "\n".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The entries worth fetching, and the routes to articles already stored."""
+
+    new: tuple[feeds.Entry, ...]
+    known_links: tuple[dict[str, Any], ...]  # rows for article_links
+    new_per_feed: dict[str, int]
+
+
+def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: Mapping[str, str],
+               known_pairs: set[tuple[str, str]], now: datetime | None = None) -> Selection:
+    """Entries whose canonical URL and GUID were never seen (in any feed), each once."""
+    now = now or datetime.now(UTC)
+    new: list[feeds.Entry] = []
+    taken: dict[str, feeds.Entry] = {}
+    guids: dict[str, feeds.Entry] = {}
+    links: list[dict[str, Any]] = []
+    per_feed: Counter[str] = Counter()
+    for p in polls:
+        for e in p.entries:
+            aid = by_url.get(e.link) or by_guid.get(e.guid)
+            if aid is not None:
+                if (e.feed_url, e.link) not in known_pairs:
+                    known_pairs.add((e.feed_url, e.link))
+                    links.append({"article_id": aid, "feed_url": e.feed_url, "url": e.link, "guid": e.guid,
+                                  "first_seen_at": now})
+                continue
+            first = taken.get(e.link) or guids.get(e.guid)
+            if first is not None:
+                # the same story through a second feed in this run: fetched once, the route recorded
+                if first.feed_url != e.feed_url and (e.feed_url, e.link) not in known_pairs:
+                    known_pairs.add((e.feed_url, e.link))
+                    links.append({"article_id": store.article_id(first.link), "feed_url": e.feed_url,
+                                  "url": e.link, "guid": e.guid, "first_seen_at": now})
+                continue
+            taken[e.link] = e
+            guids[e.guid] = e
+            new.append(e)
+            per_feed[e.feed_url] += 1
+    counts = {p.feed_url: per_feed.get(p.feed_url, 0) for p in polls if p.status == "ok"}
+    return Selection(new=tuple(new), known_links=tuple(links), new_per_feed=counts)
+
+
+def _md(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")[:300]
+
+
+def from_dict(data: Mapping[str, Any]) -> Summary:
+    """A Summary back from the dict a flow run returned."""
+    known = {k: v for k, v in data.items() if k in Summary.__dataclass_fields__}
+    if isinstance(known.get("started_at"), str):
+        known["started_at"] = datetime.fromisoformat(known["started_at"])
+    return Summary(**known)

@@ -1,0 +1,388 @@
+"""Storage: the DuckDB file — schema and migrations, short write transactions, locked-down reads.
+
+DuckDB lets one process open a file for writing and refuses every other open (even read-only) while it
+does. So nothing here keeps the file open: a run opens it for one batch's transaction and closes it, a
+reader opens it read-only for one query and closes it, and both retry a refused open with back-off. A
+file lock beside the database keeps a second *run* out for the whole cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from monitor.errors import MonitorError, StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+LOCK_WAIT = 60.0          # seconds a writer or reader waits for the file before giving up
+RUN_LOCK_WAIT = 5.0       # seconds a second run waits for the first before skipping
+READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no network, no extensions
+    "access_mode": "READ_ONLY",
+    "enable_external_access": "false",
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+class RunInProgress(MonitorError):
+    """Another run holds the database's run lock."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_failures: int
+    backoff_until: datetime | None
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Readable and sortable: 20261127T142000Z-3f2a."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:4]}"
+
+
+def article_id(url: str) -> str:
+    """Stable id of a canonical URL, the same in every database fed the same articles."""
+    return hashlib.sha1(url.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the database, retrying while another process holds it; always closed afterwards."""
+    if read_only and not path.exists():
+        raise StoreError(f"{path}: no database yet. Run `monitor run` first to create it.")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{path}: cannot create the data directory ({e.strerror}). "
+                             "Check the `database` path in monitor.toml.") from None
+    config = dict(READ_SETTINGS) if read_only else {"autoinstall_known_extensions": "false"}
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), config=config)
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                raise _open_error(path, e) from None
+        except duckdb.Error as e:
+            raise _open_error(path, e) from None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    try:
+        if read_only:
+            con.execute("SET lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def _open_error(path: Path, e: Exception) -> StoreError:
+    text = str(e).splitlines()[0]
+    if "lock" in text.lower():
+        return StoreError(f"{path}: the database is busy (another process holds it: {text}). "
+                          "Try again in a moment; if it persists, look for a stuck `monitor` process.")
+    if "not a valid DuckDB" in text or "database file" in text.lower():
+        return StoreError(f"{path}: not a news-monitor DuckDB database ({text}). "
+                          "Point `database` in monitor.toml at another file, or move this one away.")
+    return StoreError(f"{path}: cannot open the database ({text}).")
+
+
+@contextlib.contextmanager
+def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
+    """Hold the one-writer lock for a whole run; raise RunInProgress if another run keeps it past `wait`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".run.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(lock_path)
+                    raise RunInProgress(f"{path}: another run is in progress ({holder}); "
+                                        "this one is skipped. It will poll on the next schedule.") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_holder(lock_path: Path) -> str:
+    try:
+        return lock_path.read_text()[:100] or "unknown process"
+    except OSError:
+        return "unknown process"
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Create the schema or upgrade it in place; returns the version now in force."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    current = 0
+    if "schema_info" in tables:
+        row = con.execute("SELECT max(version) FROM schema_info").fetchone()
+        current = int(row[0]) if row and row[0] is not None else 0
+    if current > SCHEMA_VERSION:
+        raise StoreError(f"the database has schema version {current}, newer than this news-monitor "
+                         f"({SCHEMA_VERSION}). Upgrade news-monitor.")
+    if current == SCHEMA_VERSION:
+        _refresh_views(con)
+        return current
+    con.execute("BEGIN")
+    try:
+        if current == 0:
+            con.execute(_resource("schema.sql"))
+            current = 1
+        for version, sql in _migrations():
+            if version > current:
+                con.execute(sql)
+                current = version
+        _refresh_views(con)
+        con.execute("INSERT INTO schema_info (version) VALUES (?)", [current])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return current
+
+
+def _refresh_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Views are code, not data: recreated from views/*.sql on every open so they never drift."""
+    for sql in _view_files():
+        con.execute(sql)
+
+
+def _view_files() -> list[str]:
+    folder = resources.files("monitor") / "views"
+    if not folder.is_dir():
+        return []
+    return [f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql")]
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("monitor") / "migrations"
+    out = []
+    if folder.is_dir():
+        for f in folder.iterdir():
+            m = re.match(r"(\d+)_.*\.sql$", f.name)
+            if m:
+                out.append((int(m.group(1)), f.read_text()))
+    return sorted(out)
+
+
+def _resource(name: str) -> str:
+    return (resources.files("monitor") / name).read_text()
+
+
+def open_for_write(path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A write connection with the schema in place."""
+    return _migrated(path)
+
+
+@contextlib.contextmanager
+def _migrated(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with connect(path) as con:
+        migrate(con)
+        yield con
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, or ROLLBACK on any error: a batch is written whole or not at all."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows in one statement (lists unnested side by side), not one INSERT per row."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = [[row[n] for row in rows] for n in names]
+    select = ", ".join(f"unnest(${i + 1}) AS {n}" for i, n in enumerate(names))
+    con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}", columns)
+
+
+def ensure_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[tuple[str, str | None]]) -> None:
+    """Add configured feeds not yet in the table; keep names in step with the config."""
+    now = datetime.now(UTC)
+    known = {r[0]: r[1] for r in con.execute("SELECT url, name FROM feeds").fetchall()}
+    new = [{"url": u, "name": n, "added_at": now} for u, n in feeds if u not in known]
+    with transaction(con):
+        insert_columns(con, "feeds", new)
+        for url, name in feeds:
+            if url in known and known[url] != name:
+                con.execute("UPDATE feeds SET name = ? WHERE url = ?", [name, url])
+
+
+def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    rows = con.execute("SELECT url, etag, last_modified, body_hash, consecutive_failures, backoff_until "
+                       "FROM feeds").fetchall()
+    return {r[0]: FeedState(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5]) for r in rows}
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, config_path: str, flow_run_id: str | None) -> None:
+    # A run that never finished (killed) is marked, so `runs` tells the truth about it.
+    con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+    con.execute("INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) "
+                "VALUES (?, ?, 'running', ?, ?)", [run_id, datetime.now(UTC), config_path, flow_run_id])
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: Mapping[str, int],
+               errors: Sequence[Mapping[str, str]]) -> None:
+    sets = ", ".join(f"{k} = ?" for k in counts)
+    con.execute(f"UPDATE runs SET finished_at = ?, status = ?, errors = ?{', ' + sets if sets else ''} "
+                "WHERE run_id = ?",
+                [datetime.now(UTC), status, json.dumps(list(errors)), *counts.values(), run_id])
+
+
+def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run)."""
+    by_url: dict[str, str] = {}
+    by_guid: dict[str, str] = {}
+    if links:
+        rows = con.execute("SELECT l.url, l.article_id FROM article_links l "
+                           "WHERE l.url IN (SELECT unnest(?))", [list(set(links))]).fetchall()
+        by_url = dict(rows)
+    if guids:
+        rows = con.execute("SELECT l.guid, l.article_id FROM article_links l "
+                           "WHERE l.guid IN (SELECT unnest(?))", [list(set(guids))]).fetchall()
+        by_guid = dict(rows)
+    return by_url, by_guid
+
+
+def link_pairs(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> set[tuple[str, str]]:
+    """(feed_url, url) pairs already recorded, so a known link is recorded once per feed."""
+    rows = con.execute("SELECT feed_url, url FROM article_links WHERE feed_url IN (SELECT unnest(?))",
+                       [list(set(feed_urls))]).fetchall()
+    return {(r[0], r[1]) for r in rows}
+
+
+def select_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                 ) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Any]) -> None:
+    """Record each feed's poll (feed_polls) and its new state (feeds), in one transaction."""
+    if not polls:
+        return
+    state = [{
+        "url": p.feed_url, "etag": p.etag, "last_modified": p.last_modified, "body_hash": p.body_hash,
+        "polled_at": p.polled_at, "ok": p.ok, "status": p.status, "error": p.error,
+        "backoff_until": p.backoff_until, "title": p.title,
+    } for p in polls]
+    log_rows = [{
+        "run_id": run_id, "feed_url": p.feed_url, "polled_at": p.polled_at, "status": p.status,
+        "http_status": p.http_status, "items": len(p.entries) if p.status == "ok" else None,
+        "new_items": None, "latency_ms": p.latency_ms, "bytes": p.bytes,
+        "error": p.error if p.error else p.warning,
+    } for p in polls]
+    names = list(state[0])
+    columns = [[row[n] for row in state] for n in names]
+    select = ", ".join(f"unnest(${i + 1}) AS {n}" for i, n in enumerate(names))
+    with transaction(con):
+        con.execute(f"""
+            UPDATE feeds SET
+                etag = u.etag, last_modified = u.last_modified, body_hash = u.body_hash,
+                last_polled_at = CASE WHEN u.status = 'backoff' THEN feeds.last_polled_at ELSE u.polled_at END,
+                last_success_at = CASE WHEN u.ok THEN u.polled_at ELSE feeds.last_success_at END,
+                last_status = u.status,
+                last_error = CASE WHEN u.ok THEN NULL ELSE u.error END,
+                consecutive_failures = CASE WHEN u.ok THEN 0 WHEN u.status = 'failed'
+                                            THEN feeds.consecutive_failures + 1
+                                            ELSE feeds.consecutive_failures END,
+                backoff_until = u.backoff_until,
+                title = coalesce(u.title, feeds.title)
+            FROM (SELECT {select}) AS u
+            WHERE feeds.url = u.url""", columns)
+        insert_columns(con, "feed_polls", log_rows)
+
+
+def set_new_items(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[str, int]) -> None:
+    """How many of each feed's items were new in this run (known after de-duplication)."""
+    if counts:
+        con.execute("UPDATE feed_polls SET new_items = u.n FROM (SELECT unnest($1) AS url, unnest($2) AS n) u "
+                    "WHERE feed_polls.run_id = $3 AND feed_polls.feed_url = u.url",
+                    [list(counts), list(counts.values()), run_id])
+
+
+def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[Mapping[str, Any]]) -> None:
+    """Record further (feed, url, guid) routes to articles already stored."""
+    insert_columns(con, "article_links", [{**link, "run_id": run_id} for link in links])
+
+
+def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[Any],
+                  topic_version: str, extractor_version: str) -> None:
+    """Write a batch of analysed articles with their links, topic matches and figures (no transaction here:
+    the caller wraps this and the history update in one)."""
+    now = datetime.now(UTC)
+    rows, links, matches, mentions = [], [], [], []
+    for a in articles:
+        aid = article_id(a.url)
+        rows.append({
+            "article_id": aid, "url": a.url, "guid": a.guid, "feed_url": a.feed_url,
+            "source_url": a.source_url, "final_url": a.final_url, "outlet": a.outlet, "title": a.title,
+            "author": a.author, "published_at": a.published_at, "fetched_at": a.fetched_at,
+            "site_name": a.site_name, "language": a.language, "text": a.text, "text_source": a.text_source,
+            "summary": a.summary, "fingerprint": a.fingerprint, "fetch_error": a.fetch_error,
+            "run_id": run_id, "first_seen_at": now,
+        })
+        links.append({"article_id": aid, "feed_url": a.feed_url, "url": a.url, "guid": a.guid,
+                      "first_seen_at": now, "run_id": run_id})
+        matches.extend(match_rows(aid, a.matches, topic_version, now))
+        mentions.extend(figure_rows(aid, a.figures, extractor_version, now))
+    insert_columns(con, "articles", rows)
+    insert_columns(con, "article_links", links)
+    insert_columns(con, "topic_matches", matches)
+    insert_columns(con, "figure_mentions", mentions)
+
+
+def match_rows(aid: str, matches: Sequence[Any], topic_version: str, now: datetime) -> list[dict[str, Any]]:
+    return [{"article_id": aid, "topic": m.topic, "terms": list(m.terms), "topic_version": topic_version,
+             "matched_at": now} for m in matches]
+
+
+def figure_rows(aid: str, figures: Sequence[Any], extractor_version: str, now: datetime) -> list[dict[str, Any]]:
+    return [{"article_id": aid, "seq": i, "category": f.category, "low": f.low, "high": f.high,
+             "qualifier": f.qualifier, "who": f.who, "quote": f.quote, "start_offset": f.start,
+             "end_offset": f.end, "claimant": f.claimant, "extractor_version": extractor_version,
+             "found_at": now} for i, f in enumerate(figures)]
