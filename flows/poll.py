@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from monitor import articles, config, feeds, fetch, figures, runs, store, topics
+from monitor import alerts, articles, config, feeds, fetch, figures, history, runs, store, topics
 from monitor.store import FeedState
 
 RETRY_DELAYS = [1.0, 4.0]  # transient resets and 5xx: two more tries within the cycle
@@ -100,6 +100,24 @@ def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic
         store.save_articles(con, run_id, batch, topic_version, figures.VERSION)
 
 
+@task(name="record new figures", cache_policy=NO_CACHE)
+def record_changes(cfg: config.Config, run_id: str) -> list[history.Change]:
+    """New figures and revisions, and their alerts in the outbox: one transaction, so none is lost or doubled."""
+    with store.open_for_write(cfg.database) as con, store.transaction(con):
+        changes = history.update(con, run_id)
+        alerts.enqueue(con, run_id, changes, cfg)
+    return changes
+
+
+@task(name="send alerts", cache_policy=NO_CACHE)
+def send_alerts(cfg: config.Config) -> alerts.Delivery:
+    delivery = alerts.send_pending(cfg.database, cfg)
+    logger = get_run_logger()
+    for error in delivery.errors:
+        logger.warning("alerts: %s", error)
+    return delivery
+
+
 @flow(name="news-monitor-poll", log_prints=False)
 def poll_cycle(config_path: str) -> dict[str, Any]:
     """One polling cycle for the feeds and topics in the config file."""
@@ -164,6 +182,14 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
                 summary.articles_failed += sum(1 for a in found if a.fetch_error)
                 summary.topic_matches += sum(len(a.matches) for a in found)
                 summary.figures += sum(len(a.figures) for a in found)
+        changes = record_changes(cfg, run_id)
+        summary.new_figures = sum(c.kind == "new" for c in changes)
+        summary.revisions = sum(c.kind == "revision" for c in changes)
+        summary.new_figure_rows = [runs.change_row(c) for c in changes]
+        if cfg.email is not None:
+            delivery = send_alerts(cfg)
+            summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
+            summary.notes.extend(delivery.errors)
     except BaseException as e:
         summary.status = "failed"
         summary.errors.append({"feed_url": "", "error": f"run failed: {type(e).__name__}: {e}"})

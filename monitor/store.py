@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -31,7 +32,7 @@ from monitor.errors import MonitorError, StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+BASE_SCHEMA_VERSION = 1  # schema.sql; later versions are migrations/NNN_name.sql, applied in order
 LOCK_WAIT = 60.0          # seconds a writer or reader waits for the file before giving up
 RUN_LOCK_WAIT = 5.0       # seconds a second run waits for the first before skipping
 READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no network, no extensions
@@ -152,10 +153,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     if "schema_info" in tables:
         row = con.execute("SELECT max(version) FROM schema_info").fetchone()
         current = int(row[0]) if row and row[0] is not None else 0
-    if current > SCHEMA_VERSION:
+    latest = schema_version()
+    if current > latest:
         raise StoreError(f"the database has schema version {current}, newer than this news-monitor "
-                         f"({SCHEMA_VERSION}). Upgrade news-monitor.")
-    if current == SCHEMA_VERSION:
+                         f"({latest}). Upgrade news-monitor.")
+    if current == latest:
         _refresh_views(con)
         return current
     con.execute("BEGIN")
@@ -182,6 +184,7 @@ def _refresh_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
 
 
+@functools.cache
 def _view_files() -> list[str]:
     folder = resources.files("monitor") / "views"
     if not folder.is_dir():
@@ -189,6 +192,12 @@ def _view_files() -> list[str]:
     return [f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql")]
 
 
+def schema_version() -> int:
+    """The version this code writes: the last migration's number."""
+    return max([BASE_SCHEMA_VERSION, *(v for v, _ in _migrations())])
+
+
+@functools.cache
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("monitor") / "migrations"
     out = []
