@@ -82,6 +82,9 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
         reason = _bozo_reason(parsed)
         raise FeedError(f"{url}: not an RSS/Atom feed ({reason}). Check that the URL serves a feed.")
     warning = None
+    if parsed.get("bozo") and not items:
+        raise FeedError(f"{url}: the feed is not well-formed and no item could be recovered "
+                        f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
     if parsed.get("bozo"):
         warning = f"feed is not well-formed ({_bozo_reason(parsed)}); {len(items)} items recovered"
     feed_title = clean_text(parsed.feed.get("title", ""), TITLE_MAX_CHARS)

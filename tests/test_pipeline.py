@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from monitor import cli
 from tests import stories
-from tests.conftest import write_config
+from tests.pipeline_fixtures import write_config
 from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
