@@ -82,9 +82,6 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
         reason = _bozo_reason(parsed)
         raise FeedError(f"{url}: not an RSS/Atom feed ({reason}). Check that the URL serves a feed.")
     warning = None
-    if parsed.get("bozo") and not items:
-        raise FeedError(f"{url}: the feed is not well-formed and no item could be recovered "
-                        f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
     if parsed.get("bozo"):
         warning = f"feed is not well-formed ({_bozo_reason(parsed)}); {len(items)} items recovered"
     feed_title = clean_text(parsed.feed.get("title", ""), TITLE_MAX_CHARS)
@@ -102,6 +99,9 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
             continue
         seen.add(key)
         entries.append(entry)
+    if parsed.get("bozo") and not entries:
+        raise FeedError(f"{url}: the feed is not well-formed and no item with a link could be recovered "
+                        f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
     return ParsedFeed(url=url, title=feed_title, entries=tuple(entries), skipped=skipped,
                       truncated=max(0, len(items) - max_items), warning=warning)
 
@@ -136,8 +136,8 @@ def clean_text(value: object, limit: int) -> str:
     """Text safe to store: NFC, no control characters or lone surrogates, whitespace folded, capped."""
     if not isinstance(value, str):
         return ""
-    value = value.encode("utf-8", "replace").decode("utf-8")
-    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+    # lone surrogates (from broken UTF-16 or \udcxx escapes) cannot be stored as UTF-8: they go with controls
+    value = unicodedata.normalize("NFC", _CONTROL.sub(" ", value))
     value = _SPACE.sub(" ", value)
     value = re.sub(r"\s*\n\s*", "\n", value).strip()
     return value[:limit]
