@@ -1,0 +1,14 @@
+"""Figure extraction: casualty and troop figures (killed, wounded, ..., deployed) found in news text.
+
+from monitor import figures
+for figure in figures.find(text):
+    print(figure.category, figure.low, figure.high, figure.quote)
+"""
+
+from .extract import find
+from .record import CATEGORIES, QUALIFIERS, Figure
+
+# Bump whenever extraction behaviour changes: stored with each figure so old ones can be reprocessed.
+VERSION = "2026.11.27-1"
+
+__all__ = ["CATEGORIES", "QUALIFIERS", "VERSION", "Figure", "find"]

@@ -1,0 +1,113 @@
+"""Figure extraction, claimants: who the text says asserts a figure ("Seoul's intelligence services")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lexicon import Lexicon
+from .numbers import Token
+
+# A claimant is a short noun phrase; longer runs are clauses, not names.
+MAX_CLAIMANT_TOKENS = 8
+_JOINERS = frozenset({"'", "\u2019", "-", ".", "&"})
+_DETERMINERS = frozenset({"a", "an", "the"})
+_DASHES = frozenset({"-", "\u2013", "\u2014"})
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimant named in a sentence, and the token where the claim is made."""
+
+    at: int
+    claimant: str
+
+
+def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
+    """Every claimant a sentence names: "X said", "according to X", ", said X", "... - X" (headline)."""
+    words = [t.low for t in tokens]
+    found: list[Claim] = []
+    for i, tok in enumerate(tokens):
+        n = lexicon.claim_intros.match_at(words, i)
+        if n:
+            span = _right_phrase(tokens, i + n, lexicon)
+            if span:
+                found.append(Claim(i, _text(text, tokens, span)))
+            continue
+        if tok.low not in lexicon.claim_verbs or tok.text != tok.low:
+            continue  # capitalised "Reports" is a noun, not the verb
+        if i > 0 and words[i - 1] in _DETERMINERS:
+            continue  # "an estimated 500": an adjective
+        span = _left_phrase(tokens, i, lexicon)
+        if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
+            span = _right_phrase(tokens, i + 1, lexicon)
+        if span:
+            found.append(Claim(i, _text(text, tokens, span)))
+    dash = _headline_source(tokens, lexicon)
+    if dash:
+        found.append(Claim(dash[0], _text(text, tokens, dash)))
+    return [c for c in found if c.claimant.lower() not in lexicon.claim_pronouns]
+
+
+def nearest(found: list[Claim], at: int) -> str | None:
+    """The claimant whose claim is closest to token `at`, or None when the sentence names none."""
+    if not found:
+        return None
+    return min(found, key=lambda c: abs(c.at - at)).claimant
+
+
+def _text(text: str, tokens: list[Token], span: tuple[int, int]) -> str:
+    return text[tokens[span[0]].start : tokens[span[1] - 1].end]
+
+
+def _is_name_word(tok: Token, lexicon: Lexicon) -> bool:
+    return tok.kind == "word" and tok.low not in lexicon.claim_stop and tok.low not in lexicon.claim_verbs
+
+
+def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """The noun phrase ending right before the claim verb (adverbs between are skipped)."""
+    end = verb
+    while end > 0 and tokens[end - 1].low in lexicon.claim_adverbs:
+        end -= 1
+    start = end
+    while start > 0 and end - start < MAX_CLAIMANT_TOKENS:
+        prev = tokens[start - 1]
+        if _is_name_word(prev, lexicon) or (prev.text in _JOINERS and start < end):
+            start -= 1
+            if prev.low in _DETERMINERS:
+                break
+            continue
+        break
+    while start < end and tokens[start].text in _JOINERS:
+        start += 1
+    if start == end:
+        return None
+    has_name = any(t.text[:1].isupper() for t in tokens[start:end])
+    return (start, end) if has_name or end - start <= 3 else None
+
+
+def _right_phrase(tokens: list[Token], first: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """The noun phrase starting at `first` (", said Yevgeny Prigozhin, who ...", "according to the NIS")."""
+    end = first
+    while end < len(tokens) and end - first < MAX_CLAIMANT_TOKENS:
+        tok = tokens[end]
+        if (
+            _is_name_word(tok, lexicon)
+            and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first)
+        ) or (tok.text in _JOINERS and end > first):
+            end += 1
+            continue
+        break
+    while end > first and tokens[end - 1].text in _JOINERS:
+        end -= 1
+    return (first, end) if end > first else None
+
+
+def _headline_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
+    """Headline attribution after a spaced dash at the end: "... in a day - Russian Defense Ministry"."""
+    for k in range(len(tokens) - 1, max(-1, len(tokens) - MAX_CLAIMANT_TOKENS - 2), -1):
+        if tokens[k].text in _DASHES and k > 0 and tokens[k - 1].end < tokens[k].start:
+            rest = tokens[k + 1 :]
+            if rest and all(t.text[:1].isupper() or t.text in _JOINERS or t.low == "of" for t in rest):
+                return (k + 1, len(tokens))
+            return None
+    return None

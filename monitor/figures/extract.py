@@ -1,0 +1,238 @@
+"""Figure extraction, the extractor: sentences -> number expressions -> categorised figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from . import claimant, lexicon, link, numbers
+from .lexicon import Lexicon
+from .link import Link, Who
+from .numbers import Expression, Token
+from .record import Figure
+
+# Sentences longer than this are cut into pieces: no real sentence is that long, and bounded pieces
+# keep the cost of pathological input (1 MB without a full stop) linear.
+MAX_SENTENCE_CHARS = 2000
+# Numbers examined per sentence: prose has a handful; a piece with more is a table or noise, and the cap
+# keeps the work per character bounded on adversarial input.
+MAX_NUMBERS_PER_SENTENCE = 40
+
+# A sentence ends at . ! ? (plus closing quotes) before a capital, digit or opening quote; or at ; or a line
+# break. The abbreviation check happens in Python: a lookbehind per abbreviation would not scale.
+_BOUNDARY_RE = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[^\W_a-z])|;|\n\s*")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_DIGIT_RE = re.compile(r"\d")
+
+
+@dataclass(slots=True)
+class _Candidate:
+    expr: Expression
+    who: Who | None
+    link: Link | None
+
+
+def find(text: str) -> list[Figure]:
+    """Every casualty or troop figure stated in `text`, in order of position."""
+    lexicons = lexicon.load_all()
+    abbreviations = lexicon.all_abbreviations()
+    best: dict[tuple[str, int | None, int | None], Figure] = {}
+    all_triggers = lexicon.all_trigger_words()
+    lower = text.lower()
+    aligned = len(lower) == len(text)  # lower() may lengthen some characters ("İ"): then lower per sentence
+
+    def words_of(start: int, end: int) -> set[str]:
+        return set(
+            _WORD_RE.findall(lower, start, end) if aligned else _WORD_RE.findall(text[start:end].lower())
+        )
+
+    for start, end in _candidate_sentences(text, abbreviations, all_triggers, words_of):
+        words = words_of(start, end)
+        if words.isdisjoint(all_triggers):
+            continue
+        has_digit = _DIGIT_RE.search(text, start, end) is not None
+        for lex in lexicons:
+            # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
+            if words.isdisjoint(lex.trigger_words):
+                continue
+            # With digits present, numbers() checks for number words itself, token by token.
+            has_words = has_digit or (
+                lex.number_words and any(numbers.is_number_word(w, lex.language) for w in words)
+            )
+            if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
+                continue
+            for fig in _sentence_figures(text, start, end, lex, has_words):
+                key = (fig.category, fig.low, fig.high)
+                if key not in best or _fuller(fig, best[key]):
+                    best[key] = fig
+    return sorted(best.values(), key=lambda f: (f.start, f.end))
+
+
+def _fuller(new: Figure, old: Figure) -> bool:
+    """A figure repeated in one text is listed once, at the mention that says most about it:
+    one naming a claimant beats one that does not, then a hedged or bounded one beats an exact one
+    (summaries round hedges off), then the earlier mention."""
+
+    def rank(f: Figure) -> tuple[bool, bool]:
+        return (f.claimant is not None, f.qualifier != "exact")
+
+    return rank(new) > rank(old)
+
+
+def _candidate_sentences(
+    text: str,
+    abbreviations: frozenset[str],
+    triggers: frozenset[str],
+    words_of: Callable[[int, int], set[str]],
+) -> Iterator[tuple[int, int]]:
+    """Sentences of the paragraphs (lines) that hold a trigger word: splitting only those is most of the
+    speed of find() on long pages."""
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > 2 and not words_of(start, end).isdisjoint(triggers):
+            yield from sentences(text, abbreviations, start, end)
+        start = end + 1
+
+
+def sentences(
+    text: str, abbreviations: frozenset[str], start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets of the sentences in text[start:end], long ones cut to MAX_SENTENCE_CHARS."""
+    end = len(text) if end is None else end
+    for m in _BOUNDARY_RE.finditer(text, start, end):
+        if m.group()[0] == "." and _is_abbreviation(text, m.start(), abbreviations):
+            continue
+        yield from _pieces(text, start, m.end())
+        start = m.end()
+    yield from _pieces(text, start, end)
+
+
+def _is_abbreviation(text: str, dot: int, abbreviations: frozenset[str]) -> bool:
+    """Whether the word before the '.' at `dot` is an abbreviation or an initial ("U.S.", "Gen.")."""
+    k = dot
+    while k > 0 and (text[k - 1].isalpha() or text[k - 1] == "."):
+        k -= 1
+        if dot - k > 12:
+            return False
+    word = text[k:dot].lower()
+    return len(word) == 1 or word in abbreviations or word.rstrip(".") in abbreviations
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        yield start, cut
+        start = cut
+    if text[start:end].strip():
+        yield start, end
+
+
+def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_words: bool) -> list[Figure]:
+    tokens = numbers.tokenize(text, start, end)
+    nums = numbers.numbers(tokens, lex, number_words)[:MAX_NUMBERS_PER_SENTENCE]
+    if not nums:
+        return []
+    s = link.Sentence(tokens, lex)
+    cands: list[_Candidate] = []
+    for e in numbers.expressions(tokens, nums, lex):
+        if link.excluded(s, e):
+            continue
+        w = link.who(s, e)
+        if w is None:
+            continue
+        cands.append(_Candidate(e, w if w.head or w.first < w.last else None, None))
+    counted = {c.expr.first for c in cands if c.who is not None}
+    for c in cands:
+        c.link = link.categorise(s, c.expr, c.who, counted)
+    _inherit(s.words, cands, lex)
+    claims: list[claimant.Claim] | None = None
+    out = []
+    for c in cands:
+        if c.link is None:
+            continue
+        if claims is None:
+            claims = claimant.claims(text, tokens, lex)
+        out.append(_figure(text, tokens, c, c.link, claims))
+    return out
+
+
+def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
+    """Figures without their own trigger: a part of the figure before ("two of them"), or a list member."""
+    for i in range(len(cands) - 1, -1, -1):
+        c = cands[i]
+        if c.link is not None:
+            continue
+        end = c.who.last if c.who else c.expr.last
+        nxt = cands[i + 1] if i + 1 < len(cands) else None
+        # "Five soldiers, two rebels killed": the list shares the trigger after its last member.
+        if (
+            c.who
+            and nxt
+            and nxt.who
+            and nxt.link
+            and nxt.link.kind in {"right", "list", "noun"}
+            and words[end : nxt.expr.first] in ([","], ["and"], [",", "and"], ["or"])
+        ):
+            c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
+    for i, c in enumerate(cands):
+        if c.link is not None and c.link.kind == "total":
+            before = [p.link for p in cands[:i] if p.link and p.link.category]
+            c.link = Link(before[-1].category, c.link.first, c.link.last, "toll") if before else None
+            continue
+        if c.link is not None or i == 0:
+            continue
+        prev = cands[i - 1]
+        if prev.link is None:
+            continue
+        prev_end = prev.who.last if prev.who else prev.expr.last
+        part = lex.part_after.match_at(words, c.expr.last) or lex.part_before.match_before(
+            words, c.expr.first
+        )
+        listed = prev.link.kind == "left" and words[prev_end : c.expr.first] in ([","], ["and"], [",", "and"])
+        # "900 troops in Syria and 2,500 in Iraq": a bare number after "and" repeats the figure before
+        after = c.expr.last
+        elliptic = (
+            c.who is None
+            and c.expr.first > 0
+            and words[c.expr.first - 1] in {"and", ","}
+            and (after >= len(words) - 1 or words[after] in lex.place_prepositions)
+        )
+        listed = listed or elliptic
+        if part or listed:
+            c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+
+
+def _figure(
+    text: str, tokens: list[Token], c: _Candidate, link: Link, claims: list[claimant.Claim]
+) -> Figure:
+    e, who = c.expr, c.who
+    first, last = e.first, e.last
+    if who:
+        last = max(last, who.last)
+    if link.kind in {"noun", "right", "left", "toll", "troops"}:
+        first, last = min(first, link.first), max(last, link.last)
+    start, end = tokens[first].start, tokens[last - 1].end
+    who_last = who.last if who else 0
+    if who and link.kind == "noun" and link.category != "captured":
+        who_last = who.head_at  # "600 fatalities" names no people; "40 Israeli dead" keeps "Israeli"
+    who_text = None
+    if who and who.first < who_last:
+        who_text = text[tokens[who.first].start : tokens[who_last - 1].end]
+    return Figure(
+        category=link.category,
+        low=e.low,
+        high=e.high,
+        qualifier=e.qualifier,
+        who=who_text,
+        quote=text[start:end],
+        start=start,
+        end=end,
+        claimant=claimant.nearest(claims, e.num_first),
+    )
+
+
+__all__ = ["find", "sentences"]

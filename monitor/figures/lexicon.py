@@ -1,0 +1,340 @@
+"""Figure extraction, lexicons: the language-specific words, loaded from `lexicon_<lang>.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .record import CATEGORIES
+
+# Languages whose lexicon ships with the package, in the order they are tried.
+LANGUAGES = ("en", "de", "es", "fr", "it", "pt", "cs", "uk", "ru")
+
+
+class LexiconError(ValueError):
+    """A lexicon file is missing a key or has a value of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseSet:
+    """Phrases (token tuples) indexed by first and by last token, for matching at a token position."""
+
+    by_first: Mapping[str, tuple[tuple[str, ...], ...]]
+    by_last: Mapping[str, tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> PhraseSet:
+        first: dict[str, list[tuple[str, ...]]] = {}
+        last: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(phrase.lower().split())
+            if words:
+                first.setdefault(words[0], []).append(words)
+                last.setdefault(words[-1], []).append(words)
+        # Longest first, so "killed or wounded" wins over "killed".
+        return cls(
+            {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in first.items()},
+            {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in last.items()},
+        )
+
+    def match_at(self, words: Sequence[str], i: int) -> int:
+        """Length in tokens of the longest phrase starting at words[i], or 0."""
+        if i < 0 or i >= len(words):
+            return 0
+        for phrase in self.by_first.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+    def match_before(self, words: Sequence[str], j: int) -> int:
+        """Length in tokens of the longest phrase ending just before words[j], or 0."""
+        if j <= 0 or j > len(words):
+            return 0
+        for phrase in self.by_last.get(words[j - 1], ()):
+            start = j - len(phrase)
+            if start >= 0 and tuple(words[start:j]) == phrase:
+                return len(phrase)
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseMap:
+    """Phrases of several categories in one index, so one lookup per token finds the longest of any."""
+
+    by_first: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    by_last: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+    @classmethod
+    def of(cls, named: Iterable[tuple[str, Iterable[str]]]) -> PhraseMap:
+        first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        last: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        seen: set[tuple[str, ...]] = set()
+        for name, phrases in named:
+            for phrase in phrases:
+                words = tuple(phrase.lower().split())
+                if words and words not in seen:  # a phrase listed twice keeps its first category
+                    seen.add(words)
+                    first.setdefault(words[0], []).append((words, name))
+                    last.setdefault(words[-1], []).append((words, name))
+        return cls(
+            {k: tuple(sorted(v, key=lambda p: len(p[0]), reverse=True)) for k, v in first.items()},
+            {k: tuple(sorted(v, key=lambda p: len(p[0]), reverse=True)) for k, v in last.items()},
+        )
+
+    def match_at(self, words: Sequence[str], i: int) -> tuple[str, int]:
+        """(name, length) of the longest phrase starting at words[i], or ("", 0)."""
+        if 0 <= i < len(words):
+            for phrase, name in self.by_first.get(words[i], ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    return name, len(phrase)
+        return "", 0
+
+    def match_before(self, words: Sequence[str], j: int) -> tuple[str, int]:
+        """(name, length) of the longest phrase ending just before words[j], or ("", 0)."""
+        if 0 < j <= len(words):
+            for phrase, name in self.by_last.get(words[j - 1], ()):
+                start = j - len(phrase)
+                if start >= 0 and tuple(words[start:j]) == phrase:
+                    return name, len(phrase)
+        return "", 0
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """Trigger phrases of one category."""
+
+    name: str
+    after: PhraseSet  # "N people killed"
+    before: PhraseSet  # "killed N people"
+    toll: PhraseSet  # "death toll rose to N"
+    after_who: Mapping[str, PhraseSet]  # "5 bodies found": only after these counted nouns
+    before_who: Mapping[str, PhraseSet]  # "recovered 5 bodies": only before these counted nouns
+    before_needs_who: frozenset[str]  # "freed 50 prisoners": the before-trigger needs a counted noun
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Every word list the extractor uses for one language."""
+
+    language: str
+    number_words: bool  # whether text2num reads this language's number words
+    adjectives_follow: bool  # "soldados rusos": adjectives may stand after the counted noun
+    abbreviations: frozenset[str]
+    scales: Mapping[str, int]
+    suffixes: Mapping[str, int]
+    approximate_numbers: Mapping[str, int]
+    word_values: Mapping[str, int]  # number words of a language text2num does not read
+    vague: frozenset[str]
+    negations: frozenset[str]
+    vague_before: PhraseSet
+    hedges: Mapping[str, PhraseSet]  # qualifier -> phrases before the number
+    after_at_least: PhraseSet
+    after_approximate: PhraseSet
+    range_joiners: frozenset[str]
+    range_pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    currency_before: frozenset[str]
+    not_count_after: frozenset[str]
+    label_before: frozenset[str]
+    function_words: PhraseSet
+    function_single: frozenset[str]
+    filler: PhraseSet
+    before_filler: PhraseSet
+    part_after: PhraseSet
+    part_before: PhraseSet
+    toll_links: PhraseSet
+    toll_open: PhraseSet
+    toll_total: PhraseSet
+    place_prepositions: frozenset[str]
+    place_nouns: frozenset[str]
+    modifiers: frozenset[str]
+    people: PhraseSet
+    people_suffixes: tuple[str, ...]
+    not_suffixed: frozenset[str]
+    troops: frozenset[str]
+    troops_if_sent: frozenset[str]
+    person_verbs: PhraseSet
+    before_needs_people: frozenset[str]
+    standing: PhraseSet
+    deploy_cues: PhraseSet
+    categories: tuple[Category, ...]
+    after: PhraseMap  # every category's after-triggers
+    before: PhraseMap  # every category's before-triggers
+    tolls: PhraseMap  # every category's toll phrases
+    claim_verbs: frozenset[str]
+    claim_intros: PhraseSet
+    claim_pronouns: frozenset[str]
+    claim_stop: frozenset[str]
+    claim_adverbs: frozenset[str]
+    trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
+    count_words: frozenset[str]  # scale and approximate number words, for the sentence prefilter
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])  # a language may leave a list out: it then has no such words
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: key {key!r} must be a list of strings. Fix the lexicon file.")
+    return list(value)
+
+
+def _ints(table: Mapping[str, Any], key: str, where: str) -> dict[str, int]:
+    value = table.get(key, {})
+    if not isinstance(value, dict) or not all(isinstance(v, int) for v in value.values()):
+        raise LexiconError(f"{where}: key {key!r} must be a table of integers. Fix the lexicon file.")
+    return {str(k).lower(): int(v) for k, v in value.items()}
+
+
+def _table(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise LexiconError(f"{where}: [{key}] must be a table. Fix the lexicon file.")
+    return value
+
+
+def _key_word(phrase: str) -> str:
+    """The word of a phrase the sentence prefilter looks for: its longest, the last among equals, as the
+    least common ("lost at sea" -> "lost", "number of people killed" -> "killed")."""
+    words = [w for w in phrase.lower().split() if w.isalpha()]
+    return max(reversed(words), key=len) if words else ""
+
+
+def parse(data: Mapping[str, Any], where: str) -> Lexicon:
+    """Build a Lexicon from a parsed TOML document; `where` names it in error messages."""
+    numbers = _table(data, "numbers", where)
+    quals = _table(data, "qualifiers", where)
+    context = _table(data, "context", where)
+    people = _table(data, "people", where)
+    claim = _table(data, "claimant", where)
+    cats_table = _table(data, "categories", where)
+    categories = []
+    trigger_words: set[str] = set()
+    for name in CATEGORIES:
+        cat = _table(cats_table, name, f"{where} [categories]")
+        lists = {
+            key: _strings(cat, key, f"{where} [categories.{name}]") for key in ("after", "before", "toll")
+        }
+        if name != "deployed":  # deployment verbs ("keep", "move") only count with troop nouns, listed below
+            for phrases in lists.values():
+                trigger_words.update(_key_word(p) for p in phrases)
+        after_who = {str(k).lower(): PhraseSet.of(v) for k, v in cat.get("after_who", {}).items()}
+        before_who = {str(k).lower(): PhraseSet.of(v) for k, v in cat.get("before_who", {}).items()}
+        needs = frozenset(p.lower() for p in cat.get("before_needs", []))
+        categories.append(
+            Category(
+                name,
+                PhraseSet.of(lists["after"]),
+                PhraseSet.of(lists["before"]),
+                PhraseSet.of(lists["toll"]),
+                after_who,
+                before_who,
+                needs,
+            )
+        )
+    troops = _strings(people, "troops", where)
+    trigger_words.update(_key_word(p) for p in troops)
+    trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
+    for category in categories:
+        trigger_words.update(category.after_who)  # "5 bodies found", "claimed 12 lives"
+        trigger_words.update(category.before_who)
+    trigger_words.discard("")
+    trigger_words.difference_update(
+        w.lower() for w in _strings(_table(data, "context", where), "function_words", where)
+    )
+    pairs = []
+    for pair in quals.get("range_pairs", []):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise LexiconError(
+                f"{where}: range_pairs entries must be [opening, joiner]. Fix the lexicon file."
+            )
+        pairs.append((tuple(pair[0].lower().split()), tuple(pair[1].lower().split())))
+    function_words = _strings(context, "function_words", where)
+    language = data.get("language")
+    if not isinstance(language, str):
+        raise LexiconError(f"{where}: key 'language' must be a language code string. Fix the lexicon file.")
+    return Lexicon(
+        language=language,
+        number_words=bool(data.get("number_words", True)),
+        adjectives_follow=bool(data.get("adjectives_follow", False)),
+        abbreviations=frozenset(a.lower() for a in _strings(data, "abbreviations", where)),
+        scales=_ints(numbers, "scales", where),
+        suffixes=_ints(numbers, "suffixes", where),
+        approximate_numbers=_ints(numbers, "approximate", where),
+        word_values=_ints(numbers, "words", where),
+        vague=frozenset(w.lower() for w in _strings(numbers, "vague", where)),
+        negations=frozenset(w.lower() for w in _strings(numbers, "negations", where)),
+        vague_before=PhraseSet.of(_strings(numbers, "vague_before", where)),
+        hedges={q: PhraseSet.of(_strings(quals, q, where)) for q in ("approximate", "at_least", "at_most")},
+        after_at_least=PhraseSet.of(_strings(quals, "after_at_least", where)),
+        after_approximate=PhraseSet.of(_strings(quals, "after_approximate", where)),
+        range_joiners=frozenset(_strings(quals, "range_joiners", where)),
+        range_pairs=tuple(pairs),
+        currency_before=frozenset(w.lower() for w in _strings(context, "currency_before", where)),
+        not_count_after=frozenset(w.lower() for w in _strings(context, "not_count_after", where)),
+        label_before=frozenset(w.lower() for w in _strings(context, "label_before", where)),
+        function_words=PhraseSet.of(function_words),
+        function_single=frozenset(w.lower() for w in function_words if " " not in w),
+        filler=PhraseSet.of(_strings(context, "filler", where)),
+        before_filler=PhraseSet.of(_strings(context, "before_filler", where)),
+        part_after=PhraseSet.of(_strings(context, "part_after", where)),
+        part_before=PhraseSet.of(_strings(context, "part_before", where)),
+        toll_links=PhraseSet.of(_strings(context, "toll_links", where)),
+        toll_open=PhraseSet.of(_strings(context, "toll_open", where)),
+        toll_total=PhraseSet.of(_strings(context, "toll_total", where)),
+        place_prepositions=frozenset(w.lower() for w in _strings(context, "place_prepositions", where)),
+        place_nouns=frozenset(w.lower() for w in _strings(context, "place_nouns", where)),
+        modifiers=frozenset(w.lower() for w in _strings(context, "modifiers", where)),
+        people=PhraseSet.of(_strings(people, "nouns", where)),
+        people_suffixes=tuple(w.lower() for w in _strings(people, "suffixes", where)),
+        not_suffixed=frozenset(w.lower() for w in _strings(people, "not_suffixed", where)),
+        troops=frozenset(w.lower() for w in troops),
+        troops_if_sent=frozenset(w.lower() for w in _strings(people, "troops_if_sent", where)),
+        person_verbs=PhraseSet.of(_strings(people, "person_verbs", where)),
+        before_needs_people=frozenset(w.lower() for w in _strings(people, "before_needs_people", where)),
+        standing=PhraseSet.of(_strings(people, "standing", where)),
+        deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
+        categories=tuple(categories),
+        after=PhraseMap.of((name, cats_table.get(name, {}).get("after", [])) for name in CATEGORIES),
+        before=PhraseMap.of((name, cats_table.get(name, {}).get("before", [])) for name in CATEGORIES),
+        tolls=PhraseMap.of((name, cats_table.get(name, {}).get("toll", [])) for name in CATEGORIES),
+        claim_verbs=frozenset(w.lower() for w in _strings(claim, "verbs", where)),
+        claim_intros=PhraseSet.of(_strings(claim, "intros", where)),
+        claim_pronouns=frozenset(w.lower() for w in _strings(claim, "pronouns", where)),
+        claim_stop=frozenset(w.lower() for w in _strings(claim, "stop_words", where)),
+        claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
+        trigger_words=frozenset(trigger_words),
+        count_words=frozenset(_ints(numbers, "scales", where))
+        | frozenset(_ints(numbers, "approximate", where)),
+    )
+
+
+@cache
+def load(language: str) -> Lexicon:
+    """The packaged lexicon for `language` (e.g. "en"), parsed once."""
+    name = f"lexicon_{language}.toml"
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return parse(tomllib.loads(text), name)
+
+
+@cache
+def load_all() -> tuple[Lexicon, ...]:
+    """Every packaged lexicon, in LANGUAGES order (missing files are skipped)."""
+    found = []
+    for language in LANGUAGES:
+        if resources.files(__package__).joinpath(f"lexicon_{language}.toml").is_file():
+            found.append(load(language))
+    return tuple(found)
+
+
+@cache
+def all_abbreviations() -> frozenset[str]:
+    """Abbreviations of every packaged language (sentence splitting happens before language is known)."""
+    return frozenset().union(*(lex.abbreviations for lex in load_all()))
+
+
+@cache
+def all_trigger_words() -> frozenset[str]:
+    """Trigger words of every packaged language: a sentence without any is skipped at once."""
+    return frozenset().union(*(lex.trigger_words for lex in load_all()))

@@ -1,0 +1,403 @@
+"""Figure extraction, linking: whether a number counts people, whom, and which category its trigger gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon
+from .numbers import Expression, Token
+
+# How far (in tokens) a trigger may sit from its number.
+MAX_MODIFIERS = 4  # "3,000 North Korean soldiers": words between the number and the counted noun
+MAX_FILLER_STEPS = 8  # "600 soldiers have reportedly been killed"
+MAX_TOLL_DISTANCE = 16  # "the death toll from the shelling of the convoy in X increased to 31"
+MAX_PARENTHESIS = 12  # "7 (2 of them soldiers) were wounded"
+
+_POSSESSIVES = frozenset(
+    {"his", "her", "its", "their", "the", "our", "those", "these", "whose", "my", "your"}
+)
+_DETERMINERS = frozenset({"the", "those", "these"})
+_DASHES = frozenset({"-", "\u2013", "\u2014"})
+_OPEN, _CLOSE = frozenset({"(", "["}), frozenset({")", "]"})
+_HASHES = frozenset({"#", "@", "№"})
+_DIRECTIONS = frozenset({"in", "to", "at", "along", "near", "on", "inside", "into", "across"})
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The counted people after a number: tokens [first, last), the head noun at head_at, where the clause
+    goes on (cont)."""
+
+    first: int
+    last: int
+    head: tuple[str, ...]
+    cont: int
+    head_at: int
+    selection: bool = False  # "one of the injured": the noun names the group chosen from, not what happened
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A category and the trigger tokens [first, last) that gave it; kind says how it was found."""
+
+    category: str
+    first: int
+    last: int
+    kind: str  # noun | right | left | toll | total | part | list | troops
+
+
+@dataclass(slots=True)
+class Sentence:
+    """One sentence's tokens with per-token lookups computed once (keeps the work per number constant)."""
+
+    tokens: list[Token]
+    lex: Lexicon
+    words: list[str] = field(init=False)
+    has_troops: bool = field(init=False)
+    _after: dict[int, tuple[str, int]] = field(init=False, default_factory=dict)  # after-trigger at a token
+    _deploy_cue: bool | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.words = [t.low for t in self.tokens]
+        self.has_troops = any(w in self.lex.troops for w in self.words)
+
+    def trigger_at(self, k: int, head: tuple[str, ...] = ()) -> tuple[str, int]:
+        """(category, length) of the longest after-trigger at k, `head` adding its own ("bodies found")."""
+        if k < 0 or k >= len(self.words):
+            return "", 0
+        best = self._after.get(k)
+        if best is None:
+            best = self._after[k] = self.lex.after.match_at(self.words, k)
+        if head:
+            key = " ".join(head)
+            for cat in self.lex.categories:
+                special = cat.after_who.get(key)
+                if special is not None:
+                    m = special.match_at(self.words, k)
+                    if m >= best[1] and m:
+                        best = (cat.name, m)
+        return best
+
+    @property
+    def deploy_cue(self) -> bool:
+        """Whether the sentence speaks of sending, stationing or fighting (computed once)."""
+        if self._deploy_cue is None:
+            self._deploy_cue = any(
+                self.lex.deploy_cues.match_at(self.words, k) for k in range(len(self.words))
+            )
+        return self._deploy_cue
+
+
+def excluded(s: Sentence, e: Expression) -> bool:
+    """Numbers that are no count of people: money, percentages, ages, years, times, names, codes."""
+    tokens, words, lex = s.tokens, s.words, s.lex
+    n = len(tokens)
+    prev = e.num_first - 1
+    if lex.vague_before.match_before(words, e.first):
+        return True  # "several hundred"
+    if prev >= 0:
+        if words[prev] in lex.currency_before or words[prev] in lex.negations:
+            return True
+        if e.first == e.num_first and words[prev] in lex.label_before:
+            return True  # "day 601", "Brigade 128", "aged 34"
+        touching = tokens[prev].end == tokens[e.num_first].start
+        if touching and (
+            tokens[prev].text in _HASHES
+            or (
+                words[prev] == "-"
+                and prev > 0
+                and tokens[prev - 1].kind == "word"
+                and tokens[prev - 1].end == tokens[prev].start
+            )
+        ):
+            return True  # "#QZ8501", "T-72", "COVID-19"
+    after = e.last
+    if after < n:
+        word = words[after]
+        if (
+            word == "-"
+            and after + 1 < n
+            and tokens[after].start == tokens[after - 1].end
+            and tokens[after + 1].kind == "word"
+            and tokens[after + 1].start == tokens[after].end
+        ):
+            return True  # "15-year-old", "a 10-member team": a compound modifier, not a count
+        if word in lex.not_count_after:
+            return True  # money, percent, years, times
+    first_tok = tokens[e.num_first]
+    counted = bool(lex.people.match_at(words, after) or s.trigger_at(after)[1])
+    years = (
+        e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
+    )
+    if years and not counted:
+        return True  # "from 2001 to 2010": years
+    if e.qualifier != "range" and e.last - e.num_first == 1 and first_tok.text.isdigit():
+        value = int(first_tok.text) if len(first_tok.text) <= 4 else 0
+        if len(first_tok.text) == 4 and 1800 <= value <= 2100 and not counted:
+            return True  # a year
+        if value < 130 and prev >= 1 and after < n and _is_age(tokens, words, prev, after):
+            return True
+    return False
+
+
+def _is_age(tokens: list[Token], words: list[str], prev: int, after: int) -> bool:
+    """'Hawkins, 19, opened fire' / 'Hawkins (19)': a number set off right after a name."""
+    before_name = tokens[prev - 1]
+    if before_name.kind != "word" or not before_name.text[:1].isupper():
+        return False
+    return (words[prev] == "," and words[after] in {",", ")"}) or (words[prev] == "(" and words[after] == ")")
+
+
+def who(s: Sentence, e: Expression) -> Who | None:
+    """The counted noun phrase after the number; None when the number counts things, not people."""
+    tokens, words, lex = s.tokens, s.words, s.lex
+    n = len(tokens)
+    pos = e.last
+    part = lex.part_after.match_at(words, pos)
+    if part:
+        pos += part  # "about 600 of them deaths"
+        if not (lex.people.match_at(words, pos) or s.trigger_at(pos)[1]):
+            return Who(pos, pos, (), pos, pos)  # "two of them seriously": a part, counted noun unsaid
+    first = pos
+    selection = False
+    if pos + 1 < n and words[pos] == "of" and words[pos + 1] in _POSSESSIVES:
+        first, pos = pos + 1, pos + 2  # "20,000 of his fighters"
+        selection = words[pos - 1] in _DETERMINERS
+    j = pos
+    saw_lower = False
+    saw_content = False  # a word other than a modifier ("more", "other") between number and here
+    while j < n and j - pos <= MAX_MODIFIERS:
+        m = lex.people.match_at(words, j)
+        tok = tokens[j]
+        if m:
+            cont = j + m
+            if lex.adjectives_follow:
+                # "soldados norte-coreanos mortos": adjectives after the noun, up to the next trigger
+                for _ in range(4):
+                    if cont < n and (
+                        words[cont] == "-"
+                        or (
+                            tokens[cont].kind == "word"
+                            and words[cont] not in lex.function_single
+                            and not s.trigger_at(cont)[1]
+                        )
+                    ):
+                        cont += 1
+                    else:
+                        break
+            return Who(first, cont, tuple(words[j : j + m]), cont, j, selection)
+        if tok.kind == "word" and tok.low.endswith(lex.people_suffixes) and tok.low not in lex.not_suffixed:
+            return Who(first, j + 1, (tok.low,), j + 1, j)  # "270 schoolgirls", "40 activists"
+        if (
+            tok.kind == "word"
+            and tok.text[:1].isupper()
+            and tok.low.endswith("s")
+            and len(tok.low) > 3
+            and tok.low not in lex.function_single
+            and not s.trigger_at(j)[1]
+        ):
+            return Who(first, j + 1, (tok.low,), j + 1, j)  # "249 Palestinians", "two Swedes"
+        if tok.kind == "punct":
+            if tok.text in _HASHES or (tok.text == "-" and j > 0 and tokens[j - 1].end == tok.start):
+                j += 1  # "#TSA agents", "pro-Russian fighters"
+                continue
+            break
+        if tok.low in lex.modifiers:
+            j += 1  # "1,000 more troops"
+            continue
+        if (
+            tok.low == "and"
+            and 0 < j < n - 1
+            and tokens[j - 1].text[:1].isupper()
+            and tokens[j + 1].text[:1].isupper()
+        ):
+            j += 1  # "50,000 North Korean and Russian soldiers"
+            continue
+        if tok.kind == "num" or tok.low in lex.function_single or s.trigger_at(j)[1]:
+            break
+        saw_lower = saw_lower or not tok.text[:1].isupper()
+        saw_content = True
+        j += 1
+    if not saw_content:
+        return Who(j, j, (), j, j)  # a bare number, maybe with "more": "injuring 30 more"
+    if not saw_lower and j < n and s.trigger_at(j)[1]:
+        return Who(first, j, (), j, j)  # a bare number, or "5 Ukrainian killed"
+    if saw_lower and j - pos <= 2 and lex.person_verbs.match_before(words, e.first):
+        return Who(first, j, (), j, j)  # "killed 10 bandits": these verbs only ever count people
+    return None  # "12 tanks", "38 runs", "9 mm"
+
+
+def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> Link | None:
+    """The category of a number, from the nearest trigger: its counted noun ("600 fatalities"), a trigger
+    right after ("600 soldiers were killed"), before ("killed 600"), a toll ("the death toll rose to 600"),
+    or troops in a sentence about deployment."""
+    head = w.head if w else ()
+    cont = w.cont if w else e.last
+    troop = " ".join(head) in s.lex.troops
+    left = _left_trigger(s, e, head)
+    right = _right_trigger(s, cont, head)
+    if right and _object_follows(s, right.last, counted):
+        right = None  # "two gunmen killed 5 people": the verb's count is its object, not its subject
+    noun: Link | None = None
+    if w and head:
+        cat, m = s.trigger_at(w.head_at)
+        if m and m >= len(head) and _allowed(s, cat, troop, w):
+            noun = Link(cat, w.head_at, w.head_at + m, "noun")
+    # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
+    # "one of the injured died": the noun names the group chosen from, the verb what happened.
+    other = (left and left.category != "captured") or (right and right.category != "captured")
+    if noun and not (w and w.selection) and not (noun.category == "captured" and other):
+        return noun
+    if right and right.first == cont and _allowed(s, right.category, troop, w, explicit=True):
+        return right
+    if left and _allowed(s, left.category, troop, w, explicit=True):
+        return left
+    if right and _allowed(s, right.category, troop, w, explicit=True):
+        return right
+    toll = _toll(s, e)
+    if toll:
+        return toll
+    if troop and w and _deployed(s, e, w):
+        return Link("deployed", e.first, cont, "troops")
+    return noun  # "six of the dead were children"
+
+
+def _allowed(s: Sentence, category: str, troop: bool, w: Who | None, explicit: bool = False) -> bool:
+    """Deployments are counts of troops: a counted troop noun, or a bare number in a sentence about troops;
+    men and police count when a deployment verb says so ("5,000 men deployed")."""
+    if category != "deployed" or troop or (w is None and s.has_troops):
+        return True
+    return explicit and w is not None and " ".join(w.head) in s.lex.troops_if_sent
+
+
+def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
+    tokens, words, lex = s.tokens, s.words, s.lex
+    n = len(tokens)
+    steps = 0
+    while k < n and steps <= MAX_FILLER_STEPS:
+        cat, m = s.trigger_at(k, head)
+        if m:
+            return Link(cat, k, k + m, "right")
+        steps += 1
+        f = lex.filler.match_at(words, k)
+        if f:
+            k += f
+            continue
+        if words[k] == "," and lex.part_before.match_at(words, k + 1):
+            # "Twelve people, including three children, were killed": skip the aside
+            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] == ","), None)
+            if close is None:
+                return None
+            k = close + 1
+            continue
+        if words[k] in _DASHES and k > 0 and tokens[k - 1].end < tokens[k].start:
+            # "7 bodies - 4 men, 3 women - recovered": a spaced dash opens an aside closed by another
+            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] in _DASHES), None)
+            if close is None:
+                return None
+            k = close + 1
+            continue
+        if words[k] in _OPEN:
+            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] in _CLOSE), None)
+            if close is None:
+                return None
+            k = close + 1  # "7 (2 of them soldiers) were wounded"
+            continue
+        if words[k] in lex.place_prepositions and k + 1 < n and tokens[k + 1].text[:1].isupper():
+            k += 1  # "8 people in Donetsk region killed"
+            while k < n and (tokens[k].text[:1].isupper() or words[k] in {"'s", "\u2019s", "-"}):
+                k += 1
+            if k < n and words[k] in lex.place_nouns:
+                k += 1
+            continue
+        return None
+    return None
+
+
+def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
+    for _ in range(3):
+        f = s.lex.before_filler.match_at(s.words, k)
+        if not f:
+            break
+        k += f
+    return k in counted
+
+
+def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | None:
+    j = e.first
+    for _ in range(3):
+        f = s.lex.before_filler.match_before(s.words, j)
+        if not f or _best_before(s, j, head)[1]:
+            break  # "killing of" is itself a trigger: do not skip its "of"
+        j -= f
+    name, m = _best_before(s, j, head)
+    if not m:
+        return None
+    phrase = " ".join(s.words[j - m : j])
+    cat = next(c for c in s.lex.categories if c.name == name)
+    if phrase in s.lex.before_needs_people and not (head and s.lex.people.match_at(list(head), 0)):
+        return None  # "lost two matches", "shot 3 goals": these verbs count people only with a person noun
+    if phrase in cat.before_needs_who:
+        # "freed 50 prisoners", never "freed 50": these verbs need the counted noun of their category
+        head_cat, hm = s.lex.after.match_at(list(head), 0)
+        if head_cat != name or not hm:
+            return None
+    return Link(name, j - m, j, "left")
+
+
+def _best_before(s: Sentence, j: int, head: tuple[str, ...]) -> tuple[str, int]:
+    best = s.lex.before.match_before(s.words, j)
+    if head:
+        key = " ".join(head)
+        for cat in s.lex.categories:
+            special = cat.before_who.get(key)
+            if special is not None:
+                m = special.match_before(s.words, j)
+                if m > best[1]:
+                    best = (cat.name, m)
+    return best
+
+
+def _toll(s: Sentence, e: Expression) -> Link | None:
+    """Tolls: 'the death toll rose to 45', 'the number of dead reached 600', 'put the number killed at N'."""
+    tokens, words, lex = s.tokens, s.words, s.lex
+    link = lex.toll_links.match_before(words, e.first)
+    if not link and e.first == e.num_first:
+        return None  # a verb-like bound needs no link of its own: "death toll passes 10,000"
+    stop = max(0, e.first - MAX_TOLL_DISTANCE)
+    for k in range(e.first - link - 1, stop - 1, -1):
+        if tokens[k].kind == "num" or (words[k] in {";", ":"} and k != e.first - 1):
+            return None
+        name, m = lex.tolls.match_at(words, k)
+        if m and k + m <= e.first:
+            return Link(name, k, k + m, "toll")
+        m = lex.toll_total.match_at(words, k)
+        if m and k + m <= e.first and words[e.first - 1] != "of":  # "a total of 58 soldiers" is no toll
+            return Link("", k, k + m, "total")  # category from the figure before, see extract._inherit
+        m = lex.toll_open.match_at(words, k)
+        if m:
+            for j in range(k + m, min(k + m + 5, e.first)):
+                cat_name, tm = s.trigger_at(j)
+                if tm and cat_name != "deployed":
+                    return Link(cat_name, k, j + tm, "toll")
+                if words[j] in lex.troops:
+                    return Link("deployed", k, j + 1, "toll")
+    return None
+
+
+def _deployed(s: Sentence, e: Expression, w: Who) -> bool:
+    """Troops counted in a sentence about sending, stationing or fighting; not a standing force size."""
+    words, lex = s.words, s.lex
+    if lex.standing.match_before(words, e.first) or any(
+        lex.standing.match_at(words, k) for k in range(w.first, w.last)
+    ):
+        return False
+    if s.deploy_cue:
+        return True
+    k = w.last
+    for _ in range(3):  # "troops are currently in Kursk"
+        if k < len(words) and words[k] not in _DIRECTIONS:
+            k += lex.filler.match_at(words, k)
+    if k + 2 < len(s.tokens) and words[k] in _DIRECTIONS and words[k + 1] == "the":
+        k += 1  # "troops in the Middle East"
+    return k + 1 < len(s.tokens) and words[k] in _DIRECTIONS | {"the"} and s.tokens[k + 1].text[:1].isupper()

@@ -1,0 +1,559 @@
+"""Tests for monitor.figures: every rule of shared/figures/GUIDELINE.md, with examples written for them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor import figures
+from monitor.figures import evaluate
+
+DEV = Path(__file__).parents[2] / "shared/figures/dev.jsonl"
+REFERENCE = Path(__file__).parents[2] / "shared/seed/reference-story.txt"
+# Quality gate floors (shared/figures targets).
+MIN_PRECISION = 0.97
+MIN_RECALL = 0.95
+
+Fig = tuple[str, int | None, int | None, str]
+
+
+def found(text: str) -> set[Fig]:
+    return {(f.category, f.low, f.high, f.qualifier) for f in figures.find(text)}
+
+
+def only(text: str) -> figures.Figure:
+    result = figures.find(text)
+    assert len(result) == 1, result
+    return result[0]
+
+
+# --- Interface -------------------------------------------------------------------------------------------
+
+
+def test_interface() -> None:
+    assert figures.CATEGORIES == ("killed", "wounded", "casualties", "captured", "missing", "deployed")
+    assert isinstance(figures.VERSION, str) and figures.VERSION
+    fig = only("Officials said 12 soldiers were killed.")
+    assert dataclasses.is_dataclass(fig)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fig.low = 3  # type: ignore[misc]
+    assert set(fig.to_dict()) == {
+        "category",
+        "low",
+        "high",
+        "qualifier",
+        "who",
+        "quote",
+        "start",
+        "end",
+        "claimant",
+    }
+    assert json.loads(json.dumps(fig.to_dict()))["low"] == 12
+
+
+def test_empty_and_figureless_text() -> None:
+    assert figures.find("") == []
+    assert figures.find("The weather was mild and markets rose.") == []
+
+
+# --- Categories and their trigger words --------------------------------------------------------------------
+
+CATEGORY_CASES: list[tuple[str, set[Fig]]] = [
+    # killed: killed, dead, deaths, fatalities, died, death toll, bodies found, shot dead, lost their lives
+    ("A drone strike killed 14 villagers near the river.", {("killed", 14, 14, "exact")}),
+    ("Nine people were killed when the bridge collapsed.", {("killed", 9, 9, "exact")}),
+    ("Floods leave 31 dead in the north.", {("killed", 31, 31, "exact")}),
+    ("The storm caused 212 deaths across three provinces.", {("killed", 212, 212, "exact")}),
+    ("Police reported 6 fatalities after the pile-up.", {("killed", 6, 6, "exact")}),
+    ("Eleven miners died underground on Tuesday.", {("killed", 11, 11, "exact")}),
+    ("The death toll from the quake rose to 1,203 on Friday.", {("killed", 1203, 1203, "exact")}),
+    ("Rescuers said 17 bodies were found in the rubble.", {("killed", 17, 17, "exact")}),
+    ("Two guards were shot dead at the checkpoint.", {("killed", 2, 2, "exact")}),
+    ("At least 40 passengers lost their lives in the ferry disaster.", {("killed", 40, None, "at_least")}),
+    # wounded: wounded, injured, hurt, hospitalised with injuries
+    ("Shelling wounded 23 civilians in the town.", {("wounded", 23, 23, "exact")}),
+    ("Fifteen people were injured in the blast.", {("wounded", 15, 15, "exact")}),
+    ("Four firefighters were hurt while fighting the blaze.", {("wounded", 4, 4, "exact")}),
+    ("Doctors said 37 people were hospitalised with burns.", {("wounded", 37, 37, "exact")}),
+    ("After the attack 58 people were treated in hospital.", {("wounded", 58, 58, "exact")}),
+    # casualties: the word, killed and wounded together, losses, put out of action
+    ("The brigade suffered 320 casualties in a week.", {("casualties", 320, 320, "exact")}),
+    ("About 90 soldiers were killed or wounded in the assault.", {("casualties", 90, 90, "approximate")}),
+    ("The raid left 45 dead and injured.", {("casualties", 45, 45, "exact")}),
+    (
+        "The army lost 250 servicemen in the offensive, the ministry said.",
+        {("casualties", 250, 250, "exact")},
+    ),
+    ("Around 700 enemy fighters were put out of action.", {("casualties", 700, 700, "approximate")}),
+    ("The gunman shot 8 people at the market.", {("casualties", 8, 8, "exact")}),
+    # captured: captured, taken prisoner, prisoners of war, surrendered, abducted, kidnapped, taken hostage
+    ("Forces captured 62 soldiers near the village.", {("captured", 62, 62, "exact")}),
+    ("Thirty marines were taken prisoner.", {("captured", 30, 30, "exact")}),
+    ("Both sides exchanged 150 prisoners of war on Sunday.", {("captured", 150, 150, "exact")}),
+    ("Gunmen abducted 25 students from the school.", {("captured", 25, 25, "exact")}),
+    ("Some 40 aid workers were kidnapped last year.", {("captured", 40, 40, "approximate")}),
+    ("Militants took 12 tourists hostage.", {("captured", 12, 12, "exact")}),
+    ("Nearly 300 fighters surrendered to the army.", {("captured", 300, 300, "approximate")}),
+    # missing: missing, unaccounted for
+    ("Eight fishermen are missing after the storm.", {("missing", 8, 8, "exact")}),
+    ("More than 60 people remain unaccounted for.", {("missing", 60, None, "at_least")}),
+    # deployed: sent, deployed, dispatched, stationed, massed, mobilised, fighting somewhere
+    ("The government sent 2,000 troops to the border region.", {("deployed", 2000, 2000, "exact")}),
+    ("Roughly 4,500 soldiers are stationed in the enclave.", {("deployed", 4500, 4500, "approximate")}),
+    ("The country has dispatched 800 peacekeepers to the mission.", {("deployed", 800, 800, "exact")}),
+    ("Moscow has massed over 90,000 troops near the frontier.", {("deployed", 90000, None, "at_least")}),
+    ("The ministry mobilised 25,000 reservists last month.", {("deployed", 25000, 25000, "exact")}),
+    (
+        "An estimated 6,000 foreign fighters in Idlib are loyal to the group.",
+        {("deployed", 6000, 6000, "approximate")},
+    ),
+    ("The alliance plans to deploy 3,500 soldiers by spring.", {("deployed", 3500, 3500, "exact")}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CATEGORY_CASES)
+def test_categories(text: str, expected: set[Fig]) -> None:
+    assert found(text) == expected
+
+
+# --- Values: forms of numbers ------------------------------------------------------------------------------
+
+VALUE_CASES: list[tuple[str, set[Fig]]] = [
+    ("15,000 soldiers were deployed to the region.", {("deployed", 15000, 15000, "exact")}),
+    ("15 000 soldiers were deployed to the region.", {("deployed", 15000, 15000, "exact")}),
+    ("15\u202f000 soldiers were deployed to the region.", {("deployed", 15000, 15000, "exact")}),
+    ("15\u00a0000 soldiers were deployed to the region.", {("deployed", 15000, 15000, "exact")}),
+    (
+        "Nach Angaben des Ministeriums wurden 15.000 Soldaten in die Region verlegt.",
+        {("deployed", 15000, 15000, "exact")},
+    ),
+    ("Unos 15.000 soldados fueron desplegados en la región.", {("deployed", 15000, 15000, "approximate")}),
+    ("Some 1.5 million people were injured over the decade.", {("wounded", 1500000, 1500000, "approximate")}),
+    ("Seven soldiers were killed.", {("killed", 7, 7, "exact")}),
+    ("Twenty-one people died in the crash.", {("killed", 21, 21, "exact")}),
+    ("A dozen protesters were injured.", {("wounded", 12, 12, "approximate")}),
+    ("One soldier was killed and one wounded.", {("killed", 1, 1, "exact"), ("wounded", 1, 1, "exact")}),
+    ("Officials say 11k troops were sent.", {("deployed", 11000, 11000, "exact")}),
+    ("Three hundred and five people died.", {("killed", 305, 305, "exact")}),
+    ("Two million people were killed in the famine.", {("killed", 2000000, 2000000, "exact")}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VALUE_CASES)
+def test_number_forms(text: str, expected: set[Fig]) -> None:
+    assert found(text) == expected
+
+
+# --- Qualifiers --------------------------------------------------------------------------------------------
+
+HEDGES = [
+    "about",
+    "around",
+    "approximately",
+    "some",
+    "roughly",
+    "nearly",
+    "almost",
+    "an estimated",
+    "estimated",
+    "reportedly about",
+]
+LOWER = ["at least", "more than", "over", "upwards of", "no fewer than"]
+UPPER = ["up to", "as many as", "fewer than", "less than", "no more than"]
+
+
+@pytest.mark.parametrize("hedge", HEDGES)
+def test_hedges_are_approximate(hedge: str) -> None:
+    assert found(f"The attack killed {hedge} 600 people.") == {("killed", 600, 600, "approximate")}
+
+
+@pytest.mark.parametrize("bound", LOWER)
+def test_lower_bounds(bound: str) -> None:
+    assert found(f"Shelling wounded {bound} 50 civilians.") == {("wounded", 50, None, "at_least")}
+
+
+@pytest.mark.parametrize("bound", UPPER)
+def test_upper_bounds(bound: str) -> None:
+    assert found(f"The army lost {bound} 180 soldiers.") == {("casualties", None, 180, "at_most")}
+
+
+RANGE_CASES = [
+    "Between 10,000 and 12,000 troops were deployed.",
+    "10,000-12,000 troops were deployed.",
+    "10,000\u201312,000 troops were deployed.",
+    "10,000 to 12,000 troops were deployed.",
+    "From 10,000 to 12,000 troops were deployed.",
+]
+
+
+@pytest.mark.parametrize("text", RANGE_CASES)
+def test_ranges(text: str) -> None:
+    assert found(text) == {("deployed", 10000, 12000, "range")}
+
+
+def test_trailing_bounds() -> None:
+    assert found("Floods: 120+ dead in the valley.") == {("killed", 120, None, "at_least")}
+    assert found("The blast killed 30 or more workers.") == {("killed", 30, None, "at_least")}
+
+
+def test_range_shares_scale() -> None:
+    assert found("Between 1 and 1.5 million people died.") == {("killed", 1000000, 1500000, "range")}
+
+
+# --- Several figures, totals and parts -----------------------------------------------------------------
+
+MULTI_CASES: list[tuple[str, set[Fig]]] = [
+    (
+        "The strike hit a bus, killing 4 civilians and wounding 9.",
+        {("killed", 4, 4, "exact"), ("wounded", 9, 9, "exact")},
+    ),
+    (
+        "Officials counted an estimated 2,300 casualties, including around 410 fatalities.",
+        {("casualties", 2300, 2300, "approximate"), ("killed", 410, 410, "approximate")},
+    ),
+    (
+        "Around 1,000 killed and 3,000 wounded, the agency said.",
+        {("killed", 1000, 1000, "approximate"), ("wounded", 3000, 3000, "exact")},
+    ),
+    (
+        "At least 12 killed, 40 injured in the market bombing.",
+        {("killed", 12, None, "at_least"), ("wounded", 40, 40, "exact")},
+    ),
+    (
+        "Three soldiers killed, 5 injured on the northern side; 2 rebels killed, 1 injured on the other.",
+        {
+            ("killed", 3, 3, "exact"),
+            ("wounded", 5, 5, "exact"),
+            ("killed", 2, 2, "exact"),
+            ("wounded", 1, 1, "exact"),
+        },
+    ),
+    (
+        "Four police officers, three civilians killed in the ambush.",
+        {("killed", 4, 4, "exact"), ("killed", 3, 3, "exact")},
+    ),
+    (
+        "11 (4 of them children) were injured in the collapse.",
+        {("wounded", 11, 11, "exact"), ("wounded", 4, 4, "exact")},
+    ),
+    (
+        "The fire killed 18 people, six of them firefighters.",
+        {("killed", 18, 18, "exact"), ("killed", 6, 6, "exact")},
+    ),
+    (
+        "Two more bodies were recovered on Monday, bringing the total to 27.",
+        {("killed", 2, 2, "exact"), ("killed", 27, 27, "exact")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MULTI_CASES)
+def test_several_figures(text: str, expected: set[Fig]) -> None:
+    assert found(text) == expected
+
+
+def test_per_side_figures_keep_their_who() -> None:
+    result = figures.find("Five Ukrainian soldiers and 3 Russian soldiers were killed overnight.")
+    assert {(f.low, f.who) for f in result} == {(5, "Ukrainian soldiers"), (3, "Russian soldiers")}
+
+
+def test_toll_phrasings() -> None:
+    assert found("The death toll rose to 45.") == {("killed", 45, 45, "exact")}
+    assert found("45 dead after the ferry capsized.") == {("killed", 45, 45, "exact")}
+    assert found("The number of dead has reached 300.") == {("killed", 300, 300, "exact")}
+    assert found("The toll soared past 90 overnight.") == {("killed", 90, None, "at_least")}
+    assert found("Officials put the number of people injured at about 2,000.") == {
+        ("wounded", 2000, 2000, "approximate")
+    }
+
+
+# --- Clarifications ----------------------------------------------------------------------------------------
+
+CLARIFICATION_CASES: list[tuple[str, set[Fig]]] = [
+    (
+        "Around 500 killed and 2,000 wounded.",
+        {("killed", 500, 500, "approximate"), ("wounded", 2000, 2000, "exact")},
+    ),
+    ("The regiment lost 35 fighters in two days.", {("casualties", 35, 35, "exact")}),
+    ("Artillery eliminated 120 soldiers near the bridge.", {("killed", 120, 120, "exact")}),
+    ("Guards destroyed 14 soldiers of the assault group.", {("killed", 14, 14, "exact")}),
+    ("After the explosion 23 workers were in hospital.", {("wounded", 23, 23, "exact")}),
+    ("Nine people were hospitalised after the gas leak.", {("wounded", 9, 9, "exact")}),
+    ("A gunman shot 6 people outside the stadium.", {("casualties", 6, 6, "exact")}),
+    ("There were 40 victims.", set()),
+    ("The death toll of victims climbed to 80.", {("killed", 80, 80, "exact")}),
+    ("Divers recovered 5 bodies from the lake.", {("killed", 5, 5, "exact")}),
+    ("The seventh body was pulled from the river.", set()),
+    ("9 (3 of them soldiers) were wounded.", {("wounded", 9, 9, "exact"), ("wounded", 3, 3, "exact")}),
+    ("Britain plans to send 10,000 troops by December.", {("deployed", 10000, 10000, "exact")}),
+    ("Kyiv and Moscow swapped 90 prisoners of war.", {("captured", 90, 90, "exact")}),
+    ("The two sides returned 48 prisoners of war each.", {("captured", 48, 48, "exact")}),
+    ("Some 400 people returned home after the ceasefire.", set()),
+    ("The country has an army of 1.2 million active soldiers.", set()),
+    ("It fields 438,000 active personnel.", set()),
+    ("Air pollution caused 5,400 deaths last year.", {("killed", 5400, 5400, "exact")}),
+    ("Cholera has caused 312 deaths since June.", {("killed", 312, 312, "exact")}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CLARIFICATION_CASES)
+def test_clarifications(text: str, expected: set[Fig]) -> None:
+    assert found(text) == expected
+
+
+def test_repeated_figure_listed_once() -> None:
+    text = "Some 20 people were killed. Rescuers said 20 people were killed in the landslide, police said."
+    assert len([f for f in figures.find(text) if f.category == "killed"]) == 1
+
+
+# --- Not figures --------------------------------------------------------------------------------
+
+NOT_FIGURES = [
+    "In 2022 the war began, and fighting continued through 2023.",
+    "On March 3, the ministry announced new measures against looting.",
+    "Day 412 of the war: fighting continues around the killed commander's hometown.",
+    "A 15-year-old was killed in the attack.",
+    "Jones, 19, was killed in the crash.",
+    "The suspect, aged 34, was shot dead by police.",
+    "At 9:30 the soldiers were deployed.",
+    "The fund pledged $40 million to families of the killed.",
+    "Casualties rose by 12% in the second quarter.",
+    "Troops advanced 30 km and killed the commander.",
+    "Forces destroyed 12 tanks and 40 drones.",
+    "The army lost 7 helicopters in the battle.",
+    "About 3,000 protesters marched past the parliament.",
+    "Some 12,000 evacuees were housed in schools.",
+    "Police arrested 58 people after the riots.",
+    "Officials detained 20 suspects after the killings.",
+    "Rescuers saved 41 people from the rubble.",
+    "There were 16 survivors.",
+    "About 200,000 people were without power after the storm.",
+    "Voters cast 2 million ballots.",
+    "It was the 3rd attack on the convoy; two trucks were destroyed.",
+    "Brigade 128 was deployed to the front.",
+    "Marking the 80th anniversary, veterans remembered the dead.",
+    "Dozens were killed and hundreds wounded.",
+    "Thousands of troops were deployed.",
+    "Several soldiers died.",
+    "A soldier was killed near the border.",
+    "His body was found on Monday.",
+    "Refugees: 1,000 people fled the fighting in which a soldier was killed.",
+    "Several hundred soldiers were wounded.",
+    "No one was killed in the blast.",
+    "The refinery produced 40,000 barrels after workers were injured.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_FIGURES)
+def test_not_figures(text: str) -> None:
+    assert figures.find(text) == []
+
+
+def test_refugees_rescued_survivors_are_not_counts() -> None:
+    assert found("About 2,000 refugees crossed the border; 3 people were killed.") == {
+        ("killed", 3, 3, "exact")
+    }
+
+
+# --- who, quote, offsets, claimant -------------------------------------------------------------------------
+
+
+def test_who_is_the_counted_noun_phrase() -> None:
+    assert only("Roughly 300 North Korean soldiers were killed.").who == "North Korean soldiers"
+    assert only("The blast killed 12 people.").who == "people"
+    assert only("The death toll rose to 45.").who is None
+    assert only("20,000 of his fighters had died.").who == "his fighters"
+
+
+def test_quote_and_offsets() -> None:
+    text = "Prefix text. About 600 soldiers have been killed, the agency said."
+    fig = only(text)
+    assert text[fig.start : fig.end] == fig.quote
+    assert fig.quote == "About 600 soldiers have been killed"
+    assert fig.low == fig.high == 600
+
+
+def test_figures_in_order_of_position() -> None:
+    text = "Two were wounded. Later 9 people died. Then 4 soldiers went missing."
+    result = figures.find(text)
+    assert [f.category for f in result] == ["wounded", "killed", "missing"]
+    assert [f.start for f in result] == sorted(f.start for f in result)
+
+
+CLAIMANT_CASES = [
+    ("Reports from the regional police indicate that 14 people were killed.", "the regional police"),
+    ("According to the health ministry, 31 people died.", "the health ministry"),
+    ("The ministry said 45 people were injured.", "The ministry"),
+    ("Zelensky said 31,000 soldiers had been killed.", "Zelensky"),
+    ("Some 70 fighters were killed, said Colonel Ivan Petrov.", "Colonel Ivan Petrov"),
+    ("At least 20 people were killed, officials said.", "officials"),
+    ("At least 20 people were killed in the shelling.", None),
+    ("He said 20 people were killed.", None),
+]
+
+
+@pytest.mark.parametrize(("text", "claimant"), CLAIMANT_CASES)
+def test_claimant(text: str, claimant: str | None) -> None:
+    assert only(text).claimant == claimant
+
+
+# --- Reference story and evaluation ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference story not found at {REFERENCE}")
+def test_reference_story() -> None:
+    result = figures.find(REFERENCE.read_text(encoding="utf-8"))
+    assert {(f.category, f.low, f.high, f.qualifier) for f in result} == {
+        ("deployed", 15000, 15000, "approximate"),
+        ("casualties", 4700, 4700, "approximate"),
+        ("killed", 600, 600, "approximate"),
+    }
+    assert len(result) == 3
+    assert {f.claimant for f in result} == {"Seoul's intelligence services"}
+
+
+def test_score_matches_on_category_low_high_and_honours_optional() -> None:
+    gold = [
+        {
+            "id": "a",
+            "source": "s1",
+            "figures": [{"category": "killed", "low": 5, "high": 5, "qualifier": "exact"}],
+            "optional": [{"category": "wounded", "low": 2, "high": 2, "qualifier": "exact"}],
+        },
+        {
+            "id": "b",
+            "source": "s2",
+            "figures": [{"category": "deployed", "low": 10, "high": None}],
+            "optional": [],
+        },
+    ]
+    predictions = {
+        "a": [
+            {"category": "killed", "low": 5, "high": 5, "qualifier": "approximate"},
+            {"category": "wounded", "low": 2, "high": 2},
+        ],
+        "b": [{"category": "missing", "low": 1, "high": 1}],
+    }
+    result = evaluate.score(gold, predictions)
+    assert (result["overall"]["tp"], result["overall"]["fp"], result["overall"]["fn"]) == (1, 1, 1)
+    assert result["categories"]["killed"]["precision"] == 1.0
+    assert result["sources"]["s2"]["recall"] == 0.0
+    assert result["qualifier_accuracy"] == 0.0
+
+
+def test_evaluate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "source": "mine",
+                "text": "Nine soldiers were killed.",
+                "figures": [{"category": "killed", "low": 9, "high": 9}],
+                "optional": [],
+            }
+        )
+        + "\n"
+    )
+    assert evaluate.main([str(gold), "--errors"]) == 0
+    out = capsys.readouterr().out
+    assert "overall P=1.000 R=1.000" in out
+    assert "src:mine" in out and "cat:killed" in out
+
+
+@pytest.mark.skipif(
+    not DEV.exists(), reason=f"development set not found at {DEV} (clone shared/ next to the repo)"
+)
+def test_quality_gate_on_development_set() -> None:
+    rows = evaluate.read_gold(DEV)
+    result = evaluate.score(rows, evaluate.predict(rows))
+    overall = result["overall"]
+    assert overall["precision"] >= MIN_PRECISION, result["errors"]
+    assert overall["recall"] >= MIN_RECALL, result["errors"]
+
+
+# --- More phrasings (rules the guideline implies; see docs/figures.md) -------------------------------------
+
+MORE_CASES: list[tuple[str, set[Fig]]] = [
+    ("The avalanche claimed 12 lives.", {("killed", 12, 12, "exact")}),
+    ("Some 40 lives were lost at sea.", {("killed", 40, 40, "approximate")}),
+    ("Two hostages have died in captivity.", {("killed", 2, 2, "exact")}),
+    ("The rebels executed 18 hostages.", {("killed", 18, 18, "exact")}),
+    ("Police killed 10 bandits in the forest.", {("killed", 10, 10, "exact")}),
+    ("Six of the dead were children.", {("killed", 6, 6, "exact")}),
+    (
+        "At least 1,400 people were injured, 300 seriously.",
+        {("wounded", 1400, None, "at_least"), ("wounded", 300, 300, "exact")},
+    ),
+    (
+        "The US keeps about 900 troops in Syria and 2,500 in Iraq.",
+        {("deployed", 900, 900, "approximate"), ("deployed", 2500, 2500, "exact")},
+    ),
+    ("A total of 1,500 Canadian soldiers serve in Latvia.", {("deployed", 1500, 1500, "exact")}),
+    ("The US has 40,000 troops in the Middle East.", {("deployed", 40000, 40000, "exact")}),
+    ("Two gunmen killed 5 people.", {("killed", 5, 5, "exact")}),
+    ("Rescuers are searching for 40 people after the landslide.", {("missing", 40, 40, "exact")}),
+    ("The attack killed 12, injuring 30 more.", {("killed", 12, 12, "exact"), ("wounded", 30, 30, "exact")}),
+    (
+        "Twelve people, including three children, were killed.",
+        {("killed", 12, 12, "exact"), ("killed", 3, 3, "exact")},
+    ),
+    ("Rebels abducted more than 270 schoolgirls.", {("captured", 270, None, "at_least")}),
+    (
+        "RT @news: 3 dead, 7 injured in mall shooting #breaking",
+        {("killed", 3, 3, "exact"), ("wounded", 7, 7, "exact")},
+    ),
+    ("The summit on July 11 discussed troop deployments.", set()),
+    ("Army has 250,000 soldiers and 3,000 tanks.", set()),
+    ("He was sentenced to 30 years for killing his wife.", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_CASES)
+def test_more_phrasings(text: str, expected: set[Fig]) -> None:
+    assert found(text) == expected
+
+
+LANGUAGE_CASES: list[tuple[str, set[Fig]]] = [
+    (
+        "Bei dem Angriff wurden mindestens 14 Zivilisten getötet und 30 verletzt.",
+        {("killed", 14, None, "at_least"), ("wounded", 30, 30, "exact")},
+    ),
+    (
+        "Die Bundeswehr hat rund 4.500 Soldaten nach Litauen verlegt.",
+        {("deployed", 4500, 4500, "approximate")},
+    ),
+    (
+        "El ataque dejó al menos 12 muertos y 40 heridos.",
+        {("killed", 12, None, "at_least"), ("wounded", 40, 40, "exact")},
+    ),
+    ("Más de 3 mil soldados fueron desplegados en la frontera.", {("deployed", 3000, None, "at_least")}),
+    (
+        "Le bombardement a fait 27 morts et 80 blessés.",
+        {("killed", 27, 27, "exact"), ("wounded", 80, 80, "exact")},
+    ),
+    ("Oltre 200 soldati sono rimasti uccisi o feriti.", {("casualties", 200, None, "at_least")}),
+    ("Pelo menos 15 pessoas morreram no ataque.", {("killed", 15, None, "at_least")}),
+    ("Na frontu bylo zabito 120 vojáků.", {("killed", 120, 120, "exact")}),
+    ("Унаслідок обстрілу загинули три людини, ще 12 поранені.", {("wounded", 12, 12, "exact")}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LANGUAGE_CASES)
+def test_other_languages(text: str, expected: set[Fig]) -> None:
+    assert expected <= found(text)
+
+
+def test_docs_example_matches_the_code() -> None:
+    docs = Path(__file__).parents[1] / "docs/figures.md"
+    block = docs.read_text(encoding="utf-8").split("```python", 1)[1].split("```", 1)[0]
+    text = block.split('figures.find("', 1)[1].split('")', 1)[0]
+    shown = [line.removeprefix("# ") for line in block.splitlines() if line.startswith("# ")]
+    actual = [
+        f"{f.category} {f.low} {f.high} {f.qualifier} {f.who} {f.quote!r} {f.claimant}"
+        for f in figures.find(text)
+    ]
+    assert actual == shown
