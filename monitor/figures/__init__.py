@@ -9,6 +9,6 @@ from .extract import find
 from .record import CATEGORIES, QUALIFIERS, Figure
 
 # Bump whenever extraction behaviour changes: stored with each figure so old ones can be reprocessed.
-VERSION = "2026.11.27-1"
+VERSION = "2026.11.28-1"
 
 __all__ = ["CATEGORIES", "QUALIFIERS", "VERSION", "Figure", "find"]

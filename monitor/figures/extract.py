@@ -24,6 +24,7 @@ MAX_NUMBERS_PER_SENTENCE = 40
 _BOUNDARY_RE = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[^\W_a-z])|;|\n\s*")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _DIGIT_RE = re.compile(r"\d")
+_ASIDE_OPENERS = frozenset({"(", "[", "-", "\u2013", "\u2014", ":"})
 
 
 @dataclass(slots=True)
@@ -178,6 +179,9 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
             and words[end : nxt.expr.first] in ([","], ["and"], [",", "and"], ["or"])
         ):
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
+        elif c.who and nxt and nxt.link and nxt.link.category and _among(words, end, nxt.expr.first, lex):
+            # "Three policemen were among the 15 people killed": a part of the figure after it
+            c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "part")
     for i, c in enumerate(cands):
         if c.link is not None and c.link.kind == "total":
             before = [p.link for p in cands[:i] if p.link and p.link.category]
@@ -192,18 +196,41 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
         part = lex.part_after.match_at(words, c.expr.last) or lex.part_before.match_before(
             words, c.expr.first
         )
-        listed = prev.link.kind == "left" and words[prev_end : c.expr.first] in ([","], ["and"], [",", "and"])
-        # "900 troops in Syria and 2,500 in Iraq": a bare number after "and" repeats the figure before
+        # "killing 10 (8 students and 2 teachers)", "7 bodies - 4 men, 3 women - recovered": an aside right
+        # after a figure holds its parts
+        part = part or (
+            prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS
+        )
+        listed = prev.link.kind in {"left", "part"} and words[prev_end : c.expr.first] in (
+            [","],
+            ["and"],
+            [",", "and"],
+        )
+        # "900 troops in Syria and 2,500 in Iraq", "5 bodies on Monday and 3 more on Tuesday": a bare number
+        # after "and" repeats the figure before
         after = c.expr.last
+        while after < len(words) and words[after] in lex.modifiers:
+            after += 1
         elliptic = (
             c.who is None
             and c.expr.first > 0
             and words[c.expr.first - 1] in {"and", ","}
-            and (after >= len(words) - 1 or words[after] in lex.place_prepositions)
+            and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
         listed = listed or elliptic
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+
+
+def _among(words: list[str], k: int, nxt: int, lex: Lexicon) -> bool:
+    """Whether words[k:nxt] say "(were) among (the)": the counted people are part of the figure at nxt."""
+    for _ in range(3):
+        f = lex.filler.match_at(words, k) if k < nxt else 0
+        if not f or lex.among.match_at(words, k):
+            break
+        k += f
+    m = lex.among.match_at(words, k)
+    return bool(m) and (k + m == nxt or (k + m + 1 == nxt and words[k + m] in lex.determiners))
 
 
 def _figure(

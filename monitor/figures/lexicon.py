@@ -150,6 +150,16 @@ class Lexicon:
     toll_total: PhraseSet
     place_prepositions: frozenset[str]
     place_nouns: frozenset[str]
+    ellipsis_after: frozenset[
+        str
+    ]  # "... and 3 more on Tuesday": words after a bare number that repeats a figure
+    among: PhraseSet  # "three policemen were among the 15 killed"
+    determiners: frozenset[str]  # articles and possessives opening a noun phrase ("the", "his")
+    transitive_after: frozenset[str]  # "150 families who lost their homes": with an object, no trigger
+    coordinators: frozenset[str]  # "five soldiers and a civilian were killed"
+    group_links: PhraseSet  # "among the dead were 3 children", "the injured included 4 officers"
+    mobilise: frozenset[str]  # verbs whose count is troops whatever the noun ("mobilised 300,000 men")
+    deployed_nouns: frozenset[str]  # counted people who are deployed by definition ("peacekeepers")
     modifiers: frozenset[str]
     people: PhraseSet
     people_suffixes: tuple[str, ...]
@@ -236,6 +246,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     troops = _strings(people, "troops", where)
     trigger_words.update(_key_word(p) for p in troops)
     trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
+    trigger_words.update(_key_word(p) for p in _strings(people, "mobilise", where))
+    trigger_words.update(_key_word(p) for p in _strings(people, "deployed_nouns", where))
     for category in categories:
         trigger_words.update(category.after_who)  # "5 bodies found", "claimed 12 lives"
         trigger_words.update(category.before_who)
@@ -285,6 +297,18 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         toll_total=PhraseSet.of(_strings(context, "toll_total", where)),
         place_prepositions=frozenset(w.lower() for w in _strings(context, "place_prepositions", where)),
         place_nouns=frozenset(w.lower() for w in _strings(context, "place_nouns", where)),
+        ellipsis_after=frozenset(
+            w.lower()
+            for w in _strings(context, "place_prepositions", where)
+            + _strings(context, "ellipsis_after", where)
+        ),
+        among=PhraseSet.of(_strings(context, "among", where)),
+        determiners=frozenset(w.lower() for w in _strings(context, "determiners", where)),
+        transitive_after=frozenset(w.lower() for w in _strings(people, "transitive_after", where)),
+        coordinators=frozenset(w.lower() for w in _strings(context, "coordinators", where)),
+        group_links=PhraseSet.of(_strings(context, "group_links", where)),
+        mobilise=frozenset(w.lower() for w in _strings(people, "mobilise", where)),
+        deployed_nouns=frozenset(w.lower() for w in _strings(people, "deployed_nouns", where)),
         modifiers=frozenset(w.lower() for w in _strings(context, "modifiers", where)),
         people=PhraseSet.of(_strings(people, "nouns", where)),
         people_suffixes=tuple(w.lower() for w in _strings(people, "suffixes", where)),

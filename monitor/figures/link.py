@@ -17,6 +17,7 @@ _POSSESSIVES = frozenset(
     {"his", "her", "its", "their", "the", "our", "those", "these", "whose", "my", "your"}
 )
 _DETERMINERS = frozenset({"the", "those", "these"})
+_DETERMINERS_PLURAL = frozenset({"those", "these"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
 _OPEN, _CLOSE = frozenset({"(", "["}), frozenset({")", "]"})
 _HASHES = frozenset({"#", "@", "№"})
@@ -124,6 +125,21 @@ def excluded(s: Sentence, e: Expression) -> bool:
             return True  # "15-year-old", "a 10-member team": a compound modifier, not a count
         if word in lex.not_count_after:
             return True  # money, percent, years, times
+        if (
+            word == ":"
+            and _tight(tokens, after - 1)
+            and _tight(tokens, after)
+            and tokens[after + 1].kind == "num"
+        ):
+            return True  # "9:30": a time; "kills at least 30: officials say ..." is a count
+    if (
+        prev >= 1
+        and words[prev] == ":"
+        and tokens[prev - 1].kind == "num"
+        and _tight(tokens, prev - 1)
+        and _tight(tokens, prev)
+    ):
+        return True  # the minutes of "9:30"
     first_tok = tokens[e.num_first]
     counted = bool(lex.people.match_at(words, after) or s.trigger_at(after)[1])
     years = (
@@ -138,6 +154,11 @@ def excluded(s: Sentence, e: Expression) -> bool:
         if value < 130 and prev >= 1 and after < n and _is_age(tokens, words, prev, after):
             return True
     return False
+
+
+def _tight(tokens: list[Token], k: int) -> bool:
+    """Whether token k touches the token after it (no space between)."""
+    return k + 1 < len(tokens) and tokens[k].end == tokens[k + 1].start
 
 
 def _is_age(tokens: list[Token], words: list[str], prev: int, after: int) -> bool:
@@ -169,6 +190,8 @@ def who(s: Sentence, e: Expression) -> Who | None:
     while j < n and j - pos <= MAX_MODIFIERS:
         m = lex.people.match_at(words, j)
         tok = tokens[j]
+        if j == pos == e.last and tok.start == tokens[pos - 1].end and tok.kind == "word" and not m:
+            break  # "Killing 10Re...": a word glued to the number is a cut-off, not the counted noun
         if m:
             cont = j + m
             if lex.adjectives_follow:
@@ -198,6 +221,8 @@ def who(s: Sentence, e: Expression) -> Who | None:
         ):
             return Who(first, j + 1, (tok.low,), j + 1, j)  # "249 Palestinians", "two Swedes"
         if tok.kind == "punct":
+            if tok.text in _HASHES and not any(lex.people.match_at(words, k) for k in (j + 1, j + 2)):
+                break  # "2,500 #NepalEarthquake": a hashtag after the count names no people
             if tok.text in _HASHES or (tok.text == "-" and j > 0 and tokens[j - 1].end == tok.start):
                 j += 1  # "#TSA agents", "pro-Russian fighters"
                 continue
@@ -232,11 +257,12 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     right after ("600 soldiers were killed"), before ("killed 600"), a toll ("the death toll rose to 600"),
     or troops in a sentence about deployment."""
     head = w.head if w else ()
-    cont = w.cont if w else e.last
+    # "2 of them are in serious condition": the trigger follows the part phrase
+    cont = w.cont if w else e.last + s.lex.part_after.match_at(s.words, e.last)
     troop = " ".join(head) in s.lex.troops
-    left = _left_trigger(s, e, head)
+    left = _left_trigger(s, e, head) or (_left_list_trigger(s, e, head) if w and head else None)
     right = _right_trigger(s, cont, head)
-    if right and _object_follows(s, right.last, counted):
+    if right and (_object_follows(s, right.last, counted) or _transitive(s, right)):
         right = None  # "two gunmen killed 5 people": the verb's count is its object, not its subject
     noun: Link | None = None
     if w and head:
@@ -252,13 +278,20 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
         return right
     if left and _allowed(s, left.category, troop, w, explicit=True):
         return left
+    if left and left.category == "deployed" and _mobilised(s, left, w):
+        return left  # "mobilised 300,000", "mobilised 1 million people": people called up are troops
     if right and _allowed(s, right.category, troop, w, explicit=True):
         return right
     toll = _toll(s, e)
     if toll:
         return toll
+    group = _group_trigger(s, e)
+    if group:
+        return group
     if troop and w and _deployed(s, e, w):
         return Link("deployed", e.first, cont, "troops")
+    if w and " ".join(w.head) in s.lex.deployed_nouns and not noun:
+        return Link("deployed", e.first, cont, "troops")  # "14,000 peacekeepers": a mission's troops
     return noun  # "six of the dead were children"
 
 
@@ -268,6 +301,39 @@ def _allowed(s: Sentence, category: str, troop: bool, w: Who | None, explicit: b
     if category != "deployed" or troop or (w is None and s.has_troops):
         return True
     return explicit and w is not None and " ".join(w.head) in s.lex.troops_if_sent
+
+
+def _coordinated_person(s: Sentence, j: int, stop: int) -> int | None:
+    """The end of a person noun phrase starting at j ("a civilian", "the local commander"), or None."""
+    while j < min(stop, len(s.words)) and s.tokens[j].kind == "word" and not s.trigger_at(j)[1]:
+        m = s.lex.people.match_at(s.words, j)
+        if m:
+            return j + m
+        if s.words[j].endswith(s.lex.people_suffixes) and s.words[j] not in s.lex.not_suffixed:
+            return j + 1
+        j += 1
+    return None
+
+
+def _mobilised(s: Sentence, left: Link, w: Who | None) -> bool:
+    phrase = " ".join(s.words[left.first : left.last])
+    return phrase in s.lex.mobilise and (
+        w is None or not w.head or bool(s.lex.people.match_at(list(w.head), 0))
+    )
+
+
+def _group_trigger(s: Sentence, e: Expression) -> Link | None:
+    """'Among the dead were 3 children', 'Those injured included 4 officers': the group names the category."""
+    words, lex = s.words, s.lex
+    j = e.first
+    m = lex.group_links.match_before(words, j)
+    if not m:
+        return None
+    j -= m
+    name, t = lex.after.match_before(words, j)
+    if not t or name == "deployed" or j - t < 1 or words[j - t - 1] not in lex.determiners:
+        return None
+    return Link(name, j - t, j, "left")
 
 
 def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
@@ -302,6 +368,17 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             if close is None:
                 return None
             k = close + 1  # "7 (2 of them soldiers) were wounded"
+            continue
+        if (
+            words[k] in lex.coordinators
+            and k + 1 < n
+            and words[k + 1] in lex.determiners - _DETERMINERS_PLURAL
+        ):
+            # "Five soldiers and a civilian were killed": a co-ordinated person without a number
+            j = _coordinated_person(s, k + 2, k + 5)
+            if j is None:
+                return None
+            k = j
             continue
         if words[k] in lex.place_prepositions and k + 1 < n and tokens[k + 1].text[:1].isupper():
             k += 1  # "8 people in Donetsk region killed"
@@ -343,6 +420,47 @@ def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | N
         if head_cat != name or not hm:
             return None
     return Link(name, j - m, j, "left")
+
+
+def _left_list_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | None:
+    """'killed a commander and 3 of his bodyguards', 'injured a woman and 2 children': a count listed after
+    a noun phrase without a number shares the verb before that phrase."""
+    words, tokens, lex = s.words, s.tokens, s.lex
+    j = e.first - 1
+    if j < 1 or words[j] != "and" or not lex.people.match_at(list(head), 0):
+        return None
+    k = j
+    while k > 0 and j - k < MAX_MODIFIERS + 1:
+        tok = tokens[k - 1]
+        if (
+            tok.kind == "word"
+            and not s.trigger_at(k - 1)[1]
+            and (tok.low in lex.determiners or tok.low not in lex.function_single)
+        ):
+            k -= 1
+            if tok.low in lex.determiners:
+                break  # the noun phrase opens with its article or possessive
+            continue
+        if tok.text in {"-", "'s", "\u2019s"} and k < j:
+            k -= 1  # "ex-wife", "the mayor's bodyguard"
+            continue
+        break
+    if k == j:
+        return None
+    name, m = lex.before.match_before(words, k)
+    if not m or name == "deployed" or not lex.person_verbs.match_before(words, k):
+        return None
+    return Link(name, k - m, k, "left")
+
+
+def _transitive(s: Sentence, right: Link) -> bool:
+    """'150 families who lost their homes': a transitive after-trigger followed by its own object."""
+    if right.last - right.first != 1 or s.words[right.first] not in s.lex.transitive_after:
+        return False
+    k = right.last
+    if k >= len(s.tokens) or s.tokens[k].kind != "word":
+        return False
+    return s.words[k] in s.lex.determiners or s.words[k] not in s.lex.function_single
 
 
 def _best_before(s: Sentence, j: int, head: tuple[str, ...]) -> tuple[str, int]:
@@ -399,5 +517,8 @@ def _deployed(s: Sentence, e: Expression, w: Who) -> bool:
         if k < len(words) and words[k] not in _DIRECTIONS:
             k += lex.filler.match_at(words, k)
     if k + 2 < len(s.tokens) and words[k] in _DIRECTIONS and words[k + 1] == "the":
+        # "troops in the combat zone": a place noun within a few words
+        if any(words[j] in lex.place_nouns for j in range(k + 2, min(len(words), k + 6))):
+            return True
         k += 1  # "troops in the Middle East"
     return k + 1 < len(s.tokens) and words[k] in _DIRECTIONS | {"the"} and s.tokens[k + 1].text[:1].isupper()
