@@ -1,11 +1,38 @@
-"""History: figure series over time — new figures, corroborations and revisions (issue #4: in progress)."""
+"""History: figure series over time — new figures, corroborations and revisions, decided in publication order.
+
+A series is (topic, category, group). A mention whose value (low, high) the series has never had is the
+first report of that value: `new` when the series had no value published before it, else a `revision`
+of the latest value published before it. A known value is a `repeat`: it only adds corroboration.
+Decisions are facts appended in the run's transaction (series_values, series_mentions, topic_groups,
+history_articles) and never re-announced; docs/history.md explains every rule.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import bisect
+import functools
+import hashlib
+import itertools
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, NamedTuple
 
 import duckdb
+
+from monitor import store
+
+CIVILIANS = "civilians"
+MILITARY = "military"        # combatants of the topic's own force, or of no named side
+GROUPS_FILE = "lexicon/history_groups.toml"
+FLUSH_ROWS = 200_000         # mention decisions buffered per write, when replaying a large database
+FETCH_ROWS = 20_000          # mentions read per fetchmany while replaying
+
+Value = tuple[int | None, int | None]
+Order = tuple[int, str, int]  # (as_of µs, article_id, seq): publication order, ties broken stably
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +56,360 @@ class Change:
     claimant: str | None
     quote: str
     run_id: str
+    group: str = MILITARY          # the series' group: civilians | military | a named other force
+    as_of: datetime | None = None  # the first report's publication time (fetch time when it has none)
+
+
+# --- groups ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """The word lists of lexicon/history_groups.toml, compiled."""
+
+    civilians: re.Pattern[str]
+    military: re.Pattern[str]
+    forces: tuple[tuple[str, re.Pattern[str]], ...]
+    # the same few hundred wordings recur across a million mentions: each is sorted once
+    seen: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def label(self, who: str | None) -> str:
+        """civilians | military | a force's name | "" when `who` names nobody ("casualties", None)."""
+        if not who:
+            return ""
+        found = self.seen.get(who)
+        if found is None:
+            found = self.seen[who] = self._label(who)
+        return found
+
+    def _label(self, who: str) -> str:
+        text = re.sub(r"['\u2019]s\b", "", who.casefold())  # possessive: "North Korea's troops"
+        if self.civilians.search(text):
+            return CIVILIANS
+        named = [name for name, pattern in self.forces if pattern.search(text)]
+        if len(named) == 1:
+            return named[0]
+        if named or self.military.search(text):
+            return MILITARY
+        return ""
+
+
+def _words(phrases: Iterable[str]) -> re.Pattern[str]:
+    parts = sorted((r"\s+".join(re.escape(w) for w in p.casefold().split()) for p in phrases), key=len,
+                   reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)")
+
+
+@functools.cache
+def groups() -> Groups:
+    """The group word lists shipped with the package."""
+    data = tomllib.loads((resources.files("monitor") / GROUPS_FILE).read_text(encoding="utf-8"))
+    return Groups(civilians=_words(data["civilians"]["words"]), military=_words(data["military"]["words"]),
+                  forces=tuple((name, _words(words)) for name, words in data["forces"].items()))
+
+
+def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None) -> list[str]:
+    """Labels of one article's figures in text order; a figure naming nobody takes the label of the people
+    named last before it, else first after it ("15,000 soldiers … 4,700 casualties" are both military)."""
+    lexicon = lexicon or groups()
+    labels = [lexicon.label(w) for w in whos]
+    known = [(i, lab) for i, lab in enumerate(labels) if lab]
+    if not known:
+        return labels
+    out = []
+    for i, lab in enumerate(labels):
+        if not lab:
+            before = [k for k in known if k[0] < i]
+            lab = before[-1][1] if before else next(k[1] for k in known if k[0] > i)
+        out.append(lab)
+    return out
+
+
+# --- the book: what each series knows, and the decisions it makes ---------------------------------------
+
+@dataclass(slots=True)
+class _Series:
+    values: set[Value] = field(default_factory=set)
+    timeline: list[tuple[Order, Value]] = field(default_factory=list)  # first reports, in publication order
+
+    def add(self, order: Order, value: Value) -> None:
+        self.values.add(value)
+        bisect.insort(self.timeline, (order, value))
+
+    def before(self, order: Order) -> tuple[Order, Value] | None:
+        """The latest first report published before `order`."""
+        i = bisect.bisect_left(self.timeline, (order,))
+        return self.timeline[i - 1] if i else None
+
+
+class _Mention(NamedTuple):
+    """A row of _MENTIONS: what deciding needs of one figure mention counted for one topic. The rest (the
+    quote, the article's URL…) is joined in by SQL when decisions are written."""
+
+    topic: str
+    category: str
+    low: int | None
+    high: int | None
+    who: str | None
+    article_id: str
+    seq: int
+    as_of: int  # microseconds since the epoch: exact, and cheap to read a million of
+
+
+# Decisions as columns, written by SQL that joins in the mention's and the article's other columns; run_id
+# and decided_at come from history_articles (the deciding round).
+_WRITE = {
+    "series_mentions": ("""
+        INSERT INTO series_mentions (topic, category, grp, low, high, kind, article_id, seq, as_of, outlet,
+                                     fingerprint, run_id, value_id)
+        SELECT d.topic, m.category, d.grp, m.low, m.high, d.kind, d.article_id, d.seq,
+               coalesce(a.published_at, a.fetched_at), a.outlet, a.fingerprint, h.run_id, d.value_id
+        FROM (SELECT unnest($1) AS topic, unnest($2) AS article_id, unnest($3) AS seq, unnest($4) AS grp,
+                     unnest($5) AS kind, unnest($6) AS value_id) d
+        JOIN figure_mentions m USING (article_id, seq)
+        JOIN articles a USING (article_id)
+        JOIN history_articles h USING (article_id)""",
+        ("topic", "article_id", "seq", "grp", "kind", "value_id")),
+    "series_values": ("""
+        INSERT INTO series_values (topic, category, grp, low, high, kind, qualifier, who, claimant, quote,
+                                   previous_low, previous_high, previous_as_of, change, article_id, seq,
+                                   article_url, outlet, published_at, as_of, run_id, decided_at, value_id)
+        SELECT d.topic, m.category, d.grp, m.low, m.high, d.kind, m.qualifier, m.who, m.claimant, m.quote,
+               d.previous_low, d.previous_high, coalesce(p.published_at, p.fetched_at), d.change,
+               d.article_id, d.seq, a.url, a.outlet, a.published_at, coalesce(a.published_at, a.fetched_at),
+               h.run_id, h.decided_at, d.value_id
+        FROM (SELECT unnest($1) AS topic, unnest($2) AS article_id, unnest($3) AS seq, unnest($4) AS grp,
+                     unnest($5) AS kind, unnest($6) AS value_id, unnest($7) AS previous_low,
+                     unnest($8) AS previous_high, unnest($9) AS previous_article, unnest($10) AS change) d
+        JOIN figure_mentions m USING (article_id, seq)
+        JOIN articles a USING (article_id)
+        JOIN history_articles h USING (article_id)
+        LEFT JOIN articles p ON p.article_id = d.previous_article""",
+        ("topic", "article_id", "seq", "grp", "kind", "value_id", "previous_low", "previous_high",
+         "previous_article", "change")),
+    "topic_groups": ("""
+        INSERT INTO topic_groups (topic, trait, value, article_id, seq, run_id, decided_at)
+        SELECT d.topic, d.trait, d.value, d.article_id, d.seq, h.run_id, h.decided_at
+        FROM (SELECT unnest($1) AS topic, unnest($2) AS trait, unnest($3) AS value, unnest($4) AS article_id,
+                     unnest($5) AS seq) d
+        JOIN history_articles h USING (article_id)""",
+        ("topic", "trait", "value", "article_id", "seq")),
+}
+
+
+@dataclass(slots=True)
+class _Decisions:
+    """Decisions not yet written, per table, as rows of the columns _WRITE names."""
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in _WRITE})
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table, (sql, _) in _WRITE.items():
+            rows = self.rows[table]
+            if rows:
+                con.execute(sql, [list(c) for c in zip(*rows, strict=True)])
+            self.rows[table] = []
+
+
+@dataclass(slots=True)
+class _Book:
+    traits: dict[str, dict[str, str]] = field(default_factory=dict)
+    series: dict[tuple[str, str, str], _Series] = field(default_factory=dict)
+    lexicon: Groups = field(default_factory=groups)
+
+    def group(self, m: _Mention, label: str, out: _Decisions) -> str:
+        """The mention's group in its topic; fixes the topic's main group and own force when first shown."""
+        traits = self.traits.setdefault(m.topic, {})
+        if not label:
+            return traits.get("main_group", MILITARY)
+        if "main_group" not in traits:
+            self._fix(m, "main_group", CIVILIANS if label == CIVILIANS else MILITARY, out)
+        if label in (CIVILIANS, MILITARY):
+            return label
+        own = traits.get("own_force")
+        if own is None:
+            self._fix(m, "own_force", label, out)
+            return MILITARY
+        return MILITARY if label == own else label
+
+    def _fix(self, m: _Mention, trait: str, value: str, out: _Decisions) -> None:
+        self.traits[m.topic][trait] = value
+        out.rows["topic_groups"].append((m.topic, trait, value, m.article_id, m.seq))
+
+    def grouped(self, rows: Iterable[tuple[Any, ...]], out: _Decisions) -> Iterator[tuple[_Mention, str]]:
+        """Each mention (rows in _MENTIONS order, one article's rows together) with its series group."""
+        mentions = map(_Mention._make, rows)
+        for _, same_article in itertools.groupby(mentions, key=lambda m: m.article_id):
+            article = list(same_article)
+            whos = dict(sorted((m.seq, m.who) for m in article))
+            labels = dict(zip(whos, article_labels(list(whos.values()), self.lexicon), strict=True))
+            for m in article:
+                yield m, self.group(m, labels[m.seq], out)
+
+    def decide(self, m: _Mention, grp: str, out: _Decisions) -> None:
+        """Decide one mention, given in publication order: new, revision or repeat."""
+        series = self.series.setdefault((m.topic, m.category, grp), _Series())
+        value: Value = (m.low, m.high)
+        vid = value_id(m.topic, m.category, grp, m.low, m.high)
+        if value not in series.values:
+            order: Order = (m.as_of, m.article_id, m.seq)
+            previous = series.before(order)
+            kind = "revision" if previous else "new"
+            series.add(order, value)
+            if previous:
+                (_, prev_article, _), (prev_low, prev_high) = previous
+                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, prev_low,
+                                                  prev_high, prev_article, _difference(value, previous[1])))
+            else:
+                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, None, None,
+                                                  None, None))
+        else:
+            kind = "repeat"
+        out.rows["series_mentions"].append((m.topic, m.article_id, m.seq, grp, kind, vid))
+
+
+def value_id(topic: str, category: str, grp: str, low: int | None, high: int | None) -> int:
+    """A value's id: the same in every database, so a reprocessed one and a fresh one agree."""
+    key = f"{topic}\0{category}\0{grp}\0{low}\0{high}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
+
+
+def point(low: int | None, high: int | None) -> int | None:
+    """A value as one number: exact, approximate, at least N and at most N are N; a range is none."""
+    if high is None or low == high:
+        return low
+    return high if low is None else None
+
+
+def _difference(value: Value, previous: Value) -> int | None:
+    now, before = point(*value), point(*previous)
+    return now - before if now is not None and before is not None else None
+
+
+# --- reading and writing ---------------------------------------------------------------------------------
+
+# Every figure mention of the chosen articles, once per topic its article matches, in publication order
+# (after the deciding round, when replaying).
+_MENTIONS = """
+    SELECT t.topic, m.category, m.low, m.high, m.who, m.article_id, m.seq,
+           epoch_us(coalesce(a.published_at, a.fetched_at)) AS as_of
+    FROM figure_mentions m
+    JOIN articles a USING (article_id)
+    JOIN topic_matches t USING (article_id)
+    {join}
+    {where}
+    ORDER BY {first} as_of, m.article_id, m.seq, t.topic"""
+
+_CHANGES = """
+    SELECT topic, category, who, low, high, qualifier, kind, previous_low, previous_high, previous_as_of,
+           change, article_url, outlet, published_at, claimant, quote, run_id, grp, as_of
+    FROM series_values
+    WHERE run_id = $1 AND decided_at = $2
+    ORDER BY as_of, article_id, seq, topic"""
+
+
+def _load_traits(con: duckdb.DuckDBPyConnection, book: _Book, topics: set[str]) -> None:
+    rows = con.execute("SELECT topic, trait, value FROM topic_groups WHERE topic IN (SELECT unnest($1))",
+                       [sorted(topics)]).fetchall()
+    for topic, trait, value in rows:
+        book.traits.setdefault(topic, {})[trait] = value
+
+
+def _load_series(con: duckdb.DuckDBPyConnection, book: _Book, keys: set[tuple[str, str, str]]) -> None:
+    """What these series know, as earlier runs decided it: only the series this run touches are read."""
+    if not keys:
+        return
+    topics, categories, grps = (list(c) for c in zip(*sorted(keys), strict=True))
+    rows = con.execute("""
+        SELECT topic, category, grp, low, high, epoch_us(as_of), article_id, seq
+        FROM series_values
+        JOIN (SELECT unnest($1) AS topic, unnest($2) AS category, unnest($3) AS grp) k
+            USING (topic, category, grp)
+        ORDER BY as_of, article_id, seq""", [topics, categories, grps]).fetchall()
+    for topic, category, grp, low, high, as_of, article_id, seq in rows:
+        s = book.series.setdefault((topic, category, grp), _Series())
+        s.values.add((low, high))
+        s.timeline.append(((as_of, article_id, seq), (low, high)))
 
 
 def update(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Change]:
-    """Decide new figures and revisions for every mention not yet decided; idempotent."""
-    return []
+    """Decide new figures and revisions for every mention not yet decided; idempotent.
+
+    Runs in the caller's transaction. Every stored article not yet decided (this run's, and those of a run
+    that stopped before deciding) is decided now, in publication order, and marked decided.
+    """
+    now = datetime.now(UTC)
+    undecided = [r[0] for r in con.execute(
+        "SELECT article_id FROM articles ANTI JOIN history_articles USING (article_id)").fetchall()]
+    if not undecided:
+        return []
+    store.insert_columns(con, "history_articles",
+                         [{"article_id": a, "run_id": run_id, "decided_at": now} for a in undecided])
+    sql = _MENTIONS.format(join="JOIN (SELECT unnest($1) AS article_id) u USING (article_id)", where="",
+                           first="")
+    rows = con.execute(sql, [undecided]).fetchall()
+    book, out = _Book(), _Decisions()
+    _load_traits(con, book, {r[0] for r in rows})
+    grouped = list(book.grouped(rows, out))
+    _load_series(con, book, {(m.topic, m.category, grp) for m, grp in grouped})
+    for m, grp in grouped:
+        book.decide(m, grp, out)
+    out.flush(con)
+    return [Change(*r) for r in con.execute(_CHANGES, [run_id, now]).fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What rebuilding the history decided."""
+
+    mentions: int
+    new: int
+    revisions: int
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
+            progress: Callable[[int], None] | None = None) -> Replay:
+    """Decide the mentions of every decided article again, as the runs that decided them would today.
+
+    Rounds (the runs that decided articles) are replayed in the order they ran, each in publication
+    order, with their run ids and times: a database reprocessed after an extractor or topic change holds
+    what a fresh database fed the same articles in the same runs holds. Articles no run decided yet stay
+    undecided for the next run. Writes in the caller's transaction; reads figures and topic matches as
+    committed (a second cursor streams them); sends nothing.
+    """
+    where = "" if topics is None else "WHERE t.topic IN (SELECT unnest($1))"
+    params: list[Any] = [] if topics is None else [list(topics)]
+    for table in ("series_mentions", "series_values", "topic_groups"):
+        con.execute(f"DELETE FROM {table} {where.replace('t.topic', 'topic')}", params)
+    sql = _MENTIONS.format(join="JOIN history_articles h USING (article_id)", where=where,
+                           first="h.decided_at, h.run_id,")
+    decided = 0
+
+    def flush(out: _Decisions) -> None:
+        nonlocal decided
+        decided += len(out.rows["series_mentions"])
+        out.flush(con)
+        if progress is not None:
+            progress(decided)
+
+    reader = con.cursor()
+    try:
+        reader.execute(sql, params)
+        book, out = _Book(), _Decisions()
+        for m, grp in book.grouped(_stream(reader), out):
+            book.decide(m, grp, out)
+            if len(out.rows["series_mentions"]) >= FLUSH_ROWS:
+                flush(out)
+        flush(out)
+    finally:
+        reader.close()
+    counts = dict(con.execute(f"SELECT kind, count(*) FROM series_values {where.replace('t.topic', 'topic')} "
+                              "GROUP BY kind", params).fetchall())
+    return Replay(mentions=decided, new=counts.get("new", 0), revisions=counts.get("revision", 0))
+
+
+def _stream(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    while True:
+        chunk = cur.fetchmany(FETCH_ROWS)
+        if not chunk:
+            return
+        yield from chunk

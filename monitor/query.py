@@ -1,8 +1,14 @@
-"""Queries: ad-hoc read-only SQL, locked down, on a short-lived connection that never blocks a run."""
+"""Queries: ad-hoc and named (queries/*.sql) SQL, read-only and locked down, never failing a run."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,30 +18,150 @@ from monitor import store
 from monitor.errors import QueryError
 
 MAX_ROWS = 100_000  # an accidental cross join must not fill the terminal or the memory
+# A reader holds the file while its query runs and a run's write waits for it (store.LOCK_WAIT, 60 s):
+# stopping user queries at 30 s means a user's query can delay a run but never make it fail.
+QUERY_TIMEOUT = 30.0
 
 
-def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *,
-            max_rows: int = MAX_ROWS, wait: float = store.LOCK_WAIT) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, max_rows: int = MAX_ROWS,
+            wait: float = store.LOCK_WAIT, timeout: float = QUERY_TIMEOUT
+            ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one read-only statement; returns column names and rows. Raises QueryError on bad SQL."""
     if not sql.strip():
         raise QueryError("empty SQL; give a statement such as SELECT * FROM runs")
     with store.connect(path, read_only=True, wait=wait) as con:
+        timer = threading.Timer(timeout, con.interrupt)
+        timer.daemon = True
+        timer.start()
         try:
             cur = con.execute(sql, params or None)
+            if cur.description is None:
+                return [], []
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchmany(max_rows)
+        except duckdb.InterruptException:
+            raise QueryError(f"query stopped after {timeout:g} s: queries share the database with scheduled "
+                             "runs and may not hold it longer. Narrow the query (WHERE, LIMIT), or copy the "
+                             "database file and query the copy with duckdb.") from None
         except duckdb.Error as e:
             raise QueryError(_sql_message(e)) from None
-        if cur.description is None:
-            return [], []
-        columns = [d[0] for d in cur.description]
-        rows = cur.fetchmany(max_rows)
+        finally:
+            timer.cancel()
     return columns, rows
 
 
 def _sql_message(e: duckdb.Error) -> str:
     text = str(e).strip()
     first = text.splitlines()[0] if text else type(e).__name__
+    if "configuration has been locked" in text:
+        return f"{first}. Settings cannot be changed in `monitor sql` and `monitor query`."
     if isinstance(e, duckdb.PermissionException) or "read-only" in text or "read only" in text:
         return f"{first}. `monitor sql` is read-only: writes, file and network access are disabled."
     if "enable_external_access" in text or "external access" in text.lower():
         return f"{first}. File and network access from SQL are disabled in `monitor sql`."
     return f"SQL error: {text}"
+
+
+# --- named queries (queries/*.sql) ----------------------------------------------------------------------
+
+QUERIES_DIR = "queries"  # monitor/queries, a link to the repository's queries/ (shipped as package data)
+_PARAM_LINE = re.compile(r"^--\s*\$([A-Za-z_]\w*)\s*:\s*(.*)$")
+_PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
+_DEFAULT = re.compile(r"\((?:default:\s*(?P<default>[^)]*)|(?P<optional>optional)[^)]*)\)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A `$name` a named query takes, as its header comment declares it."""
+
+    name: str
+    description: str
+    default: str | None  # given when the caller leaves it out; None with required=False means SQL NULL
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NamedQuery:
+    """One queries/*.sql file: the question it answers (its first comment line), its params and SQL."""
+
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    sql: str
+
+    def bind(self, given: Mapping[str, str]) -> dict[str, str | None]:
+        """Values for every param: given, else the default; QueryError names what is missing or unknown."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise QueryError(f"query {self.name!r} has no parameter {', '.join(unknown)}; "
+                             f"it takes: {self.usage() or 'no parameters'}.")
+        missing = [p for p in self.params if p.required and p.name not in given]
+        if missing:
+            raise QueryError(f"query {self.name!r} needs " + ", ".join(
+                f"--param {p.name}=… ({p.description})" for p in missing) + ".")
+        return {p.name: given.get(p.name, p.default) for p in self.params}
+
+    def usage(self) -> str:
+        return " ".join(f"{p.name}=…" if p.required else f"[{p.name}=…]" for p in self.params)
+
+
+def parse_named(name: str, text: str) -> NamedQuery:
+    """A named query from its file: the leading comment gives the description and declares the params."""
+    header = list(itertools.takewhile(lambda line: line.startswith("--"), text.lstrip().splitlines()))
+    if not header:
+        raise QueryError(f"{QUERIES_DIR}/{name}.sql: no opening comment; its first line must say what the "
+                         "query answers.")
+    params = []
+    for line in header:
+        m = _PARAM_LINE.match(line)
+        if m:
+            desc = m.group(2).strip()
+            d = _DEFAULT.search(desc)
+            if d is None:
+                params.append(Param(m.group(1), desc, None, True))
+            else:
+                params.append(Param(m.group(1), desc[:d.start()].strip(),
+                                    None if d.group("optional") else d.group("default").strip(), False))
+    used = set(_PARAM_USE.findall("\n".join(line for line in text.splitlines() if not line.startswith("--"))))
+    declared = {p.name for p in params}
+    if used != declared:
+        raise QueryError(f"{QUERIES_DIR}/{name}.sql: the parameters it uses ({', '.join(sorted(used))}) "
+                         f"differ from those its comment declares ({', '.join(sorted(declared))}).")
+    return NamedQuery(name=name, description=header[0].removeprefix("--").strip(), params=tuple(params),
+                      sql=text)
+
+
+@functools.cache
+def named_queries() -> tuple[NamedQuery, ...]:
+    """Every named query shipped with news-monitor, by name."""
+    folder = resources.files("monitor") / QUERIES_DIR
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return tuple(parse_named(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files)
+
+
+def named_query(name: str) -> NamedQuery:
+    """The named query `name`; QueryError lists the names there are."""
+    for q in named_queries():
+        if q.name == name.removesuffix(".sql"):
+            return q
+    names = ", ".join(q.name for q in named_queries())
+    raise QueryError(f"no query named {name!r}. Queries: {names} (see `monitor query --list`).")
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """`key=value` pairs from the command line."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--param {item!r}: expected key=value, e.g. --param since=2024-11-01")
+        out[key.strip()] = value
+    return out
+
+
+def run_named(path: Path, name: str, params: Mapping[str, str] | None = None, *, max_rows: int = MAX_ROWS,
+              wait: float = store.LOCK_WAIT) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a named query with `$params` (values as given, cast in the SQL); read-only like run_sql."""
+    q = named_query(name)
+    return run_sql(path, q.sql, q.bind(params or {}), max_rows=max_rows, wait=wait)

@@ -1,0 +1,288 @@
+"""Figure history: series groups, new figures and revisions in publication order, syndication, reprocessing.
+
+The acceptance test replays tests/history_story.py through the real pipeline (`monitor run` under Prefect's
+test harness): three outlets, wire reprints, revisions up and down, a late backfilled article.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from monitor import articles, cli, figures, history, reprocess, store, topics
+from tests import history_story as hs
+from tests.pipeline_fixtures import write_config
+
+NK_QUERY = hs.QUERY
+
+
+def monitor(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, ["-c", str(config), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+rows = hs.rows
+
+
+# --- groups -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("who", "label"), [
+    ("North Korean troops", "North Korean"), ("North Korean soldiers", "North Korean"),
+    ("North Korea's originally dispatched troops", "North Korean"), ("DPRK servicemen", "North Korean"),
+    ("troops", "military"), ("soldiers", "military"), ("servicemen", "military"),
+    ("special forces", "military"), ("North Korean and Russian soldiers", "military"),
+    ("Russian soldiers", "Russian"), ("Ukrainian serviceman", "Ukrainian"),
+    ("Armed Forces of Ukraine", "Ukrainian"), ("US troops", "American"),
+    ("civilians", "civilians"), ("people", "civilians"), ("Ukrainian civilians", "civilians"),
+    ("children", "civilians"), ("resident of Donetsk region", "civilians"),
+    (None, ""), ("casualties", ""), ("fatalities", ""), ("others", ""),
+])
+def test_who_is_sorted_into_civilians_a_named_force_or_military(who: str | None, label: str) -> None:
+    assert history.groups().label(who) == label
+
+
+def test_a_figure_naming_nobody_takes_the_people_its_article_named() -> None:
+    assert history.article_labels(["soldiers", "casualties", "fatalities"]) == ["military"] * 3
+    assert history.article_labels([None, "civilians", None, "Russian soldiers", None]) == [
+        "civilians", "civilians", "civilians", "Russian", "Russian"]
+    assert history.article_labels([None, "casualties"]) == ["", ""]
+
+
+def test_point_value_and_change() -> None:
+    assert history.point(600, 600) == 600
+    assert history.point(10_000, None) == 10_000   # more than 10,000
+    assert history.point(None, 180) == 180         # up to 180
+    assert history.point(10_000, 12_000) is None   # a range is not one number
+
+
+# --- decisions on a database fed through the store ----------------------------------------------------------
+
+SPECS = [("nk", NK_QUERY), ("floods", "flood* OR river")]
+
+
+def article(slug: str, text: str, when: str, outlet: str = "a.test", title: str = "News") -> articles.Article:
+    """An analysed article, as the pipeline's analyse stage makes it (real topic matching and extraction)."""
+    url = f"https://{outlet}/{slug}"
+    queries = [(name, topics.parse(q)) for name, q in SPECS]
+    return articles.Article(
+        url=url, guid=url, feed_url=f"https://{outlet}/feed", source_url=url, final_url=url, outlet=outlet,
+        title=title, author=None, published_at=datetime.fromisoformat(when).replace(tzinfo=UTC),
+        fetched_at=datetime.now(UTC), site_name=None, language=None, text=text, text_source="extracted",
+        summary="", fingerprint=articles.fingerprint(text), fetch_error=None, http_bytes=len(text),
+        matches=tuple(topics.match_all(queries, title, text)), figures=tuple(figures.find(text)))
+
+
+def store_run(db: Path, run_id: str, batch: list[articles.Article], *, decide: bool = True
+              ) -> list[history.Change]:
+    with store.open_for_write(db) as con, store.transaction(con):
+        store.save_articles(con, run_id, batch, topics.version(SPECS), figures.VERSION)
+    if not decide:
+        return []
+    with store.open_for_write(db) as con, store.transaction(con):
+        return history.update(con, run_id)
+
+
+def summary(changes: list[history.Change]) -> list[tuple[Any, ...]]:
+    return [(c.topic, c.category, c.group, c.low, c.high, c.kind, c.previous_low, c.change) for c in changes]
+
+
+def test_wordings_of_one_force_are_one_series_and_other_forces_their_own(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    first = store_run(db, "r1", [
+        article("a1", "North Korea has sent about 1,500 soldiers to Russia.", "2024-10-18"),
+        article("a2", "Some 1,500 North Korean troops are stationed in Russia.", "2024-10-19", "b.test"),
+        article("a3", "In Russia 1,500 North Korean soldiers were deployed; 300 Ukrainian soldiers were "
+                      "killed, and 400 Russian soldiers were killed by North Korea's artillery.",
+                "2024-10-20"),
+        article("a4", "North Korea has deployed about 1,500 servicemen in Russia.", "2024-10-21", "c.test"),
+        article("a5", "Pyongyang has about 1,500 troops in Russia.", "2024-10-22", "c.test"),
+    ])
+    assert summary(first) == [
+        ("nk", "deployed", "military", 1500, 1500, "new", None, None),
+        ("nk", "killed", "Ukrainian", 300, 300, "new", None, None),
+        ("nk", "killed", "Russian", 400, 400, "new", None, None),
+    ]
+    # the topic's own force was fixed by the first mention naming one; a later one differing is not it
+    assert rows(db, "SELECT trait, value FROM topic_groups ORDER BY trait") == [
+        {"trait": "main_group", "value": "military"}, {"trait": "own_force", "value": "North Korean"}]
+    series = rows(db, "SELECT grp, n_outlets, n_mentions, n_articles FROM figure_series WHERE category = "
+                      "'deployed'")
+    assert series == [{"grp": "military", "n_outlets": 3, "n_mentions": 5, "n_articles": 5}]
+
+
+def test_qualifier_alone_is_not_a_new_value_but_a_bound_is(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    store_run(db, "r1", [article("a1", "In Russia about 600 North Korean soldiers were killed.",
+                                 "2024-11-01")])
+    again = store_run(db, "r2", [
+        article("a2", "In Russia 600 North Korean soldiers were killed.", "2024-11-02"),
+        article("a3", "In Russia more than 600 North Korean soldiers were killed.", "2024-11-03")])
+    assert summary(again) == [("nk", "killed", "military", 600, None, "revision", 600, 0)]
+
+
+def test_late_article_never_reannounces_and_gets_the_previous_value_by_date(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    store_run(db, "r1", [
+        article("a1", "North Korea: about 3,000 soldiers were deployed in Russia.", "2024-10-10"),
+        article("a2", "North Korea: about 5,000 soldiers were deployed in Russia.", "2024-11-10")])
+    late = store_run(db, "r2", [
+        article("a3", "North Korea: about 5,000 soldiers were deployed in Russia.", "2024-09-01", "c.test"),
+        article("a4", "North Korea: about 4,000 soldiers were deployed in Russia.", "2024-10-20", "c.test"),
+        article("a5", "North Korea: about 2,000 soldiers were deployed in Russia.", "2024-09-15", "c.test")])
+    # 5,000 is known: not announced again although a3 is dated before its first report. 4,000 and 2,000
+    # were never reported: each is compared with the latest value published before it.
+    assert summary(late) == [
+        ("nk", "deployed", "military", 2000, 2000, "new", None, None),
+        ("nk", "deployed", "military", 4000, 4000, "revision", 3000, 1000)]
+    latest = rows(db, "SELECT low, previous_low, change FROM series_values WHERE kind = 'revision' "
+                      "ORDER BY as_of DESC LIMIT 1")
+    assert latest == [{"low": 5000, "previous_low": 3000, "change": 2000}]  # a decided fact is not rewritten
+    assert rows(db, "SELECT first_seen, n_outlets FROM figure_series WHERE low = 5000") == [
+        {"first_seen": datetime(2024, 9, 1, tzinfo=UTC), "n_outlets": 2}]
+
+
+def test_figures_outside_every_topic_are_in_no_series(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    changes = store_run(db, "r1", [article("a1", "At least 12 soldiers were killed in the desert.",
+                                           "2024-11-01")])
+    assert changes == []
+    assert rows(db, "SELECT count(*) AS n FROM figure_mentions")[0]["n"] == 1
+    assert rows(db, "SELECT count(*) AS n FROM series_mentions")[0]["n"] == 0
+
+
+def test_a_disaster_topic_counts_unnamed_victims_with_people(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    store_run(db, "r1", [article("f1", "At least 12 people were killed when the river flooded.",
+                                 "2024-11-01")])
+    later = store_run(db, "r2", [article("f2", "The river flood: the death toll rose to 15.", "2024-11-02")])
+    assert summary(later) == [("floods", "killed", "civilians", 15, 15, "revision", 12, 3)]
+
+
+def test_update_catches_up_a_run_that_stopped_before_deciding_and_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    store_run(db, "r1", [article("a1", "North Korea: about 3,000 soldiers were deployed in Russia.",
+                                 "2024-10-10")], decide=False)  # killed between storing and deciding
+    changes = store_run(db, "r2", [article("a2", "North Korea: about 4,000 soldiers were deployed in Russia.",
+                                           "2024-10-12")])
+    assert summary(changes) == [("nk", "deployed", "military", 3000, 3000, "new", None, None),
+                                ("nk", "deployed", "military", 4000, 4000, "revision", 3000, 1000)]
+    assert {c.run_id for c in changes} == {"r2"}
+    before = rows(db, "SELECT * FROM series_mentions ORDER BY article_id, seq")
+    with store.open_for_write(db) as con, store.transaction(con):
+        assert history.update(con, "r3") == []
+    assert rows(db, "SELECT * FROM series_mentions ORDER BY article_id, seq") == before
+
+
+# --- the dated story through the real pipeline (fixture `history_story`, tests/history_story.py) -----------
+
+def test_new_figures_are_exactly_the_first_reports_and_revisions(history_story: hs.StoryRun) -> None:
+    db = hs.database(history_story.fresh)
+    runs = [r["run_id"] for r in rows(db, "SELECT run_id FROM runs ORDER BY started_at")]
+    got = rows(db, "SELECT * FROM new_figures ORDER BY run_id, as_of, article_id, seq")
+    assert [(runs.index(r["run_id"]) + 1, r["category"], r["grp"], r["low"], r["high"], r["kind"],
+             None if r["kind"] == "new" else (r["previous_low"], r["previous_high"]), r["change"],
+             hs.slug_of(r["article_url"])) for r in got] == [
+        (e.run, e.category, e.grp, e.low, e.high, e.kind, e.previous, e.change, e.slug) for e in hs.EXPECTED]
+    assert all(r["topic"] == hs.TOPIC for r in got)
+    zelensky = next(r for r in got if r["low"] == 1000)
+    assert zelensky["claimant"] == "President Zelensky" and zelensky["outlet"] == "127.0.0.3"
+    assert zelensky["previous_as_of"] == hs.KURSK.published
+    # the run summaries count the same decisions; the last run (feeds unchanged) decided nothing
+    counts = [(s["new_figures"], s["revisions"]) for s in history_story.summaries]
+    assert counts == [(1, 1), (2, 2), (2, 1), (0, 0)]
+
+
+def test_reprints_only_raise_corroboration(history_story: hs.StoryRun) -> None:
+    db = hs.database(history_story.fresh)
+    series = {(r["category"], r["grp"], r["low"]): r for r in rows(db, "SELECT * FROM figure_series")}
+    assert len(series) == len(hs.EXPECTED)
+    dispatch = series[("deployed", "military", 1500)]
+    # A's article (also reached through C's feed: stored once) and B's verbatim reprint
+    assert (dispatch["n_outlets"], dispatch["n_mentions"], dispatch["n_articles"]) == (2, 2, 2)
+    assert hs.slug_of(dispatch["first_url"]) == hs.DISPATCH.slug
+    assert dispatch["first_claimant"] == "South Korea's spy agency"
+    three = series[("deployed", "military", 3000)]
+    assert (three["n_outlets"], three["n_mentions"]) == (1, 2)  # A's report and A's late article
+    assert three["first_seen"] == hs.DOUBLED.published and three["last_seen"] == hs.LATE.published
+    assert series[("killed", "military", 200)]["n_outlets"] == 2
+    assert series[("killed", "military", 1000)]["last_seen"] == hs.ZELENSKY_WIRE.published
+    links = rows(db, "SELECT count(*) AS n FROM article_links JOIN articles USING (article_id) "
+                     "WHERE articles.url LIKE '%/hist-dispatch'")
+    assert links[0]["n"] == 2
+    # the flood's figures match no topic: no series
+    assert not rows(db, "SELECT * FROM series_mentions s JOIN articles a USING (article_id) "
+                        "WHERE a.url LIKE '%hist-flood'")
+
+
+def test_rerunning_changes_nothing(history_story: hs.StoryRun) -> None:
+    assert history_story.snapshots[-1] == history_story.snapshots[-2]  # the fourth run saw unchanged feeds
+    db = hs.database(history_story.fresh)
+    with store.open_for_write(db) as con, store.transaction(con):
+        assert history.update(con, "again") == []
+    assert hs.history_tables(db) == history_story.snapshots[-1]
+
+
+def comparable(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The tables a reprocessed database must share with a fresh one: run ids become the number of their
+    decision round, and times of processing are left out."""
+    rounds = rows(db, "SELECT run_id FROM history_articles GROUP BY run_id ORDER BY min(decided_at)")
+    runs = {r["run_id"]: i for i, r in enumerate(rounds)}
+    out = {}
+    for table, drop in (("topic_matches", {"matched_at"}), ("figure_mentions", {"found_at"}),
+                        ("figure_series", {"decided_at"}), ("new_figures", {"decided_at"}),
+                        ("series_mentions", set()), ("topic_groups", {"decided_at"})):
+        got = []
+        for r in rows(db, f"SELECT * FROM {table}"):
+            r = {k: (runs[v] if k == "run_id" else v) for k, v in r.items() if k not in drop}
+            got.append(tuple(sorted(r.items(), key=lambda kv: kv[0])))
+        out[table] = sorted(got, key=repr)
+    return out
+
+
+def test_reprocess_yields_the_tables_of_a_fresh_database(history_story: hs.StoryRun) -> None:
+    fresh, old = hs.database(history_story.fresh), hs.database(history_story.old)
+    before = comparable(old)
+    want = comparable(fresh)
+    assert before["topic_matches"] != want["topic_matches"]
+    assert before["new_figures"] != want["new_figures"]
+    # the topic's query changes to today's: only its matches and history are recomputed
+    write_config(history_story.old.parent, [], topics={hs.TOPIC: hs.QUERY})
+    code, out = monitor(history_story.old, "reprocess", "--topic", hs.TOPIC.upper())
+    assert code == 0, out
+    assert "no alerts sent" in out
+    after_topic = comparable(old)
+    assert after_topic["topic_matches"] == want["topic_matches"]
+    assert after_topic["figure_mentions"] == before["figure_mentions"]  # figures untouched
+    assert after_topic["new_figures"] != want["new_figures"]           # the old extractor's figures
+    # the extractor improved: everything is recomputed
+    code, out = monitor(history_story.old, "reprocess")
+    assert code == 0, out
+    assert comparable(old) == want
+    versions = rows(old, "SELECT DISTINCT extractor_version FROM figure_mentions")
+    assert versions == [{"extractor_version": figures.VERSION}]
+
+
+def test_reprocess_refuses_an_unknown_topic(history_story: hs.StoryRun) -> None:
+    result = CliRunner().invoke(cli.main, ["-c", str(history_story.fresh), "reprocess", "--topic", "nope"])
+    assert result.exit_code == 2
+    assert "no topic named 'nope'" in result.output and hs.TOPIC in result.output
+
+
+def test_reprocess_in_batches_on_worker_processes_changes_nothing_if_nothing_changed(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    texts = [f"North Korea: about {1000 + 250 * i:,} soldiers were deployed in Russia, and {5 * i} "
+             f"civilians were killed." for i in range(1, 8)]
+    store_run(db, "r1", [article(f"a{i}", t, f"2024-10-{10 + i}") for i, t in enumerate(texts[:4])])
+    store_run(db, "r2", [article(f"b{i}", t, f"2024-11-{10 + i}", "b.test") for i, t in enumerate(texts[3:])])
+    before = comparable(db)
+    messages: list[str] = []
+    result = reprocess.run(db, SPECS, workers=2, batch_size=3, progress=messages.append)
+    assert comparable(db) == before
+    assert (result.articles, result.figures) == (8, 16)
+    assert result.history.mentions == 16 and (result.history.new, result.history.revisions) == (2, 12)
+    assert messages[:3] == ["articles: 3/8", "articles: 6/8", "articles: 8/8"]
+    assert messages[-1] == "history: 16 mentions decided"
