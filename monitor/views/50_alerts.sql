@@ -1,0 +1,20 @@
+-- alerts: every digest queued for a recipient, and what became of it (see docs/alerts.md).
+CREATE OR REPLACE VIEW alerts AS
+SELECT
+    created_at                  AS queued_at,
+    run_id,
+    recipient,
+    subject,
+    topics,
+    n_new + n_revisions         AS n_figures,
+    n_new,
+    n_revisions,
+    figures,
+    status,                     -- pending | sent | failed
+    attempts,
+    last_attempt_at,
+    last_error                  AS error,
+    message_id,
+    sent_at,
+    alert_id
+FROM alert_outbox;
