@@ -36,6 +36,15 @@ class BlockedURLError(FetchError):
         return False
 
 
+class RefusedResponseError(FetchError):
+    """A response refused for what it is (over the size cap, an encoding we do not decode, a redirect loop):
+    another try in the same run would get the same answer, so none is made."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
 class FeedError(MonitorError):
     """A feed's body is not a usable RSS/Atom document."""
 

@@ -35,6 +35,12 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "at_", "ga_", "pk_", "mtm_")
 
+# The end of an RSS <item> or Atom <entry>, with or without a namespace prefix (<rss:item>, <atom:entry>).
+_ITEM_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
+# GUIDs that are URIs name one item everywhere; any other GUID ("123") is unique only within its feed.
+_GLOBAL_GUID = re.compile(r"(?:https?://|urn:|tag:)", re.IGNORECASE)
+# A numeric character reference, as feedparser's loose parser matches it.
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -73,9 +79,17 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
                                                           and b"<feed" not in head and b"<rdf" not in head):
         raise FeedError(f"{url}: got an HTML page, not RSS/Atom ({content_type or 'no content type'}). "
                         "Fix the URL (look for the page's RSS link) or remove the feed in monitor.toml.")
-    # Bytes, never a URL or a path: feedparser would fetch those itself with no timeout or address checks.
-    parsed = feedparser.parse(body, response_headers={"content-type": content_type} if content_type else None,
-                              sanitize_html=False, resolve_relative_uris=False)
+    body, cut = _first_items(body, max_items)
+    body = _valid_charrefs(body)
+    headers = {"content-type": content_type} if content_type else None
+    try:
+        # Bytes, never a URL or a path: feedparser would fetch those itself with no timeout or address checks.
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                                  resolve_relative_uris=False)
+    except Exception as e:  # its loose parser raises on some hostile input; one feed must not stop a run
+        why = f"{type(e).__name__}: {clean_text(str(e), 200)}"
+        raise FeedError(f"{url}: the feed could not be parsed ({why}). "
+                        "Tell the publisher, or remove the feed in monitor.toml.") from None
     version = parsed.get("version") or ""
     items = parsed.entries
     if not version and not items:
@@ -103,7 +117,54 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
         raise FeedError(f"{url}: the feed is not well-formed and no item with a link could be recovered "
                         f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
     return ParsedFeed(url=url, title=feed_title, entries=tuple(entries), skipped=skipped,
-                      truncated=max(0, len(items) - max_items), warning=warning)
+                      truncated=cut + max(0, len(items) - max_items), warning=warning)
+
+
+def _valid_charrefs(body: bytes) -> bytes:
+    """The body with character references to no character (&#xD800;, &#x110000;) turned into U+FFFD.
+
+    feedparser's loose parser calls chr() on every reference and crashes on those.
+    """
+    if b"&#" not in body:
+        return body
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        ref = match.group(1)
+        hexa = ref[:1] in (b"x", b"X")
+        digits = ref[1:] if hexa else ref
+        if len(digits) <= 8:
+            n = int(digits, 16 if hexa else 10)
+            if n <= 0x10FFFF and not 0xD800 <= n <= 0xDFFF:
+                return match.group(0)
+        return b"&#xFFFD;"
+
+    return _CHARREF.sub(fix, body)
+
+
+def _first_items(body: bytes, max_items: int) -> tuple[bytes, int]:
+    """The body without the items after the first ``max_items``, and how many items were cut.
+
+    feedparser builds every item of a feed (milliseconds and kilobytes each), so a 100,000-item feed
+    would take minutes and a hundred megabytes to parse only to keep 500. Cutting the bytes between the
+    last kept item and the document's tail keeps the feed well-formed; items in a character encoding
+    this byte pattern cannot see (UTF-16) are parsed whole and capped afterwards.
+    """
+    ends = _ITEM_END.finditer(body)
+    keep_end = last_end = -1
+    n = 0
+    for n, match in enumerate(ends, 1):
+        if n == max_items:
+            keep_end = match.end()
+        last_end = match.end()
+    if n <= max_items or keep_end < 0:
+        return body, 0
+    return body[:keep_end] + body[last_end:], n - max_items
+
+
+def guid_key(feed_url: str, guid: str) -> str:
+    """A GUID as an identity across feeds: a URI GUID (http:, urn:, tag:) names one item everywhere, any
+    other ("123", "post-42") only within its feed, so two feeds' item "1" are two stories, not one."""
+    return guid if _GLOBAL_GUID.match(guid) else f"{feed_url}#{guid}"
 
 
 def body_hash(body: bytes) -> str:
@@ -159,7 +220,11 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str, base: str, now: datet
     guid = clean_text(item.get("id") or "", GUID_MAX_CHARS)
     if not raw_link and guid.startswith(("http://", "https://")):
         raw_link = guid
-    link = canonical_url(urljoin(base, raw_link)) if raw_link else ""
+    try:
+        joined = urljoin(base, raw_link) if raw_link else ""
+    except ValueError:  # "http://[oops/" in the item or the feed's own link: judged as given
+        joined = raw_link
+    link = canonical_url(joined) if joined else ""
     if not link:
         return None
     title = clean_text(strip_html(item.get("title") or ""), TITLE_MAX_CHARS)
@@ -268,10 +333,12 @@ def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modifi
     except FeedError as e:
         return _failed(url, now, str(e).removeprefix(f"{url}: "), started, failures, False,
                        response.status, None, etag, last_modified, previous_hash)
-    warning = parsed.warning
+    notes = [parsed.warning] if parsed.warning else []
+    if parsed.skipped:  # file:, javascript:, mailto: or no link at all: nothing we may fetch or store
+        notes.append(f"{parsed.skipped} items without an http(s) link skipped")
     if parsed.truncated:
-        note = f"{parsed.truncated} items beyond the cap of {max_items} ignored"
-        warning = f"{warning}; {note}" if warning else note
+        notes.append(f"{parsed.truncated} items beyond the cap of {max_items} ignored")
+    warning = "; ".join(notes) or None
     return Poll(url, "ok", now, entries=parsed.entries, body_hash=digest, title=parsed.title,
                 warning=warning, **common)  # type: ignore[arg-type]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor import fetch
-from monitor.errors import BlockedURLError, FetchError
+from monitor.errors import BlockedURLError, FetchError, RefusedResponseError
 from tests import hostile_server as hs
 
 LOOPBACK = ["127.0.0.0/8"]
@@ -320,7 +320,7 @@ def test_decoding_does_not_depend_on_how_the_bytes_are_split(encoding: str) -> N
     body = bytes(range(256)) * 40
     encoded = hs.encode(body, encoding)
     names = [name.strip().replace("deflate-raw", "deflate") for name in encoding.split(",")]
-    decoder = fetch._Decoder("http://example.com/", names, len(body), "")
+    decoder = fetch.decode.Decoder("http://example.com/", names, len(body), "")
     decoded = b"".join(decoder.feed(encoded[i : i + 1]) for i in range(len(encoded)))
     decoder.check_complete()
     assert decoded == body
@@ -429,6 +429,27 @@ def test_reset_and_truncated_bodies(
     assert error.retryable
 
 
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (hs.big(2 * MIB), "body larger than"),
+        (hs.big(2 * MIB, framing="chunked"), "body larger than"),
+        (hs.gzip_bomb(16 * MIB), "body larger than"),
+        (hs.encoded(b"x", "br"), "unsupported Content-Encoding"),
+        (hs.encoded(b"x", "gzip, gzip, gzip"), "more than 2 stacked"),
+        (hs.static(b"not gzip", headers={"Content-Encoding": "gzip"}), "could not decompress"),
+        (hs.redirect("/refused"), "redirect loop"),
+    ],
+)
+def test_refused_responses_are_not_retried(
+    hostile: hs.HostileServer, client: fetch.Client, route: hs.Route, message: str
+) -> None:
+    """A response refused for what it is would be refused again: a retry would only fetch it again."""
+    error = fetch_error(client, hostile.route("/refused", route), max_bytes=MIB)
+    assert message in error.reason
+    assert isinstance(error, RefusedResponseError) and not error.retryable
+
+
 def test_connection_refused(client: fetch.Client) -> None:
     error = fetch_error(client, "http://127.0.0.1:9/feed.xml")
     assert "could not connect" in error.reason and not isinstance(error, BlockedURLError)
@@ -487,9 +508,10 @@ def self_signed_server_context(tmp_path: Path) -> ssl.SSLContext:
     [
         (429, "120", 120.0),
         (503, "0", 0.0),
-        (429, "soon", None),
-        (503, "-5", None),
-        (503, None, None),
+        (429, "soon", fetch.RETRY_AFTER_DEFAULT),  # "slow down", but when? a default, never a hammering
+        (503, "-5", fetch.RETRY_AFTER_DEFAULT),
+        (429, None, fetch.RETRY_AFTER_DEFAULT),
+        (503, None, None),  # a bare 503 is an ordinary server error, retried like a 500
         (429, "99999999999999999999", fetch.RETRY_AFTER_MAX),
         (503, "Fri, 31 Dec 9999 23:59:59 GMT", fetch.RETRY_AFTER_MAX),
         (429, "Thu, 01 Jan 1970 00:00:00 GMT", 0.0),

@@ -1,0 +1,59 @@
+"""Fetch: the one guarded way out to the network, for feeds and articles alike.
+
+Feeds are written by strangers, so every URL is hostile until proven otherwise. The guard:
+http/https only and no userinfo; every address checked after DNS, at connect time, on every
+redirect hop (so odd spellings like ``http://2130706433/`` and DNS rebinding are caught) against
+non-public ranges; a total deadline per request; bodies capped after decompression (gzip bombs
+stop at the cap); no proxies or .netrc from the environment; TLS always verified.
+
+The package: ``client`` (URL checks, redirects, errors, the Client), ``guard`` (address checks at
+connect time, deadline-bounded sockets, the transport), ``decode`` (bounded decompression and caps).
+Callers use only the names below: ``from monitor import fetch`` → ``fetch.Client(...)``.
+"""
+
+from __future__ import annotations
+
+from monitor.fetch.client import (
+    ALLOWED_SCHEMES,
+    ARTICLE_MAX_BYTES,
+    CONNECT_TIMEOUT,
+    DEADLINE,
+    DEFAULT_LIMITS,
+    FEED_MAX_BYTES,
+    MAX_REDIRECTS,
+    READ_TIMEOUT,
+    REDIRECT_STATUSES,
+    RETRY_AFTER_DEFAULT,
+    RETRY_AFTER_MAX,
+    USER_AGENT,
+    Client,
+    Limits,
+    Response,
+    check_url,
+    parse_retry_after,
+)
+from monitor.fetch.decode import ACCEPT_ENCODING, MAX_ENCODINGS
+from monitor.fetch.guard import non_public_reason
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "ALLOWED_SCHEMES",
+    "ARTICLE_MAX_BYTES",
+    "CONNECT_TIMEOUT",
+    "DEADLINE",
+    "DEFAULT_LIMITS",
+    "FEED_MAX_BYTES",
+    "MAX_ENCODINGS",
+    "MAX_REDIRECTS",
+    "READ_TIMEOUT",
+    "REDIRECT_STATUSES",
+    "RETRY_AFTER_DEFAULT",
+    "RETRY_AFTER_MAX",
+    "USER_AGENT",
+    "Client",
+    "Limits",
+    "Response",
+    "check_url",
+    "non_public_reason",
+    "parse_retry_after",
+]
