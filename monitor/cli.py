@@ -69,22 +69,30 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 @main.command()
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's and the pipeline's log lines.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (no progress, no summary).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show Prefect's and the pipeline's log lines (progress as plain lines, not a bar).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 @handle_errors
 def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool) -> None:
     """Run one polling cycle now (the Prefect flow, no server to set up) and print a summary.
 
+    Progress goes to stderr: a bar with counts on a terminal, timestamped lines otherwise (cron, workers).
+
     \b
     Example:
       monitor -c monitor.toml run
+      monitor run --json -q > summary.json
     """
     cfg = load_config(ctx)
-    from monitor import runs
+    from monitor import progress, runs
 
-    summary = runs.from_dict(run_cycle(cfg, verbose=verbose))
+    if quiet:  # "nothing but errors" covers Prefect's own warnings too; a value the user set still wins
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+    # progress on stderr, so `--json` output on stdout stays clean: a bar on a terminal, log lines otherwise
+    with progress.display(sys.stderr, quiet=quiet, verbose=verbose):
+        summary = runs.from_dict(run_cycle(cfg, verbose=verbose))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), default=str, indent=2))
     elif not quiet:
@@ -102,10 +110,12 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
     import flows
 
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
-    from flows import poll
+    from flows import poll, serve
 
-    result: dict[str, Any] = poll.poll_cycle(str(cfg.path))
-    return result
+    # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for this run
+    with serve.prefect_api(cfg.data_dir, needed=cfg.scale.dask_address is not None, ui=False,
+                           say=lambda m: click.echo(m, err=True)):
+        return poll.run(str(cfg.path))
 
 
 @main.command()
@@ -222,3 +232,353 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
     return str(value)
+
+
+# --- alerts commands ---
+
+
+@main.group("alerts")
+def alerts_group() -> None:
+    """E-mail digests of new figures: check the mail settings, preview what the next run sends.
+
+    \b
+    Examples:
+      monitor alerts test              send a test message to the configured recipients
+      monitor alerts preview           print the digests waiting to be sent
+    """
+
+
+@alerts_group.command("test")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS",
+              help="Send to this address instead of the configured recipients (repeatable).")
+@click.pass_context
+@handle_errors
+def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
+    """Send a test message through the [email] settings, to check them.
+
+    Exits 2 with what to check when the server cannot be reached, does not answer, or refuses the login.
+
+    \b
+    Example:
+      MONITOR_SMTP_PASSWORD=secret monitor alerts test --to me@example.org
+    """
+    from monitor import alerts
+
+    cfg = load_config(ctx)
+    email = alerts.require_email(cfg)
+    sent = alerts.send_test(cfg, to)
+    click.echo(f"sent a test message to {', '.join(sent)} via {email.smtp_host}:{email.smtp_port} "
+               f"(security: {email.security})")
+
+
+@alerts_group.command("preview")
+@click.option("--html", "as_html", is_flag=True, help="Print each digest's HTML part instead of its text.")
+@click.option("--raw", is_flag=True, help="Print each digest as the full MIME message that would be sent.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file (default: `database` from the config).")
+@click.pass_context
+@handle_errors
+def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path | None) -> None:
+    """Print the digests waiting to be sent (the pending outbox), without sending anything.
+
+    \b
+    Examples:
+      monitor alerts preview
+      monitor alerts preview --raw | less
+    """
+    from email import policy
+
+    from monitor import alerts, mail
+
+    cfg = load_config(ctx)
+    digests = alerts.pending(db_path or cfg.database)
+    if not digests:
+        click.echo("no digests pending: the new figures of the next run are mailed right after it.")
+        return
+    click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
+    for d in digests:
+        if raw:
+            msg = mail.build(d, alerts.require_email(cfg))
+            click.echo(msg.as_string(policy=policy.SMTP.clone(linesep="\n")))
+            continue
+        body = mail.render_html(d) if as_html else mail.render_text(d)
+        click.echo(f"To: {d.recipient}\nSubject: {d.subject}\nMessage-ID: {d.message_id}\n\n{body}")
+
+
+# --- report, status and demo commands ---
+
+
+@main.command("report")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="The HTML file to write.")
+@click.option("--topic", metavar="NAME", help="Only this topic (default: every topic).")
+@click.option("--since", metavar="DATE", help="List new figures decided since DATE (YYYY-MM-DD or an ISO "
+              "time, UTC; default: the last 7 days).")
+@click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write every chart as a PNG file into DIR.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file (default: `database` from the config; with --db no config is needed).")
+@click.pass_context
+@handle_errors
+def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str | None, png_dir: Path | None,
+               db_path: Path | None) -> None:
+    """Write one self-contained HTML report: per topic the latest figures with previous value and change,
+    the new figures of the period with quote and link, charts of every series over time, and article volume.
+
+    The file works offline (no scripts, fonts or CDN) and can be mailed or archived as it is.
+
+    \b
+    Examples:
+      monitor report -o report.html
+      monitor report --topic "North Korean troops in Russia" --since 2025-01-01 --png charts/
+      monitor report --db monitor-demo/monitor.duckdb -o demo.html
+    """
+    from monitor import report
+
+    topics: list[str] = []
+    if db_path is None:
+        cfg = load_config(ctx)
+        db_path, topics = cfg.database, [t.name for t in cfg.topics]
+    page = report.write(db_path, output, topics=topics, only=topic, since=_parse_since(since),
+                        png_dir=png_dir)
+    click.echo(f"wrote {output} ({len(page.topics)} topic{'s' if len(page.topics) != 1 else ''}, "
+               f"{len(page.charts)} chart{'s' if len(page.charts) != 1 else ''})"
+               + (f"; PNG charts in {png_dir}" if png_dir is not None else ""))
+
+
+def _parse_since(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO time like "
+                                 "2025-01-31T12:00", param_hint="--since") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for scripts.")
+@click.option("-n", "--runs", "n_runs", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many recent runs to show.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file (default: `database` from the config; with --db no config is needed).")
+@click.pass_context
+@handle_errors
+def status_cmd(ctx: click.Context, as_json: bool, n_runs: int, db_path: Path | None) -> None:
+    """Show the monitor's health: the last runs (time, duration, counts, errors), each feed's health (last
+    success, consecutive failures, median latency, items per day) and the alerts waiting to be sent.
+
+    \b
+    Examples:
+      monitor status
+      monitor status --json | jq '.feeds[] | select(.health != "ok")'
+    """
+    from monitor import status
+
+    configured = None
+    if db_path is None:
+        cfg = load_config(ctx)
+        db_path, configured = cfg.database, [f.url for f in cfg.feeds]
+    info = status.collect(db_path, configured=configured, runs=n_runs)
+    if as_json:
+        click.echo(json.dumps(info.to_dict(), default=_json_default, ensure_ascii=False, indent=1))
+        return
+    click.echo(_status_text(info))
+
+
+def _status_text(info: Any) -> str:
+    from monitor.status import HEALTH_WINDOW, when_text
+
+    out = [f"database: {info.database} (schema {info.schema_version}), "
+           f"checked {when_text(info.checked_at)} UTC", ""]
+    if info.runs:
+        out.append(f"last {len(info.runs)} run{'s' if len(info.runs) != 1 else ''}:")
+        rows: list[tuple[object, ...]] = []
+        for r in info.runs:
+            errors = "; ".join(e.get("feed_url", "") or e.get("error", "") for e in r.errors[:2])
+            if len(r.errors) > 2:
+                errors += f" (+{len(r.errors) - 2} more)"
+            rows.append((when_text(r.started_at), f"{r.seconds:.1f}s" if r.seconds is not None else "",
+                         r.status, f"{r.feeds_ok}/{r.feeds_total}", r.new_articles, r.figures, r.new_figures,
+                         r.revisions, f"{r.alerts_sent}/{r.alerts_pending}", errors))
+        out.append(format_table(["started (UTC)", "took", "status", "feeds ok", "articles", "figures", "new",
+                                 "revised", "alerts sent/pending", "failed feeds"], rows))
+    else:
+        out.append("no runs yet: `monitor run` starts the first.")
+    out.append("")
+    if info.feeds:
+        out.append(f"feeds (median latency and items per day over the last {HEALTH_WINDOW.days} days):")
+        rows = [(f.name or f.url, f.health, when_text(f.last_success_at), f.consecutive_failures,
+                 f"{f.median_latency_ms:,.0f} ms" if f.median_latency_ms is not None else "",
+                 f"{f.items_per_day:g}" if f.items_per_day is not None else "", f.last_error or "")
+                for f in info.feeds]
+        out.append(format_table(["feed", "health", "last success", "failures", "median latency", "items/day",
+                                 "last error"], rows))
+    else:
+        out.append("no feeds yet: add [[feeds]] to monitor.toml and run `monitor run`.")
+    out.append("")
+    a = info.alerts
+    if a is None:
+        out.append("alerts: this database has no alert outbox yet")
+    else:
+        line = f"alerts: {a.pending} pending, {a.failed} failed"
+        if a.oldest_pending is not None:
+            line += f"; oldest pending since {when_text(a.oldest_pending)} UTC (the next run sends them)"
+        if a.failed:
+            line += "; see `monitor sql \"SELECT * FROM alerts WHERE status = 'failed'\"`"
+        out.append(line)
+    return "\n".join(out)
+
+
+@main.command("demo")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("monitor-demo"))
+@handle_errors
+def demo_cmd(directory: Path) -> None:
+    """See news-monitor work in a minute, offline: a small sample world of three invented outlets telling a
+    dated story (North Korean troops in Russia, with revised figures) is served on 127.0.0.1 and polled by
+    the real pipeline in three cycles into DIRECTORY (default ./monitor-demo). Prints the new figures of each
+    cycle and the e-mail digest it would send, and writes DIRECTORY/report.html.
+
+    No network, no configuration and no mail server needed; DIRECTORY keeps the demo's monitor.toml,
+    database and report afterwards, for `monitor sql` and friends.
+
+    \b
+    Examples:
+      monitor demo
+      monitor demo /tmp/demo && monitor -c /tmp/demo/monitor.toml sql "SELECT * FROM new_figures"
+    """
+    from monitor import demo, report, runs
+
+    def one_cycle(config_path: Path, cycle: int) -> dict[str, Any]:
+        cfg = config_mod.load(config_path)
+        summary = runs.from_dict(run_cycle(cfg))
+        click.echo(summary.text())
+        if summary.new_figure_rows:
+            rows = [(r["topic"], r["category"], r["value"], r["kind"], r["previous"], r["claimant"] or "",
+                     r["article_url"]) for r in summary.new_figure_rows]
+            click.echo(format_table(["topic", "category", "value", "kind", "previous", "claimant", "article"],
+                                    rows))
+        return summary.to_dict()
+
+    started = dt.datetime.now(dt.UTC)
+    result = demo.run(directory, one_cycle, click.echo)
+    click.echo("\n== the digest the last cycle would e-mail (the demo has no mail server; "
+               "see docs/alerts.md to set one up)\n")
+    click.echo(result.digest_text or "(no new figures in the last cycle, so no digest)")
+    out = directory / demo.REPORT_NAME
+    report.write(result.database, out, topics=[result.story.topic], since=started)
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    click.echo(f"\n== done in {seconds:.0f}s\nreport:   {out}  (open it in a browser)\n"
+               f"database: {result.database}\n"
+               f"try:      monitor -c {directory / demo.CONFIG_NAME} sql \"SELECT * FROM new_figures\"")
+
+
+# --- history and queries commands ---
+
+
+@main.command("query")
+@click.argument("name", required=False)
+@click.option("--list", "list_only", is_flag=True, help="List the named queries with what each answers.")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A value for one of the query's $params (repeatable).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file (default: `database` from the config).")
+@click.pass_context
+@handle_errors
+def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tuple[str, ...], fmt: str,
+              db_path: Path | None) -> None:
+    """Run a named query from queries/ (read-only, like `monitor sql`); without NAME, list them.
+
+    \b
+    Examples:
+      monitor query --list
+      monitor query latest_figures
+      monitor query new_figures_since --param since=2024-11-01 -f csv > new.csv
+      monitor query topic_timeline -p "topic=North Korean troops in Russia"
+    """
+    from monitor import query as query_mod
+
+    if list_only or name is None:
+        found = query_mod.named_queries()
+        width = max(len(q.name) for q in found)
+        for q in found:
+            click.echo(f"{q.name.ljust(width)}  {q.description}")
+            for p in q.params:
+                need = "required" if p.required else f"default: {p.default}" if p.default else "optional"
+                click.echo(f"{'':{width}}    --param {p.name}=…  {p.description} ({need})")
+        return
+    named = query_mod.named_query(name)  # an unknown name fails before the config is read
+    values = query_mod.parse_params(params)
+    named.bind(values)
+    path = db_path or load_config(ctx).database
+    columns, rows = query_mod.run_named(path, named.name, values)
+    write_rows(columns, rows, fmt)
+
+
+@main.command("reprocess")
+@click.option("--topic", "topic_name", metavar="NAME",
+              help="Only this topic's matches and history (after changing its query); figures are kept.")
+@click.pass_context
+@handle_errors
+def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
+    """Recompute topic matches and figures of stored articles, then the figure history. Fetches nothing.
+
+    Use it after upgrading the figure extractor or changing topics. New and revised figures are decided
+    again in the order the runs first saw them; no alert is sent. Scheduled runs skip while it works.
+
+    \b
+    Examples:
+      monitor reprocess
+      monitor reprocess --topic "North Korean troops in Russia"
+    """
+    import time
+
+    from monitor import reprocess
+
+    cfg = load_config(ctx)
+    topic = cfg.topic(topic_name).name if topic_name else None
+    last = [0.0]
+
+    def progress(message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 1.0:  # a line a second at most, on stderr: stdout keeps the summary
+            last[0] = now
+            click.echo(f"reprocess: {message}", err=True)
+
+    result = reprocess.run(cfg.database, [(t.name, t.query) for t in cfg.topics], topic=topic,
+                           workers=cfg.fetch.workers, progress=progress)
+    click.echo(result.text())
+
+
+# --- scheduling commands ---
+
+
+@main.command("serve")
+@click.option("--name", default="poll", show_default=True, metavar="NAME",
+              help="Deployment name; give each config its own when several share one Prefect server.")
+@click.option("--no-ui", is_flag=True, help="Do not serve Prefect's web UI from the local server.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors from Prefect and the pipeline.")
+@click.pass_context
+@handle_errors
+def serve_cmd(ctx: click.Context, name: str, no_ui: bool, quiet: bool) -> None:
+    """Poll on the config's [schedule] until stopped (Ctrl-C or SIGTERM): a Prefect deployment, served.
+
+    Without PREFECT_API_URL, a local Prefect server is started first (on 127.0.0.1, its state under the
+    data directory, its UI at the address printed) and stopped on exit. With PREFECT_API_URL set, that
+    server is used. Runs never overlap: one that falls due while another is going waits for it.
+
+    \b
+    Examples:
+      monitor -c monitor.toml serve
+      PREFECT_API_URL=http://127.0.0.1:4200/api monitor serve --name newsroom
+    """
+    import flows
+
+    cfg = load_config(ctx)
+    flows.prepare_environment(cfg.data_dir, verbose=not quiet)
+    from flows import serve
+
+    serve.serve(cfg, name=name, ui=not no_ui, say=lambda message: click.echo(message, err=True))

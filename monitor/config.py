@@ -86,6 +86,7 @@ class EmailConfig:
     timeout: float = SMTP_TIMEOUT
     max_figures: int = 50  # per digest; the rest is summarised with a pointer to `monitor query`
     send_history: bool = False  # first run mails the whole history instead of establishing a baseline
+    ca_file: str | None = None  # PEM file of CAs to trust for TLS instead of the system's (an internal relay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +135,13 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
             f"or point to one with -c FILE or ${ENV_CONFIG}."
         ) from None
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config file ({e.strerror}).") from None
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror}). Check that it is a file this "
+                          f"user can read, or point to another with -c FILE or ${ENV_CONFIG}.") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+        raise ConfigError(f"{path}: the config file is not UTF-8 text. Save it as UTF-8 (TOML must be)."
+                          ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}. Fix the line it names.") from None
     return _Reader(path, env).config(data)
@@ -219,14 +222,15 @@ class _Reader:
         if cron is not None and interval is not None:
             raise self.fail("schedule", "set either cron or interval, not both.")
         if cron is not None:
-            try:
-                from croniter import croniter  # prefect depends on it; validating here gives a clear error
+            from datetime import datetime
 
-                croniter(cron)
-            except ImportError:  # pragma: no cover - croniter ships with prefect
-                pass
-            except (ValueError, KeyError) as e:
-                raise self.fail("schedule.cron", f"not a valid cron expression {cron!r} ({e}).") from None
+            from cronsim import CronSim, CronSimError  # Prefect's own cron parser: same rules as the schedule
+
+            try:
+                CronSim(cron, datetime.now())
+            except CronSimError as e:
+                raise self.fail("schedule.cron", f'not a valid cron expression {cron!r} ({e}); '
+                                                 'e.g. "*/15 * * * *" for every 15 minutes.') from None
         if cron is None and interval is None:
             cron = DEFAULT_CRON
         tz = self.get(t, "timezone", str, "schedule", "UTC", 'a time zone name like "Europe/Berlin"')
@@ -330,7 +334,7 @@ class _Reader:
     def email(self, t: Mapping[str, Any]) -> EmailConfig:
         w = "email"
         allowed = {"smtp_host", "smtp_port", "security", "sender", "recipients", "username", "timeout",
-                   "max_figures", "send_history", "password"}
+                   "max_figures", "send_history", "password", "ca_file"}
         self.check_keys(t, allowed, w)
         if "password" in t:
             raise self.fail("email.password", f"secrets do not belong in the config file; remove it and set "
@@ -357,7 +361,19 @@ class _Reader:
             timeout=float(self.positive(t, "timeout", w, SMTP_TIMEOUT)),
             max_figures=self.positive(t, "max_figures", w, 50, integer=True),
             send_history=self.get(t, "send_history", bool, w, False, "true or false"),
+            ca_file=self.ca_file(t),
         )
+
+    def ca_file(self, t: Mapping[str, Any]) -> str | None:
+        value = self.get(t, "ca_file", str, "email", None, "a file path string")
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else self.base / path
+        if not path.is_file():
+            raise self.fail("email.ca_file", f"{path}: no such file. Give the PEM file of the CA that signed "
+                                             "the mail server's certificate, or remove the key.")
+        return str(path)
 
     def scale(self, t: Mapping[str, Any]) -> ScaleConfig:
         self.check_keys(t, {"dask_address", "dask_workers"}, "scale")

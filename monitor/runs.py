@@ -110,7 +110,9 @@ class Selection:
 
 def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: Mapping[str, str],
                known_pairs: set[tuple[str, str]], now: datetime | None = None) -> Selection:
-    """Entries whose canonical URL and GUID were never seen (in any feed), each once."""
+    """Entries whose canonical URL and GUID were never seen (in any feed), each once.
+
+    `by_guid` is keyed by feeds.guid_key, as store.known_entries returns it."""
     now = now or datetime.now(UTC)
     new: list[feeds.Entry] = []
     taken: dict[str, feeds.Entry] = {}
@@ -119,14 +121,15 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
     per_feed: Counter[str] = Counter()
     for p in polls:
         for e in p.entries:
-            aid = by_url.get(e.link) or by_guid.get(e.guid)
+            key = feeds.guid_key(e.feed_url, e.guid)  # "1" in two feeds is two stories
+            aid = by_url.get(e.link) or by_guid.get(key)
             if aid is not None:
                 if (e.feed_url, e.link) not in known_pairs:
                     known_pairs.add((e.feed_url, e.link))
                     links.append({"article_id": aid, "feed_url": e.feed_url, "url": e.link, "guid": e.guid,
                                   "first_seen_at": now})
                 continue
-            first = taken.get(e.link) or guids.get(e.guid)
+            first = taken.get(e.link) or guids.get(key)
             if first is not None:
                 # the same story through a second feed in this run: fetched once, the route recorded
                 if first.feed_url != e.feed_url and (e.feed_url, e.link) not in known_pairs:
@@ -135,7 +138,7 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
                                   "url": e.link, "guid": e.guid, "first_seen_at": now})
                 continue
             taken[e.link] = e
-            guids[e.guid] = e
+            guids[key] = e
             new.append(e)
             per_feed[e.feed_url] += 1
     counts = {p.feed_url: per_feed.get(p.feed_url, 0) for p in polls if p.status == "ok"}

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 BASE_SCHEMA_VERSION = 1  # schema.sql; later versions are migrations/NNN_name.sql, applied in order
 LOCK_WAIT = 60.0          # seconds a writer or reader waits for the file before giving up
 RUN_LOCK_WAIT = 5.0       # seconds a second run waits for the first before skipping
+OPEN_RETRY_MAX = 0.1      # longest pause between tries to open a busy file: a freed file is taken quickly
+GATE_POLL = 0.005         # pause between tries for a turn at the gate (held for milliseconds at a time)
 READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no network, no extensions
     "access_mode": "READ_ONLY",
     "enable_external_access": "false",
@@ -82,23 +84,60 @@ def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT) -> 
     config = dict(READ_SETTINGS) if read_only else {"autoinstall_known_extensions": "false"}
     deadline = time.monotonic() + wait
     delay = 0.02
-    while True:
-        try:
-            con = duckdb.connect(str(path), config=config)
-            break
-        except duckdb.IOException as e:
-            if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+    with _turn(path, exclusive=not read_only, deadline=deadline):
+        while True:
+            try:
+                con = duckdb.connect(str(path), config=config)
+                break
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                    raise _open_error(path, e) from None
+            except duckdb.Error as e:
                 raise _open_error(path, e) from None
-        except duckdb.Error as e:
-            raise _open_error(path, e) from None
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+            time.sleep(delay)
+            delay = min(delay * 2, OPEN_RETRY_MAX)
     try:
         if read_only:
             con.execute("SET lock_configuration = true")
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def _turn(path: Path, *, exclusive: bool, deadline: float) -> Iterator[None]:
+    """Wait for a turn to open the file (docs/history.md#reading-while-runs-write).
+
+    Readers share a gate file beside the database while they open it; a writer takes the gate
+    exclusively while it opens. Readers arriving while a writer waits queue behind it, so a stream
+    of queries cannot starve a run (DuckDB has no queue of its own: every open just fails while the
+    file is held). The gate is held only while opening, never while a query or transaction runs.
+    Where the gate cannot be opened (a read-only directory), only the retries remain.
+    """
+    gate = path.with_name(path.name + ".gate")
+    try:
+        fd = os.open(gate, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        try:
+            fd = os.open(gate, os.O_RDONLY)
+        except OSError:
+            yield
+            return
+    try:
+        operation = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        while True:
+            try:
+                fcntl.flock(fd, operation)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise
+            if time.monotonic() >= deadline:
+                break  # out of time for fairness: the open below still retries, then reports "busy"
+            time.sleep(GATE_POLL)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
 
 
 def _open_error(path: Path, e: Exception) -> StoreError:
@@ -109,7 +148,11 @@ def _open_error(path: Path, e: Exception) -> StoreError:
     if "not a valid DuckDB" in text or "database file" in text.lower():
         return StoreError(f"{path}: not a news-monitor DuckDB database ({text}). "
                           "Point `database` in monitor.toml at another file, or move this one away.")
-    return StoreError(f"{path}: cannot open the database ({text}).")
+    if path.is_dir():
+        return StoreError(f"{path}: is a directory, not a database file. Point `database` in monitor.toml "
+                          f"at a file, e.g. {path / 'monitor.duckdb'}.")
+    return StoreError(f"{path}: cannot open the database ({text}). Check that `database` in monitor.toml "
+                      "names a file this user can read and write, or point it at a new file.")
 
 
 @contextlib.contextmanager
@@ -266,10 +309,22 @@ def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, config_path: str, flow_run_id: str | None) -> None:
-    # A run that never finished (killed) is marked, so `runs` tells the truth about it.
-    con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-    con.execute("INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) "
-                "VALUES (?, ?, 'running', ?, ?)", [run_id, datetime.now(UTC), config_path, flow_run_id])
+    """Record a run as started; after a run that was killed or failed, forget the feeds' validators.
+
+    A run saves each feed's ETag and body digest before it fetches the feed's new articles. Had the last
+    run stopped in between, the next conditional GET would answer 304 and the entries it selected but
+    never stored would be lost; fetching every feed in full once instead finds them again (anything
+    already stored is recognised by URL or GUID and not fetched twice).
+    """
+    with transaction(con):
+        last = con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        # A run that never finished (killed) is marked, so `runs` tells the truth about it.
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        if last is not None and last[0] in ("running", "interrupted", "failed"):
+            con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL")
+            log.info("the last run did not finish (%s): fetching every feed in full once", last[0])
+        con.execute("INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) "
+                    "VALUES (?, ?, 'running', ?, ?)", [run_id, datetime.now(UTC), config_path, flow_run_id])
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: Mapping[str, int],
@@ -282,7 +337,12 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts:
 
 def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
                   ) -> tuple[dict[str, str], dict[str, str]]:
-    """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run)."""
+    """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run).
+
+    GUIDs come back keyed by feeds.guid_key: a bare GUID ("123") matches only in the feed that gave it.
+    """
+    from monitor.feeds import guid_key  # feeds imports fetch and feedparser: not needed by every store user
+
     by_url: dict[str, str] = {}
     by_guid: dict[str, str] = {}
     if links:
@@ -290,9 +350,9 @@ def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: S
                            "WHERE l.url IN (SELECT unnest(?))", [list(set(links))]).fetchall()
         by_url = dict(rows)
     if guids:
-        rows = con.execute("SELECT l.guid, l.article_id FROM article_links l "
+        rows = con.execute("SELECT l.feed_url, l.guid, l.article_id FROM article_links l "
                            "WHERE l.guid IN (SELECT unnest(?))", [list(set(guids))]).fetchall()
-        by_guid = dict(rows)
+        by_guid = {guid_key(feed_url, guid): aid for feed_url, guid, aid in rows}
     return by_url, by_guid
 
 

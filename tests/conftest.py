@@ -5,3 +5,6 @@ from tests.hostile_server import hostile, hostile_session  # noqa: F401  (fixtur
 
 # --- pipeline: news world, Prefect harness, config files (tests/pipeline_fixtures.py; owner: lead) --------
 from tests.pipeline_fixtures import SHARED, prefect_harness, world, write_config  # noqa: E402, F401
+
+# --- figure history: the dated story through the pipeline (tests/history_story.py; owner: history) ---------
+from tests.history_story import history_story  # noqa: F401

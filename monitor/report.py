@@ -1,0 +1,370 @@
+"""Report: one self-contained HTML page per database — per topic the latest figures, what is new, and charts.
+
+The page works offline and runs nothing: charts are inline SVG (matplotlib, text as outlines), styles
+are inline, and a Content-Security-Policy forbids every fetch and script. Everything shown comes from
+the web, so every string is escaped and only http(s) links become links.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from monitor import charts, runs, store
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DEFAULT_PERIOD = timedelta(days=7)  # "what changed this week"
+MAX_NEW_ROWS = 200                  # new figures listed per topic; the rest are counted, with a query
+MAX_VOLUME_DAYS = 365               # days of matched-article volume drawn per topic
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+class ReportError(MonitorError):
+    """A report cannot be built (unknown topic, unwritable output)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A new figure or a revision: the accepted value of a series from `when` on."""
+
+    topic: str
+    category: str
+    group: str                # the series' group: civilians | military | a named other force
+    low: int | None
+    high: int | None
+    qualifier: str
+    kind: str                 # new | revision
+    previous_low: int | None
+    previous_high: int | None
+    change: int | None
+    when: datetime            # as of: publication time (fetch time when there is none), UTC
+    decided_at: datetime      # when the monitor decided it was new (the run), UTC
+    claimant: str | None
+    outlet: str | None
+    article_url: str | None
+    quote: str | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    name: str                  # file name stem for --png: topic-slug--category
+    title: str
+    figure: Figure
+    points: int                # reports drawn
+    total: int                 # reports in the database
+
+
+@dataclass(slots=True)
+class Page:
+    """A built report: the HTML and the charts in it (for --png)."""
+
+    html: str
+    topics: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+def write(db_path: Path, out: Path, *, topics: Sequence[str] = (), only: str | None = None,
+          since: datetime | None = None, png_dir: Path | None = None, now: datetime | None = None,
+          max_points: int = charts.MAX_POINTS) -> Page:
+    """Build the report from the database and write it to `out` (and the charts as PNG to `png_dir`)."""
+    with store.connect(db_path, read_only=True) as con:
+        try:
+            page = build(con, topics=topics, only=only, since=since, now=now, source=str(db_path),
+                         max_points=max_points)
+        except duckdb.CatalogException as e:  # a file written by an older version, not yet upgraded
+            first = str(e).splitlines()[0]
+            raise ReportError(f"{db_path}: the database lacks what the report reads ({first}). "
+                              "Run `monitor run` once: it upgrades the database.") from None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page.html, encoding="utf-8")
+        if png_dir is not None:
+            png_dir.mkdir(parents=True, exist_ok=True)
+            for c in page.charts:
+                (png_dir / f"{c.name}.png").write_bytes(charts.to_png(c.figure))
+    except OSError as e:
+        raise ReportError(f"{e.filename}: cannot write the report ({e.strerror}). "
+                          "Choose another path with -o / --png.") from None
+    return page
+
+
+def build(con: duckdb.DuckDBPyConnection, *, topics: Sequence[str] = (), only: str | None = None,
+          since: datetime | None = None, now: datetime | None = None, source: str = "",
+          max_points: int = charts.MAX_POINTS) -> Page:
+    """The report page for the database: every topic (those in `topics` and those with matches), or `only`."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    since = (since.astimezone(UTC).replace(tzinfo=None) if since and since.tzinfo else since) \
+        or now - DEFAULT_PERIOD
+    names = _topics(con, topics)
+    if only is not None:
+        chosen = [n for n in names if n.casefold() == only.casefold()]
+        if not chosen:
+            known = ", ".join(repr(n) for n in names) or "none yet"
+            raise ReportError(f"no topic named {only!r} (topics: {known}). Check the name in [[topics]].")
+        names = chosen
+    page = Page(html="", topics=names)
+    sections = [_topic_section(con, name, i, since, page, max_points) for i, name in enumerate(names)]
+    page.html = _document(con, names, sections, since, now, source, max_points)
+    return page
+
+
+def _topics(con: duckdb.DuckDBPyConnection, configured: Sequence[str]) -> list[str]:
+    found = [r[0] for r in con.execute("SELECT DISTINCT topic FROM topic_matches ORDER BY topic").fetchall()]
+    out = list(configured)
+    seen = {n.casefold() for n in out}
+    out += [n for n in found if n.casefold() not in seen]
+    return out
+
+
+# --- data -------------------------------------------------------------------------------------------
+
+def steps(con: duckdb.DuckDBPyConnection, topic: str) -> list[Step]:
+    """Every new figure and revision of the topic (the `new_figures` view), in publication order."""
+    rows = con.execute("""
+        SELECT n.topic, n.category, n.grp, n.low, n.high, n.qualifier, n.kind, n.previous_low,
+               n.previous_high, n.change, timezone('UTC', n.as_of), timezone('UTC', n.decided_at),
+               n.claimant, n.outlet, n.article_url, n.quote, a.title
+        FROM new_figures n LEFT JOIN articles a USING (article_id)
+        WHERE n.topic = ?
+        ORDER BY n.as_of, n.article_id, n.seq""", [topic]).fetchall()
+    return [Step(*r) for r in rows]
+
+
+def series_data(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, group: str | None = None,
+                max_points: int = charts.MAX_POINTS, topic_steps: Sequence[Step] | None = None
+                ) -> charts.SeriesData:
+    """The reports (the latest `max_points`) and the accepted values of one category of a topic
+    (of one group, when given), for a chart."""
+    rows = con.execute("""
+        SELECT timezone('UTC', s.as_of), s.low, s.high, m.qualifier,
+               coalesce(m.claimant, s.outlet, 'unknown'), count(*) OVER () AS total
+        FROM series_mentions s
+        JOIN figure_mentions m USING (article_id, seq)
+        WHERE s.topic = $1 AND s.category = $2 AND ($3::VARCHAR IS NULL OR s.grp = $3)
+        ORDER BY s.as_of DESC, s.article_id, s.seq
+        LIMIT $4""", [topic, category, group, max_points]).fetchall()
+    reports = tuple(charts.Report(r[0], r[1], r[2], r[3], r[4]) for r in reversed(rows))
+    all_steps = steps(con, topic) if topic_steps is None else topic_steps
+    values: dict[str, list[charts.Value]] = {}
+    for s in all_steps:
+        if s.category == category and (group is None or s.group == group):
+            values.setdefault(s.group, []).append(charts.Value(s.when, s.low, s.high, s.qualifier))
+    if len(values) == 1:  # one group: no need to name it on the chart
+        values = {"": next(iter(values.values()))}
+    return charts.SeriesData(topic, category, reports, {k: tuple(v) for k, v in values.items()},
+                             total_reports=int(rows[0][5]) if rows else 0)
+
+
+def volume(con: duckdb.DuckDBPyConnection, topic: str, max_days: int = MAX_VOLUME_DAYS
+           ) -> list[tuple[date, int]]:
+    """Matched articles per day (publication day, fetch day when unknown), the latest `max_days` days."""
+    rows = con.execute("""
+        SELECT CAST(timezone('UTC', coalesce(a.published_at, a.fetched_at)) AS DATE) AS day,
+               count(DISTINCT a.article_id) AS n
+        FROM topic_matches t JOIN articles a USING (article_id)
+        WHERE t.topic = ?
+        GROUP BY day ORDER BY day DESC LIMIT ?""", [topic, max_days]).fetchall()
+    return [(r[0], int(r[1])) for r in reversed(rows)]
+
+
+# --- page -------------------------------------------------------------------------------------------
+
+def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since: datetime, page: Page,
+                   max_points: int) -> str:
+    all_steps = steps(con, topic)
+    anchor = f"topic-{index + 1}"
+    parts = [f'<section class="topic" id="{anchor}"><h2>{_e(topic)}</h2>']
+    parts.append(_latest_table(all_steps, corroboration(con, topic)))
+    parts.append(_new_table(all_steps, since))
+    categories = sorted({s.category for s in all_steps}, key=_category_order)
+    series = [series_data(con, topic, c, topic_steps=all_steps, max_points=max_points) for c in categories]
+    days = volume(con, topic)
+    # every chart of a topic on one time axis, so a revision lines up with the news volume around it
+    span = charts.time_span([*(r.when for d in series for r in d.reports), *(s.when for s in all_steps),
+                             *(d for d, _ in days)])
+    if series:
+        parts.append("<h3>Reported values over time</h3>")
+    for data in series:
+        title = f"{topic} — {data.category}"
+        fig = charts.series_figure(data, title=title, span=span)
+        chart = Chart(f"{index + 1:02d}-{_slug(topic)}--{data.category}", title, fig, len(data.reports),
+                      data.total_reports)
+        page.charts.append(chart)
+        capped = (f" Showing the latest {chart.points:,} of {chart.total:,} reports."
+                  if chart.total > chart.points else "")
+        caption = (f"<b>{_e(data.category)}</b>: each dot is one article's report, coloured by claimant "
+                   f"(outlet when no claimant is named); ▲ at least, ▼ at most; a vertical bar is a reported "
+                   f"range. The dark step line is the accepted value (new figures and revisions), shaded "
+                   f"where it is a range.{capped}")
+        parts.append(_figure(chart, f"c{index + 1}-{data.category}", caption))
+    parts.append("<h3>Matched articles per day</h3>")
+    if days:
+        title = f"{topic} — matched articles per day"
+        chart = Chart(f"{index + 1:02d}-{_slug(topic)}--volume", title,
+                      charts.volume_figure(days, title=title, span=span), len(days), len(days))
+        page.charts.append(chart)
+        total = sum(n for _, n in days)
+        parts.append(_figure(chart, f"c{index + 1}-volume",
+                             f"{total:,} matched articles on {len(days):,} days (by publication day; "
+                             f"the latest {MAX_VOLUME_DAYS} days with matches at most)."))
+    else:
+        parts.append('<p class="empty">No article has matched this topic yet.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def corroboration(con: duckdb.DuckDBPyConnection, topic: str) -> dict[tuple[str, str, int | None, int | None],
+                                                                     tuple[int, int]]:
+    """(category, group, low, high) -> (outlets, reports) that carried the value (`figure_series`)."""
+    rows = con.execute("SELECT category, grp, low, high, n_outlets, n_mentions FROM figure_series "
+                       "WHERE topic = ?", [topic]).fetchall()
+    return {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in rows}
+
+
+def _latest_table(all_steps: Sequence[Step], seen: dict[tuple[str, str, int | None, int | None],
+                                                       tuple[int, int]]) -> str:
+    latest: dict[tuple[str, str], Step] = {}
+    for s in all_steps:  # publication order: the last one is the value in force
+        latest[(s.category, s.group)] = s
+    if not latest:
+        return '<h3>Latest figures</h3><p class="empty">No figures reported for this topic yet.</p>'
+    rows = []
+    for (category, group), s in sorted(latest.items(), key=lambda kv: (_category_order(kv[0][0]), kv[0][1])):
+        previous = (runs.format_value(s.previous_low, s.previous_high, "range")
+                    if s.kind == "revision" else "—")
+        outlets, reports = seen.get((category, group, s.low, s.high), (1, 1))
+        rows.append(
+            f"<tr><td>{_e(category)}</td><td>{_e(group)}</td><td class='num'><b>{_e(_value(s))}</b></td>"
+            f"<td class='d'>{_date(s.when)}</td><td class='num'>{_e(previous)}</td>"
+            f"<td class='num'>{_e(_change(s))}</td><td>{_e(s.claimant or '')}</td>"
+            f"<td>{_link(s.article_url, s.outlet or 'article')}</td>"
+            f"<td class='num'>{outlets:,} / {reports:,}</td></tr>")
+    return ("<h3>Latest figures</h3><table><thead><tr><th>category</th><th>group</th><th>value</th>"
+            "<th>as of</th><th>previous</th><th>change</th><th>claimant</th><th>source</th>"
+            "<th title='distinct outlets / reports carrying this value'>outlets / reports</th></tr></thead>"
+            "<tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _new_table(all_steps: Sequence[Step], since: datetime) -> str:
+    new = [s for s in all_steps if s.decided_at >= since]
+    head = f"<h3>New figures and revisions since {_date(since)}</h3>"
+    if not new:
+        return head + '<p class="empty">None in this period.</p>'
+    new.sort(key=lambda s: (s.when, s.decided_at), reverse=True)
+    more = ""
+    if len(new) > MAX_NEW_ROWS:
+        query = f"SELECT * FROM new_figures WHERE decided_at >= '{since:%Y-%m-%d}'"
+        more = (f"<p class='note'>… and {len(new) - MAX_NEW_ROWS:,} more: "
+                f"<code>monitor sql {_e(repr(query))}</code></p>")
+        new = new[:MAX_NEW_ROWS]
+    rows = []
+    for s in new:
+        previous = runs.format_value(s.previous_low, s.previous_high, "range") if s.kind == "revision" else ""
+        rows.append(
+            f"<tr><td class='d'>{_date(s.when)}</td><td>{_e(s.category)}</td><td>{_e(s.group)}</td>"
+            f"<td class='num'><b>{_e(_value(s))}</b></td><td>{_e(s.kind)}</td>"
+            f"<td class='num'>{_e(previous)}</td><td class='num'>{_e(_change(s))}</td>"
+            f"<td>{_e(s.claimant or '')}</td><td class='quote'>{_e(s.quote or '')}</td>"
+            f"<td>{_link(s.article_url, s.title or s.outlet or 'article')}"
+            f"<br><span class='outlet'>{_e(s.outlet or '')}</span></td></tr>")
+    return (head + "<table><thead><tr><th>as of</th><th>category</th><th>group</th><th>value</th>"
+            "<th>kind</th><th>previous</th><th>change</th><th>claimant</th><th>quote</th><th>article</th></tr></thead>"
+            "<tbody>"
+            + "".join(rows) + "</tbody></table>" + more)
+
+
+def _figure(chart: Chart, prefix: str, caption: str) -> str:
+    svg = charts.to_svg(chart.figure, _slug(prefix), chart.title)
+    return (f'<figure class="chart" data-points="{chart.points}">{svg}'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def _document(con: duckdb.DuckDBPyConnection, names: Sequence[str], sections: Iterable[str], since: datetime,
+              now: datetime, source: str, max_points: int) -> str:
+    row = con.execute("""
+        SELECT (SELECT count(*) FROM runs), (SELECT max(timezone('UTC', started_at)) FROM runs),
+               (SELECT count(*) FROM articles), (SELECT count(*) FROM figure_mentions)""").fetchone()
+    n_runs, last_run, n_articles, n_figures = row if row else (0, None, 0, 0)
+    nav = "".join(f'<li><a href="#topic-{i + 1}">{_e(n)}</a></li>' for i, n in enumerate(names))
+    body = "\n".join(sections) or ('<p class="empty">No topics yet: add [[topics]] to monitor.toml and run '
+                                  '<code>monitor run</code>.</p>')
+    last = f"{last_run:%Y-%m-%d %H:%M} UTC" if last_run else "never"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="news-monitor">
+<title>news-monitor report {now:%Y-%m-%d}</title>
+<style>{STYLE}</style></head>
+<body><header><h1>news-monitor report</h1>
+<p class="meta">Generated {now:%Y-%m-%d %H:%M} UTC from <code>{_e(source)}</code> ·
+{n_runs:,} runs, the last {last} · {n_articles:,} articles · {n_figures:,} figure mentions ·
+new figures counted from {_date(since)} (when the monitor decided they were new).</p>
+<nav><ul>{nav}</ul></nav></header>
+<main>
+{body}
+</main>
+<footer><p>Charts draw at most the latest {max_points:,} reports per category (to keep the page light on
+large databases; the tables and the database have them all). Every value here is
+in the database: <code>monitor sql "SELECT * FROM figures"</code>.</p></footer>
+</body></html>
+"""
+
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1d;margin:0 auto;
+max-width:1180px;padding:0 20px 40px}
+header{border-bottom:1px solid #ddd;margin-bottom:12px}h1{font-size:22px;margin:18px 0 4px}
+h2{font-size:19px;margin:28px 0 6px;padding-top:8px;border-top:3px solid #1f77b4}
+h3{font-size:15px;margin:18px 0 6px}.meta{color:#555;margin:0 0 8px}
+nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 8px;
+border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f6f6}td.num{text-align:right;
+white-space:nowrap}td.d{white-space:nowrap}td.quote{color:#444;font-style:italic;max-width:380px}
+figure.chart{margin:10px 0 18px}figure.chart svg{width:100%;height:auto;max-width:960px;display:block}
+.outlet{color:#777;font-size:12px}figcaption{color:#555;font-size:12px;max-width:960px}.empty,.note{color:#777}code{font-size:12px}
+a{color:#0b5cad}
+"""
+
+
+def _value(s: Step) -> str:
+    return runs.format_value(s.low, s.high, s.qualifier)
+
+
+def _change(s: Step) -> str:
+    return f"{s.change:+,}" if s.change is not None else ""
+
+
+def _date(when: datetime | date | None) -> str:
+    return f"{when:%Y-%m-%d}" if when is not None else ""
+
+
+def _e(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _link(url: str | None, text: str) -> str:
+    """A link only for http(s) URLs: a `javascript:` URL from a hostile feed stays text."""
+    if url and re.match(r"https?://", url, re.IGNORECASE):
+        return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(text)}</a>'
+    return _e(url or text)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "topic"
+
+
+def _category_order(category: str) -> int:
+    order = ("deployed", "casualties", "killed", "wounded", "captured", "missing")
+    return order.index(category) if category in order else len(order)
