@@ -6,14 +6,17 @@ import os
 from collections.abc import MutableMapping
 from pathlib import Path
 
-EPHEMERAL_STARTUP_TIMEOUT = "90"  # the temporary API takes 11-20 s to start on a fresh database; 20 s is too tight
+EPHEMERAL_STARTUP_TIMEOUT = "90"  # the temporary API takes 11-20 s on a fresh database; 20 s is too tight
 
 
 def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None = None,
                         verbose: bool = False) -> None:
     """Point Prefect at a home inside the data directory, with telemetry off, before Prefect is imported.
 
-    Values the user already set win: a real server (PREFECT_API_URL), another home, another log level.
+    Zero set-up: Prefect's state (profiles, the temporary API's SQLite file, a served server's) lives in
+    <data dir>/prefect, and nothing at start-up talks to anything but 127.0.0.1 (no analytics, no
+    telemetry, no promotional content in the UI). Values the user already set win: a real server
+    (PREFECT_API_URL), another home, another log level.
     """
     env = os.environ if environ is None else environ
     home = data_dir / "prefect"
@@ -27,6 +30,9 @@ def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        # a local Dask cluster logs every worker's start and stop at INFO: noise in a run's output
+        "DASK_LOGGING__DISTRIBUTED": "info" if verbose else "warning",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

@@ -2,23 +2,60 @@
 
 Orchestration only: every stage is a library call in `monitor/`. Tasks are batches, never single
 articles (a Prefect task run costs milliseconds in the flow and more in the API's bookkeeping).
+
+The flow is async only for Prefect's sake: a sync flow run waits up to a second for its heartbeat
+thread when it ends, an async one does not. The stages are plain sync code and sync tasks, run in
+order on the flow's own thread (the main thread under `monitor run` and `monitor serve`, where task
+timeouts can interrupt). Inside an async flow, Prefect helpers with an async twin return coroutines
+(`State.result()`, `create_markdown_artifact()`): the stages avoid them; the flow body awaits the `a…` form.
+
+With `[scale] dask_address`, fetching and extraction run on a Dask cluster through prefect-dask;
+everything that writes the database stays in this process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import math
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, runtime, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.context import SyncClientContext
+from prefect.futures import PrefectFuture
 
-from monitor import alerts, articles, config, feeds, fetch, figures, history, runs, store, topics
+from monitor import (
+    alerts,
+    articles,
+    charts,
+    config,
+    feeds,
+    fetch,
+    figures,
+    history,
+    progress,
+    runs,
+    store,
+    topics,
+)
+from monitor.errors import ConfigError
 from monitor.store import FeedState
 
 RETRY_DELAYS = [1.0, 4.0]  # transient resets and 5xx: two more tries within the cycle
+# A stage running past its timeout is hung (every request has its own deadline); failing it frees the
+# run lock for the next scheduled cycle instead of blocking every cycle after it.
+POLL_TIMEOUT = 15 * 60.0
+BATCH_TIMEOUT = 15 * 60.0
+WRITE_TIMEOUT = 10 * 60.0
+ALERT_TIMEOUT = 5 * 60.0
+DASK_AHEAD = 2  # batches in flight on a Dask cluster while this process writes one: bounds memory
+ARTIFACT_KEY = "news-monitor-run"
 
 
 class FeedsStillFailing(Exception):
@@ -30,22 +67,26 @@ class FeedsStillFailing(Exception):
 
 
 def _poll_all(client: fetch.Client, cfg: config.Config, urls: Sequence[str],
-              states: dict[str, FeedState], pools: articles.Pools) -> list[feeds.Poll]:
+              states: dict[str, FeedState], pools: articles.Pools, *, counted: bool = True
+              ) -> list[feeds.Poll]:
     def one(url: str) -> feeds.Poll:
         s = states.get(url)
         with pools.host_slot(url):
-            return feeds.poll(client, url, etag=s.etag if s else None,
-                              last_modified=s.last_modified if s else None,
-                              previous_hash=s.body_hash if s else None,
-                              failures=s.consecutive_failures if s else 0,
-                              backoff_until=s.backoff_until if s else None,
-                              max_bytes=cfg.fetch.feed_max_bytes, max_items=cfg.fetch.max_items_per_feed)
+            polled = feeds.poll(client, url, etag=s.etag if s else None,
+                                last_modified=s.last_modified if s else None,
+                                previous_hash=s.body_hash if s else None,
+                                failures=s.consecutive_failures if s else 0,
+                                backoff_until=s.backoff_until if s else None,
+                                max_bytes=cfg.fetch.feed_max_bytes, max_items=cfg.fetch.max_items_per_feed)
+        if counted:  # retries poll the same feeds again: the count stays one per feed
+            progress.advance("feeds")
+        return polled
 
     with ThreadPoolExecutor(max_workers=min(cfg.fetch.concurrency, max(1, len(urls)))) as ex:
         return list(ex.map(one, urls))
 
 
-@task(name="poll feeds", cache_policy=NO_CACHE)
+@task(name="poll feeds", cache_policy=NO_CACHE, timeout_seconds=POLL_TIMEOUT)
 def poll_feeds(client: fetch.Client, cfg: config.Config, states: dict[str, FeedState],
                pools: articles.Pools) -> list[feeds.Poll]:
     logger = get_run_logger()
@@ -71,47 +112,73 @@ def _retry_worth_it(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(name="retry failed feeds", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
-      retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_retry_worth_it)
+      retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_retry_worth_it, timeout_seconds=POLL_TIMEOUT)
 def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Poll],
                 states: dict[str, FeedState], pools: articles.Pools) -> list[feeds.Poll]:
     logger = get_run_logger()
     for p in failed:
         logger.info("retrying feed %s after: %s", p.feed_url, p.error)
-    polls = _poll_all(client, cfg, [p.feed_url for p in failed], states, pools)
+    polls = _poll_all(client, cfg, [p.feed_url for p in failed], states, pools, counted=False)
     if any(p.retryable for p in polls):
         raise FeedsStillFailing(polls)
     return polls
 
 
-@task(name="fetch and extract articles", cache_policy=NO_CACHE)
+@task(name="fetch and extract articles", cache_policy=NO_CACHE, timeout_seconds=BATCH_TIMEOUT)
 def process_batch(client: fetch.Client, batch: Sequence[feeds.Entry], specs: Sequence[tuple[str, str]],
                   pools: articles.Pools, max_bytes: int) -> list[articles.Article]:
-    logger = get_run_logger()
-    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes)
-    for a in found:
-        if a.fetch_error:
-            logger.info("article %s (feed %s): %s", a.url, a.feed_url, a.fetch_error)
+    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes, progress=_article_done)
+    _log_fetch_errors(found)
     return found
 
 
-@task(name="store articles", cache_policy=NO_CACHE)
+# No timeout_seconds: on a Dask worker's thread Prefect cannot interrupt blocking work, and says so in a
+# warning on every run; every request already has its own deadline (fetch.DEADLINE).
+@task(name="fetch and extract articles on dask", cache_policy=NO_CACHE)
+def process_batch_remote(fetch_cfg: config.FetchConfig, batch: Sequence[feeds.Entry],
+                         specs: Sequence[tuple[str, str]]) -> list[articles.Article]:
+    """The same on a Dask worker: its own client and threads, as sockets and locks do not pickle.
+
+    Extraction runs in the worker's own process (workers=1): a Dask worker may not start processes,
+    and the cluster is the parallelism.
+    """
+    with fetch.Client(allow_networks=fetch_cfg.allow_networks, limits=fetch_cfg.limits) as client, \
+            articles.Pools(workers=1, threads=fetch_cfg.concurrency, per_host=fetch_cfg.per_host) as pools:
+        found = articles.collect(client, batch, specs, pools, max_bytes=fetch_cfg.article_max_bytes)
+    _log_fetch_errors(found)
+    return found
+
+
+def _log_fetch_errors(found: Sequence[articles.Article]) -> None:
+    logger = get_run_logger()
+    for a in found:
+        if a.fetch_error:
+            logger.info("article %s (feed %s): %s", a.url, a.feed_url, a.fetch_error)
+
+
+def _article_done(article: articles.Article) -> None:
+    progress.advance("articles")
+
+
+@task(name="store articles", cache_policy=NO_CACHE, timeout_seconds=WRITE_TIMEOUT)
 def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic_version: str) -> None:
     with store.open_for_write(db_path) as con, store.transaction(con):
         store.save_articles(con, run_id, batch, topic_version, figures.VERSION)
 
 
-@task(name="record new figures", cache_policy=NO_CACHE)
+@task(name="record new figures", cache_policy=NO_CACHE, timeout_seconds=WRITE_TIMEOUT)
 def record_changes(cfg: config.Config, run_id: str) -> list[history.Change]:
-    """New figures and revisions, and their alerts in the outbox: one transaction, so none is lost or doubled."""
+    """New figures and revisions, and their alerts in the outbox: one transaction, none lost or doubled."""
     with store.open_for_write(cfg.database) as con, store.transaction(con):
         changes = history.update(con, run_id)
         alerts.enqueue(con, run_id, changes, cfg)
     return changes
 
 
-@task(name="send alerts", cache_policy=NO_CACHE)
+@task(name="send alerts", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)
 def send_alerts(cfg: config.Config) -> alerts.Delivery:
-    delivery = alerts.send_pending(cfg.database, cfg)
+    # each digest shows the chart of every series its run changed, as inline images
+    delivery = alerts.send_pending(cfg.database, cfg, charts=charts.for_digest(cfg.database))
     logger = get_run_logger()
     for error in delivery.errors:
         logger.warning("alerts: %s", error)
@@ -119,29 +186,59 @@ def send_alerts(cfg: config.Config) -> alerts.Delivery:
 
 
 @flow(name="news-monitor-poll", log_prints=False)
-def poll_cycle(config_path: str) -> dict[str, Any]:
+async def poll_cycle(config_path: str) -> dict[str, Any]:
     """One polling cycle for the feeds and topics in the config file."""
     logger = get_run_logger()
     cfg = config.load(config_path)
+    if cfg.scale.dask_address is not None:
+        _check_dask(cfg)
     run_id = store.new_run_id()
     summary = runs.Summary(run_id)
     try:
-        with store.run_lock(cfg.database):
-            _cycle(cfg, summary)
+        _locked_cycle(cfg, summary)
     except store.RunInProgress as e:
         logger.warning("%s", e)
         summary.status = "skipped"
         summary.notes.append(str(e))
-        return summary.to_dict()
-    summary.finish()
-    create_markdown_artifact(key="news-monitor-run", markdown=summary.markdown(),
-                             description=f"news-monitor run {run_id}")
-    logger.info("%s", summary.text())
+    finally:  # every run leaves its numbers in the UI, a failed one too
+        summary.finish()
+        await acreate_markdown_artifact(key=ARTIFACT_KEY, markdown=summary.markdown(),
+                                        description=f"news-monitor run {run_id}: {summary.status}")
+    if summary.status != "skipped":
+        logger.info("%s", summary.text())
     return summary.to_dict()
 
 
+def run(config_path: str) -> dict[str, Any]:
+    """One polling cycle, from synchronous code (the CLI): the flow's summary dict, or its exception."""
+    result: dict[str, Any] = run_state(config_path).result()
+    return result
+
+
+def run_state(config_path: str) -> State[dict[str, Any]]:
+    """One polling cycle, from synchronous code: the flow run's final state (its id, its summary)."""
+    cfg = config.load(config_path)
+    if cfg.scale.dask_address is not None:
+        _check_dask(cfg)  # before Prefect starts its temporary API for nothing
+    # An async flow run reads the server's result-storage default through a sync client that Prefect
+    # 3.9 never closes (an unclosed socket per run); with a sync client for the whole call it uses that.
+    with SyncClientContext.get_or_create():
+        state: State[dict[str, Any]] = asyncio.run(_call(config_path))
+    return state
+
+
+async def _call(config_path: str) -> State[dict[str, Any]]:
+    return await poll_cycle(config_path, return_state=True)
+
+
+def _locked_cycle(cfg: config.Config, summary: runs.Summary) -> None:
+    # One writer per database: a run still going holds this lock; a second one waits
+    # store.RUN_LOCK_WAIT seconds for it, then is skipped (works with or without a Prefect server).
+    with store.run_lock(cfg.database):
+        _cycle(cfg, summary)
+
+
 def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
-    logger = get_run_logger()
     run_id = summary.run_id
     specs = [(t.name, t.query) for t in cfg.topics]
     topic_version = topics.version(specs)
@@ -153,20 +250,23 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
         with fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client, \
                 articles.Pools(workers=cfg.fetch.workers, threads=cfg.fetch.concurrency,
                                per_host=cfg.fetch.per_host) as pools:
+            progress.start("feeds", len(cfg.feeds))
             polls = poll_feeds(client, cfg, states, pools)
             failed = [p for p in polls if p.retryable]
             if failed:
-                state = retry_feeds(client, cfg, failed, states, pools, return_state=True)
                 try:
-                    retried = {p.feed_url: p for p in state.result()}
-                except FeedsStillFailing as e:
+                    retried = {p.feed_url: p for p in retry_feeds(client, cfg, failed, states, pools)}
+                except FeedsStillFailing as e:  # out of retries: the last try's polls are the result
                     retried = {p.feed_url: p for p in e.polls}
                 polls = [retried.get(p.feed_url, p) for p in polls]
             summary.add_polls(polls)
+            progress.done("feeds", f"{summary.feeds_ok} ok, {summary.feeds_failed} failed, "
+                                   f"{summary.feeds_skipped} backing off")
             with store.open_for_write(cfg.database) as con:
                 store.save_polls(con, run_id, polls)
                 entries = [e for p in polls for e in p.entries]
-                by_url, by_guid = store.known_entries(con, [e.link for e in entries], [e.guid for e in entries])
+                by_url, by_guid = store.known_entries(con, [e.link for e in entries],
+                                                      [e.guid for e in entries])
                 pairs = store.link_pairs(con, [p.feed_url for p in polls if p.entries])
                 selection = runs.select_new(polls, by_url, by_guid, pairs)
                 with store.transaction(con):
@@ -174,21 +274,26 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
                     store.set_new_items(con, run_id, selection.new_per_feed)
             summary.new_entries = len(selection.new)
             batches = list(articles.batches(selection.new, cfg.fetch.batch_size))
-            for i, batch in enumerate(batches, 1):
-                logger.info("batch %d/%d: fetching and extracting %d articles", i, len(batches), len(batch))
-                found = process_batch(client, batch, specs, pools, cfg.fetch.article_max_bytes)
+            progress.start("articles", len(selection.new))
+            extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None
+                         else _extracted(cfg, client, pools, batches, specs))
+            for found in extracted:
                 store_batch(cfg.database, run_id, found, topic_version)
                 summary.new_articles += len(found)
                 summary.articles_failed += sum(1 for a in found if a.fetch_error)
                 summary.topic_matches += sum(len(a.matches) for a in found)
                 summary.figures += sum(len(a.figures) for a in found)
+            progress.done("articles", f"{summary.articles_failed} without a fetched body, "
+                                      f"{summary.figures} figures")
         changes = record_changes(cfg, run_id)
         summary.new_figures = sum(c.kind == "new" for c in changes)
         summary.revisions = sum(c.kind == "revision" for c in changes)
         summary.new_figure_rows = [runs.change_row(c) for c in changes]
+        progress.done("figures", f"{summary.new_figures} new, {summary.revisions} revised")
         if cfg.email is not None:
             delivery = send_alerts(cfg)
             summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
+            progress.done("alerts", f"{delivery.sent} sent, {delivery.pending} pending")
             summary.notes.extend(delivery.errors)
     except BaseException as e:
         summary.status = "failed"
@@ -199,6 +304,79 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
     summary.finish()
     with store.open_for_write(cfg.database) as con:
         store.finish_run(con, run_id, summary.status, summary.counts(), summary.errors)
+
+
+def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
+               batches: Sequence[Sequence[feeds.Entry]], specs: Sequence[tuple[str, str]]
+               ) -> Iterator[list[articles.Article]]:
+    """Each batch fetched and extracted here: threads for fetching, the process pool for extraction."""
+    logger = get_run_logger()
+    for i, batch in enumerate(batches, 1):
+        logger.info("batch %d/%d: fetching and extracting %d articles", i, len(batches), len(batch))
+        yield process_batch(client, batch, specs, pools, cfg.fetch.article_max_bytes)
+
+
+def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]],
+                       specs: Sequence[tuple[str, str]]) -> Iterator[list[articles.Article]]:
+    """Each batch fetched and extracted on the Dask cluster, in order, DASK_AHEAD batches in flight.
+
+    A batch is split across the cluster's threads (one task run each), so a batch of 200 keeps every
+    worker busy; the pieces come back in feed order, as in a run without Dask.
+    """
+    from prefect_dask.task_runners import DaskTaskRunner  # the `dask` extra: imported only when configured
+
+    logger = get_run_logger()
+    scale = cfg.scale
+    if scale.dask_address == "local":
+        # processes, one thread each: extraction is CPU-bound Python. The dashboard on any free port:
+        # Dask's 8787 may be taken by another cluster on this machine.
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": scale.dask_workers, "threads_per_worker": 1,
+                                                "processes": True, "dashboard_address": "127.0.0.1:0"})
+    else:
+        runner = DaskTaskRunner(address=scale.dask_address)
+    if not batches:
+        return
+    with runner:
+        threads: dict[str, int] = runner.client.nthreads()  # type: ignore[no-untyped-call]
+        slots = max(1, sum(threads.values()))
+        logger.info("Dask cluster %s: %d worker threads", scale.dask_address, slots)
+        queued = iter(enumerate(batches, 1))
+        in_flight: deque[list[PrefectFuture[list[articles.Article]]]] = deque()
+
+        def submit_next() -> None:
+            for i, batch in queued:
+                size = math.ceil(len(batch) / slots)
+                logger.info("batch %d/%d: %d articles to Dask in %d parts", i, len(batches), len(batch),
+                            math.ceil(len(batch) / size))
+                in_flight.append([runner.submit(process_batch_remote, {
+                    "fetch_cfg": cfg.fetch, "batch": list(batch[j:j + size]), "specs": list(specs)})
+                    for j in range(0, len(batch), size)])
+                return
+
+        for _ in range(DASK_AHEAD):
+            submit_next()
+        while in_flight:
+            parts = in_flight.popleft()
+            submit_next()
+            found = [a for part in parts for a in part.result()]
+            progress.advance("articles", len(found))
+            yield found
+
+
+def _check_dask(cfg: config.Config) -> None:
+    """Dask mode needs prefect-dask, and a real Prefect API: the workers report their task runs to it."""
+    from prefect.settings import get_current_settings
+
+    try:
+        import prefect_dask  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"{cfg.path}: [scale] dask_address needs Dask and prefect-dask: "
+                          "pip install 'news-monitor[dask]', or remove [scale] dask_address.") from None
+    if not get_current_settings().api.url:
+        raise ConfigError(
+            f"{cfg.path}: [scale] dask_address needs a Prefect server for the Dask workers to report to "
+            "(with Prefect's temporary API each worker would start its own). Use `monitor run` or "
+            "`monitor serve`, which start one, or set PREFECT_API_URL (see docs/scaling.md).")
 
 
 def _flow_run_id() -> str | None:

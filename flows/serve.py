@@ -1,0 +1,332 @@
+"""Serving: the polling deployment on the config's [schedule], with a Prefect server when none is configured.
+
+Prefect refuses to schedule flows on its temporary (ephemeral) API, so without PREFECT_API_URL `monitor
+serve` starts `prefect server start` itself: a child process on 127.0.0.1, its SQLite state under the data
+directory, stopped when serving stops. With PREFECT_API_URL set (or in the active Prefect profile) that
+server is used and nothing is started.
+
+Prefect is imported inside the functions, never at module level: PREFECT_API_URL has to be in the
+environment before the flow-run processes and Dask workers read their settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from monitor import config
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from prefect.schedules import Schedule as PrefectSchedule
+
+log = logging.getLogger(__name__)
+
+ENV_API_URL = "PREFECT_API_URL"
+HOST = "127.0.0.1"                # the local server is for this machine only
+SERVER_START_TIMEOUT = 120.0      # a fresh server database migrates in 6-20 s; a busy machine takes longer
+SERVER_STOP_TIMEOUT = 20.0        # then SIGKILL
+HEALTH_POLL = 0.25                # seconds between health checks while the server starts
+LOG_TAIL_LINES = 15               # of the server's log, in the error when it does not come up
+DEPLOYMENT_NAME = "poll"          # shown as news-monitor-poll/poll (flow/deployment)
+RUNS_AT_ONCE = 1                  # one flow run per serving process; the database's run lock covers the rest
+
+
+class ServeError(MonitorError):
+    """The Prefect server could not be started, or serving could not begin."""
+
+
+class LocalServer:
+    """`prefect server start` as a child process on 127.0.0.1, healthy on entry, stopped on exit.
+
+    On Linux the server also stops when the thread that started it ends: start it from the main thread
+    (or one that outlives it).
+    """
+
+    def __init__(self, home: Path, *, port: int | None = None, ui: bool = True,
+                 timeout: float = SERVER_START_TIMEOUT) -> None:
+        self.home = home
+        self.port = port or free_port()
+        self.ui = ui
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "server.log"
+
+    @property
+    def database(self) -> Path:
+        return self.home / "server.db"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def environment(self) -> dict[str, str]:
+        """The server's environment: state under `home`, no telemetry, nothing fetched from outside."""
+        env = {k: v for k, v in os.environ.items() if k != ENV_API_URL}
+        env.update({
+            "PREFECT_HOME": str(self.home),
+            # a file of its own: `monitor run` without a server keeps using the temporary API's prefect.db
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.database}",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_UI_ENABLED": "true" if self.ui else "false",
+            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        })
+        return env
+
+    def start(self) -> None:
+        """Start the server and wait until /api/health answers; a ServeError with its log tail if not."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        command = [*_with_parent(_prefect_command()), "server", "start",
+                   "--host", HOST, "--port", str(self.port)]
+        with self.log_path.open("wb") as out:
+            try:
+                # A session of its own, so a Ctrl-C meant for `monitor serve` does not stop the server
+                # before serving has wound down; stop() ends the whole group.
+                self.process = subprocess.Popen(command, env=self.environment(), stdin=subprocess.DEVNULL,
+                                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            except OSError as e:
+                raise ServeError(f"cannot start the Prefect server ({' '.join(command)}): {e.strerror}. "
+                                 "Check that Prefect is installed in this environment.") from None
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_healthy(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.timeout
+        with httpx.Client(timeout=2.0, trust_env=False) as http:
+            while True:
+                if self.process.poll() is not None:
+                    raise ServeError(f"the Prefect server on {self.url} exited with code "
+                                     f"{self.process.returncode} while starting. "
+                                     f"Its log ({self.log_path}) ends:\n{self.log_tail()}")
+                try:
+                    if http.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass  # not listening yet
+                if time.monotonic() >= deadline:
+                    raise ServeError(f"the Prefect server on {self.url} was not healthy after "
+                                     f"{self.timeout:.0f} s. Its log ({self.log_path}) ends:\n"
+                                     f"{self.log_tail()}\n"
+                                     f"Or run one yourself (`prefect server start`) and set {ENV_API_URL}.")
+                time.sleep(HEALTH_POLL)
+
+    def stop(self) -> None:
+        """SIGTERM to the server's process group, SIGKILL after SERVER_STOP_TIMEOUT; always reaped."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.warning("the Prefect server (pid %d) did not stop within %.0f s; killing it",
+                        process.pid, SERVER_STOP_TIMEOUT)
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "  (no log)"
+        tail = [line for line in text.splitlines() if line.strip()][-lines:]
+        return "\n".join(f"  {line}" for line in tail) or "  (empty)"
+
+    def __enter__(self) -> LocalServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _prefect_command() -> list[str]:
+    """The `prefect` CLI of this interpreter's environment (not whatever `prefect` is first on PATH)."""
+    script = Path(sys.executable).with_name("prefect")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "prefect"]
+
+
+# Run before the server's own code: if `monitor serve` is killed outright (SIGKILL, OOM), the kernel sends
+# the server SIGTERM too (PR_SET_PDEATHSIG survives exec), so no server is left holding the port and state.
+_LAUNCHER = """\
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("monitor serve exited before the Prefect server started")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _with_parent(command: list[str]) -> list[str]:
+    """`command`, bound to this process's life where the platform allows it (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *command]
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile, if any."""
+    from prefect.settings import get_current_settings
+
+    url = os.environ.get(ENV_API_URL) or get_current_settings().api.url
+    return str(url) if url else None
+
+
+def check_health(api_url: str) -> None:
+    """ServeError unless the Prefect API at `api_url` answers its health check."""
+    from prefect.settings import get_current_settings
+
+    key = get_current_settings().api.key  # Prefect Cloud, or a server behind an API key
+    headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
+    try:
+        with httpx.Client(timeout=10.0) as http:
+            response = http.get(f"{api_url.rstrip('/')}/health", headers=headers)
+        response.raise_for_status()
+    except httpx.HTTPError as e:
+        raise ServeError(f"{ENV_API_URL}={api_url} does not answer ({type(e).__name__}: {e}). Start that "
+                         f"Prefect server or fix the URL (it ends in /api), or unset {ENV_API_URL} to let "
+                         "news-monitor start one.") from None
+
+
+@contextlib.contextmanager
+def prefect_api(data_dir: Path, *, needed: bool = True, ui: bool = True,
+                say: Callable[[str], None] = log.warning) -> Iterator[str | None]:
+    """A real Prefect API for the block when `needed`: the configured one, else a local server.
+
+    Yields its URL; None when not needed (Prefect then uses whatever it is configured with, its temporary
+    API included). While a local server runs, its URL is PREFECT_API_URL for this process and every
+    process it starts (flow runs, Dask workers).
+    """
+    if not needed:
+        yield None
+        return
+    url = configured_api_url()
+    if url:
+        check_health(url)
+        with _api_url(url):
+            yield url
+        return
+    server = LocalServer(data_dir / "prefect", ui=ui)
+    say(f"starting a local Prefect server on {server.url} (state in {server.home}) …")
+    started = time.monotonic()
+    with server:
+        say(f"Prefect server ready in {time.monotonic() - started:.0f} s (pid {server.pid})"
+            + (f"; UI at {server.url}" if ui else ""))
+        with _api_url(server.api_url):
+            yield server.api_url
+        say("stopping the local Prefect server …")
+
+
+@contextlib.contextmanager
+def _api_url(url: str) -> Iterator[None]:
+    """Point this process (its settings, already loaded) and its children (the environment) at `url`."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    before = os.environ.get(ENV_API_URL)
+    os.environ[ENV_API_URL] = url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_API_URL, None)
+        else:
+            os.environ[ENV_API_URL] = before
+
+
+def schedule(s: config.Schedule) -> PrefectSchedule:
+    """The [schedule] table as a Prefect schedule: an interval in seconds, else cron; in its time zone."""
+    from prefect.schedules import Cron, Interval
+
+    if s.interval is not None:
+        return Interval(timedelta(seconds=s.interval), timezone=s.timezone)
+    return Cron(s.cron or config.DEFAULT_CRON, timezone=s.timezone)
+
+
+def describe(s: config.Schedule) -> str:
+    if s.interval is not None:
+        return f"every {s.interval:g} s ({s.timezone})"
+    return f"cron {s.cron or config.DEFAULT_CRON} ({s.timezone})"
+
+
+def deployment(cfg: config.Config, name: str = DEPLOYMENT_NAME) -> Any:
+    """The polling flow as a deployment of this config file, on its schedule."""
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows import poll
+
+    return poll.poll_cycle.to_deployment(
+        name=name,
+        schedules=[schedule(cfg.schedule)],
+        parameters={"config_path": str(cfg.path.resolve())},
+        description=f"news-monitor polling cycle for {cfg.path.resolve()}",
+        tags=["news-monitor"],
+        entrypoint_type=EntrypointType.MODULE_PATH,  # flows.poll:poll_cycle, whatever the working directory
+    )
+
+
+def serve(cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True,
+          say: Callable[[str], None] = log.warning) -> None:
+    """Serve the polling deployment on cfg.schedule until SIGTERM or Ctrl-C, then stop what was started."""
+    # Until Prefect's runner installs its own handler, SIGTERM unwinds normally, so a server being
+    # started is stopped too; afterwards the runner's handler stops serving and we return here.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with prefect_api(cfg.data_dir, ui=ui, say=say) as api_url:
+            from prefect import serve as prefect_serve
+
+            dep = deployment(cfg, name)
+            say(f"serving news-monitor-poll/{name} for {cfg.path} {describe(cfg.schedule)} via {api_url}; "
+                "stop with Ctrl-C or SIGTERM")
+            try:
+                prefect_serve(dep, limit=RUNS_AT_ONCE, print_starting_message=False)
+            except RuntimeError as e:  # e.g. "Cannot schedule flows on an ephemeral server"
+                raise ServeError(f"cannot serve the deployment via {api_url}: {e}") from None
+            say("serving stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

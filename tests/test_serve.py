@@ -1,0 +1,210 @@
+"""`monitor serve`: the polling deployment on its schedule, with the Prefect server it starts and stops."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from flows import serve
+from monitor import config, query
+from monitor.errors import MonitorError
+from tests import stories
+from tests.pipeline_fixtures import write_config
+from tests.world import World
+
+SERVE_DEADLINE = 150.0  # server start (6-20 s, more on a busy machine) + two runs in fresh processes
+
+
+def monitor_env(**extra: str) -> dict[str, str]:
+    """The environment of a user who configured nothing about Prefect (this session's test settings gone)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DASK_"))}
+    return {**env, **extra}
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_line(log: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text(errors="replace"))
+        if found:
+            return found
+        assert proc.poll() is None, f"monitor serve exited early:\n{log.read_text(errors='replace')[-3000:]}"
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern!r} after {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def serving(world: World, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
+    """`monitor serve` on a 2-second interval, in its own process, as a user starts it; killed if left."""
+    feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH, stories.KURSK])
+    config_path = write_config(tmp_path, [feed], extra="[schedule]\ninterval = 2\n")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "serve", "--no-ui"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            # the runner looks for due runs every 10 s by default: 1 s keeps the test short
+            env=monitor_env(PREFECT_RUNNER_POLL_FREQUENCY="1"))
+    try:
+        yield proc, config_path, log
+    finally:
+        if proc.poll() is None:
+            for pid in descendants(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            proc.kill()
+            proc.wait()
+
+
+def completed_runs(config_path: Path) -> list[dict[str, Any]]:
+    database = config.load(config_path).database
+    if not database.exists():
+        return []
+    try:
+        columns, rows = query.run_sql(database, "SELECT run_id, status, flow_run_id, new_articles FROM runs "
+                                                "WHERE status IN ('ok', 'partial') ORDER BY started_at")
+    except MonitorError:  # a run holds the file for a moment: ask again
+        return []
+    return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+def test_serve_runs_on_its_interval_and_stops_cleanly(
+        serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
+    proc, config_path, log = serving
+    started = wait_for_line(log, r"starting a local Prefect server on http://127\.0\.0\.1:(\d+)", proc, 30)
+    port = int(started.group(1))
+    server_pid = int(wait_for_line(log, r"Prefect server ready in \d+ s \(pid (\d+)\)", proc, 90).group(1))
+    assert alive(server_pid) and server_pid in descendants(proc.pid)
+    # its state lives in the data directory, not in ~/.prefect
+    assert (config_path.parent / "data" / "prefect" / "server.db").exists()
+
+    deadline = time.monotonic() + SERVE_DEADLINE
+    while len(runs := completed_runs(config_path)) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+    assert len(runs) >= 2, log.read_text(errors="replace")[-3000:]
+    assert runs[0]["new_articles"] == 2 and runs[1]["new_articles"] == 0  # the second found nothing new
+
+    # the runs are the served deployment's scheduled runs, on the interval from [schedule]
+    api = f"http://127.0.0.1:{port}/api"
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        deployment = http.get(f"{api}/deployments/name/news-monitor-poll/poll").json()
+        assert [s["schedule"]["interval"] for s in deployment["schedules"]] == [2.0]
+        assert deployment["parameters"] == {"config_path": str(config_path.resolve())}
+        flow_runs = http.post(f"{api}/flow_runs/filter", json={
+            "deployments": {"id": {"any_": [deployment["id"]]}},
+            "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}}).json()
+    assert {r["flow_run_id"] for r in runs} <= {r["id"] for r in flow_runs}
+    assert all(r["auto_scheduled"] for r in flow_runs)
+
+    family = descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0, log.read_text(errors="replace")[-3000:]
+    assert not alive(server_pid) and not listening(port)
+    assert not [pid for pid in family if alive(pid)]  # no orphans: server, flow runs, all gone
+    assert "stopping the local Prefect server" in log.read_text()
+
+
+def test_sigterm_while_the_server_starts_leaves_nothing_behind(
+        serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
+    proc, _, log = serving
+    wait_for_line(log, r"starting a local Prefect server", proc, 30)
+    time.sleep(0.5)  # the server process is up, not yet healthy
+    family = descendants(proc.pid)
+    assert family
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0, log.read_text(errors="replace")[-3000:]
+    assert not [pid for pid in family if alive(pid)]
+
+
+def test_a_server_that_does_not_come_up_is_a_clear_error(tmp_path: Path) -> None:
+    server = serve.LocalServer(tmp_path / "prefect", ui=False, timeout=0.5)
+    with pytest.raises(serve.ServeError) as e:
+        server.start()
+    message = str(e.value)
+    assert f"{server.url} was not healthy after" in message and str(server.log_path) in message
+    assert "prefect server start" in message  # the way out
+    assert server.process is None and not listening(server.port)
+
+
+def test_a_configured_server_that_does_not_answer_is_a_clear_error(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens on the discard port
+    cfg = config.load(write_config(tmp_path, []))
+    with pytest.raises(serve.ServeError, match=r"PREFECT_API_URL=http://127.0.0.1:9/api does not answer"):
+        serve.serve(cfg, say=lambda message: None)
+    assert not (tmp_path / "data" / "prefect" / "server.log").exists()  # nothing was started
+
+
+def test_schedule_comes_from_the_config(tmp_path: Path) -> None:
+    cron = config.load(write_config(tmp_path, [], extra='[schedule]\ncron = "0 */6 * * *"\n'
+                                                      'timezone = "Europe/Kyiv"\n'))
+    schedule = serve.schedule(cron.schedule)
+    assert (schedule.cron, schedule.timezone, schedule.interval) == ("0 */6 * * *", "Europe/Kyiv", None)
+    interval = config.load(write_config(tmp_path, [], extra="[schedule]\ninterval = 600\n"))
+    schedule = serve.schedule(interval.schedule)
+    assert schedule.interval is not None
+    assert (schedule.interval.total_seconds(), schedule.timezone, schedule.cron) == (600, "UTC", None)
+    default = serve.schedule(config.load(write_config(tmp_path, [])).schedule)
+    assert default.cron == config.DEFAULT_CRON == "*/15 * * * *"
+
+
+def test_prefect_yaml_deploys_the_polling_flow() -> None:
+    """prefect.yaml (the server/worker route) stays in step with the flow: entrypoint, parameters, limits."""
+    import yaml  # type: ignore[import-untyped]  # PyYAML comes with Prefect, its stubs do not
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.schedules import Cron
+
+    root = Path(__file__).resolve().parents[1]
+    spec = yaml.safe_load((root / "prefect.yaml").read_text())
+    [deployment] = spec["deployments"]
+    path, name = deployment["entrypoint"].split(":")
+    flow: Any = load_flow_from_entrypoint(f"{root / path}:{name}")
+    assert flow.name == "news-monitor-poll" and flow.fn.__name__ == "poll_cycle"
+    assert set(deployment["parameters"]) == set(flow.parameters.properties) == {"config_path"}
+    [schedule] = deployment["schedules"]
+    assert Cron(schedule["cron"], timezone=schedule["timezone"]).cron == config.DEFAULT_CRON
+    assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    assert deployment["work_pool"]["name"] == "news-monitor"
+    assert spec["pull"] == [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $PWD }}"}}]
