@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         first_s, first_out = run_monitor(config)
         site.hits.clear()
         site.conditional.clear()
-        second_s, second_out = run_monitor(config)
+        second_s, _ = run_monitor(config)
         con = duckdb.connect(str(Path(tmp) / "monitor.duckdb"), read_only=True)
         stored = con.execute("SELECT final_url, text, text_source FROM articles").fetchall()
         counts = con.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT url) FROM articles),"

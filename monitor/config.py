@@ -329,7 +329,7 @@ class _Reader:
         for i, v in enumerate(values):
             if not isinstance(v, str) or "@" not in v or any(c in v for c in "\r\n<>,; "):
                 raise self.fail(f"{where}.{key}[{i}]", f"expected an e-mail address, got {v!r}.")
-        return values
+        return [str(v) for v in values]
 
     def email(self, t: Mapping[str, Any]) -> EmailConfig:
         w = "email"

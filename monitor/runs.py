@@ -91,7 +91,8 @@ class Summary:
             out += [f"| {_md(e['feed_url'])} | {_md(e['error'])} |" for e in self.errors]
         if self.new_figure_rows:
             out += ["", "## New figures and revisions", "",
-                    "| topic | category | value | previous | kind | claimant | article |", "|---|---|---|---|---|---|---|"]
+                    "| topic | category | value | previous | kind | claimant | article |",
+                    "|---|---|---|---|---|---|---|"]
             for r in self.new_figure_rows:
                 out.append(f"| {_md(r.get('topic'))} | {r.get('category')} | {_md(r.get('value'))} | "
                            f"{_md(r.get('previous'))} | {r.get('kind')} | {_md(r.get('claimant'))} | "

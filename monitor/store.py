@@ -81,7 +81,8 @@ def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT) -> 
         except OSError as e:
             raise StoreError(f"{path}: cannot create the data directory ({e.strerror}). "
                              "Check the `database` path in monitor.toml.") from None
-    config = dict(READ_SETTINGS) if read_only else {"autoinstall_known_extensions": "false"}
+    settings = READ_SETTINGS if read_only else {"autoinstall_known_extensions": "false"}
+    config: dict[str, str | bool | int | float | list[str]] = dict(settings)
     deadline = time.monotonic() + wait
     delay = 0.02
     with _turn(path, exclusive=not read_only, deadline=deadline):

@@ -1,10 +1,5 @@
-"""Shared pytest fixtures. Each section belongs to the module named in its heading; append, don't reorder."""
+"""Shared pytest fixtures, each defined in the module named beside it (imported here so pytest finds them)."""
 
-# --- hostile HTTP server (tests/hostile_server.py; owner: fetch) ------------------------------------
-from tests.hostile_server import hostile, hostile_session  # noqa: F401  (fixtures)
-
-# --- pipeline: news world, Prefect harness, config files (tests/pipeline_fixtures.py; owner: lead) --------
-from tests.pipeline_fixtures import SHARED, prefect_harness, world, write_config  # noqa: E402, F401
-
-# --- figure history: the dated story through the pipeline (tests/history_story.py; owner: history) ---------
-from tests.history_story import history_story  # noqa: F401
+from tests.history_story import history_story  # noqa: F401  (figure history: the dated story)
+from tests.hostile_server import hostile, hostile_session  # noqa: F401  (fetch: the hostile HTTP server)
+from tests.pipeline_fixtures import SHARED, prefect_harness, world, write_config  # noqa: F401  (pipeline)

@@ -17,7 +17,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 
-from tests.world import World  # noqa: E402  (after the environment is set)
+from tests.world import World
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

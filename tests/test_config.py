@@ -92,9 +92,9 @@ def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, key: str,
 
 
 def test_not_toml_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match=r"not valid TOML"):
         config.load(write(tmp_path, "database = "), environ={})
-    with pytest.raises(ConfigError, match="config file not found.*-c FILE"):
+    with pytest.raises(ConfigError, match=r"config file not found.*-c FILE"):
         config.load(tmp_path / "nope.toml", environ={})
 
 
@@ -110,5 +110,5 @@ def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path: Path) -> No
 def test_unknown_topic_name_lists_the_known_ones(tmp_path: Path) -> None:
     cfg = config.load(write(tmp_path, ISSUE_SHAPE), environ={})
     assert cfg.topic("north korean troops in russia").name == "North Korean troops in Russia"
-    with pytest.raises(ConfigError, match="no topic named 'Gaza'.*North Korean troops in Russia"):
+    with pytest.raises(ConfigError, match=r"no topic named 'Gaza'.*North Korean troops in Russia"):
         cfg.topic("Gaza")

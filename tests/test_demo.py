@@ -29,7 +29,7 @@ def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Pa
     assert out.count("feeds: 3/3 ok") == 3
     # every revision of the story, with the value it replaced
     revisions = re.findall(r"deployed\s+(\S+)\s+revision\s+(\S+)", out)
-    assert revisions == [("10,000–12,000", "1,500"), ("≈11,000", "10,000–12,000"),  # noqa: RUF001
+    assert revisions == [("10,000–12,000", "1,500"), ("≈11,000", "10,000–12,000"),
                          ("≈15,000", "11,000")]
     assert re.search(r"casualties\s+≈4,700\s+revision\s+3,000", out)
     assert re.search(r"killed\s+≈600\s+revision\s+300", out)

@@ -42,7 +42,7 @@ def news(world: World, tmp_path: Path) -> tuple[World, Path, list[str]]:
 
 
 def test_run_stores_each_article_once_with_topics_and_figures(news: tuple[World, Path, list[str]]) -> None:
-    world, config, feeds = news
+    _, config, feeds = news
     code, out = monitor(config, "run")
     assert code == 0, out
     assert "feeds: 2/5 ok" in out
@@ -67,7 +67,8 @@ def test_run_stores_each_article_once_with_topics_and_figures(news: tuple[World,
 
     figs = sql(config, "SELECT topic, category, low, high, qualifier, claimant, quote, start_offset, end_offset, "
                        "article_url FROM figures ORDER BY article_url, start_offset")
-    casualties = [(f["category"], f["low"], f["qualifier"]) for f in figs if str(f["article_url"]).endswith("nk-casualties")]
+    casualties = [(f["category"], f["low"], f["qualifier"]) for f in figs
+                  if str(f["article_url"]).endswith("nk-casualties")]
     assert sorted(casualties) == [("casualties", 4700, "approximate"), ("deployed", 15000, "approximate"),
                                   ("killed", 600, "approximate")]
     flood = [f for f in figs if str(f["article_url"]).endswith("river-flood")]

@@ -49,7 +49,7 @@ def test_a_newer_database_is_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "new.duckdb"
     with store.open_for_write(path) as con:
         con.execute("INSERT INTO schema_info (version) VALUES (9999)")
-    with pytest.raises(StoreError, match="newer than this news-monitor.*Upgrade"), store.open_for_write(path):
+    with pytest.raises(StoreError, match=r"newer than this news-monitor.*Upgrade"), store.open_for_write(path):
         pass
 
 
@@ -62,7 +62,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_reading_a_missing_database_says_to_run_first(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="no database yet.*monitor run"), \
+    with pytest.raises(StoreError, match=r"no database yet.*monitor run"), \
             store.connect(tmp_path / "none.duckdb", read_only=True):
         pass
 
@@ -88,7 +88,7 @@ def test_second_run_lock_waits_then_skips_with_a_clear_message(tmp_path: Path) -
     t.start()
     held.wait(5)
     started = time.monotonic()
-    with pytest.raises(store.RunInProgress, match="another run is in progress.*skipped"), \
+    with pytest.raises(store.RunInProgress, match=r"another run is in progress.*skipped"), \
             store.run_lock(path, wait=0.5):
         pass
     assert time.monotonic() - started >= 0.5
