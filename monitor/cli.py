@@ -45,6 +45,13 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Options shared by the commands that read the database.
+db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                         help="Database file (default: `database` from the config; with --db no config is needed).")
+format_option = click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]),
+                             default="table", show_default=True, help="Output format.")
+
+
 def load_config(ctx: click.Context) -> config_mod.Config:
     obj = ctx.find_root().obj or {}
     path = config_mod.resolve_path(obj.get("config"), os.environ)
@@ -120,10 +127,8 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file (default: `database` from the config).")
+@format_option
+@db_option
 @click.pass_context
 @handle_errors
 def sql(ctx: click.Context, query: str | None, fmt: str, db_path: Path | None) -> None:
@@ -274,8 +279,7 @@ def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
 @alerts_group.command("preview")
 @click.option("--html", "as_html", is_flag=True, help="Print each digest's HTML part instead of its text.")
 @click.option("--raw", is_flag=True, help="Print each digest as the full MIME message that would be sent.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file (default: `database` from the config).")
+@db_option
 @click.pass_context
 @handle_errors
 def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path | None) -> None:
@@ -316,8 +320,7 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
               "time, UTC; default: the last 7 days).")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Also write every chart as a PNG file into DIR.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file (default: `database` from the config; with --db no config is needed).")
+@db_option
 @click.pass_context
 @handle_errors
 def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str | None, png_dir: Path | None,
@@ -361,8 +364,7 @@ def _parse_since(value: str | None) -> dt.datetime | None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for scripts.")
 @click.option("-n", "--runs", "n_runs", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many recent runs to show.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file (default: `database` from the config; with --db no config is needed).")
+@db_option
 @click.pass_context
 @handle_errors
 def status_cmd(ctx: click.Context, as_json: bool, n_runs: int, db_path: Path | None) -> None:
@@ -482,10 +484,8 @@ def demo_cmd(directory: Path) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the named queries with what each answers.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A value for one of the query's $params (repeatable).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file (default: `database` from the config).")
+@format_option
+@db_option
 @click.pass_context
 @handle_errors
 def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tuple[str, ...], fmt: str,
