@@ -126,8 +126,10 @@ def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Pol
 
 @task(name="fetch and extract articles", cache_policy=NO_CACHE, timeout_seconds=BATCH_TIMEOUT)
 def process_batch(client: fetch.Client, batch: Sequence[feeds.Entry], specs: Sequence[tuple[str, str]],
-                  pools: articles.Pools, max_bytes: int) -> list[articles.Article]:
-    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes, progress=_article_done)
+                  pools: articles.Pools, max_bytes: int, ahead: Sequence[feeds.Entry] = ()
+                  ) -> list[articles.Article]:
+    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes, progress=_article_done,
+                             ahead=ahead)
     _log_fetch_errors(found)
     return found
 
@@ -309,11 +311,16 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
 def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
                batches: Sequence[Sequence[feeds.Entry]], specs: Sequence[tuple[str, str]]
                ) -> Iterator[list[articles.Article]]:
-    """Each batch fetched and extracted here: threads for fetching, the process pool for extraction."""
+    """Each batch fetched and extracted here: threads for fetching, the process pool for extraction.
+
+    The next batch's first pages are started as each batch ends (`ahead`), so extraction runs on while a
+    batch is stored.
+    """
     logger = get_run_logger()
     for i, batch in enumerate(batches, 1):
         logger.info("batch %d/%d: fetching and extracting %d articles", i, len(batches), len(batch))
-        yield process_batch(client, batch, specs, pools, cfg.fetch.article_max_bytes)
+        yield process_batch(client, batch, specs, pools, cfg.fetch.article_max_bytes,
+                            ahead=batches[i] if i < len(batches) else ())
 
 
 def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]],

@@ -6,6 +6,7 @@ one worker per core, so a batch costs about what trafilatura alone costs on all 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 TEXT_MAX_CHARS = 500_000  # a 5 MiB page rarely holds more than ~100k characters of prose
 MIN_BODY_CHARS = 80       # shorter "bodies" are navigation or paywall stubs: keep the feed's summary instead
+# Pages per extraction process of the next batch started before a batch ends: enough to keep the processes
+# busy through the batch's last pages and while it is stored (~0.3 s), few enough to add little memory.
+AHEAD_PER_WORKER = 8
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _WORD = re.compile(r"\w+")
 
@@ -78,6 +82,7 @@ class Pools:
     _thread: ThreadPoolExecutor | None = None
     _host_slots: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ahead: dict[str, Future[Article]] = field(default_factory=dict)  # the next batch, started early
 
     def process_pool(self) -> Executor:
         if self._process is None:
@@ -102,6 +107,7 @@ class Pools:
             return slot
 
     def close(self) -> None:
+        self._ahead.clear()
         if self._thread is not None:
             self._thread.shutdown(wait=True, cancel_futures=True)
             self._thread = None
@@ -130,23 +136,33 @@ def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: 
 
 def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: Sequence[TopicSpec],
             pools: Pools, *, max_bytes: int = fetch.ARTICLE_MAX_BYTES,
-            progress: Callable[[Article], None] | None = None) -> list[Article]:
-    """Fetch and analyse a batch of entries; pages are extracted as soon as they arrive."""
+            progress: Callable[[Article], None] | None = None,
+            ahead: Sequence[feeds.Entry] = ()) -> list[Article]:
+    """Fetch and analyse a batch of entries; pages are extracted as soon as they arrive.
+
+    The first pages of `ahead` (the next batch) are fetched and queued for extraction behind this batch,
+    so the extraction processes do not idle at the end of this batch and while the caller stores it; the
+    next call picks their results up.
+    """
     if not entries:
         return []
     specs = tuple(topic_specs)
-    parallel = len(entries) >= 4 and (pools.workers or os.cpu_count() or 1) > 1
-    fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools) for e in entries]
+    multi = (pools.workers or os.cpu_count() or 1) > 1
+    started = {e.link: early for e in entries if (early := pools._ahead.pop(e.link, None)) is not None}
+    fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools)
+               for e in entries if e.link not in started]
     out: list[Article] = []
-    if not parallel:
+    if not started and not (multi and len(entries) >= 4):
         for f in fetches:
             out.append(analyse(f.result(), specs))
             if progress:
                 progress(out[-1])
         return out
-    pending: list[Future[Article]] = []
+    pending: list[Future[Article]] = list(started.values())
     for f in as_completed(fetches):
         pending.append(pools.process_pool().submit(analyse, f.result(), specs))
+    if multi:
+        _start_ahead(client, ahead, specs, pools, max_bytes)
     for a in as_completed(pending):
         article = a.result()
         out.append(article)
@@ -156,6 +172,39 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     order = {e.link: i for i, e in enumerate(entries)}
     out.sort(key=lambda art: order.get(art.url, 0))
     return out
+
+
+def _start_ahead(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...],
+                 pools: Pools, max_bytes: int) -> None:
+    """Fetch the first of `entries` on the threads and queue each page for extraction as it arrives;
+    collect() takes the results by link. Chained with callbacks: nothing here waits."""
+    workers = pools.process_pool()
+    for entry in entries[:AHEAD_PER_WORKER * (pools.workers or os.cpu_count() or 1)]:
+        if entry.link in pools._ahead:
+            continue
+        result: Future[Article] = Future()
+        pools._ahead[entry.link] = result
+        fetched = pools.thread_pool().submit(fetch_page, client, entry, max_bytes, pools)
+        fetched.add_done_callback(functools.partial(_extract_fetched, workers, specs, result))
+
+
+def _extract_fetched(workers: Executor, specs: tuple[TopicSpec, ...], result: Future[Article],
+                     fetched: Future[Page]) -> None:
+    try:
+        job = workers.submit(analyse, fetched.result(), specs)
+    except BaseException as e:  # the fetch was cancelled or the pool shut down: the run is ending
+        result.set_exception(e)
+        return
+    job.add_done_callback(functools.partial(_pass_on, result))
+
+
+def _pass_on(result: Future[Article], job: Future[Article]) -> None:
+    if job.cancelled():
+        result.cancel()
+    elif (error := job.exception()) is not None:
+        result.set_exception(error)
+    else:
+        result.set_result(job.result())
 
 
 def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:

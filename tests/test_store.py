@@ -110,3 +110,36 @@ def test_the_library_never_imports_prefect() -> None:
                 names = [node.module]
             offenders += [f"{file.name}: {n}" for n in names if n.split(".")[0] in ("prefect", "prefect_dask")]
     assert offenders == []
+
+
+def test_an_open_that_changes_nothing_does_not_write_the_file(tmp_path: Path) -> None:
+    # Views are recreated only when they differ from views/*.sql: an idle poll's opens stay reads, with
+    # no checkpoint (and fsync) when each one closes.
+    path = tmp_path / "m.duckdb"
+    with store.open_for_write(path):
+        pass
+    before = path.stat().st_mtime_ns
+    time.sleep(0.02)
+    with store.open_for_write(path) as con:
+        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert path.stat().st_mtime_ns == before
+    assert {"figures", "alerts"} <= views
+
+
+def test_a_dropped_view_is_recreated_on_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "m.duckdb"
+    with store.open_for_write(path) as con:
+        con.execute("DROP VIEW figures")
+    with store.open_for_write(path) as con:
+        columns = [d[0] for d in con.execute("SELECT * FROM figures LIMIT 0").description]
+    assert "article_url" in columns
+
+
+def test_views_of_another_version_are_replaced_on_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "m.duckdb"
+    with store.open_for_write(path) as con:
+        con.execute("CREATE OR REPLACE VIEW alerts AS SELECT 1 AS stale")
+        con.execute("COMMENT ON TABLE schema_info IS 'views of an older news-monitor'")
+    with store.open_for_write(path) as con:
+        columns = [d[0] for d in con.execute("SELECT * FROM alerts LIMIT 0").description]
+    assert columns != ["stale"]

@@ -1,0 +1,72 @@
+"""The bound: bare trafilatura over the benchmark's pages on all cores, and figures.find's cost beside it.
+
+Run by bench/run.py in a fresh subprocess (so it starts as cold as `monitor run` does); prints one JSON
+document. trafilatura is called with the options the pipeline uses (metadata on, tables on, comments
+off, no deduplication): the bound is the same extraction work, done by nothing but a process pool.
+
+    python bench/bound.py PAGES_DIR --workers 0 --figures 175
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+
+def extract(item: tuple[str, bytes]) -> tuple[str, float]:
+    """One page's text and the CPU seconds trafilatura spent on it."""
+    import trafilatura
+
+    url, html = item
+    t = time.process_time()
+    text = trafilatura.extract(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                               deduplicate=False)
+    return text or "", time.process_time() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("pages", type=Path, help="a directory of NNNN.html files (the served copies)")
+    parser.add_argument("--workers", type=int, default=0, help="processes (0 = one per core)")
+    parser.add_argument("--figures", type=int, default=0, help="run figures.find on the first K texts")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # dateutil's time-zone warnings on real pages: noise here
+    files = sorted(args.pages.glob("*.html"))
+    items = [(f"http://127.0.0.1/bench/{f.name}", f.read_bytes()) for f in files]
+    workers = args.workers or os.cpu_count() or 1
+    # Timed from the import on, as the pipeline pays it too; imported before the pool forks, as a script
+    # would.
+    start = time.perf_counter()
+    import trafilatura  # noqa: F401
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(extract, items, chunksize=4))
+    wall = time.perf_counter() - start
+    texts = [t for t, _ in done]
+    extract_cpu = [c for _, c in done]
+
+    figures_cpu = 0.0
+    k = min(args.figures, len(texts))
+    found = 0
+    if k:
+        from monitor import figures
+
+        figures.find("Some 15,000 soldiers were deployed; 600 were killed.")  # load the lexicon first
+        t = time.process_time()
+        for text in texts[:k]:
+            found += len(figures.find(text))
+        figures_cpu = time.process_time() - t
+    print(json.dumps({
+        "pages": len(items), "workers": workers, "wall": wall, "extract_cpu": sum(extract_cpu),
+        "empty_texts": sum(1 for t in texts if not t), "figures_pages": k, "figures_found": found,
+        "figures_cpu": figures_cpu, "extract_cpu_same_pages": sum(extract_cpu[:k]),
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

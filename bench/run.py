@@ -1,0 +1,448 @@
+"""news-monitor benchmark: is the pipeline as fast as extraction itself, flat in memory, cheap when idle?
+
+    .venv/bin/python bench/run.py /work/shared/corpus/pages            # full run (~15 min on 2 cores)
+    .venv/bin/python bench/run.py /work/shared/corpus/pages --quick    # smoke run (~3 min)
+
+Builds its own world on 127.0.0.1 (RSS feeds linking to unique copies of the real pages in PAGES_DIR),
+then measures, in one run on one machine: the cold cycle against the bound (bare trafilatura on all
+cores), idle polls (304 and same-bytes 200) against a bare empty Prefect flow, peak memory of the
+process tree, history queries at scale, and the cost of figure extraction next to trafilatura's.
+Prints a table (metric, value, target, pass/fail) and writes the raw numbers as JSON.
+See docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import probes
+import world
+from probes import MB
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DEFAULT_JSON = BENCH / "results" / "latest.json"
+
+# Targets (issue #8), on a 2-core machine, ratios measured side by side in one run.
+CYCLE_RATIO = 1.25             # cold cycle wall / bound wall at the largest N
+IDLE_304 = 1.0                 # seconds, warm process, 100 feeds
+IDLE_200 = 2.0                 # seconds, warm process, 100 feeds, server ignores conditional GET
+COLD_OVER_EMPTY = 2.0          # seconds a cold `monitor run` may add to a cold bare empty flow
+PEAK_RSS = 600 * MB            # process tree at the largest N
+RSS_GROWTH = 1.2               # largest N / smallest N
+QUERY_SECONDS = 0.200          # each history query at 1M figure mentions
+FIGURES_SHARE = 0.05           # figures.find CPU / trafilatura CPU on the same pages
+
+TOPICS = """
+[[topics]]
+name = "North Korean troops in Russia"
+query = '''("North Korea" OR "North Korean" OR "North Koreans" OR DPRK OR Pyongyang)
+           AND (Russia OR Russian OR Kursk OR Ukraine OR Ukrainian)'''
+
+[[topics]]
+name = "War in Ukraine"
+query = '(Ukraine OR Ukrainian OR Kyiv) AND (war OR troops OR soldiers OR killed OR casualties OR front*)'
+
+[[topics]]
+name = "Gaza"
+query = 'Gaza OR Hamas OR "West Bank"'
+"""
+
+TINY_PAGE = ("<!DOCTYPE html><html><head><title>Seen story {i}</title></head><body><article>"
+             "<h1>Seen story {i}</h1><p>This story {i} was already stored by an earlier cycle of the "
+             "benchmark, so an idle poll must not fetch it again. It is long enough to count as an article "
+             "body.</p></article></body></html>")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    metric: str
+    value: str
+    target: str
+    ok: bool | None  # None: reported, no target
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="news-monitor-bench-"))
+        self.server = world.Server()
+        self.corpus = world.load_pages(args.pages)
+        self.rows: list[Row] = []
+        self.data: dict[str, Any] = {}
+        self.monitor = str(Path(sys.executable).with_name("monitor"))
+        if not Path(self.monitor).exists():
+            self.monitor = shutil.which("monitor") or "monitor"
+        # One Prefect home for every subprocess: its database is created once (a one-time cost of a new
+        # install, not of a cycle), then every cold start below starts from the same state.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("PREFECT_") and k not in ("MONITOR_CONFIG", "DO_NOT_TRACK")}
+        env["PREFECT_HOME"] = str(self.tmp / "prefect")
+        self.env = env
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def log(self, message: str) -> None:
+        print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+    def row(self, metric: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(metric, value, target, ok))
+
+    def config(self, folder: Path, feed_urls: list[str], *, topics: bool = True) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        feeds = "".join(f'\n[[feeds]]\nurl = "{u}"\n' for u in feed_urls)
+        path = folder / "monitor.toml"
+        path.write_text(f'database = "data/monitor.duckdb"\n\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'
+                        f"workers = 0\n{feeds}{TOPICS if topics else ''}")
+        return path
+
+    def measure(self, cmd: list[str], what: str) -> probes.Measured:
+        if self.args.profile:
+            # py-spy samples the process and its children; its own cost skews the numbers, so a
+            # profiled run is for reading where the time goes (bench/profile_summary.py), not for the table.
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() else "-" for c in what).strip("-")
+            spy = str(Path(sys.executable).with_name("py-spy"))
+            children = [] if self.args.profile_main else ["--subprocesses"]
+            cmd = [spy, "record", "--format", "raw", *children, "--rate", "100",
+                   "-o", str(self.args.profile / f"{name}.txt"), "--", *cmd]
+        return probes.run(cmd, self.env).check(what)
+
+    def monitor_run(self, cfg: Path, what: str) -> tuple[probes.Measured, dict[str, Any]]:
+        m = self.measure([self.monitor, "-c", str(cfg), "run", "--json"], what)
+        return m, m.json_tail()
+
+    def empty_flow(self, data_dir: Path, repeat: int = 1) -> tuple[probes.Measured, dict[str, Any]]:
+        # the same kind of flow as the polling flow (async or not): see prefect_probe.py
+        flavour = ["--async"] if "async def poll_cycle" in (ROOT / "flows" / "poll.py").read_text() else []
+        m = self.measure([sys.executable, str(BENCH / "prefect_probe.py"), "empty", str(data_dir),
+                          "--repeat", str(repeat), *flavour], f"bare empty Prefect flow x{repeat}")
+        return m, m.json_tail()
+
+    def warm_poll(self, cfg: Path, repeat: int) -> dict[str, Any]:
+        m = self.measure([sys.executable, str(BENCH / "prefect_probe.py"), "poll", str(cfg), "--repeat",
+                          str(repeat)], f"warm polling flow {self.server.conditional}")
+        out: dict[str, Any] = m.json_tail()
+        out["process_wall"] = m.wall
+        return out
+
+    # --- 0. Prefect home ---------------------------------------------------------------------------
+
+    def prefect_home(self) -> None:
+        self.log("creating the Prefect home (first start on a fresh home; not part of any cycle)")
+        m, _ = self.empty_flow(self.tmp / "first")
+        self.data["prefect_first_start"] = m.wall
+        self.row("Prefect first start on a new home (one-time)", f"{m.wall:.1f} s")
+
+    # --- 1 + 3 + 5. cold cycle, memory, figures ----------------------------------------------------
+
+    def cold(self, n: int) -> dict[str, Any]:
+        folder = self.tmp / f"cold-{n}"
+        pages_dir = folder / "pages"
+        pages_dir.mkdir(parents=True)
+        copies = []
+        for i in range(n):
+            body = world.unique_copy(self.corpus[i % len(self.corpus)][1], f"{n}-{i}")
+            (pages_dir / f"{i:05d}.html").write_bytes(body)
+            copies.append(body)
+        feed_urls = world.publish(self.server, f"cold{n}", copies, max(1, n // 50))
+        del copies
+        rounds = [self.cold_round(n, k, folder, pages_dir, feed_urls) for k in range(self.args.rounds)]
+        shutil.rmtree(pages_dir)
+        # Best of the rounds for each side (the machine's noise only ever adds time); memory: the worst.
+        best = {what: min(rounds, key=lambda r, w=what: r[w]["wall"])
+                for what in ("pipeline", "bound", "empty_flow")}
+        pipe, bound, empty = best["pipeline"], best["bound"], best["empty_flow"]
+        peak: dict[str, dict[str, int]] = {}
+        for r in rounds:
+            for measure, parts in r["pipeline"]["peak"].items():
+                for part, value in parts.items():
+                    peak.setdefault(measure, {})[part] = max(peak.get(measure, {}).get(part, 0), value)
+        flow_s = float(pipe["summary"]["seconds"])
+        bwall = bound["bound"]["wall"]
+        return {
+            "n": n, "feeds": len(feed_urls), "rounds": rounds,
+            "pipeline": pipe["pipeline"], "summary": pipe["summary"], "db_bytes": pipe["db_bytes"],
+            "bound": bound["bound"], "bound_process": bound["bound_process"],
+            "empty_flow": empty["empty_flow"],
+            "peak": peak,
+            "ratio_wall": pipe["pipeline"]["wall"] / bwall,
+            "ratio_minus_empty": (pipe["pipeline"]["wall"] - empty["empty_flow"]["wall"]) / bwall,
+            "ratio_flow": flow_s / bwall,
+        }
+
+    def cold_round(self, n: int, k: int, folder: Path, pages_dir: Path, feed_urls: list[str]
+                   ) -> dict[str, Any]:
+        """One round: a bare empty flow, the bound, then the cycle into a fresh database."""
+        cfg = self.config(folder / f"round-{k}", feed_urls)
+        tag = f"N={n} round {k + 1}/{self.args.rounds}"
+        self.log(f"{tag}: bare empty Prefect flow, cold")
+        empty, _ = self.empty_flow(folder / "empty")
+        self.log(f"{tag}: bound (bare trafilatura, process pool, all cores)")
+        bound_m = probes.run([sys.executable, str(BENCH / "bound.py"), str(pages_dir), "--workers", "0",
+                              "--figures", str(min(n, len(self.corpus)))], self.env).check("bound")
+        bound = bound_m.json_tail()
+        self.log(f"{tag}: monitor run (cold, {len(feed_urls)} feeds)")
+        self.server.reset_hits()
+        self_before = resource.getrusage(resource.RUSAGE_SELF)
+        pipe, summary = self.monitor_run(cfg, f"monitor run (N={n}, round {k + 1})")
+        self_after = resource.getrusage(resource.RUSAGE_SELF)
+        if summary.get("new_articles") != n:
+            raise SystemExit(f"N={n}: the cycle stored {summary.get('new_articles')} articles, expected {n}; "
+                             f"summary: {summary}")
+        db = cfg.parent / "data" / "monitor.duckdb"
+        self.log(f"{tag}: monitor run {pipe.wall:.1f} s (flow {float(summary['seconds']):.1f} s), bound "
+                 f"{bound['wall']:.1f} s, empty flow {empty.wall:.1f} s; peak PSS flow + workers "
+                 f"{pipe.mem('pss', 'tree_no_server') / MB:.0f} MB")
+        return {
+            "pipeline": _measured(pipe), "summary": {key: summary.get(key) for key in (
+                "status", "new_articles", "articles_failed", "topic_matches", "figures", "seconds")},
+            "empty_flow": _measured(empty), "bound": bound, "bound_process": _measured(bound_m),
+            # the HTTP server and the sampler in this process: CPU the world took from the machine
+            "world_cpu": (self_after.ru_utime - self_before.ru_utime)
+            + (self_after.ru_stime - self_before.ru_stime),
+            "db_bytes": db.stat().st_size, "http": dict(self.server.hits),
+            "load": probes.load_average(),
+        }
+
+    def cold_rows(self, results: list[dict[str, Any]]) -> None:
+        big = results[-1]["n"]
+        for r in results:
+            n, p, b = r["n"], r["pipeline"], r["bound"]
+            last = n == big
+            self.row(f"cold N={n}: monitor run wall (end to end)", f"{p['wall']:.1f} s",
+                     "" if not last else f"<= {CYCLE_RATIO} x bound")
+            self.row(f"cold N={n}: bound (bare trafilatura, {b['workers']} processes)", f"{b['wall']:.1f} s")
+            self.row(f"cold N={n}: ratio monitor run / bound", f"{r['ratio_wall']:.2f}",
+                     f"<= {CYCLE_RATIO}" if last else "", r["ratio_wall"] <= CYCLE_RATIO if last else None)
+            self.row(f"cold N={n}: ratio (monitor run - bare empty flow) / bound",
+                     f"{r['ratio_minus_empty']:.2f}", f"(<= {CYCLE_RATIO})" if last else "",
+                     r["ratio_minus_empty"] <= CYCLE_RATIO if last else None)
+            self.row(f"cold N={n}: ratio flow body (summary seconds) / bound", f"{r['ratio_flow']:.2f}")
+            self.row(f"cold N={n}: bare empty Prefect flow, cold process", f"{r['empty_flow']['wall']:.1f} s")
+            self.row(f"cold N={n}: articles/s (monitor run; bound)",
+                     f"{n / p['wall']:.1f}; {n / b['wall']:.1f}")
+            self.row(f"cold N={n}: CPU monitor run tree; bound",
+                     f"{p['cpu']:.1f} s; {r['bound_process']['cpu']:.1f} s")
+            pk = r["peak"]  # the worst of the rounds
+            self.row(f"cold N={n}: peak memory, flow + workers (PSS sum)",
+                     f"{pk['pss']['tree_no_server'] / MB:.0f} MB",
+                     "<= 600 MB" if last else "", pk["pss"]["tree_no_server"] <= PEAK_RSS if last else None)
+            self.row(f"cold N={n}: peak memory, whole tree incl. API server: PSS; RSS sum",
+                     f"{pk['pss']['tree'] / MB:.0f}; {pk['rss']['tree'] / MB:.0f} MB")
+            self.row(f"cold N={n}: peak RSS flow process; workers; API server",
+                     f"{pk['rss'].get('main', 0) / MB:.0f}; {pk['rss'].get('workers', 0) / MB:.0f}; "
+                     f"{pk['rss'].get('server', 0) / MB:.0f} MB")
+            self.row(f"cold N={n}: database size per article (real pages)",
+                     f"{r['db_bytes'] / n / 1024:.1f} KiB")
+        if len(results) > 1:
+            small, large = results[0], results[-1]
+            def peak(r: dict[str, Any], measure: str, part: str) -> int:
+                return int(r["peak"][measure].get(part, 0)) or 1
+
+            growth = peak(large, "pss", "tree_no_server") / peak(small, "pss", "tree_no_server")
+            self.row(f"peak memory growth N={large['n']} / N={small['n']} (flow + workers, PSS)",
+                     f"{growth:.2f}", f"<= {RSS_GROWTH}", growth <= RSS_GROWTH)
+            main_growth = peak(large, "rss", "main") / peak(small, "rss", "main")
+            self.row(f"peak RSS growth N={large['n']} / N={small['n']} (flow process)", f"{main_growth:.2f}")
+        b = results[-1]["bound"]
+        share = b["figures_cpu"] / b["extract_cpu_same_pages"] if b["extract_cpu_same_pages"] else 0.0
+        self.row(f"figures.find CPU / trafilatura CPU ({b['figures_pages']} pages)", f"{share:.1%}",
+                 f"<= {FIGURES_SHARE:.0%}", share <= FIGURES_SHARE)
+
+    # --- 2. idle polls -----------------------------------------------------------------------------
+
+    def idle(self) -> dict[str, Any]:
+        n_feeds, n_items = self.args.idle_feeds, self.args.idle_items
+        folder = self.tmp / "idle"
+        pages = [TINY_PAGE.format(i=i).encode() for i in range(n_feeds * n_items)]
+        feed_urls = world.publish(self.server, "idle", pages, n_feeds)
+        cfg = self.config(folder, feed_urls)
+        self.server.conditional = True
+        self.log(f"idle: seeding {n_feeds} feeds x {n_items} items (one cycle stores them all)")
+        seed, summary = self.monitor_run(cfg, "idle seeding cycle")
+        if summary.get("new_articles") != n_feeds * n_items:
+            raise SystemExit(f"idle seeding stored {summary.get('new_articles')} articles, expected "
+                             f"{n_feeds * n_items}: {summary}")
+        out: dict[str, Any] = {"feeds": n_feeds, "items": n_items, "seed_wall": seed.wall}
+        repeat = self.args.repeat
+        for mode, conditional in (("304", True), ("200", False)):
+            self.server.conditional = conditional
+            self.log(f"idle {mode}: cold monitor run, cold and warm empty flow, warm polling flow")
+            self.server.reset_hits()
+            cold, cold_summary = self.monitor_run(cfg, f"idle cold monitor run ({mode})")
+            hits = dict(self.server.hits)
+            if cold_summary.get("new_entries") or cold_summary.get("feeds_not_modified") != n_feeds:
+                raise SystemExit(f"idle {mode}: expected {n_feeds} unchanged feeds and nothing new, got "
+                                 f"{cold_summary}")
+            empty_m, empty = self.empty_flow(folder / "empty", repeat=repeat)
+            warm = self.warm_poll(cfg, repeat)
+            if any(r["new_entries"] or r["feeds_not_modified"] != n_feeds for r in warm["results"]):
+                raise SystemExit(f"idle {mode}: a warm poll found something new: {warm['results']}")
+            out[mode] = {
+                "cold_monitor_run": _measured(cold), "cold_summary_seconds": cold_summary.get("seconds"),
+                "http": hits, "empty_cold": _measured(empty_m), "empty_calls": empty["calls"],
+                "warm_calls": warm["calls"], "warm_summary_seconds": [r["seconds"] for r in warm["results"]],
+            }
+        self.server.conditional = True
+        return out
+
+    def idle_rows(self, r: dict[str, Any]) -> None:
+        label = f"{r['feeds']} feeds x {r['items']} seen items"
+        for mode, target in (("304", IDLE_304), ("200", IDLE_200)):
+            d = r[mode]
+            name = "304" if mode == "304" else "200 same bytes"
+            warm = _warm(d["warm_calls"])
+            empty_warm = _warm(d["empty_calls"])
+            d["warm_median"], d["empty_warm_median"] = warm, empty_warm
+            self.row(f"idle {name}: warm flow call ({label})", f"{warm:.2f} s", f"<= {target:g} s",
+                     warm <= target)
+            self.row(f"idle {name}: bare empty flow, warm call", f"{empty_warm:.2f} s")
+            cold = d["cold_monitor_run"]["wall"]
+            empty = d["empty_cold"]["wall"]
+            self.row(f"idle {name}: cold monitor run; bare empty flow cold", f"{cold:.1f} s; {empty:.1f} s",
+                     f"<= empty + {COLD_OVER_EMPTY:g} s", cold <= empty + COLD_OVER_EMPTY)
+
+    # --- 4. history at scale -----------------------------------------------------------------------
+
+    def history(self) -> dict[str, Any]:
+        import history_scale
+
+        self.log(f"history: building {self.args.mentions:,} figure mentions over {self.args.articles:,} "
+                 "articles")
+        return history_scale.measure(self.tmp / "history", self.args.articles, self.args.mentions,
+                                     self.args.pages, log=self.log)
+
+    def history_rows(self, r: dict[str, Any]) -> None:
+        label = f"{r['mentions'] / 1e6:g}M mentions"
+        for name, t in r["queries"].items():
+            if t is None:
+                self.row(f"history query {name} ({label})", "missing", f"<= {QUERY_SECONDS * 1000:.0f} ms",
+                         False)
+            else:
+                rows = r["query_rows"].get(name, 0)
+                self.row(f"history query {name} ({label}, {rows:,} rows)", f"{t * 1000:.0f} ms",
+                         f"<= {QUERY_SECONDS * 1000:.0f} ms", t <= QUERY_SECONDS)
+        for name, t in r.get("updates", {}).items():
+            self.row(f"history.update {name}", f"{t:.2f} s")
+        self.row(f"database size per article (synthetic, {r['articles']:,} articles)",
+                 f"{r['db_bytes'] / r['articles'] / 1024:.1f} KiB")
+        self.row("database build time (synthetic rows)", f"{r['build_seconds']:.1f} s")
+
+    # --- the run -----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        load = probes.load_average()
+        self.data["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                "platform": platform.platform(), "load_before": load,
+                                "started": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.log(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs; "
+                 f"temp {self.tmp}")
+        sections = set(self.args.only.split(",")) if self.args.only else {"cold", "idle", "history"}
+        try:
+            if sections & {"cold", "idle"}:
+                self.prefect_home()
+            if "cold" in sections:
+                cold = [self.cold(n) for n in self.args.sizes]
+                self.data["cold"] = cold
+                self.cold_rows(cold)
+            if "idle" in sections:
+                idle = self.idle()
+                self.data["idle"] = idle
+                self.idle_rows(idle)
+            if "history" in sections:
+                hist = self.history()
+                self.data["history"] = hist
+                self.history_rows(hist)
+        finally:
+            self.server.close()
+            if not self.args.keep:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.data["machine"]["load_after"] = probes.load_average()
+        self.data["rows"] = [asdict(r) for r in self.rows]
+        print(self.table())
+        if self.args.json:
+            self.args.json.parent.mkdir(parents=True, exist_ok=True)
+            self.args.json.write_text(json.dumps(self.data, indent=1, default=str) + "\n")
+            self.log(f"raw numbers written to {self.args.json}")
+        return 0 if all(r.ok is not False for r in self.rows) else 1
+
+    def table(self) -> str:
+        m = self.data["machine"]
+        head = (f"news-monitor benchmark, {m['started']}, {m['cpus']} CPUs, Python {m['python']}, "
+                f"load average before {m['load_before'][0]:.2f}, after {m['load_after'][0]:.2f}")
+        verdict = {None: "", True: "pass", False: "FAIL"}
+        cells = [("metric", "value", "target", "result"),
+                 *((r.metric, r.value, r.target, verdict[r.ok]) for r in self.rows)]
+        widths = [max(len(c[i]) for c in cells) for i in range(4)]
+        lines = [head, ""]
+        for i, c in enumerate(cells):
+            lines.append("| " + " | ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) + " |")
+            if i == 0:
+                lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        return "\n".join(lines)
+
+
+def _warm(calls: list[float]) -> float:
+    """The warm figure of a process's calls: the median after the first (which starts Prefect)."""
+    return statistics.median(calls[1:]) if len(calls) > 1 else float("nan")
+
+
+def _measured(m: probes.Measured) -> dict[str, Any]:
+    return {"wall": m.wall, "cpu": m.cpu, "cpu_rusage": m.cpu_rusage, "cpu_sampled": m.cpu_sampled,
+            "cpu_roles": m.cpu_roles, "peak": m.peak, "maxrss_children": m.maxrss_children,
+            "timeline_pss_main_workers_tree": m.timeline}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("pages", type=Path,
+                   help="directory of real news pages (*.html), e.g. /work/shared/corpus/pages")
+    p.add_argument("--sizes", default=None,
+                   help="articles per cold cycle, comma-separated (default 500,2000)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: N=100, 20 idle feeds, 100k figure mentions; writes no JSON unless --json")
+    p.add_argument("--idle-feeds", type=int, default=None, help="feeds in the idle poll (default 100)")
+    p.add_argument("--idle-items", type=int, default=50, help="already-seen items per idle feed (default 50)")
+    p.add_argument("--mentions", type=int, default=None,
+                   help="figure mentions in the history database (1,000,000)")
+    p.add_argument("--articles", type=int, default=None, help="articles in the history database (200,000)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="rounds of each cold cycle, best taken (default 2; 1 with --quick)")
+    p.add_argument("--repeat", type=int, default=6,
+                   help="flow calls per warm process (default 6; the first is cold)")
+    p.add_argument("--only", default="", help="sections to run: cold,idle,history (default all)")
+    p.add_argument("--json", type=Path, default=None,
+                   help=f"write raw numbers here (default {DEFAULT_JSON.relative_to(ROOT)} for a full run)")
+    p.add_argument("--profile", type=Path, default=None,
+                   help="record each `monitor run` with py-spy (collapsed stacks) into this directory")
+    p.add_argument("--profile-main", action="store_true",
+                   help="with --profile: only the process started, not its children (less overhead)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, configs)")
+    args = p.parse_args(argv)
+    q = args.quick
+    args.sizes = [int(s) for s in (args.sizes or ("100" if q else "500,2000")).split(",")]
+    args.idle_feeds = args.idle_feeds or (20 if q else 100)
+    args.rounds = args.rounds or (1 if q else 2)
+    args.mentions = args.mentions or (100_000 if q else 1_000_000)
+    args.articles = args.articles or (20_000 if q else 200_000)
+    if args.json is None and not q:
+        args.json = DEFAULT_JSON
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(Bench(parse_args()).run())

@@ -1,0 +1,48 @@
+"""articles.collect: batches fetched on threads, extracted on the process pool, the next batch started early."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor import articles, feeds, fetch
+from tests.world import Story, World
+
+SPECS = [("Kursk", "Kursk")]
+
+
+def _entries(world: World, prefix: str, n: int) -> list[feeds.Entry]:
+    stories = [Story(slug=f"{prefix}-{i}", title=f"Story {prefix} {i}",
+                     paragraphs=(f"Report {i} from the Kursk region: about {100 + i} soldiers were "
+                                 "deployed to the front, officials said on Friday. " * 3,),
+                     published=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(n)]
+    world.publish(f"/{prefix}/feed.xml", stories)
+    return [feeds.Entry(feed_url=world.url(f"/{prefix}/feed.xml"), link=world.url(f"/news/{s.slug}"),
+                        source_link=world.url(f"/news/{s.slug}"), guid=s.slug, title=s.title, summary="",
+                        published_at=s.published) for s in stories]
+
+
+def _fetched(world: World, entries: list[feeds.Entry]) -> list[int]:
+    return [world.hits[e.link.removeprefix(world.base)] for e in entries]
+
+
+def test_the_next_batch_is_started_early_and_picked_up_once(world: World) -> None:
+    first, second = _entries(world, "ahead-a", 6), _entries(world, "ahead-b", 5)
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2) as pools:
+        got_first = articles.collect(client, first, SPECS, pools, ahead=second)
+        started_early = set(pools._ahead)
+        got_second = articles.collect(client, second, SPECS, pools)
+        assert not pools._ahead
+    assert started_early == {e.link for e in second}
+    assert [a.url for a in got_first] == [e.link for e in first]
+    assert [a.url for a in got_second] == [e.link for e in second]  # feed order, not completion order
+    assert all(a.text_source == "extracted" and "Kursk" in a.text for a in got_first + got_second)
+    assert all(a.matches and a.figures for a in got_second)  # analysed in full, like any other batch
+    assert _fetched(world, first + second) == [1] * 11  # every page fetched exactly once
+
+
+def test_a_batch_started_early_but_never_collected_does_not_hold_up_closing(world: World) -> None:
+    first, second = _entries(world, "orphan-a", 4), _entries(world, "orphan-b", 40)
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2) as pools:
+        got = articles.collect(client, first, SPECS, pools, ahead=second)
+    assert [a.url for a in got] == [e.link for e in first]
+    assert not pools._ahead
