@@ -5,13 +5,19 @@ serve` starts `prefect server start` itself: a child process on 127.0.0.1, its S
 directory, stopped when serving stops. With PREFECT_API_URL set (or in the active Prefect profile) that
 server is used and nothing is started.
 
+`monitor run` without PREFECT_API_URL gets Prefect's temporary API, started by `TemporaryAPI` the moment
+the command starts rather than by Prefect on the flow's first call: the API (about 4 s of imports and
+start-up on one core) then comes up while this process imports Prefect on the other, instead of after it.
+
 Prefect is imported inside the functions, never at module level: PREFECT_API_URL has to be in the
 environment before the flow-run processes and Dask workers read their settings.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -56,6 +62,9 @@ class LocalServer:
     (or one that outlives it).
     """
 
+    name = "the Prefect server"
+    log_name = "server.log"
+
     def __init__(self, home: Path, *, port: int | None = None, ui: bool = True,
                  timeout: float = SERVER_START_TIMEOUT) -> None:
         self.home = home
@@ -63,6 +72,7 @@ class LocalServer:
         self.ui = ui
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self.healthy = False
 
     @property
     def url(self) -> str:
@@ -74,7 +84,7 @@ class LocalServer:
 
     @property
     def log_path(self) -> Path:
-        return self.home / "server.log"
+        return self.home / self.log_name
 
     @property
     def database(self) -> Path:
@@ -98,11 +108,18 @@ class LocalServer:
         })
         return env
 
+    def command(self) -> list[str]:
+        return [*_prefect_command(), "server", "start", "--host", HOST, "--port", str(self.port)]
+
     def start(self) -> None:
         """Start the server and wait until /api/health answers; a ServeError with its log tail if not."""
+        self.launch()
+        self.wait()
+
+    def launch(self) -> None:
+        """Start the server's process and return at once; `wait()` for it to answer."""
         self.home.mkdir(parents=True, exist_ok=True)
-        command = [*_with_parent(_prefect_command()), "server", "start",
-                   "--host", HOST, "--port", str(self.port)]
+        command = _with_parent(self.command())
         with self.log_path.open("wb") as out:
             try:
                 # A session of its own, so a Ctrl-C meant for `monitor serve` does not stop the server
@@ -110,13 +127,19 @@ class LocalServer:
                 self.process = subprocess.Popen(command, env=self.environment(), stdin=subprocess.DEVNULL,
                                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             except OSError as e:
-                raise ServeError(f"cannot start the Prefect server ({' '.join(command)}): {e.strerror}. "
+                raise ServeError(f"cannot start {self.name} ({' '.join(command)}): {e.strerror}. "
                                  "Check that Prefect is installed in this environment.") from None
+
+    def wait(self) -> None:
+        """Block until the launched server answers /api/health; on failure stop it and raise ServeError."""
+        if self.healthy:
+            return
         try:
             self._wait_healthy()
         except BaseException:
             self.stop()
             raise
+        self.healthy = True
 
     def _wait_healthy(self) -> None:
         assert self.process is not None
@@ -124,24 +147,30 @@ class LocalServer:
         with httpx.Client(timeout=2.0, trust_env=False) as http:
             while True:
                 if self.process.poll() is not None:
-                    raise ServeError(f"the Prefect server on {self.url} exited with code "
+                    raise ServeError(f"{self.name} on {self.url} exited with code "
                                      f"{self.process.returncode} while starting. "
-                                     f"Its log ({self.log_path}) ends:\n{self.log_tail()}")
+                                     f"Its log ({self.log_path}) ends:\n{self.log_tail()}\n"
+                                     "Fix what the log names (often a PREFECT_* setting in the environment "
+                                     f"or profile), or run a server yourself (`prefect server start`) and "
+                                     f"set {ENV_API_URL}.")
                 try:
                     if http.get(f"{self.api_url}/health").status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass  # not listening yet
                 if time.monotonic() >= deadline:
-                    raise ServeError(f"the Prefect server on {self.url} was not healthy after "
+                    raise ServeError(f"{self.name} on {self.url} was not healthy after "
                                      f"{self.timeout:.0f} s. Its log ({self.log_path}) ends:\n"
                                      f"{self.log_tail()}\n"
                                      f"Or run one yourself (`prefect server start`) and set {ENV_API_URL}.")
-                time.sleep(HEALTH_POLL)
+                time.sleep(self.poll_interval)
+
+    poll_interval = HEALTH_POLL
 
     def stop(self) -> None:
         """SIGTERM to the server's process group, SIGKILL after SERVER_STOP_TIMEOUT; always reaped."""
         process, self.process = self.process, None
+        self.healthy = False
         if process is None or process.poll() is not None:
             return
         _signal_group(process.pid, signal.SIGTERM)
@@ -167,6 +196,97 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class TemporaryAPI(LocalServer):
+    """Prefect's temporary API, started by us: the app `prefect.server.api.server.SubprocessASGIServer`
+    runs (uvicorn, Prefect's ephemeral services only, state in PREFECT_HOME's prefect.db), launched without
+    importing Prefect, so that its start-up overlaps the caller's own imports and set-up.
+
+    One per process (`shared()`), stopped when the process exits, as Prefect's own is.
+    """
+
+    name = "Prefect's temporary API"
+    log_name = "temporary-api.log"
+    poll_interval = 0.05  # the cycle waits on it: answer within 50 ms of the API being up
+    _shared: TemporaryAPI | None = None
+
+    @classmethod
+    def shared(cls, home: Path) -> TemporaryAPI:
+        """This process's temporary API, launched on first use (not waited for)."""
+        api = cls._shared
+        if api is None or api.home != home or api.process is None or api.process.poll() is not None:
+            if api is not None:
+                api.stop()
+            api = cls._shared = cls(home, ui=False, timeout=float(os.environ.get(
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", SERVER_START_TIMEOUT)))
+            api.launch()
+            atexit.register(api.stop)
+        return api
+
+    def command(self) -> list[str]:
+        spec = importlib.util.find_spec("prefect")  # finds the package without importing it
+        if spec is None or spec.origin is None:
+            raise ServeError("Prefect is not installed in this environment: pip install -e . first.")
+        return [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent),
+                "--factory", "prefect.server.api.server:create_app", "--host", HOST, "--port", str(self.port),
+                "--log-level", "error", "--lifespan", "on"]
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != ENV_API_URL}
+        env.update({
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            # what SubprocessASGIServer sets: no UI, the services of an ephemeral server only
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        })
+        return env
+
+    def wait(self) -> None:
+        """As LocalServer.wait(), trying another port if this one was taken between choosing and binding."""
+        for attempt in range(3):
+            try:
+                super().wait()
+                return
+            except ServeError:
+                if attempt == 2 or "address already in use" not in self.log_tail().lower():
+                    raise
+            self.port = free_port()
+            self.launch()
+            TemporaryAPI._shared = self
+
+    def stop(self) -> None:
+        super().stop()
+        if TemporaryAPI._shared is self:
+            TemporaryAPI._shared = None
+
+
+def temporary_api(data_dir: Path) -> TemporaryAPI | None:
+    """Launch this process's temporary Prefect API now, unless PREFECT_API_URL names one in the
+    environment; `use_api()` waits for it. Call before importing Prefect, so both start together."""
+    if os.environ.get(ENV_API_URL):
+        return None
+    # Prefect's home: the data directory's (flows.prepare_environment), or the one the user chose
+    return TemporaryAPI.shared(Path(os.environ.get("PREFECT_HOME") or data_dir / "prefect").expanduser())
+
+
+@contextlib.contextmanager
+def use_api(api: TemporaryAPI | None) -> Iterator[str | None]:
+    """Run the block against `api` once it answers, unless the active Prefect profile names a server
+    (then that one, and `api` is stopped: it was started before the profile could be read)."""
+    if api is None:
+        yield None
+        return
+    if configured_api_url():
+        api.stop()
+        yield None
+        return
+    api.wait()
+    with _api_url(api.api_url):
+        yield api.api_url
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ MIN_BODY_CHARS = 80       # shorter "bodies" are navigation or paywall stubs: ke
 # Pages per extraction process of the next batch started before a batch ends: enough to keep the processes
 # busy through the batch's last pages and while it is stored (~0.3 s), few enough to add little memory.
 AHEAD_PER_WORKER = 8
+# Pages fetched but not yet extracted, at most: the fetch threads' worth plus a queue per process. Page bytes
+# wait here for a process, so this, not the batch size, bounds the memory they take (~100 KB each).
+QUEUED_PER_WORKER = 16
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _WORD = re.compile(r"\w+")
 
@@ -83,14 +87,19 @@ class Pools:
     _host_slots: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ahead: dict[str, Future[Article]] = field(default_factory=dict)  # the next batch, started early
+    _in_flight: threading.BoundedSemaphore | None = None  # pages fetched for the processes, not yet extracted
+
+    def in_flight(self) -> threading.BoundedSemaphore:
+        """One slot per page between its fetch and the end of its extraction (see QUEUED_PER_WORKER)."""
+        with self._lock:
+            if self._in_flight is None:
+                n = self.workers or os.cpu_count() or 1
+                self._in_flight = threading.BoundedSemaphore(self.threads + QUEUED_PER_WORKER * n)
+            return self._in_flight
 
     def process_pool(self) -> Executor:
         if self._process is None:
-            n = self.workers or os.cpu_count() or 1
-            # forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe.
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["monitor.articles"])
-            self._process = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+            self._process = _take_prestarted(self.workers) or _process_pool(self.workers)
         return self._process
 
     def thread_pool(self) -> ThreadPoolExecutor:
@@ -122,6 +131,44 @@ class Pools:
         self.close()
 
 
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    n = workers or os.cpu_count() or 1
+    # forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe. The server
+    # imports trafilatura once; each worker forked from it shares those pages (less memory, faster start).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["monitor.articles", "trafilatura"])
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+
+
+_prestarted: tuple[int, ProcessPoolExecutor] | None = None
+
+
+def prestart(workers: int = 0) -> None:
+    """Start the extraction processes now, for the next Pools of this worker count to take over.
+
+    `monitor run` calls it while Prefect's API starts, so the processes are up when the first page is.
+    """
+    global _prestarted
+    n = workers or os.cpu_count() or 1
+    if _prestarted is None and n > 1:  # one worker extracts in the calling process (collect())
+        pool = _process_pool(workers)
+        for _ in range(n):  # each job starts a process
+            pool.submit(_ready)
+        _prestarted = (workers, pool)
+
+
+def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
+    global _prestarted
+    if _prestarted is None or _prestarted[0] != workers:
+        return None
+    pool, _prestarted = _prestarted[1], None
+    return pool
+
+
+def _ready() -> None:
+    import trafilatura  # noqa: F401  (preloaded by the forkserver: already there)
+
+
 def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: Pools) -> Page:
     """Fetch one article page; a failure becomes a Page with an error, never an exception."""
     now = datetime.now(UTC)
@@ -149,18 +196,17 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     specs = tuple(topic_specs)
     multi = (pools.workers or os.cpu_count() or 1) > 1
     started = {e.link: early for e in entries if (early := pools._ahead.pop(e.link, None)) is not None}
-    fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools)
-               for e in entries if e.link not in started]
     out: list[Article] = []
     if not started and not (multi and len(entries) >= 4):
+        fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools) for e in entries]
         for f in fetches:
             out.append(analyse(f.result(), specs))
             if progress:
                 progress(out[-1])
         return out
-    pending: list[Future[Article]] = list(started.values())
-    for f in as_completed(fetches):
-        pending.append(pools.process_pool().submit(analyse, f.result(), specs))
+    # Each page is queued for extraction the moment it arrives (at most the in-flight limit wait), and
+    # each article reported the moment it is done, so progress moves while the batch is still fetched.
+    pending = [started.get(e.link) or _chain(client, e, specs, pools, max_bytes) for e in entries]
     if multi:
         _start_ahead(client, ahead, specs, pools, max_bytes)
     for a in as_completed(pending):
@@ -178,20 +224,48 @@ def _start_ahead(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tu
                  pools: Pools, max_bytes: int) -> None:
     """Fetch the first of `entries` on the threads and queue each page for extraction as it arrives;
     collect() takes the results by link. Chained with callbacks: nothing here waits."""
-    workers = pools.process_pool()
     for entry in entries[:AHEAD_PER_WORKER * (pools.workers or os.cpu_count() or 1)]:
-        if entry.link in pools._ahead:
-            continue
-        result: Future[Article] = Future()
-        pools._ahead[entry.link] = result
-        fetched = pools.thread_pool().submit(fetch_page, client, entry, max_bytes, pools)
-        fetched.add_done_callback(functools.partial(_extract_fetched, workers, specs, result))
+        if entry.link not in pools._ahead:
+            pools._ahead[entry.link] = _chain(client, entry, specs, pools, max_bytes)
 
 
-def _extract_fetched(workers: Executor, specs: tuple[TopicSpec, ...], result: Future[Article],
+def _chain(client: fetch.Client, entry: feeds.Entry, specs: tuple[TopicSpec, ...], pools: Pools,
+           max_bytes: int) -> Future[Article]:
+    """The entry's article, to come: fetched on a thread, then extracted by a process (callbacks: no waiting)."""
+    result: Future[Article] = Future()
+    fetched = pools.thread_pool().submit(_fetch_for_pool, client, entry, max_bytes, pools)
+    fetched.add_done_callback(functools.partial(_extract_fetched, pools, specs, result))
+    return result
+
+
+def _fetch_for_pool(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: Pools) -> Page:
+    """fetch_page, once fewer than the limit of pages wait for extraction; the slot is freed when this
+    page's extraction ends (_extract_in_pool), or here if the fetch itself fails."""
+    slots = pools.in_flight()
+    slots.acquire()
+    try:
+        return fetch_page(client, entry, max_bytes, pools)
+    except BaseException:
+        slots.release()
+        raise
+
+
+def _extract_in_pool(pools: Pools, page: Page, specs: tuple[TopicSpec, ...]) -> Future[Article]:
+    """Queue a page fetched by _fetch_for_pool for extraction; its slot is freed when the job ends."""
+    slots = pools.in_flight()
+    try:
+        job = pools.process_pool().submit(analyse, page, specs)
+    except BaseException:
+        slots.release()
+        raise
+    job.add_done_callback(lambda _: slots.release())
+    return job
+
+
+def _extract_fetched(pools: Pools, specs: tuple[TopicSpec, ...], result: Future[Article],
                      fetched: Future[Page]) -> None:
     try:
-        job = workers.submit(analyse, fetched.result(), specs)
+        job = _extract_in_pool(pools, fetched.result(), specs)
     except BaseException as e:  # the fetch was cancelled or the pool shut down: the run is ending
         result.set_exception(e)
         return
@@ -261,8 +335,11 @@ def extract(html: bytes, url: str) -> dict[str, object]:
     import trafilatura  # imported here: a 0.5 s import the CLI's other commands should not pay
 
     try:
-        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False,
-                                          include_tables=True, deduplicate=False)
+        with warnings.catch_warnings():
+            # dateutil warns on page dates with zone names like "EST": page noise, not the user's to act on
+            warnings.filterwarnings("ignore", message="tzname .* identified but not understood")
+            doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True,
+                                              include_comments=False, include_tables=True, deduplicate=False)
     except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
         log.info("%s: extraction failed: %s", url, e)
         return {}

@@ -117,11 +117,22 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
     import flows
 
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
-    from flows import poll, serve
+    from flows import serve
 
-    # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for this run
-    with serve.prefect_api(cfg.data_dir, needed=cfg.scale.dask_address is not None, ui=False,
-                           say=lambda m: click.echo(m, err=True)):
+    if cfg.scale.dask_address is not None:
+        # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
+        with serve.prefect_api(cfg.data_dir, ui=False, say=lambda m: click.echo(m, err=True)):
+            from flows import poll
+
+            return poll.run(str(cfg.path))
+    # Prefect's temporary API starts now, on the other core while this process imports Prefect (~2 s)
+    api = serve.temporary_api(cfg.data_dir)
+    from monitor import articles
+
+    articles.prestart(cfg.fetch.workers)  # and the extraction processes with it
+    from flows import poll
+
+    with serve.use_api(api):
         return poll.run(str(cfg.path))
 
 

@@ -24,7 +24,7 @@ DEFAULT_CRON = "*/15 * * * *"
 MAX_ITEMS_PER_FEED = 500  # a 100,000-item feed must not become 100,000 fetches in one run
 FEED_CONCURRENCY = 16
 PER_HOST_CONCURRENCY = 4
-BATCH_SIZE = 200  # articles fetched, extracted and written per batch: bounds memory
+BATCH_SIZE = 500  # articles fetched, extracted and written per batch: two Prefect task runs each
 SMTP_TIMEOUT = 30.0
 SECURITY_MODES = ("none", "starttls", "tls")
 

@@ -46,3 +46,34 @@ def test_a_batch_started_early_but_never_collected_does_not_hold_up_closing(worl
         got = articles.collect(client, first, SPECS, pools, ahead=second)
     assert [a.url for a in got] == [e.link for e in first]
     assert not pools._ahead
+
+
+def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: World) -> None:
+    """Page bytes wait for an extraction process in memory: their number is capped, whatever the batch size,
+    and progress is reported article by article while the rest of the batch is still being fetched."""
+    stories = [Story(slug=f"window-{i}", title=f"Window {i}",
+                     paragraphs=tuple(f"Paragraph {j} of report {i} from the Kursk region, where officials "
+                                      f"said about {100 + j} soldiers were deployed to the front on Friday."
+                                      for j in range(300)),
+                     published=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(120)]
+    world.publish("/window/feed.xml", stories)
+    entries = [feeds.Entry(feed_url=world.url("/window/feed.xml"), link=world.url(f"/news/{s.slug}"),
+                           source_link=world.url(f"/news/{s.slug}"), guid=s.slug, title=s.title, summary="",
+                           published_at=s.published) for s in stories]
+    ahead_of_extraction: list[int] = []
+    reported_while_fetching: list[bool] = []
+
+    def progress(article: articles.Article) -> None:
+        fetched = sum(_fetched(world, entries))
+        ahead_of_extraction.append(fetched - len(ahead_of_extraction) - 1)
+        reported_while_fetching.append(fetched < len(entries))
+
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, \
+            articles.Pools(workers=2, threads=4) as pools:
+        got = articles.collect(client, entries, SPECS, pools, progress=progress)
+    limit = 4 + articles.QUEUED_PER_WORKER * 2
+    assert [a.url for a in got] == [e.link for e in entries]
+    assert all(a.text_source == "extracted" for a in got)
+    assert _fetched(world, entries) == [1] * len(entries)
+    assert max(ahead_of_extraction) <= limit  # never the whole batch fetched ahead
+    assert sum(reported_while_fetching) >= len(entries) - limit - 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +211,53 @@ def test_prefect_yaml_deploys_the_polling_flow() -> None:
     assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
     assert deployment["work_pool"]["name"] == "news-monitor"
     assert spec["pull"] == [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $PWD }}"}}]
+
+
+def processes_with_home(home: Path) -> list[int]:
+    """Live processes whose environment has PREFECT_HOME=home (the temporary API among them, if left)."""
+    needle = f"PREFECT_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and alive(int(entry.name)):
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, tmp_path: Path) -> None:
+    """Without PREFECT_API_URL, `monitor run` launches Prefect's temporary API as it starts, runs the flow on
+    it (the flow run is in that API's database) and leaves no process behind."""
+    feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH, stories.KURSK])
+    config_path = write_config(tmp_path, [feed])
+    done = subprocess.run([str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run", "--json",
+                           "-q"], capture_output=True, text=True, cwd=tmp_path, env=monitor_env(), timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "ok" and summary["new_articles"] == 2
+    home = tmp_path / "data" / "prefect"
+    assert (home / "temporary-api.log").exists()
+    [run] = completed_runs(config_path)
+    with sqlite3.connect(home / "prefect.db") as db:  # the API's own record of the flow run
+        names = db.execute("SELECT flow_run.id, flow.name FROM flow_run JOIN flow ON flow.id = flow_run.flow_id"
+                           ).fetchall()
+    assert [(uuid.UUID(i), name) for i, name in names] == [(uuid.UUID(run["flow_run_id"]), "news-monitor-poll")]
+    assert processes_with_home(home) == []
+
+
+def test_a_temporary_api_that_cannot_start_is_a_clear_error(world: World, tmp_path: Path) -> None:
+    feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH])
+    config_path = write_config(tmp_path, [feed])
+    env = monitor_env(PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:////dev/null/no/prefect.db")
+    done = subprocess.run([str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 2
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("error: Prefect's temporary API on http://127.0.0.1:")
+    assert "exited with code" in first and "temporary-api.log" in first
+    assert "unable to open database file" in done.stderr  # the log's tail names the cause
+    assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr  # what to do
+    assert not done.stderr.startswith("Traceback")
+    assert processes_with_home(tmp_path / "data" / "prefect") == []
