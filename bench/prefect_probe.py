@@ -5,6 +5,7 @@ and starting Prefect's temporary API; later calls show what a warm process (a se
 
     python bench/prefect_probe.py empty DATA_DIR --repeat 3 [--async]
     python bench/prefect_probe.py poll CONFIG --repeat 3
+    python bench/prefect_probe.py poll CONFIG --warmup OTHER_CONFIG   # one warm cycle of CONFIG
 
 The empty flow is async when the polling flow is (`--async`): Prefect ends a sync flow run by waiting for
 its heartbeat thread, an async one not, and the comparison should not hinge on that.
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("target", help="the data directory (empty) or the config file (poll)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--async", dest="is_async", action="store_true", help="an async empty flow")
+    parser.add_argument("--warmup", help="poll: run this config's cycle first (untimed), to start Prefect")
     args = parser.parse_args()
 
     import flows
@@ -41,12 +43,18 @@ def main() -> None:
         flows.prepare_environment(cfg.data_dir)
         from flows import poll
 
-        def call() -> Any:
-            summary = poll.run(args.target) if hasattr(poll, "run") else poll.poll_cycle(args.target)
+        def cycle(path: str) -> Any:
+            summary = poll.run(path) if hasattr(poll, "run") else poll.poll_cycle(path)
             if inspect.iscoroutine(summary):
                 summary = asyncio.run(summary)
             return {k: summary[k] for k in ("status", "feeds_total", "feeds_not_modified", "new_entries",
                                             "new_articles", "seconds")}
+
+        def call() -> Any:
+            return cycle(args.target)
+
+        if args.warmup:
+            cycle(args.warmup)
     else:
         flows.prepare_environment(Path(args.target))
         from prefect import flow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ class Route:
     etag: str
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that closes a kept-alive connection mid-read (a run ending) is not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class Server:
     """A threaded HTTP/1.1 server with pre-built bodies; `conditional` switches 304 support on and off."""
 
@@ -107,7 +115,7 @@ class Server:
                 if body:
                     self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="bench-world", daemon=True)
         self._thread.start()

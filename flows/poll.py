@@ -295,6 +295,7 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
                 summary.articles_failed += sum(1 for a in found if a.fetch_error)
                 summary.topic_matches += sum(len(a.matches) for a in found)
                 summary.figures += sum(len(a.figures) for a in found)
+                del found  # not held while the next batch is extracted: one batch in memory at a time
             progress.done("articles", f"{summary.articles_failed} without a fetched body, "
                                       f"{summary.figures} figures")
         changes = record_changes(cfg, run_id)
