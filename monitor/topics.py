@@ -20,6 +20,7 @@ from monitor.errors import MonitorError
 
 VERSION = "1"  # bump when matching semantics change: stored with every match, for `monitor reprocess`
 _OPERATORS = {"AND", "OR", "NOT"}
+_WORD_START = r"(?<!\w)"  # every term starts here: \b fails next to punctuation ("U.S.")
 _TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>[^\s()"]+))')
 
 
@@ -50,10 +51,20 @@ class Query:
     source: str
     root: Node
     terms: tuple[Term, ...]
+    # Where any term matches: one pass over the text instead of one per term (a text is scanned once,
+    # its word starts checked against every term), then each term tried only at those places.
+    scan: re.Pattern[str] | None = None
 
     def match(self, text: str) -> tuple[str, ...] | None:
         """The terms found when the query matches the text (possibly empty for a pure NOT), else None."""
-        found = {t.text for t in self.terms if t.pattern.search(text)}
+        if self.scan is None:
+            found = {t.text for t in self.terms if t.pattern.search(text)}
+        else:
+            found = set()
+            for m in self.scan.finditer(text):
+                found.update(t.text for t in self.terms if t.text not in found and t.pattern.match(text, m.start()))
+                if len(found) == len(self.terms):
+                    break
         return tuple(sorted(found)) if _evaluate(self.root, found) else None
 
 
@@ -75,7 +86,11 @@ def parse(query: str) -> Query:
         raise QuerySyntaxError(query, pos, "unexpected ')'" if kind == ")" else "unexpected text")
     terms: dict[str, Term] = {}
     _collect(root, terms)
-    return Query(source=query, root=root, terms=tuple(terms.values()))
+    # every term's own pattern, as one lookahead: matches (empty) exactly where some term matches; the
+    # terms' common start, no word character before, is tested once per place, not once per term
+    bodies = [t.pattern.pattern.removeprefix(_WORD_START) for t in terms.values()]
+    scan = re.compile(_WORD_START + "(?=" + "|".join(f"(?:{b})" for b in bodies) + ")", re.IGNORECASE)
+    return Query(source=query, root=root, terms=tuple(terms.values()), scan=scan)
 
 
 def version(queries: Iterable[tuple[str, str]]) -> str:
@@ -186,7 +201,7 @@ def _term(text: str) -> Term:
         parts[-1] = re.escape(words[-1][:-1])
     # \b fails next to punctuation ("U.S."), so whole-word means: no word character on either side
     body = r"\s+".join(parts)
-    pattern = re.compile(rf"(?<!\w){body}{tail}(?!\w)", re.IGNORECASE)
+    pattern = re.compile(rf"{_WORD_START}{body}{tail}(?!\w)", re.IGNORECASE)
     return Term(text=text, pattern=pattern)
 
 

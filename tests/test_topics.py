@@ -80,3 +80,19 @@ def test_any_query_string_parses_or_raises_a_syntax_error(query: str) -> None:
     except topics.QuerySyntaxError:
         return
     q.match("some text about North Korea and Russia")
+
+
+_WORDS = ["North", "Korea", "Korean", "Koreans", "korea's", "DPRK", "Kursk", "front", "frontline", "U.S.", "İstanbul",
+          "ſtrike", "strike", "war", "Ukraine-Russia", "KURSK"]
+
+
+@given(st.lists(st.sampled_from([*_WORDS, " ", "  ", "\n", ",", ".", "-", "'", '"', "_", "é"]), max_size=40),
+       st.sampled_from(['"North Korea" OR Korean* OR DPRK', '(Kursk OR front*) AND NOT war', 'strike OR istanbul',
+                        '"U.S." AND (Korea OR "Ukraine Russia")', 'korea* -frontline', 'KURSK war "north korean"']))
+def test_one_pass_matching_finds_exactly_the_terms_each_term_alone_finds(parts: list[str], query: str) -> None:
+    """Query.match scans the text once for every term; the result is the one of searching term by term."""
+    q = topics.parse(query)
+    text = "".join(parts)
+    alone = {t.text for t in q.terms if t.pattern.search(text)}
+    expected = tuple(sorted(alone)) if topics._evaluate(q.root, alone) else None
+    assert q.match(text) == expected
