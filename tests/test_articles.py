@@ -75,5 +75,7 @@ def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: W
     assert [a.url for a in got] == [e.link for e in entries]
     assert all(a.text_source == "extracted" for a in got)
     assert _fetched(world, entries) == [1] * len(entries)
-    assert max(ahead_of_extraction) <= limit  # never the whole batch fetched ahead
-    assert sum(reported_while_fetching) >= len(entries) - limit - 1
+    # a page's slot frees when its process finishes it, a moment before collect() reports the article: a few
+    # finished pages may be counted as still waiting (without the cap: 80 of 120)
+    assert max(ahead_of_extraction) <= limit + 4  # never the whole batch fetched ahead
+    assert sum(reported_while_fetching) >= len(entries) - limit - 5
