@@ -134,31 +134,49 @@ class Pools:
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     n = workers or os.cpu_count() or 1
     # forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe. The server
-    # imports trafilatura once; each worker forked from it shares those pages (less memory, faster start).
+    # imports trafilatura once and builds its lazy state (monitor.warmup); each worker forked from it shares
+    # those pages (less memory, faster start, no per-process warm-up on the first pages).
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["monitor.articles", "trafilatura"])
+    ctx.set_forkserver_preload(["monitor.articles", "trafilatura", "monitor.warmup"])
     return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
 
 
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
+_prestarting: threading.Thread | None = None
 
 
 def prestart(workers: int = 0) -> None:
-    """Start the extraction processes now, for the next Pools of this worker count to take over.
+    """Start the extraction processes, for the next Pools of this worker count to take over; returns at once.
 
-    `monitor run` calls it while Prefect's API starts, so the processes are up when the first page is.
+    `monitor run` calls it while Prefect's API starts, so the processes are up when the first page is. They
+    start on a thread: the forkserver answers only once it has loaded trafilatura and warmed it up (~3 s),
+    and the caller has its own imports to do meanwhile.
     """
-    global _prestarted
+    global _prestarting
     n = workers or os.cpu_count() or 1
-    if _prestarted is None and n > 1:  # one worker extracts in the calling process (collect())
-        pool = _process_pool(workers)
-        for _ in range(n):  # each job starts a process
-            pool.submit(_ready)
+    if _prestarted is not None or _prestarting is not None or n < 2:  # one worker extracts in collect()
+        return
+
+    def start() -> None:
+        global _prestarted
+        try:
+            pool = _process_pool(workers)
+            for _ in range(n):  # each job starts a process
+                pool.submit(_ready)
+        except Exception as e:  # Pools starts its own pool then, and reports what fails
+            log.debug("extraction processes not prestarted: %s", e)
+            return
         _prestarted = (workers, pool)
+
+    _prestarting = threading.Thread(target=start, name="prestart extraction processes", daemon=True)
+    _prestarting.start()
 
 
 def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
-    global _prestarted
+    global _prestarted, _prestarting
+    if _prestarting is not None:
+        _prestarting.join()
+        _prestarting = None
     if _prestarted is None or _prestarted[0] != workers:
         return None
     pool, _prestarted = _prestarted[1], None

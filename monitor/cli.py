@@ -110,26 +110,29 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool) -> None:
 
 def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
     """Run the polling flow for a loaded config and return its summary dict."""
-    from monitor import store
-
-    with store.open_for_write(cfg.database):  # a database that cannot be opened is a clear error, not a flow crash
-        pass
     import flows
 
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
     from flows import serve
 
+    api = None
+    if cfg.scale.dask_address is None:
+        # Prefect's temporary API starts now, on the other core while this process imports Prefect (~2 s),
+        # and the extraction processes with it
+        api = serve.temporary_api(cfg.data_dir)
+        from monitor import articles
+
+        articles.prestart(cfg.fetch.workers)
+    from monitor import store
+
+    with store.open_for_write(cfg.database):  # a database that cannot be opened is a clear error, not a flow crash
+        pass
     if cfg.scale.dask_address is not None:
         # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
         with serve.prefect_api(cfg.data_dir, ui=False, say=lambda m: click.echo(m, err=True)):
             from flows import poll
 
             return poll.run(str(cfg.path))
-    # Prefect's temporary API starts now, on the other core while this process imports Prefect (~2 s)
-    api = serve.temporary_api(cfg.data_dir)
-    from monitor import articles
-
-    articles.prestart(cfg.fetch.workers)  # and the extraction processes with it
     from flows import poll
 
     with serve.use_api(api):

@@ -79,3 +79,26 @@ def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: W
     # finished pages may be counted as still waiting (without the cap: 80 of 120)
     assert max(ahead_of_extraction) <= limit + 4  # never the whole batch fetched ahead
     assert sum(reported_while_fetching) >= len(entries) - limit - 5
+
+
+def _state_of_a_fresh_process(html: bytes) -> tuple[int, dict[str, object]]:
+    """Run in an extraction process before it has done anything else: the locale expressions dateparser
+    has compiled so far, then the extraction of `html`."""
+    from dateparser.languages.dictionary import Dictionary
+
+    compiled = sum(len(by_locale) for by_locale in Dictionary._split_regex_cache.values())
+    return compiled, articles.extract(html, "http://127.0.0.1/news/warm")
+
+
+def test_extraction_processes_start_warm_and_extract_the_same() -> None:
+    """The forkserver builds dateparser's per-locale expressions once (monitor.warmup), ~2 s of CPU each
+    process would otherwise pay on its first undated fragment; the results do not change."""
+    page = ("<html><head><title>Kursk report</title></head><body><article><h1>Kursk report</h1>"
+            "<p class='byline'>Posted Sep 30, 9:45 by staff</p>"
+            + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 8
+            + "</article></body></html>").encode()
+    with articles.Pools(workers=2) as pools:
+        compiled, extracted = pools.process_pool().submit(_state_of_a_fresh_process, page).result(timeout=60)
+    assert compiled >= 100  # every locale's expression, not just the few a first page would need
+    assert extracted == articles.extract(page, "http://127.0.0.1/news/warm")
+    assert "1,000 soldiers" in str(extracted["text"])
