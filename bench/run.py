@@ -165,7 +165,7 @@ class Bench:
         shutil.rmtree(pages_dir)
         # Best of the rounds for each side (the machine's noise only ever adds time); memory: the worst.
         best = {what: min(rounds, key=lambda r, w=what: r[w]["wall"])
-                for what in ("pipeline", "bound", "empty_flow", "warm_cycle")}
+                for what in ("pipeline", "bound", "empty_flow", "warm_cycle", "warm_bound")}
         pipe, bound, empty = best["pipeline"], best["bound"], best["empty_flow"]
         peak: dict[str, dict[str, int]] = {}
         for r in rounds:
@@ -185,6 +185,8 @@ class Bench:
             "ratio_flow": flow_s / bwall,
             "warm_cycle": best["warm_cycle"]["warm_cycle"],
             "ratio_warm": best["warm_cycle"]["warm_cycle"]["wall"] / bwall,
+            "warm_bound": best["warm_bound"]["warm_bound"],
+            "ratio_warm_bound": pipe["pipeline"]["wall"] / best["warm_bound"]["warm_bound"]["wall"],
         }
 
     def cold_round(self, n: int, k: int, folder: Path, pages_dir: Path, feed_urls: list[str]
@@ -198,6 +200,9 @@ class Bench:
         bound_m = probes.run([sys.executable, str(BENCH / "bound.py"), str(pages_dir), "--workers", "0",
                               "--figures", str(min(n, len(self.corpus)))], self.env).check("bound")
         bound = bound_m.json_tail()
+        self.log(f"{tag}: bound, warmed as the pipeline's processes are (monitor.warmup before forking)")
+        warm_bound = probes.run([sys.executable, str(BENCH / "bound.py"), str(pages_dir), "--workers", "0",
+                                 "--warm"], self.env).check("warmed bound").json_tail()
         self.log(f"{tag}: monitor run (cold, {len(feed_urls)} feeds)")
         self.server.reset_hits()
         self_before = resource.getrusage(resource.RUSAGE_SELF)
@@ -224,6 +229,7 @@ class Bench:
             "pipeline": _measured(pipe), "summary": {key: summary.get(key) for key in (
                 "status", "new_articles", "articles_failed", "topic_matches", "figures", "seconds")},
             "empty_flow": _measured(empty), "bound": bound, "bound_process": _measured(bound_m),
+            "warm_bound": warm_bound,
             # the HTTP server and the sampler in this process: CPU the world took from the machine
             "world_cpu": (self_after.ru_utime - self_before.ru_utime)
             + (self_after.ru_stime - self_before.ru_stime),
@@ -247,6 +253,8 @@ class Bench:
             self.row(f"cold N={n}: ratio monitor run / bound, each round (side by side)", ", ".join(
                 f"{k['pipeline']['wall'] / k['bound']['wall']:.2f}" for k in r["rounds"]))
             self.row(f"cold N={n}: ratio flow body (summary seconds) / bound", f"{r['ratio_flow']:.2f}")
+            self.row(f"cold N={n}: bound warmed as the pipeline's processes are (monitor.warmup); "
+                     "monitor run / it", f"{r['warm_bound']['wall']:.1f} s; {r['ratio_warm_bound']:.2f}")
             self.row(f"cold N={n}: monitor run outside the flow body (start-up: imports, Prefect's API; exit)",
                      f"{p['wall'] - float(r['summary']['seconds']):.1f} s")
             self.row(f"cold N={n}: same cycle, Prefect's API already up (warm process): wall; / bound",
