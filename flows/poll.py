@@ -290,6 +290,8 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
                     store.save_links(con, run_id, selection.known_links)
                     store.set_new_items(con, run_id, selection.new_per_feed)
             summary.new_entries = len(selection.new)
+            if cfg.scale.dask_address is None:  # the extraction processes start while the first pages are fetched
+                articles.prestart(cfg.fetch.workers, pages=len(selection.new))
             batches = list(articles.batches(selection.new, cfg.fetch.batch_size))
             progress.start("articles", len(selection.new))
             extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None

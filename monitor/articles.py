@@ -33,6 +33,8 @@ AHEAD_PER_WORKER = 8
 # Pages fetched but not yet extracted, at most: the fetch threads' worth plus a queue per process. Page bytes
 # wait here for a process, so this, not the batch size, bounds the memory they take (~100 KB each).
 QUEUED_PER_WORKER = 16
+# Fewer pages than this are extracted in the calling process: starting processes would cost more.
+MIN_PAGES_FOR_PROCESSES = 4
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _WORD = re.compile(r"\w+")
 
@@ -145,16 +147,20 @@ _prestarted: tuple[int, ProcessPoolExecutor] | None = None
 _prestarting: threading.Thread | None = None
 
 
-def prestart(workers: int = 0) -> None:
+def prestart(workers: int = 0, pages: int | None = None) -> None:
     """Start the extraction processes, for the next Pools of this worker count to take over; returns at once.
 
-    `monitor run` calls it while Prefect's API starts, so the processes are up when the first page is. They
+    `monitor run` calls it while Prefect's API starts, so the processes are up when the first page is; the
+    flow calls it again once it knows `pages` new articles are coming (a no-op if they are too few for
+    processes, or if processes are already started), so their start overlaps the first fetches. They
     start on a thread: the forkserver answers only once it has loaded trafilatura and warmed it up (~3 s),
-    and the caller has its own imports to do meanwhile.
+    and the caller has its own work to do meanwhile.
     """
     global _prestarting
     n = workers or os.cpu_count() or 1
     if _prestarted is not None or _prestarting is not None or n < 2:  # one worker extracts in collect()
+        return
+    if pages is not None and pages < MIN_PAGES_FOR_PROCESSES:
         return
 
     def start() -> None:
@@ -215,7 +221,7 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     multi = (pools.workers or os.cpu_count() or 1) > 1
     started = {e.link: early for e in entries if (early := pools._ahead.pop(e.link, None)) is not None}
     out: list[Article] = []
-    if not started and not (multi and len(entries) >= 4):
+    if not started and not (multi and len(entries) >= MIN_PAGES_FOR_PROCESSES):
         fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools) for e in entries]
         for f in fetches:
             out.append(analyse(f.result(), specs))
