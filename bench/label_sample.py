@@ -1,0 +1,44 @@
+"""Draw the labelled sample of shared/corpus/feed_items/pool.jsonl and its dev/blind split (fixed seed).
+
+    python bench/label_sample.py ../shared/corpus/feed_items/pool.jsonl --out tests/figures_data/feed_items_split.jsonl
+
+Writes one line per sampled item: {"id", "lang", "split"} (no text: the pool's texts stay in shared/).
+The split is drawn before any item is labelled or any rule is changed: 30% of each language goes to `blind`,
+which is scored only at the end of a round of work (docs/figures.md, "Evaluation").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+SEED = 20261203
+PER_LANGUAGE = {"en": 1000, "pl": 560}
+BLIND_SHARE = 0.30
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pool", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    items = [json.loads(line) for line in args.pool.open(encoding="utf-8") if line.strip()]
+    rng = random.Random(SEED)
+    rows = []
+    for lang, n in PER_LANGUAGE.items():
+        pool = sorted((i for i in items if i["lang"] == lang), key=lambda i: i["id"])
+        picked = rng.sample(pool, n)
+        blind = set(i["id"] for i in rng.sample(picked, round(n * BLIND_SHARE)))
+        rows += [{"id": i["id"], "lang": lang, "split": "blind" if i["id"] in blind else "dev"} for i in picked]
+    rng.shuffle(rows)
+    with args.out.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    print(f"{len(rows)} items -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
