@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 FIELDS = ("category", "low", "high", "qualifier")
+SEED = 20261203
+BLIND_SHARE = 0.30
 
 
 def _key(f: dict[str, Any]) -> tuple[str, int | None, int | None]:
@@ -34,15 +37,32 @@ def _read(paths: list[Path]) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def _draw_split(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{id: {lang, split, text}}: 30% of each language blind, drawn with the fixed seed."""
+    rng = random.Random(SEED)
+    by_lang: dict[str, list[str]] = {}
+    for gid in sorted(rows):
+        by_lang.setdefault(rows[gid]["lang"], []).append(gid)
+    blind: set[str] = set()
+    for lang in sorted(by_lang):
+        blind |= set(rng.sample(by_lang[lang], round(len(by_lang[lang]) * BLIND_SHARE)))
+    return {gid: {"lang": rows[gid]["lang"], "text": rows[gid]["text"], "split": "blind" if gid in blind else "dev"}
+            for gid in sorted(rows)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a", type=Path, nargs="+", required=True, help="annotator A's files")
     parser.add_argument("--b", type=Path, nargs="+", required=True, help="annotator B's files")
-    parser.add_argument("--split", type=Path, required=True, help="JSONL of {id, lang, split}")
+    parser.add_argument("--split", type=Path, help="JSONL of {id, lang, split}; without it the texts are the "
+                        "project's own (A's rows carry them): they are kept, and 30%% per language drawn blind")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     a, b = _read(args.a), _read(args.b)
-    split = {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))}
+    if args.split:
+        split = {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))}
+    else:
+        split = _draw_split(a)
     missing = [i for i in split if i not in a or i not in b]
     if missing:
         raise SystemExit(f"error: {len(missing)} ids lack a label from one annotator, e.g. {missing[0]}")
@@ -65,6 +85,8 @@ def main() -> int:
             optional = [{field: f.get(field) for field in FIELDS}
                         for k, f in list(fa.items()) + list(fb.items()) if k not in both]
             row = {"id": gid, "lang": lang, "split": meta["split"], "figures": gold, "optional": optional}
+            if "text" in meta:
+                row["text"] = meta["text"]
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     for lang in sorted({k.split(":")[0] for k in agree}):
         n, na, nb = agree[lang + ":both"], agree[lang + ":a"], agree[lang + ":b"]
