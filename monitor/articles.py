@@ -328,7 +328,10 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
     title = entry.title or feeds.clean_text(extracted.get("title") or "", feeds.TITLE_MAX_CHARS)
     published = entry.published_at or _page_date(extracted.get("date"))
     matches = tuple(topics.match_all(_queries(topic_specs), title, text))
-    found = tuple(figures.find(text)) if text else ()
+    # The page's declared language, else the text's detected one: the figures extractor reads the text in it.
+    language = figures.language.declared(_str(extracted.get("language"))) or (
+        figures.detect(text)[0] if text else None)
+    found = tuple(figures.find(text, language)) if text else ()
     host = (urlsplit(page.final_url or entry.link).hostname or "").lower()
     return Article(
         url=entry.link,
@@ -342,7 +345,7 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
         published_at=published,
         fetched_at=page.fetched_at,
         site_name=_str(extracted.get("sitename")),
-        language=_str(extracted.get("language")),
+        language=language,
         text=text,
         text_source=source,
         summary=entry.summary,

@@ -169,17 +169,40 @@ def sql(ctx: click.Context, query: str | None, fmt: str, db_path: Path | None) -
 @main.command("figures")
 @click.argument("text", required=False)
 @click.option("--jsonl", is_flag=True,
-              help='Batch mode: read lines {"id": …, "text": …} on stdin, write {"id": …, "figures": […]}.')
+              help='Batch mode: read lines {"id": …, "text": …, "lang": …?} on stdin, write {"id": …, '
+                   '"figures": […]}.')
+@click.option("--lang", "language", metavar="CODE",
+              help="The texts' language (ISO 639-1: en, ru, uk, ko, ja, …); default: a line's \"lang\", else "
+                   "detected from the text.")
 @handle_errors
-def figures_cmd(text: str | None, jsonl: bool) -> None:
+def figures_cmd(text: str | None, jsonl: bool, language: str | None) -> None:
     """Print the casualty and troop figures found in TEXT (or stdin), one JSON object per figure.
+
+    Figures are found in English, German, Spanish, French, Italian, Portuguese, Czech, Polish, Russian,
+    Ukrainian, Korean and Japanese. A text in another language yields none, and says so once on stderr.
 
     \b
     Examples:
       monitor figures "Some 15,000 soldiers were deployed; 600 were killed."
+      monitor figures --lang ru "Около 600 военнослужащих погибли."
       monitor figures --jsonl < texts.jsonl > figures.jsonl
     """
     from monitor import figures
+
+    if language is not None and figures.language.declared(language) is None:
+        raise MonitorError(f"--lang {language!r}: expected a language code such as en, ru or ko.")
+    told: set[str] = set()
+
+    def find(item_text: str, item_lang: str | None) -> list[dict[str, object]]:
+        code = figures.language.declared(item_lang or language) or figures.detect(item_text)[0]
+        if not figures.supported(code):
+            if code not in told:
+                told.add(code)
+                click.echo(f"monitor figures: no figures are found in language {code!r} (supported: "
+                           f"{', '.join(figures.SUPPORTED)}); its texts yield none. Pass --lang if the "
+                           "language was detected wrongly.", err=True)
+            return []
+        return [f.to_dict() for f in figures.find(item_text, code)]
 
     if jsonl:
         for n, line in enumerate(sys.stdin, 1):
@@ -188,15 +211,16 @@ def figures_cmd(text: str | None, jsonl: bool) -> None:
             try:
                 item = json.loads(line)
                 item_id, item_text = item["id"], item["text"]
-            except (ValueError, KeyError, TypeError):
+                item_lang = item.get("lang") or item.get("language")
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise MonitorError(f'stdin line {n}: expected {{"id": …, "text": …}}; fix that line.') from None
-            found = [f.to_dict() for f in figures.find(str(item_text))]
+            found = find(str(item_text), str(item_lang) if item_lang else None)
             click.echo(json.dumps({"id": item_id, "figures": found}, ensure_ascii=False))
         return
     if text is None:
         text = sys.stdin.read()
-    for f in figures.find(text):
-        click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+    for f in find(text, None):
+        click.echo(json.dumps(f, ensure_ascii=False))
 
 
 def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: Any = None) -> None:

@@ -41,14 +41,15 @@ class Result:
                 f"{self.history.revisions} revisions (no alerts sent)")
 
 
-def analyse(rows: Sequence[tuple[str, str | None, str | None]], specs: Sequence[tuple[str, str]],
+def analyse(rows: Sequence[tuple[str, str | None, str | None, str | None]], specs: Sequence[tuple[str, str]],
             with_figures: bool) -> Analysed:
-    """Topic matches and figures of stored (article_id, title, text) rows, as articles.analyse finds them."""
+    """Topic matches and figures of stored (article_id, title, text, language) rows, as articles.analyse finds
+    them (an article stored without a language has it detected)."""
     queries = [(name, topics.parse(q)) for name, q in specs]
     out: Analysed = []
-    for article_id, title, text in rows:
+    for article_id, title, text, language in rows:
         matches = topics.match_all(queries, title or "", text or "")
-        found = figures.find(text) if with_figures and text else []
+        found = figures.find(text, language) if with_figures and text else []
         out.append((article_id, matches, found))
     return out
 
@@ -98,11 +99,11 @@ def _run(db_path: Path, topic_specs: Sequence[tuple[str, str]], topic: str | Non
                   figures=n_figures if with_figures else None, history=replay)
 
 
-def _read(db_path: Path, batch: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
+def _read(db_path: Path, batch: Sequence[str]) -> list[tuple[str, str | None, str | None, str | None]]:
     with store.open_for_write(db_path) as con:
-        rows = con.execute("SELECT article_id, title, text FROM articles "
+        rows = con.execute("SELECT article_id, title, text, language FROM articles "
                            "WHERE article_id IN (SELECT unnest($1))", [list(batch)]).fetchall()
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def _analysed(db_path: Path, batches: Sequence[Sequence[str]], specs: Sequence[tuple[str, str]],

@@ -5,10 +5,12 @@ for figure in figures.find(text):
     print(figure.category, figure.low, figure.high, figure.quote)
 """
 
-from .extract import find
+from .extract import SUPPORTED, find, supported
+from . import language
+from .language import detect
 from .record import CATEGORIES, QUALIFIERS, Figure
 
 # Bump whenever extraction behaviour changes: stored with each figure so old ones can be reprocessed.
 VERSION = "2026.11.28-1"
 
-__all__ = ["CATEGORIES", "QUALIFIERS", "VERSION", "Figure", "find"]
+__all__ = ["CATEGORIES", "QUALIFIERS", "SUPPORTED", "VERSION", "Figure", "detect", "find", "language", "supported"]

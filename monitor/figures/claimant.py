@@ -29,11 +29,11 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     for i, tok in enumerate(tokens):
         n = lexicon.claim_intros.match_at(words, i)
         if n:
-            span = _right_phrase(tokens, i + n, lexicon)
+            span = _right_phrase(tokens, i + n, lexicon, after_intro=True)
             if span:
                 found.append(Claim(i, _text(text, tokens, span)))
             continue
-        if tok.low not in lexicon.claim_verbs or tok.text != tok.low:
+        if tok.low not in lexicon.claim_verbs or not tok.text[:1].islower():
             continue  # capitalised "Reports" is a noun, not the verb
         if i > 0 and words[i - 1] in _DETERMINERS:
             continue  # "an estimated 500": an adjective
@@ -45,7 +45,29 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     dash = _headline_source(tokens, lexicon)
     if dash:
         found.append(Claim(dash[0], _text(text, tokens, dash)))
-    return [c for c in found if c.claimant.lower() not in lexicon.claim_pronouns]
+    return [c for c in found if _plausible(c.claimant, lexicon)]
+
+
+def pronoun(text: str, tokens: list[Token], lexicon: Lexicon) -> bool:
+    """Whether the sentence attributes its content to a pronoun ("it said", "they added"): a source named
+    before is meant."""
+    words = [t.low for t in tokens]
+    for i, word in enumerate(words):
+        if word in lexicon.claim_verbs and i > 0 and words[i - 1] in lexicon.claim_pronouns:
+            return True
+        if word in lexicon.claim_pronouns and i > 0 and words[i - 1] in lexicon.claim_verbs:
+            return True
+    return False
+
+
+def _plausible(name: str, lexicon: Lexicon) -> bool:
+    """A source is named by words, not by a pronoun or a number ("four said", "it said")."""
+    low = name.lower()
+    if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in low):
+        return False
+    words = low.split()
+    return not all(w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words
+                   or w in lexicon.people_victims for w in words)
 
 
 def nearest(found: list[Claim], at: int) -> str | None:
@@ -85,14 +107,17 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
     return (start, end) if has_name or end - start <= 3 else None
 
 
-def _right_phrase(tokens: list[Token], first: int, lexicon: Lexicon) -> tuple[int, int] | None:
+def _right_phrase(tokens: list[Token], first: int, lexicon: Lexicon,
+                  after_intro: bool = False) -> tuple[int, int] | None:
     """The noun phrase starting at `first` (", said Yevgeny Prigozhin, who ...", "according to the NIS")."""
     end = first
     while end < len(tokens) and end - first < MAX_CLAIMANT_TOKENS:
         tok = tokens[end]
         if (
             _is_name_word(tok, lexicon)
-            and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first)
+            # "according to federal investigators": after an intro a lower-case phrase is the source too
+            and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first
+                 or after_intro)
         ) or (tok.text in _JOINERS and end > first):
             end += 1
             continue

@@ -1,6 +1,12 @@
 """Figure extraction, evaluation: precision, recall and F1 of figures.find against a labelled JSONL set.
 
     python -m monitor.figures.evaluate ../shared/figures/dev.jsonl [--errors] [--predictions OUT.jsonl]
+    python -m monitor.figures.evaluate tests/figures_data/feed_items_gold.jsonl \
+        --texts ../shared/corpus/feed_items/pool.jsonl --split dev --lang en
+
+A gold set may hold labels only (ids): --texts names the JSONL its texts come from (joined on id).
+Rows with a `lang` are read in that language; claimants are scored on matched figures whose gold names
+the claimants (`claimants`: any of them, compared without case, articles and possessives).
 
 Figures match on (category, low, high) per text, as sets; a prediction equal to an "optional" gold figure is
 neither credited nor penalised (the same rules as shared/figures/score.py).
@@ -36,6 +42,21 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     return {"precision": p, "recall": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
 
 
+def _name(claimant: object) -> str:
+    words = str(claimant or "").lower().replace("\u2019", "'").replace("'s ", " ").split()
+    return " ".join(w for w in words if w not in {"the", "a", "an"})
+
+
+def claimant_right(predicted: object, gold: Sequence[object]) -> bool:
+    """Whether a predicted claimant names the gold source: equal, or one contains the other; null only when
+    the gold names none."""
+    names = [_name(g) for g in gold if g]
+    mine = _name(predicted)
+    if not names:
+        return not mine
+    return bool(mine) and any(mine == g or mine in g or g in mine for g in names)
+
+
 def score(
     gold_rows: Iterable[Mapping[str, Any]], predictions: Mapping[str, Iterable[Mapping[str, Any]]]
 ) -> dict[str, Any]:
@@ -46,7 +67,7 @@ def score(
     """
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     errors: list[str] = []
-    qual_ok = qual_all = 0
+    qual_ok = qual_all = claim_ok = claim_all = 0
     for row in gold_rows:
         gid = str(row["id"])
         gold = {_key(f): f for f in row["figures"]}
@@ -58,6 +79,13 @@ def score(
                 slot = 0
                 qual_all += 1
                 qual_ok += f.get("qualifier") == gold[k].get("qualifier")
+                if "claimants" in gold[k]:
+                    claim_all += 1
+                    if claimant_right(f.get("claimant"), gold[k]["claimants"]):
+                        claim_ok += 1
+                    else:
+                        errors.append(f"CL {gid}: {k} claimant {f.get('claimant')!r}, gold "
+                                      f"{gold[k]['claimants']!r}")
             elif k not in optional:
                 slot = 1
                 errors.append(f"FP {gid}: {k}  <- {f.get('quote')!r}")
@@ -75,6 +103,8 @@ def score(
         "categories": {n[4:]: _prf(*v) for n, v in sorted(tally.items()) if n.startswith("cat:")},
         "sources": {n[4:]: _prf(*v) for n, v in sorted(tally.items()) if n.startswith("src:")},
         "qualifier_accuracy": qual_ok / qual_all if qual_all else 1.0,
+        "claimant_accuracy": claim_ok / claim_all if claim_all else 1.0,
+        "claimants_scored": claim_all,
         "errors": errors,
     }
 
@@ -93,9 +123,27 @@ def read_gold(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def with_texts(rows: list[dict[str, Any]], texts: Path) -> list[dict[str, Any]]:
+    """The rows with the `text` of the same id in `texts` (a JSONL file of {id, text, ...})."""
+    wanted = {str(r["id"]) for r in rows}
+    found: dict[str, str] = {}
+    with texts.open(encoding="utf-8") as lines:
+        for line in lines:
+            item = json.loads(line)
+            if str(item.get("id")) in wanted:
+                found[str(item["id"])] = str(item["text"])
+    lacking = wanted - found.keys()
+    if lacking:
+        raise GoldError(f"{texts}: no text for {len(lacking)} labelled ids (e.g. {min(lacking)}); "
+                        "pass the file the labels were made from.")
+    return [{**r, "text": found[str(r["id"])]} for r in rows]
+
+
 def predict(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, object]]]:
-    """figures.find over each row's text: id -> figure dicts."""
-    return {str(row["id"]): [f.to_dict() for f in find(str(row.get("text", "")))] for row in rows}
+    """figures.find over each row's text (in the row's `lang` when it has one): id -> figure dicts."""
+    return {
+        str(row["id"]): [f.to_dict() for f in find(str(row.get("text", "")), row.get("lang"))] for row in rows
+    }
 
 
 def _line(name: str, s: Mapping[str, Any]) -> str:
@@ -115,9 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("gold", type=Path, help="labelled JSONL: {id, source, text, figures, optional}")
     parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
     parser.add_argument("--predictions", type=Path, help="also write predictions as JSONL here")
+    parser.add_argument("--texts", type=Path, help="JSONL holding the texts of a labels-only gold set")
+    parser.add_argument("--split", help="score only rows of this split (dev, blind)")
+    parser.add_argument("--lang", help="score only rows in this language")
     args = parser.parse_args(argv)
     try:
         rows = read_gold(args.gold)
+        rows = [r for r in rows if (args.split is None or r.get("split") == args.split)
+                and (args.lang is None or r.get("lang") == args.lang)]
+        if args.texts:
+            rows = with_texts(rows, args.texts)
     except (OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -135,6 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, s in result["sources"].items():
         print(_line("src:" + name, s))
     print(f"qualifier accuracy on matched figures: {result['qualifier_accuracy']:.3f}")
+    if result["claimants_scored"]:
+        print(f"claimant accuracy on matched figures: {result['claimant_accuracy']:.3f} "
+              f"({result['claimants_scored']} scored)")
     o = result["overall"]
     print(
         f"overall P={o['precision']:.3f} R={o['recall']:.3f} F1={o['f1']:.3f} "

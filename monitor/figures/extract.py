@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import claimant, lexicon, link, numbers
+from . import cjk, claimant, lexicon, link, numbers
+from . import language as languages
 from .lexicon import Lexicon
 from .link import Link, Who
 from .numbers import Expression, Token
@@ -15,6 +16,8 @@ from .record import Figure
 # Sentences longer than this are cut into pieces: no real sentence is that long, and bounded pieces
 # keep the cost of pathological input (1 MB without a full stop) linear.
 MAX_SENTENCE_CHARS = 2000
+# Below this probability a detected language may be wrong (short headlines): English is tried as well.
+DETECT_SURE = 0.9
 # Numbers examined per sentence: prose has a handful; a piece with more is a table or noise, and the cap
 # keeps the work per character bounded on adversarial input.
 MAX_NUMBERS_PER_SENTENCE = 40
@@ -34,40 +37,98 @@ class _Candidate:
     link: Link | None
 
 
-def find(text: str) -> list[Figure]:
-    """Every casualty or troop figure stated in `text`, in order of position."""
-    lexicons = lexicon.load_all()
+def find(text: str, language: str | None = None) -> list[Figure]:
+    """Every casualty or troop figure stated in `text`, in order of position.
+
+    `language` is the text's declared language ("ru", "en-GB"); without one it is detected. A text in a
+    language without a lexicon yields no figures (see `supported`)."""
+    code = languages.declared(language)
+    sure = code is not None
+    if code is None:
+        code, probability = languages.detect(text)
+        sure = probability >= DETECT_SURE
+    if code in cjk.LANGUAGES:
+        return cjk.find(text, code)
+    lexicons = [lexicon.load(code)] if code in lexicon.LANGUAGES else []
+    if not sure and code != "en":
+        lexicons.append(lexicon.load("en"))  # a short English headline is easily taken for another language
+    best: dict[tuple[str, int | None, int | None], Figure] = {}
+    for lex in lexicons:
+        for fig in _find(text, lex):
+            key = (fig.category, fig.low, fig.high)
+            if key not in best or _fuller(fig, best[key]):
+                best[key] = fig
+    return sorted(best.values(), key=lambda f: (f.start, f.end))
+
+
+def supported(language: str) -> bool:
+    """Whether figures are found in texts of `language` (an ISO 639-1 code or a tag such as "en-GB")."""
+    code = languages.declared(language)
+    return code in lexicon.LANGUAGES or code in cjk.LANGUAGES
+
+
+SUPPORTED = tuple(sorted(lexicon.LANGUAGES + cjk.LANGUAGES))
+
+
+def _find(text: str, lex: Lexicon) -> list[Figure]:
     abbreviations = lexicon.all_abbreviations()
     best: dict[tuple[str, int | None, int | None], Figure] = {}
-    all_triggers = lexicon.all_trigger_words()
+    triggers = lex.trigger_words
     lower = text.lower()
     aligned = len(lower) == len(text)  # lower() may lengthen some characters ("İ"): then lower per sentence
+    lemma = lex.lemma
 
     def words_of(start: int, end: int) -> set[str]:
-        return set(
-            _WORD_RE.findall(lower, start, end) if aligned else _WORD_RE.findall(text[start:end].lower())
-        )
+        found = _WORD_RE.findall(lower, start, end) if aligned else _WORD_RE.findall(text[start:end].lower())
+        return {lemma(w) for w in found} if lemma else set(found)
 
-    for start, end in _candidate_sentences(text, abbreviations, all_triggers, words_of):
+    spans = list(_candidate_sentences(text, abbreviations, triggers, words_of))
+    for index, (start, end) in enumerate(spans):
         words = words_of(start, end)
-        if words.isdisjoint(all_triggers):
+        # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
+        if words.isdisjoint(triggers):
             continue
         has_digit = _DIGIT_RE.search(text, start, end) is not None
-        for lex in lexicons:
-            # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
-            if words.isdisjoint(lex.trigger_words):
-                continue
-            # With digits present, numbers() checks for number words itself, token by token.
-            has_words = has_digit or (
-                lex.number_words and any(numbers.is_number_word(w, lex.language) for w in words)
-            )
-            if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
-                continue
-            for fig in _sentence_figures(text, start, end, lex, has_words):
-                key = (fig.category, fig.low, fig.high)
-                if key not in best or _fuller(fig, best[key]):
-                    best[key] = fig
-    return sorted(best.values(), key=lambda f: (f.start, f.end))
+        # With digits present, numbers() checks for number words itself, token by token.
+        has_words = has_digit or bool(
+            lex.number_words and any(numbers.is_number_word(w, lex.language) for w in words)
+        ) or not words.isdisjoint(lex.word_values)
+        if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
+            continue
+        for fig in _sentence_figures(text, start, end, lex, has_words):
+            if fig.claimant is None or fig.claimant == _PRONOUN:
+                fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
+            key = (fig.category, fig.low, fig.high)
+            if key not in best or _fuller(fig, best[key]):
+                best[key] = fig
+    return list(best.values())
+
+
+# Marks a figure whose own sentence attributes it to a pronoun ("it said"): the source is named before.
+_PRONOUN = "\x00pronoun"
+
+
+def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon,
+                      pronoun: bool) -> str | None:
+    """The source of a figure whose sentence names none: the next sentence's ("Nine shot at a mall. Police
+    said the gunman ..."), else the previous one's; for "it said", the last source named before."""
+    order = [index - 1, index - 2, index - 3] if pronoun else []
+    for j in order:
+        if not 0 <= j < len(spans) or _paragraph_break(text, spans, index, j):
+            continue
+        start, end = spans[j]
+        tokens = numbers.tokenize(text, start, end)
+        if lex.lemma is not None:
+            tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
+        found = claimant.claims(text, tokens, lex)
+        if found:
+            return found[-1].claimant if j < index else found[0].claimant
+    return None
+
+
+def _paragraph_break(text: str, spans: list[tuple[int, int]], a: int, b: int) -> bool:
+    lo, hi = sorted((a, b))
+    return "\n\n" in text[spans[lo][1] : spans[hi][0]]
 
 
 def _fuller(new: Figure, old: Figure) -> bool:
@@ -134,6 +195,9 @@ def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_words: bool) -> list[Figure]:
     tokens = numbers.tokenize(text, start, end)
+    if lex.lemma is not None:
+        lemma = lex.lemma
+        tokens = [t._replace(low=lemma(t.low)) if t.kind == "word" else t for t in tokens]
     nums = numbers.numbers(tokens, lex, number_words)[:MAX_NUMBERS_PER_SENTENCE]
     if not nums:
         return []
@@ -157,7 +221,10 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
             continue
         if claims is None:
             claims = claimant.claims(text, tokens, lex)
-        out.append(_figure(text, tokens, c, c.link, claims))
+        fig = _figure(text, tokens, c, c.link, claims)
+        if fig.claimant is None and claimant.pronoun(text, tokens, lex):
+            fig = replace(fig, claimant=_PRONOUN)
+        out.append(fig)
     return out
 
 
@@ -201,7 +268,7 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
         part = part or (
             prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS
         )
-        listed = prev.link.kind in {"left", "part"} and words[prev_end : c.expr.first] in (
+        listed = prev.link.kind in {"left", "part", "list"} and words[prev_end : c.expr.first] in (
             [","],
             ["and"],
             [",", "and"],
@@ -214,7 +281,7 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
         elliptic = (
             c.who is None
             and c.expr.first > 0
-            and words[c.expr.first - 1] in {"and", ","}
+            and words[c.expr.first - 1] in {"and", ",", "with"}
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
         listed = listed or elliptic
@@ -262,4 +329,4 @@ def _figure(
     )
 
 
-__all__ = ["find", "sentences"]
+__all__ = ["SUPPORTED", "find", "sentences", "supported"]

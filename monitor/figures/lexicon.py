@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from . import language as languages
 from .record import CATEGORIES
 
-# Languages whose lexicon ships with the package, in the order they are tried.
-LANGUAGES = ("en", "de", "es", "fr", "it", "pt", "cs", "uk", "ru")
+# Languages whose lexicon ships with the package.
+LANGUAGES = ("en", "de", "es", "fr", "it", "pt", "cs", "pl", "uk", "ru")
+# Top-level keys that are settings, not words: never mapped to dictionary forms.
+_SETTINGS = frozenset({"language", "number_words", "adjectives_follow", "abbreviations"})
 
 
 class LexiconError(ValueError):
@@ -130,6 +133,10 @@ class Lexicon:
     word_values: Mapping[str, int]  # number words of a language text2num does not read
     vague: frozenset[str]
     negations: frozenset[str]
+    not_count_before: frozenset[str]  # "sentenced five to death": people a court or a state holds
+    articles: frozenset[str]  # "a dozen": an article that belongs to an approximate number word
+    not_people: frozenset[str]  # "100,000 dead fish", "200 whales died": counts of animals
+    event_nouns: frozenset[str]  # "the 2016 death of ...": a singular event noun after a year
     vague_before: PhraseSet
     hedges: Mapping[str, PhraseSet]  # qualifier -> phrases before the number
     after_at_least: PhraseSet
@@ -179,8 +186,10 @@ class Lexicon:
     claim_pronouns: frozenset[str]
     claim_stop: frozenset[str]
     claim_adverbs: frozenset[str]
+    people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
     count_words: frozenset[str]  # scale and approximate number words, for the sentence prefilter
+    lemma: Callable[[str], str] | None  # word -> the dictionary form it is matched on (inflected languages)
 
 
 def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
@@ -211,8 +220,43 @@ def _key_word(phrase: str) -> str:
     return max(reversed(words), key=len) if words else ""
 
 
+def _words(value: Any) -> Iterator[str]:
+    """Every word in a lexicon value (nested lists and tables, keys included)."""
+    if isinstance(value, str):
+        yield from value.lower().split()
+    elif isinstance(value, list):
+        for v in value:
+            yield from _words(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _words(str(k))
+            yield from _words(v)
+
+
+def _mapped(value: Any, phrase: Callable[[str], str]) -> Any:
+    """A lexicon value with every phrase (and table key) mapped through `phrase`."""
+    if isinstance(value, str):
+        return phrase(value)
+    if isinstance(value, list):
+        return [_mapped(v, phrase) for v in value]
+    if isinstance(value, dict):
+        # a table's own name stays; a key that is a phrase (number words, counted nouns) is mapped
+        return {k if isinstance(v, dict) else phrase(str(k)): _mapped(v, phrase) for k, v in value.items()}
+    return value
+
+
 def parse(data: Mapping[str, Any], where: str) -> Lexicon:
-    """Build a Lexicon from a parsed TOML document; `where` names it in error messages."""
+    """Build a Lexicon from a parsed TOML document; `where` names it in error messages.
+
+    In an inflected language (language.lemmatised) every phrase is stored as dictionary forms, and texts are
+    matched the same way (Lexicon.lemma)."""
+    lemma: Callable[[str], str] | None = None
+    code = data.get("language")
+    if isinstance(code, str) and languages.lemmatised(code):
+        body = {k: v for k, v in data.items() if k not in _SETTINGS}
+        lemmatiser = languages.Lemmatiser(code, _words(body))
+        lemma = lemmatiser.lemma
+        data = {**{k: v for k, v in data.items() if k in _SETTINGS}, **_mapped(body, lemmatiser.phrase)}
     numbers = _table(data, "numbers", where)
     quals = _table(data, "qualifiers", where)
     context = _table(data, "context", where)
@@ -277,6 +321,10 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         word_values=_ints(numbers, "words", where),
         vague=frozenset(w.lower() for w in _strings(numbers, "vague", where)),
         negations=frozenset(w.lower() for w in _strings(numbers, "negations", where)),
+        not_count_before=frozenset(w.lower() for w in _strings(context, "not_count_before", where)),
+        articles=frozenset(w.lower() for w in _strings(numbers, "articles", where)),
+        not_people=frozenset(w.lower() for w in _strings(people, "not_people", where)),
+        event_nouns=frozenset(w.lower() for w in _strings(context, "event_nouns", where)),
         vague_before=PhraseSet.of(_strings(numbers, "vague_before", where)),
         hedges={q: PhraseSet.of(_strings(quals, q, where)) for q in ("approximate", "at_least", "at_most")},
         after_at_least=PhraseSet.of(_strings(quals, "after_at_least", where)),
@@ -328,9 +376,11 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_pronouns=frozenset(w.lower() for w in _strings(claim, "pronouns", where)),
         claim_stop=frozenset(w.lower() for w in _strings(claim, "stop_words", where)),
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
+        people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
         trigger_words=frozenset(trigger_words),
         count_words=frozenset(_ints(numbers, "scales", where))
         | frozenset(_ints(numbers, "approximate", where)),
+        lemma=lemma,
     )
 
 

@@ -97,7 +97,7 @@ def excluded(s: Sentence, e: Expression) -> bool:
     if lex.vague_before.match_before(words, e.first):
         return True  # "several hundred"
     if prev >= 0:
-        if words[prev] in lex.currency_before or words[prev] in lex.negations:
+        if words[prev] in lex.currency_before or words[prev] in lex.negations or words[prev] in lex.not_count_before:
             return True
         if e.first == e.num_first and words[prev] in lex.label_before:
             return True  # "day 601", "Brigade 128", "aged 34"
@@ -141,7 +141,9 @@ def excluded(s: Sentence, e: Expression) -> bool:
     ):
         return True  # the minutes of "9:30"
     first_tok = tokens[e.num_first]
-    counted = bool(lex.people.match_at(words, after) or s.trigger_at(after)[1])
+    if any(words[k] in lex.not_people for k in range(after, min(n, after + 4))):
+        return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
+    counted = bool(lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns))
     years = (
         e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
     )
@@ -282,6 +284,9 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
         return left  # "mobilised 300,000", "mobilised 1 million people": people called up are troops
     if right and _allowed(s, right.category, troop, w, explicit=True):
         return right
+    among = _among_group(s, cont)
+    if among:
+        return among
     toll = _toll(s, e)
     if toll:
         return toll
@@ -322,6 +327,26 @@ def _mobilised(s: Sentence, left: Link, w: Who | None) -> bool:
     )
 
 
+def _among_group(s: Sentence, k: int) -> Link | None:
+    """'4 residents (were) among those killed': people counted as part of a group the trigger names."""
+    words, lex = s.words, s.lex
+    for _ in range(3):
+        f = lex.filler.match_at(words, k)
+        if not f or lex.among.match_at(words, k):
+            break
+        k += f
+    m = lex.among.match_at(words, k)
+    if not m:
+        return None
+    k += m
+    if k < len(words) and words[k] in lex.determiners:
+        k += 1
+    cat, t = s.trigger_at(k)
+    if not t or cat == "deployed":
+        return None
+    return Link(cat, k, k + t, "right")
+
+
 def _group_trigger(s: Sentence, e: Expression) -> Link | None:
     """'Among the dead were 3 children', 'Those injured included 4 officers': the group names the category."""
     words, lex = s.words, s.lex
@@ -343,6 +368,11 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
     while k < n and steps <= MAX_FILLER_STEPS:
         cat, m = s.trigger_at(k, head)
         if m:
+            j = k + m
+            if cat == "casualties" and j + 1 < n and words[j] in {"and", ",", "then"}:
+                then, m2 = s.trigger_at(j + 1, head)
+                if m2 and then in {"killed", "wounded"}:
+                    return Link(then, j + 1, j + 1 + m2, "right")  # "two shot and injured": the outcome counts
             return Link(cat, k, k + m, "right")
         steps += 1
         f = lex.filler.match_at(words, k)
@@ -368,6 +398,11 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             if close is None:
                 return None
             k = close + 1  # "7 (2 of them soldiers) were wounded"
+            continue
+        if words[k] == "," and k + 1 < n and (m := lex.people.match_at(words, k + 1)) and not (
+            k + 1 + m < n and tokens[k + 1 + m].kind == "num"
+        ):
+            k += 1 + m  # "28 soldiers, civilians killed": a list of counted nouns shares the count
             continue
         if (
             words[k] in lex.coordinators

@@ -195,7 +195,15 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
         found.extend(_listed_numbers(tokens, words, used, lexicon))
     for k, word in enumerate(words):
         if word in lexicon.approximate_numbers and not used[k]:
-            found.append(Number(lexicon.approximate_numbers[word], k, k + 1, True))
+            value = lexicon.approximate_numbers[word]
+            before = next((n for n in found if n.last == k and not n.approximate), None)
+            if before is not None:  # "two dozen": the number counts dozens
+                found.remove(before)
+                found.append(Number(before.value * value, before.first, k + 1, True))
+                continue
+            # "a dozen", "up to a dozen": the article belongs to the number, so a bound before it applies
+            first = k - 1 if k > 0 and words[k - 1] in lexicon.articles else k
+            found.append(Number(value, first, k + 1, True))
     found.sort(key=lambda n: n.first)
     return found
 

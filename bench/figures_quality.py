@@ -1,0 +1,97 @@
+"""Figure quality on every labelled set, dev and blind side by side: the table the figures work is judged by.
+
+    .venv/bin/python bench/figures_quality.py [--split dev|blind|both] [--shared ../shared]
+
+Sets (docs/figures.md, "Evaluation"):
+- feed items: 1,560 real feed items (English, Polish) from shared/corpus/feed_items/pool.jsonl, labelled by two
+  annotators (tests/figures_data/feed_items_gold.jsonl: labels only, the texts stay in shared/);
+- multilingual: 350 texts written for the project in German, Spanish, French, Korean, Japanese, Russian and
+  Ukrainian, double-annotated (tests/figures_data/multilingual_*.jsonl);
+- shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
+Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
+round of work only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.figures import evaluate  # noqa: E402
+
+DATA = ROOT / "tests" / "figures_data"
+MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
+
+
+def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
+    """Every labelled row of `split`, with its text and a `source` naming its set and language."""
+    rows: list[dict[str, Any]] = []
+    items = [r for r in evaluate.read_gold(DATA / "feed_items_gold.jsonl") if r["split"] == split]
+    pool = shared / "corpus" / "feed_items" / "pool.jsonl"
+    if pool.exists():
+        rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
+    for name in MULTILINGUAL:
+        rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name)
+                 if r["split"] == split]
+    dev = shared / "figures" / "dev.jsonl"
+    if split == "dev" and dev.exists():
+        rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]
+    return rows
+
+
+def english_categories(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scores of the English rows (feed items and shared dev), per category."""
+    english = [r for r in rows if r["source"] in {"feed-en", "shared-dev"}]
+    return evaluate.score(english, evaluate.predict(english))
+
+
+def table(shared: Path, splits: list[str]) -> str:
+    results = {}
+    english = {}
+    for split in splits:
+        rows = rows_of(shared, split)
+        results[split] = evaluate.score(rows, evaluate.predict(rows))
+        english[split] = english_categories(rows)
+    lines = ["| set | " + " | ".join(f"{s} P / R / F1 (gold)" for s in splits) + " |",
+             "|---|" + "---|" * len(splits)]
+    names = sorted({n for r in results.values() for n in r["sources"]})
+
+    def cell(s: dict[str, Any] | None) -> str:
+        if s is None:
+            return "–"
+        return f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f} ({s['tp'] + s['fn']})"
+
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(cell(results[s]["sources"].get(name)) for s in splits) + " |")
+    cats = sorted({c for r in english.values() for c in r["categories"]})
+    for cat in cats:
+        lines.append(f"| English {cat} | "
+                     + " | ".join(cell(english[s]["categories"].get(cat)) for s in splits) + " |")
+    lines.append("| English all | " + " | ".join(cell(english[s]["overall"]) for s in splits) + " |")
+    lines.append("| all sets | " + " | ".join(cell(results[s]["overall"]) for s in splits) + " |")
+    lines.append("| claimant right (matched, all sets) | "
+                 + " | ".join(f"{results[s]['claimant_accuracy']:.3f} ({results[s]['claimants_scored']})"
+                              for s in splits) + " |")
+    lines.append("| claimant right (matched, English) | "
+                 + " | ".join(f"{english[s]['claimant_accuracy']:.3f} ({english[s]['claimants_scored']})"
+                              for s in splits) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "blind", "both"), default="dev")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = parser.parse_args()
+    splits = ["dev", "blind"] if args.split == "both" else [args.split]
+    print(table(args.shared, splits))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

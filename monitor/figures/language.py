@@ -1,0 +1,127 @@
+"""Figure extraction, languages: which language a text is in, and the word forms lexicons are matched on.
+
+Russian and Ukrainian inflect every word ("погибли", "погибших", "погибшим"), Polish nearly as much: a list
+of surface forms never covers a text nobody has seen. For those languages both the lexicon's phrases and the
+text's words are reduced to dictionary forms by the field's own analysers (pymorphy3 with its Russian and
+Ukrainian dictionaries, simplemma for Polish), so one lexicon entry matches every form of its word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
+from typing import Any
+
+# Languages the detector chooses among: the ones with a lexicon, and their common neighbours, so that a
+# Dutch or Belarusian text is called what it is (and yields no figures) instead of a near language.
+DETECTABLE = ("en", "de", "es", "fr", "it", "pt", "cs", "pl", "ru", "uk", "ko", "ja",
+              "zh", "nl", "ar", "tr", "sk", "be", "bg", "sv", "da", "no", "ro", "hu", "fi", "he", "fa")
+# Detection reads this many characters: the language of a page is settled by its first paragraphs.
+DETECT_CHARS = 2000
+# Words shorter than this are prepositions, particles and abbreviations ("до", "тыс", "mln"): kept as written.
+MIN_LEMMA_CHARS = 4
+LEMMA_CACHE = 200_000
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # 0.5 s to load: only when first needed
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(DETECTABLE))
+    return ident
+
+
+def detect(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of the language of `text`, from its first DETECT_CHARS characters."""
+    sample = text[:DETECT_CHARS]
+    if not sample.strip():
+        return "en", 0.0
+    lang, prob = _identifier().classify(sample)
+    return str(lang), float(prob)
+
+
+def declared(value: str | None) -> str | None:
+    """The ISO 639-1 code in a declared language ("en-GB", "ru_RU", "uk"), or None when there is none."""
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if len(code) == 2 and code.isalpha() else None
+
+
+@cache
+def _morph(language: str) -> Any:
+    import pymorphy3  # loads its dictionaries (~0.1 s): only for texts in these languages
+
+    return pymorphy3.MorphAnalyzer(lang=language)
+
+
+def _pymorphy_forms(language: str) -> Callable[[str], tuple[str, ...]]:
+    morph = _morph(language)
+
+    def forms(word: str) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for p in morph.parse(word):
+            seen.setdefault(p.normal_form.replace("ё", "е"), None)
+        return tuple(seen)
+
+    return forms
+
+
+def _simplemma_forms(language: str) -> Callable[[str], tuple[str, ...]]:
+    import simplemma
+
+    def forms(word: str) -> tuple[str, ...]:
+        return (str(simplemma.lemmatize(word, lang=language)),)
+
+    return forms
+
+
+# Languages whose words are matched as dictionary forms, and the analyser that gives them.
+_ANALYSERS: dict[str, Callable[[str], Callable[[str], tuple[str, ...]]]] = {
+    "ru": _pymorphy_forms,
+    "uk": _pymorphy_forms,
+    "pl": _simplemma_forms,
+}
+
+
+def lemmatised(language: str) -> bool:
+    """Whether lexicons and texts of `language` are matched as dictionary forms."""
+    return language in _ANALYSERS
+
+
+class Lemmatiser:
+    """Maps a lower-cased word to the one dictionary form it is matched on in one language.
+
+    A word may have several analyses ("погибших": a form of the verb "погибнуть" or of the adjective
+    "погибший"). Of a word's dictionary forms, the first (alphabetically) that the lexicon itself uses is
+    chosen, and the lexicon's own words are mapped the same way, so any two forms that share an analysis
+    meet on the same key.
+    """
+
+    def __init__(self, language: str, vocabulary_words: Iterable[str]) -> None:
+        self._forms = _ANALYSERS[language](language)
+        vocabulary: set[str] = set()
+        for word in vocabulary_words:
+            if self._wants(word):
+                vocabulary.update(self._forms(word))
+        self._vocabulary = frozenset(vocabulary)
+        self.lemma = lru_cache(maxsize=LEMMA_CACHE)(self._lemma)
+
+    @staticmethod
+    def _wants(word: str) -> bool:
+        return len(word) >= MIN_LEMMA_CHARS and word.replace("'", "").replace("\u2019", "").isalpha()
+
+    def _lemma(self, word: str) -> str:
+        if not self._wants(word):
+            return word
+        forms = self._forms(word)
+        known = sorted(f for f in forms if f in self._vocabulary)
+        return known[0] if known else forms[0] if forms else word
+
+    def phrase(self, phrase: str) -> str:
+        """A lexicon phrase with each of its words mapped to its dictionary form."""
+        return " ".join(self.lemma(w) for w in phrase.lower().split())
+
+
+__all__ = ["DETECTABLE", "Lemmatiser", "declared", "detect", "lemmatised"]
