@@ -71,7 +71,7 @@ SUPPORTED = tuple(sorted(lexicon.LANGUAGES + cjk.LANGUAGES))
 
 
 def _find(text: str, lex: Lexicon) -> list[Figure]:
-    abbreviations = lexicon.all_abbreviations()
+    abbreviations = lex.abbreviations
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     triggers = lex.trigger_words
     lower = text.lower()

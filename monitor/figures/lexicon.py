@@ -177,6 +177,8 @@ class Lexicon:
     before_needs_people: frozenset[str]
     standing: PhraseSet
     deploy_cues: PhraseSet
+    units: frozenset[str]  # "a detachment of 250", "a force of 2,000": military units counted
+    withdraw: PhraseSet  # "withdraw 2,000 troops": troops leaving are no deployment
     categories: tuple[Category, ...]
     after: PhraseMap  # every category's after-triggers
     before: PhraseMap  # every category's before-triggers
@@ -292,6 +294,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "mobilise", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "deployed_nouns", where))
+    trigger_words.update(_key_word(p) for p in _strings(people, "units", where))
     for category in categories:
         trigger_words.update(category.after_who)  # "5 bodies found", "claimed 12 lives"
         trigger_words.update(category.before_who)
@@ -367,6 +370,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         before_needs_people=frozenset(w.lower() for w in _strings(people, "before_needs_people", where)),
         standing=PhraseSet.of(_strings(people, "standing", where)),
         deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
+        units=frozenset(w.lower() for w in _strings(people, "units", where)),
+        withdraw=PhraseSet.of(_strings(people, "withdraw", where)),
         categories=tuple(categories),
         after=PhraseMap.of((name, cats_table.get(name, {}).get("after", [])) for name in CATEGORIES),
         before=PhraseMap.of((name, cats_table.get(name, {}).get("before", [])) for name in CATEGORIES),

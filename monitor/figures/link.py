@@ -10,7 +10,7 @@ from .numbers import Expression, Token
 # How far (in tokens) a trigger may sit from its number.
 MAX_MODIFIERS = 4  # "3,000 North Korean soldiers": words between the number and the counted noun
 MAX_FILLER_STEPS = 8  # "600 soldiers have reportedly been killed"
-MAX_TOLL_DISTANCE = 16  # "the death toll from the shelling of the convoy in X increased to 31"
+MAX_TOLL_DISTANCE = 24  # "the death toll from the shelling of the convoy in X increased to 31"
 MAX_PARENTHESIS = 12  # "7 (2 of them soldiers) were wounded"
 
 _POSSESSIVES = frozenset(
@@ -141,7 +141,7 @@ def excluded(s: Sentence, e: Expression) -> bool:
     ):
         return True  # the minutes of "9:30"
     first_tok = tokens[e.num_first]
-    if any(words[k] in lex.not_people for k in range(after, min(n, after + 4))):
+    if any(words[k] in lex.not_people for k in range(after, min(n, after + 6))):
         return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
     counted = bool(lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns))
     years = (
@@ -257,7 +257,42 @@ def who(s: Sentence, e: Expression) -> Who | None:
 def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> Link | None:
     """The category of a number, from the nearest trigger: its counted noun ("600 fatalities"), a trigger
     right after ("600 soldiers were killed"), before ("killed 600"), a toll ("the death toll rose to 600"),
-    or troops in a sentence about deployment."""
+    or troops in a sentence about deployment. Troops withdrawn are no deployment."""
+    link = _categorise(s, e, w, counted)
+    if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
+        return None
+    return link
+
+
+def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
+    """'will withdraw 2,000 troops', '2,000 troops were pulled out': a count of troops leaving."""
+    words, lex = s.words, s.lex
+    for k in range(max(0, e.first - 6), e.first):
+        if lex.withdraw.match_at(words, k):
+            return True
+    k = w.cont if w else e.last
+    for _ in range(MAX_FILLER_STEPS):
+        if k >= len(words):
+            return False
+        if lex.withdraw.match_at(words, k):
+            return True
+        f = lex.filler.match_at(words, k)
+        if not f:
+            return False
+        k += f
+    return False
+
+
+def _unit_of(s: Sentence, e: Expression) -> Link | None:
+    """'a detachment of about 250 engineers', 'will deploy a force of some 2,000': the count of a unit sent
+    somewhere is a deployment."""
+    j = e.first
+    if j < 2 or s.words[j - 1] != "of" or s.words[j - 2] not in s.lex.units or not s.deploy_cue:
+        return None
+    return Link("deployed", j - 2, j, "troops")
+
+
+def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> Link | None:
     head = w.head if w else ()
     # "2 of them are in serious condition": the trigger follows the part phrase
     cont = w.cont if w else e.last + s.lex.part_after.match_at(s.words, e.last)
@@ -287,6 +322,9 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     among = _among_group(s, cont)
     if among:
         return among
+    unit = _unit_of(s, e)
+    if unit:
+        return unit
     toll = _toll(s, e)
     if toll:
         return toll
