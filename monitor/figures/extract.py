@@ -213,7 +213,8 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
     counted = {c.expr.first for c in cands if c.who is not None}
     for c in cands:
         c.link = link.categorise(s, c.expr, c.who, counted)
-    _inherit(s.words, cands, lex)
+    _part_of_group(s.words, cands, lex)
+    _inherit(s, cands, lex)
     claims: list[claimant.Claim] | None = None
     out = []
     for c in cands:
@@ -228,8 +229,22 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
     return out
 
 
-def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
+def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
+    """'Three of the 12 guards were killed': the trigger counts the part; the group it is taken from is no
+    figure."""
+    for a, b in zip(cands, cands[1:], strict=False):
+        between = words[a.expr.last : b.expr.first]
+        # only with an article: "one of 314 people who died" counts the 314
+        if a.who is None and b.link is not None and len(between) == 2 and between[0] == "of" and (
+            between[1] in lex.determiners
+        ) and b.link.kind in {"right", "noun"}:
+            a.link = Link(b.link.category, b.link.first, b.link.last, "part")
+            b.link = None
+
+
+def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
     """Figures without their own trigger: a part of the figure before ("two of them"), or a list member."""
+    words = s.words
     for i in range(len(cands) - 1, -1, -1):
         c = cands[i]
         if c.link is not None:
@@ -243,7 +258,8 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
             and nxt.who
             and nxt.link
             and nxt.link.kind in {"right", "list", "noun"}
-            and words[end : nxt.expr.first] in ([","], ["and"], [",", "and"], ["or"])
+            and (words[end : nxt.expr.first] in ([","], ["and"], [",", "and"], ["or"])
+                 or _numberless_member(s, end, nxt.expr.first))
         ):
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
         elif c.who and nxt and nxt.link and nxt.link.category and _among(words, end, nxt.expr.first, lex):
@@ -287,6 +303,19 @@ def _inherit(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
         listed = listed or elliptic
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+
+
+def _numberless_member(s: link.Sentence, k: int, nxt: int) -> bool:
+    """Whether words[k:nxt] are ", a driver and" (or ","): a list member without a number between two counts
+    ("Three police officers, a driver and two civilians died")."""
+    words = s.words
+    if nxt - k < 3 or words[k] != "," or words[nxt - 1] not in {"and", ","}:
+        return False
+    j = k + 1
+    if words[j] in s.lex.determiners:
+        j += 1
+    end = link.person_end(s, j, nxt - 1)
+    return end == nxt - 1
 
 
 def _among(words: list[str], k: int, nxt: int, lex: Lexicon) -> bool:

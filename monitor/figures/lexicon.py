@@ -133,7 +133,7 @@ class Lexicon:
     word_values: Mapping[str, int]  # number words of a language text2num does not read
     vague: frozenset[str]
     negations: frozenset[str]
-    not_count_before: frozenset[str]  # "sentenced five to death": people a court or a state holds
+    not_count_before: PhraseSet  # "sentenced five to death", "a rate of 200": no count of people
     articles: frozenset[str]  # "a dozen": an article that belongs to an approximate number word
     not_people: frozenset[str]  # "100,000 dead fish", "200 whales died": counts of animals
     event_nouns: frozenset[str]  # "the 2016 death of ...": a singular event noun after a year
@@ -324,7 +324,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         word_values=_ints(numbers, "words", where),
         vague=frozenset(w.lower() for w in _strings(numbers, "vague", where)),
         negations=frozenset(w.lower() for w in _strings(numbers, "negations", where)),
-        not_count_before=frozenset(w.lower() for w in _strings(context, "not_count_before", where)),
+        not_count_before=PhraseSet.of(_strings(context, "not_count_before", where)),
         articles=frozenset(w.lower() for w in _strings(numbers, "articles", where)),
         not_people=frozenset(w.lower() for w in _strings(people, "not_people", where)),
         event_nouns=frozenset(w.lower() for w in _strings(context, "event_nouns", where)),

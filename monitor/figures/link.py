@@ -97,8 +97,10 @@ def excluded(s: Sentence, e: Expression) -> bool:
     if lex.vague_before.match_before(words, e.first):
         return True  # "several hundred"
     if prev >= 0:
-        if words[prev] in lex.currency_before or words[prev] in lex.negations or words[prev] in lex.not_count_before:
+        if words[prev] in lex.currency_before or words[prev] in lex.negations:
             return True
+        if lex.not_count_before.match_before(words, e.first):
+            return True  # "sentenced five to death", "an annual rate of 200 murders"
         if e.first == e.num_first and words[prev] in lex.label_before:
             return True  # "day 601", "Brigade 128", "aged 34"
         touching = tokens[prev].end == tokens[e.num_first].start
@@ -344,6 +346,11 @@ def _allowed(s: Sentence, category: str, troop: bool, w: Who | None, explicit: b
     if category != "deployed" or troop or (w is None and s.has_troops):
         return True
     return explicit and w is not None and " ".join(w.head) in s.lex.troops_if_sent
+
+
+def person_end(s: Sentence, j: int, stop: int) -> int | None:
+    """The end of a person noun phrase without a number starting at j ("driver", "local commander")."""
+    return _coordinated_person(s, j, stop)
 
 
 def _coordinated_person(s: Sentence, j: int, stop: int) -> int | None:
