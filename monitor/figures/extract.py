@@ -213,6 +213,11 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
     counted = {c.expr.first for c in cands if c.who is not None}
     for c in cands:
         c.link = link.categorise(s, c.expr, c.who, counted)
+        e = c.expr
+        if c.link is not None and c.link.kind == "toll" and e.qualifier == "at_most" and e.first < e.num_first \
+                and lex.toll_links.match_before(s.words, e.num_first) >= e.num_first - e.first:
+            # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
+            c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
     _inherit(s, cands, lex)
     claims: list[claimant.Claim] | None = None

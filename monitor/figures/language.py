@@ -21,6 +21,8 @@ DETECT_CHARS = 2000
 # Words shorter than this are prepositions, particles and abbreviations ("до", "тыс", "mln"): kept as written.
 MIN_LEMMA_CHARS = 4
 LEMMA_CACHE = 200_000
+# Infinitive endings of Russian and Ukrainian verbs.
+_VERBS = ("ть", "ти", "ться", "тися", "чь", "сти")
 
 
 @cache
@@ -116,7 +118,8 @@ class Lemmatiser:
         if not self._wants(word):
             return word
         forms = self._forms(word)
-        known = sorted(f for f in forms if f in self._vocabulary)
+        # a verb's infinitive first: participles and short forms ("погибших", "погиб") then meet the verb
+        known = sorted((f for f in forms if f in self._vocabulary), key=lambda f: (not f.endswith(_VERBS), f))
         return known[0] if known else forms[0] if forms else word
 
     def phrase(self, phrase: str) -> str:

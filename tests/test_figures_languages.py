@@ -1,0 +1,165 @@
+"""Tests for monitor.figures in other languages: detection, dictionary forms, Korean and Japanese counts, the
+reference story as Korean and Russian outlets would write it, and `monitor figures --lang`. Every sentence here
+was written for these tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor import cli, figures
+from monitor.figures import cjk, language, lexicon
+
+DATA = Path(__file__).with_name("figures_data")
+
+Fig = tuple[str, int | None, int | None, str]
+
+
+def found(text: str, lang: str | None = None) -> set[Fig]:
+    return {(f.category, f.low, f.high, f.qualifier) for f in figures.find(text, lang)}
+
+
+# --- Language ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Some 15,000 soldiers were deployed to the front, officials said.", "en"),
+        ("По данным разведки, около 600 военнослужащих погибли.", "ru"),
+        ("За даними розвідки, близько 600 військових загинули.", "uk"),
+        ("국정원은 북한군 약 600명이 사망했다고 밝혔다.", "ko"),
+        ("北朝鮮兵約600人が死亡したと発表した。", "ja"),
+        ("W wypadku zginęło pięć osób, a dziesięć zostało rannych.", "pl"),
+        ("Bei dem Angriff wurden mindestens zwölf Menschen getötet.", "de"),
+    ],
+)
+def test_detects_the_language(text: str, expected: str) -> None:
+    assert figures.detect(text)[0] == expected
+
+
+def test_declared_languages_are_read_as_codes() -> None:
+    assert language.declared("en-GB") == "en"
+    assert language.declared("ru_RU") == "ru"
+    assert language.declared("") is None
+    assert language.declared("english") is None
+
+
+def test_supported_languages() -> None:
+    assert {"en", "ru", "uk", "ko", "ja", "de", "es", "fr", "pl"} <= set(figures.SUPPORTED)
+    assert figures.supported("ko-KR")
+    assert not figures.supported("nl")
+
+
+def test_a_language_without_a_lexicon_yields_nothing() -> None:
+    assert figures.find("Bij de aanval zijn 12 soldaten gedood.", "nl") == []
+
+
+# --- Dictionary forms ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language_code", ["ru", "uk", "pl"])
+def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> None:
+    lex = lexicon.load(language_code)
+    assert lex.lemma is not None
+    forms = {
+        "ru": ["погибли", "погибших", "погибшим", "погиб"],
+        "uk": ["загинули", "загинуло", "загинув"],
+        "pl": ["zginęło", "zginęli", "zginął"],
+    }[language_code]
+    assert len({lex.lemma(w) for w in forms}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Число погибших возросло до 27.", ("killed", 27, 27, "exact")),
+        ("Более 190 военнослужащих получили ранения.", ("wounded", 190, None, "at_least")),
+        ("Около 600 солдат погибли под Курском.", ("killed", 600, 600, "approximate")),
+        ("Внаслідок удару загинули 12 людей.", ("killed", 12, 12, "exact")),
+    ],
+)
+def test_inflected_sentences(text: str, expected: Fig) -> None:
+    assert expected in found(text)
+
+
+# --- Korean and Japanese ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [("1만5천", 15000), ("1만 5000", 15000), ("4,700", 4700), ("三千", 3000), ("1万2千", 12000),
+     ("1.5万", 15000), ("十二", 12), ("3천", 3000)],
+)
+def test_cjk_numerals(numeral: str, value: int) -> None:
+    assert cjk.value(numeral) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("북한은 러시아에 1만1천여 명을 파병했다.", "ko", {("deployed", 11000, None, "at_least")}),
+        ("사망자는 약 600명, 부상자는 3천 명으로 집계됐다.", "ko",
+         {("killed", 600, 600, "approximate"), ("wounded", 3000, 3000, "exact")}),
+        ("두 명이 숨지고 다섯 명이 다쳤다.", "ko", {("killed", 2, 2, "exact"), ("wounded", 5, 5, "exact")}),
+        ("북한군 3-4천 명이 전사하거나 다쳤다.", "ko", {("casualties", 3000, 4000, "range")}),
+        ("경찰은 시위대 20명을 체포했다.", "ko", set()),
+        ("수백 명이 다쳤다.", "ko", set()),
+        ("地震による死者は三千人を超えた。", "ja", {("killed", 3000, None, "at_least")}),
+        ("北朝鮮は1万2千人余りの兵士を派遣した。", "ja", {("deployed", 12000, None, "at_least")}),
+        ("死者・行方不明者は120人に上る。", "ja", set()),
+        ("数百人が避難した。", "ja", set()),
+        ("子ども2人を含む25人が負傷した。", "ja", {("wounded", 2, 2, "exact"), ("wounded", 25, 25, "exact")}),
+    ],
+)
+def test_korean_and_japanese(text: str, lang: str, expected: set[Fig]) -> None:
+    assert found(text, lang) == expected
+
+
+# --- The reference story in three languages -----------------------------------------------------------------
+
+STORY = {("deployed", 15000, 15000, "approximate"), ("casualties", 4700, 4700, "approximate"),
+         ("killed", 600, 600, "approximate")}
+
+
+@pytest.mark.parametrize(("name", "claimant"), [("ko", "한국 정보당국"), ("ru", "южнокорейской разведки")])
+def test_reference_story_as_korean_and_russian_outlets_write_it(name: str, claimant: str) -> None:
+    text = (DATA / f"reference_story_{name}.txt").read_text(encoding="utf-8")
+    assert figures.detect(text)[0] == name
+    result = figures.find(text)
+    assert {(f.category, f.low, f.high, f.qualifier) for f in result} == STORY
+    assert {f.claimant for f in result} == {claimant}
+
+
+# --- The command --------------------------------------------------------------------------------------------
+
+
+def test_cli_lang_and_detection() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli.main, ["figures", "--lang", "ru", "Около 600 военнослужащих погибли."])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[0])["low"] == 600
+    result = runner.invoke(cli.main, ["figures", "북한군 약 600명이 사망했다."])
+    assert json.loads(result.output.splitlines()[0])["category"] == "killed"
+
+
+def test_cli_says_once_when_a_language_has_no_lexicon() -> None:
+    lines = "\n".join(json.dumps({"id": i, "text": "Bij de aanval zijn 12 soldaten gedood, meldt de politie."})
+                      for i in range(3))
+    monitor = Path(sys.executable).with_name("monitor")
+    proc = subprocess.run([str(monitor), "figures", "--jsonl"], input=lines,
+                          capture_output=True, text=True, check=True)
+    assert [json.loads(line)["figures"] for line in proc.stdout.splitlines()] == [[], [], []]
+    assert proc.stderr.count("no figures are found in language 'nl'") == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_rejects_a_bad_language_code() -> None:
+    result = CliRunner().invoke(cli.main, ["figures", "--lang", "klingon!", "text"])
+    assert result.exit_code != 0
+    assert "--lang" in result.output and "expected a language code" in result.output
