@@ -328,9 +328,10 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
     title = entry.title or feeds.clean_text(extracted.get("title") or "", feeds.TITLE_MAX_CHARS)
     published = entry.published_at or _page_date(extracted.get("date"))
     matches = tuple(topics.match_all(_queries(topic_specs), title, text))
-    # The page's declared language, else the text's detected one: the figures extractor reads the text in it.
-    language = figures.language.declared(_str(extracted.get("language"))) or (
-        figures.detect(text)[0] if text else None)
+    # The page's declared language (<html lang>), else the text's detected one: figures are read in it. A
+    # feed summary kept instead of the body is detected: the page's declaration need not describe it.
+    language = (figures.language.declared(_str(extracted.get("language")) or declared_language(page.body))
+                if source == "extracted" else None) or (figures.detect(text)[0] if text else None)
     found = tuple(figures.find(text, language)) if text else ()
     host = (urlsplit(page.final_url or entry.link).hostname or "").lower()
     return Article(
@@ -355,6 +356,17 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
         matches=matches,
         figures=found,
     )
+
+
+_HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)", re.IGNORECASE)
+# The <html> tag is near the start of a page: the declared language is looked for there only.
+LANG_SCAN_BYTES = 4096
+
+
+def declared_language(html: bytes) -> str | None:
+    """The language a page declares on its <html> element ("en-GB"), or None."""
+    m = _HTML_LANG.search(html, 0, LANG_SCAN_BYTES)
+    return m.group(1).decode("ascii") if m else None
 
 
 def extract(html: bytes, url: str) -> dict[str, object]:

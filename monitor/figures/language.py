@@ -17,7 +17,7 @@ from typing import Any
 DETECTABLE = ("en", "de", "es", "fr", "it", "pt", "cs", "pl", "ru", "uk", "ko", "ja",
               "zh", "nl", "ar", "tr", "sk", "be", "bg", "sv", "da", "no", "ro", "hu", "fi", "he", "fa")
 # Detection reads this many characters: the language of a page is settled by its first paragraphs.
-DETECT_CHARS = 2000
+DETECT_CHARS = 600
 # Words shorter than this are prepositions, particles and abbreviations ("до", "тыс", "mln"): kept as written.
 MIN_LEMMA_CHARS = 4
 LEMMA_CACHE = 200_000
