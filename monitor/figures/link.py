@@ -222,8 +222,18 @@ def who(s: Sentence, e: Expression) -> Who | None:
             and len(tok.low) > 3
             and tok.low not in lex.function_single
             and not s.trigger_at(j)[1]
+            and not lex.people.match_at(words, j + 1)  # "10 ISIS operatives": the noun comes after
         ):
             return Who(first, j + 1, (tok.low,), j + 1, j)  # "249 Palestinians", "two Swedes"
+        if (
+            tok.low == "of"
+            and j > pos
+            and tokens[j - 1].text[:1].isupper()
+            and j + 1 < n
+            and tokens[j + 1].text[:1].isupper()
+        ):
+            j += 1  # "four University of Idaho students": "of" inside a name
+            continue
         if tok.kind == "punct":
             if tok.text in _HASHES and not any(lex.people.match_at(words, k) for k in (j + 1, j + 2)):
                 break  # "2,500 #NepalEarthquake": a hashtag after the count names no people
@@ -412,6 +422,10 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
     steps = 0
     while k < n and steps <= MAX_FILLER_STEPS:
         cat, m = s.trigger_at(k, head)
+        if not m and k + 2 < n and words[k].endswith("ed") and words[k + 1] == "and" and tokens[k].kind == "word":
+            cat, m2 = s.trigger_at(k + 2, head)  # "were ambushed and killed": the outcome after "and"
+            if m2:
+                return Link(cat, k + 2, k + 2 + m2, "right")
         if m:
             j = k + m
             if cat == "casualties" and j + 1 < n and words[j] in {"and", ",", "then"}:
@@ -460,6 +474,10 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                 return None
             k = j
             continue
+        pp = _prepositional_phrase(s, k)
+        if pp:
+            k = pp  # "100,000 troops on each side had been killed", "11 people in Burma's western Chin state"
+            continue
         if words[k] in lex.place_prepositions and k + 1 < n and tokens[k + 1].text[:1].isupper():
             k += 1  # "8 people in Donetsk region killed"
             while k < n and (tokens[k].text[:1].isupper() or words[k] in {"'s", "\u2019s", "-"}):
@@ -469,6 +487,35 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             continue
         return None
     return None
+
+
+_PP_PREPOSITIONS = frozenset({"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard",
+                              "along", "around", "within"})
+_RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
+MAX_PP_WORDS = 5
+
+
+def _prepositional_phrase(s: Sentence, k: int) -> int:
+    """Where a short prepositional phrase starting at k ends, when the clause goes on after it (an aside,
+    a filler or a trigger follows); 0 when words[k] opens none."""
+    words, tokens, lex = s.words, s.tokens, s.lex
+    if words[k] not in _PP_PREPOSITIONS:
+        return 0
+    j = k + 1
+    while j < len(words) and j - k <= MAX_PP_WORDS:
+        tok = tokens[j]
+        if j > k + 1 and (
+            (words[j] == "," and lex.part_before.match_at(words, j + 1))
+            or lex.filler.match_at(words, j)
+            or s.trigger_at(j)[1]
+        ):
+            return j
+        if tok.kind == "num" or words[j] in _RELATIVES or s.trigger_at(j)[1]:
+            return 0
+        if tok.kind == "punct" and tok.text not in {"-", "'s", "\u2019s", "'", "\u2019"}:
+            return 0
+        j += 1
+    return 0
 
 
 def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
@@ -507,7 +554,9 @@ def _left_list_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Lin
     a noun phrase without a number shares the verb before that phrase."""
     words, tokens, lex = s.words, s.tokens, s.lex
     j = e.first - 1
-    if j < 1 or words[j] != "and" or not lex.people.match_at(list(head), 0):
+    if j >= 1 and words[j] in _POSSESSIVES and words[j - 1] in {"and", ","}:
+        j -= 1  # "injured a mother and her two children"
+    if j < 1 or words[j] not in {"and", ","} or not lex.people.match_at(list(head), 0):
         return None
     k = j
     while k > 0 and j - k < MAX_MODIFIERS + 1:
