@@ -179,6 +179,9 @@ class Lexicon:
     deploy_cues: PhraseSet
     units: frozenset[str]  # "a detachment of 250", "a force of 2,000": military units counted
     withdraw: PhraseSet  # "withdraw 2,000 troops": troops leaving are no deployment
+    not_deployed_after: PhraseSet  # "seven commandos were arrested": troops counted for something else
+    held_by_states: frozenset[str]  # "prisoners": captives only in a sentence about war (war_cues)
+    war_cues: PhraseSet
     categories: tuple[Category, ...]
     after: PhraseMap  # every category's after-triggers
     before: PhraseMap  # every category's before-triggers
@@ -372,6 +375,9 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
         units=frozenset(w.lower() for w in _strings(people, "units", where)),
         withdraw=PhraseSet.of(_strings(people, "withdraw", where)),
+        not_deployed_after=PhraseSet.of(_strings(people, "not_deployed_after", where)),
+        held_by_states=frozenset(w.lower() for w in _strings(people, "held_by_states", where)),
+        war_cues=PhraseSet.of(_strings(people, "war_cues", where)),
         categories=tuple(categories),
         after=PhraseMap.of((name, cats_table.get(name, {}).get("after", [])) for name in CATEGORIES),
         before=PhraseMap.of((name, cats_table.get(name, {}).get("before", [])) for name in CATEGORIES),

@@ -80,6 +80,11 @@ class Sentence:
         return best
 
     @property
+    def war_cue(self) -> bool:
+        """Whether the sentence speaks of war captives (prisoners of war, a swap, soldiers)."""
+        return any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
+
+    @property
     def deploy_cue(self) -> bool:
         """Whether the sentence speaks of sending, stationing or fighting (computed once)."""
         if self._deploy_cue is None:
@@ -316,8 +321,10 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     noun: Link | None = None
     if w and head:
         cat, m = s.trigger_at(w.head_at)
-        if m and m >= len(head) and _allowed(s, cat, troop, w):
-            noun = Link(cat, w.head_at, w.head_at + m, "noun")
+        if m and m >= len(head) and _allowed(s, cat, troop, w) and not (
+            cat == "captured" and " ".join(head) in s.lex.held_by_states and not s.war_cue
+        ):
+            noun = Link(cat, w.head_at, w.head_at + m, "noun")  # "1,000 prisoners freed in an amnesty": no
     # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
     # "one of the injured died": the noun names the group chosen from, the verb what happened.
     other = (left and left.category != "captured") or (right and right.category != "captured")
@@ -639,6 +646,14 @@ def _deployed(s: Sentence, e: Expression, w: Who) -> bool:
         lex.standing.match_at(words, k) for k in range(w.first, w.last)
     ):
         return False
+    k = w.last
+    for _ in range(3):
+        f = lex.filler.match_at(words, k) if k < len(words) else 0
+        if not f:
+            break
+        k += f
+    if lex.not_deployed_after.match_at(words, k):
+        return False  # "seven commandos were arrested", "three troops collapse during a parade"
     if s.deploy_cue:
         return True
     k = w.last
