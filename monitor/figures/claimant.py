@@ -12,6 +12,9 @@ MAX_CLAIMANT_TOKENS = 8
 _JOINERS = frozenset({"'", "\u2019", "-", ".", "&"})
 _DETERMINERS = frozenset({"a", "an", "the"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
+_PLACE_PREPOSITIONS = frozenset({"in", "from", "of"})
+_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+                       "yesterday", "tonight"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     """Every claimant a sentence names: "X said", "according to X", ", said X", "... - X" (headline)."""
     words = [t.low for t in tokens]
     found: list[Claim] = []
+    title_case = _title_case(tokens)
     for i, tok in enumerate(tokens):
         n = lexicon.claim_intros.match_at(words, i)
         if n:
@@ -33,11 +37,11 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             if span:
                 found.append(Claim(i, _text(text, tokens, span)))
             continue
-        if tok.low not in lexicon.claim_verbs or not tok.text[:1].islower():
-            continue  # capitalised "Reports" is a noun, not the verb
-        if i > 0 and words[i - 1] in _DETERMINERS:
-            continue  # "an estimated 500": an adjective
-        span = _left_phrase(tokens, i, lexicon)
+        if tok.low not in lexicon.claim_verbs or not (tok.text[:1].islower() or title_case):
+            continue  # capitalised "Reports" is a noun, not the verb (but in a Title Case headline it is)
+        if i > 0 and (words[i - 1] in _DETERMINERS or words[i - 1] in lexicon.claim_noun_before):
+            continue  # "an estimated 500", "following reports of": an adjective or a noun
+        span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
             span = _right_phrase(tokens, i + 1, lexicon)
         if span:
@@ -45,6 +49,9 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     dash = _headline_source(tokens, lexicon)
     if dash:
         found.append(Claim(dash[0], _text(text, tokens, dash)))
+    colon = _colon_source(tokens, lexicon)
+    if colon:
+        found.append(Claim(colon[0], _text(text, tokens, colon)))
     return [c for c in found if _plausible(c.claimant, lexicon)]
 
 
@@ -61,13 +68,59 @@ def pronoun(text: str, tokens: list[Token], lexicon: Lexicon) -> bool:
 
 
 def _plausible(name: str, lexicon: Lexicon) -> bool:
-    """A source is named by words, not by a pronoun or a number ("four said", "it said")."""
+    """A source is named by words, not by a pronoun or a number ("four said", "it said"), and its head is no
+    word for the people counted ("fresh cases reported")."""
     low = name.lower()
     if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in low):
         return False
     words = low.split()
+    if not words or _number_word(words[0], lexicon) or words[-1] in lexicon.people_victims:
+        return False
     return not all(w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words
                    or w in lexicon.people_victims for w in words)
+
+
+def _number_word(word: str, lexicon: Lexicon) -> bool:
+    from .numbers import is_number_word  # numbers imports lexicon; claimant stays import-light
+
+    return word in lexicon.word_values or (lexicon.number_words and is_number_word(word, lexicon.language))
+
+
+def _title_case(tokens: list[Token]) -> bool:
+    """Whether a sentence is a Title Case headline: most of its longer words capitalised."""
+    longer = [t for t in tokens if t.kind == "word" and len(t.text) > 3]
+    return len(longer) >= 3 and sum(t.text[:1].isupper() for t in longer) >= 0.75 * len(longer)
+
+
+def _appositive(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """"Phanindra Mani Pokharel, a spokesperson for the ministry, said": the name before the apposition."""
+    if verb < 4 or tokens[verb - 1].text != ",":
+        return None
+    for k in range(verb - 2, max(0, verb - 2 - 2 * MAX_CLAIMANT_TOKENS), -1):
+        if tokens[k].text == "," and tokens[k + 1].low in _DETERMINERS:
+            span = _left_phrase(tokens, k, lexicon)
+            if span and all(t.text[:1].isupper() for t in tokens[span[0] : span[1]] if t.kind == "word"):
+                return span
+            return None
+    return None
+
+
+def _colon_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
+    """A headline attributed with a colon: "Reports: militants kill 26", "... died of exposure: Coroner"."""
+    if len(tokens) > 2 and tokens[1].text == ":" and _is_name_word(tokens[0], lexicon) \
+            and tokens[0].text[:1].isupper():
+        return (0, 1)
+    for k in range(1, min(MAX_CLAIMANT_TOKENS, len(tokens) - 2)):
+        if tokens[k].text == ":" and all(t.kind == "word" and t.text[:1].isupper() for t in tokens[:k]):
+            return (0, k)
+    last = len(tokens) - (1 if tokens and tokens[-1].kind == "punct" and tokens[-1].text in ".!?" else 0)
+    for k in range(last - 1, max(0, last - 5), -1):
+        if tokens[k].text == ":":
+            rest = tokens[k + 1 : last]
+            if rest and all(t.kind == "word" and t.text[:1].isupper() for t in rest):
+                return (k + 1, last)
+            break
+    return None
 
 
 def nearest(found: list[Claim], at: int) -> str | None:
@@ -88,8 +141,13 @@ def _is_name_word(tok: Token, lexicon: Lexicon) -> bool:
 def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
     """The noun phrase ending right before the claim verb (adverbs between are skipped)."""
     end = verb
-    while end > 0 and tokens[end - 1].low in lexicon.claim_adverbs:
-        end -= 1
+    while end > 0:
+        if tokens[end - 1].low in lexicon.claim_adverbs:
+            end -= 1
+        elif end > 1 and tokens[end - 2].low in {"on", "late", "early"} and tokens[end - 1].low in _WEEKDAYS:
+            end -= 2  # "Philippine authorities on Monday reported"
+        else:
+            break
     start = end
     while start > 0 and end - start < MAX_CLAIMANT_TOKENS:
         prev = tokens[start - 1]
@@ -103,6 +161,11 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
         start += 1
     if start == end:
         return None
+    k = start - 1 if start > 0 and tokens[start - 1].low in _DETERMINERS else start
+    if k >= 2 and tokens[k - 1].low in _PLACE_PREPOSITIONS and _is_name_word(tokens[k - 2], lexicon):
+        head = _left_phrase(tokens, k - 1, lexicon)  # "Authorities in the state of X say": the authorities
+        if head:
+            return head
     has_name = any(t.text[:1].isupper() for t in tokens[start:end])
     return (start, end) if has_name or end - start <= 3 else None
 

@@ -191,6 +191,7 @@ class Lexicon:
     claim_pronouns: frozenset[str]
     claim_stop: frozenset[str]
     claim_adverbs: frozenset[str]
+    claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
     count_words: frozenset[str]  # scale and approximate number words, for the sentence prefilter
@@ -388,6 +389,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_stop=frozenset(w.lower() for w in _strings(claim, "stop_words", where)),
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
         people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
+        claim_noun_before=frozenset(w.lower() for w in _strings(claim, "noun_before", where)),
         trigger_words=frozenset(trigger_words),
         count_words=frozenset(_ints(numbers, "scales", where))
         | frozenset(_ints(numbers, "approximate", where)),
