@@ -49,7 +49,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     dash = _headline_source(tokens, lexicon)
     if dash:
         found.append(Claim(dash[0], _text(text, tokens, dash)))
-    colon = _colon_source(tokens, lexicon)
+    colon = None if found else _colon_source(tokens, lexicon)
     if colon:
         found.append(Claim(colon[0], _text(text, tokens, colon)))
     return [c for c in found if _plausible(c.claimant, lexicon)]
@@ -107,19 +107,24 @@ def _appositive(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, 
 
 def _colon_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
     """A headline attributed with a colon: "Reports: militants kill 26", "... died of exposure: Coroner"."""
-    if len(tokens) > 2 and tokens[1].text == ":" and _is_name_word(tokens[0], lexicon) \
-            and tokens[0].text[:1].isupper():
-        return (0, 1)
-    for k in range(1, min(MAX_CLAIMANT_TOKENS, len(tokens) - 2)):
-        if tokens[k].text == ":" and all(t.kind == "word" and t.text[:1].isupper() for t in tokens[:k]):
-            return (0, k)
+    def source(first: int, last: int) -> bool:
+        # a headline's topic stands before a colon as often as its source ("Strep A: ...", "Live Updates:"):
+        # only a word for a source or an acronym ("Reports:", "NTSB:", ": Coroner") is taken for one
+        words = tokens[first:last]
+        return bool(words) and all(t.kind == "word" for t in words) and (
+            words[-1].low in lexicon.colon_sources or (len(words) == 1 and words[0].text.isupper()
+                                                        and len(words[0].text) >= 2))
+
+    if len(tokens) > 2:
+        for k in range(1, min(4, len(tokens) - 1)):
+            if tokens[k].text == ":":
+                if source(0, k):
+                    return (0, k)
+                break
     last = len(tokens) - (1 if tokens and tokens[-1].kind == "punct" and tokens[-1].text in ".!?" else 0)
     for k in range(last - 1, max(0, last - 5), -1):
         if tokens[k].text == ":":
-            rest = tokens[k + 1 : last]
-            if rest and all(t.kind == "word" and t.text[:1].isupper() for t in rest):
-                return (k + 1, last)
-            break
+            return (k + 1, last) if source(k + 1, last) else None
     return None
 
 

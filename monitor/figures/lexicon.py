@@ -191,6 +191,7 @@ class Lexicon:
     claim_pronouns: frozenset[str]
     claim_stop: frozenset[str]
     claim_adverbs: frozenset[str]
+    colon_sources: frozenset[str]  # "Reports: ...", "...: Coroner": words that name a source before a colon
     claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
@@ -390,6 +391,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
         people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
         claim_noun_before=frozenset(w.lower() for w in _strings(claim, "noun_before", where)),
+        colon_sources=frozenset(w.lower() for w in _strings(claim, "colon_sources", where)),
         trigger_words=frozenset(trigger_words),
         count_words=frozenset(_ints(numbers, "scales", where))
         | frozenset(_ints(numbers, "approximate", where)),
