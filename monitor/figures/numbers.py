@@ -174,6 +174,8 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
         if scale:
             value *= scale
             last = i + 2
+            if last < len(tokens) and tokens[last].text == "." and words[i + 1] in lexicon.abbreviations:
+                last += 1  # "12,5 тыс. военнослужащих": the abbreviation's full stop belongs to the number
             # "5 mil 600" (Spanish "5,600"): digits, scale, then digits below the scale.
             if last < len(tokens) and tokens[last].kind == "num" and tokens[last].text.isdigit():
                 rest = int(tokens[last].text)
