@@ -623,8 +623,8 @@ def _toll(s: Sentence, e: Expression) -> Link | None:
         if tokens[k].kind == "num" or (words[k] in {";", ":"} and k != e.first - 1):
             return None
         name, m = lex.tolls.match_at(words, k)
-        if m and k + m <= e.first:
-            return Link(name, k, k + m, "toll")
+        if m and k + m <= e.first and (link or words[k] not in lex.troops):
+            return Link(name, k, k + m, "toll")  # "troops in Estonia to 1,800": a bare noun needs its "to"
         m = lex.toll_total.match_at(words, k)
         if m and k + m <= e.first and words[e.first - 1] != "of":  # "a total of 58 soldiers" is no toll
             return Link("", k, k + m, "total")  # category from the figure before, see extract._inherit
