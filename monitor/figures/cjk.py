@@ -61,6 +61,7 @@ class CjkLexicon:
     standing: tuple[str, ...]
     ordinal_after: tuple[str, ...]
     vague_before: tuple[str, ...]
+    group_after: tuple[str, ...]  # "1만1000여명 가운데": the count is the group, a part follows
     not_who: frozenset[str]
     case_particles: str
     part_markers: tuple[str, ...]  # "이 가운데", "このうち": the next count is a part of the one before
@@ -112,6 +113,7 @@ def load(language: str) -> CjkLexicon:
         standing=_list(context, "standing", name),
         ordinal_after=_list(context, "ordinal_after", name),
         vague_before=_list(context, "vague_before", name),
+        group_after=_list(context, "group_after", name),
         not_who=frozenset(_list(context, "not_who", name)),
         case_particles="".join(_list(context, "case_particles", name)),
         part_markers=_list(context, "part_markers", name),
@@ -300,6 +302,8 @@ def _category(text: str, start: int, end: int, count: _Count, bounds: tuple[int,
             break
     if before and lex.noun_links.fullmatch(text[before[1] : count.start].strip()):
         return before[0], "noun"
+    if _starts_with_any(text[count.end : right].lstrip(), lex.group_after):
+        right = count.end  # "파병된 북한군 1만1000여명 가운데 사상자가 …": what follows is said of a part
     for k in range(count.end, right):
         hit = _stem_at(text, k, lex)
         if hit:
