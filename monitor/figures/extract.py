@@ -240,9 +240,11 @@ def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> N
     for a, b in zip(cands, cands[1:], strict=False):
         between = words[a.expr.last : b.expr.first]
         # only with an article: "one of 314 people who died" counts the 314
+        b_end = b.who.last if b.who else b.expr.last
+        # the verb must be the clause's own ("were killed"), not a participle of the group ("troops sent")
         if a.who is None and b.link is not None and len(between) == 2 and between[0] == "of" and (
             between[1] in lex.determiners
-        ) and b.link.kind in {"right", "noun"}:
+        ) and b.link.kind == "right" and b.link.first > b_end:
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
             b.link = None
 
