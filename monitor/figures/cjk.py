@@ -56,6 +56,8 @@ class CjkLexicon:
     before: tuple[tuple[str, str], ...]  # (phrase, qualifier), longest first
     after: tuple[tuple[str, str], ...]
     stems: tuple[tuple[str, str], ...]  # (stem, category), longest first
+    stems_re: re.Pattern[str]  # any stem, longest first
+    stem_category: dict[str, str]
     not_figures: tuple[str, ...]
     dead_or_missing: tuple[str, ...]
     standing: tuple[str, ...]
@@ -108,6 +110,8 @@ def load(language: str) -> CjkLexicon:
         before=bounds("before"),
         after=bounds("after"),
         stems=tuple(sorted(stems, key=lambda sc: -len(sc[0]))),
+        stems_re=re.compile("|".join(re.escape(st) for st, _ in sorted(stems, key=lambda sc: -len(sc[0])))),
+        stem_category={st: c for st, c in reversed(sorted(stems, key=lambda sc: -len(sc[0])))},
         not_figures=_list(context, "not_figures", name),
         dead_or_missing=_list(context, "dead_or_missing", name),
         standing=_list(context, "standing", name),
@@ -268,10 +272,8 @@ def _bound_before(text: str, first: int, lex: CjkLexicon) -> tuple[str, int]:
 
 
 def _stem_at(text: str, k: int, lex: CjkLexicon) -> tuple[str, int] | None:
-    for stem, category in lex.stems:
-        if text.startswith(stem, k):
-            return category, len(stem)
-    return None
+    m = lex.stems_re.match(text, k)
+    return (lex.stem_category[m.group()], m.end() - k) if m else None
 
 
 def _clause(text: str, start: int, end: int, at: int, stop_at: int, topic: str = "") -> tuple[int, int]:
@@ -304,17 +306,18 @@ def _category(text: str, start: int, end: int, count: _Count, bounds: tuple[int,
         return before[0], "noun"
     if _starts_with_any(text[count.end : right].lstrip(), lex.group_after):
         right = count.end  # "파병된 북한군 1만1000여명 가운데 사상자가 …": what follows is said of a part
-    for k in range(count.end, right):
-        hit = _stem_at(text, k, lex)
-        if hit:
-            # "전사하거나 다쳤다", "死亡または負傷": killed or wounded together are casualties
-            rest = text[k + hit[1] : min(right, k + hit[1] + 10)]
-            if hit[0] in {"killed", "wounded"} and any(rest.startswith(e) or e in rest[:6] for e in lex.either):
-                other = next((j for j in range(len(rest)) if (h := _stem_at(rest, j, lex))
-                              and {h[0], hit[0]} == {"killed", "wounded"}), None)
-                if other is not None:
-                    return "casualties", "after"
-            return hit[0], "after"
+    found = lex.stems_re.search(text, count.end, right)
+    if found:
+        k = found.start()
+        hit = (lex.stem_category[found.group()], found.end() - k)
+        # "전사하거나 다쳤다", "死亡または負傷": killed or wounded together are casualties
+        rest = text[k + hit[1] : min(right, k + hit[1] + 10)]
+        if hit[0] in {"killed", "wounded"} and any(rest.startswith(e) or e in rest[:6] for e in lex.either):
+            other = next((j for j in range(len(rest)) if (h := _stem_at(rest, j, lex))
+                          and {h[0], hit[0]} == {"killed", "wounded"}), None)
+            if other is not None:
+                return "casualties", "after"
+        return hit[0], "after"
     return (before[0], "before") if before else (None, "")
 
 
