@@ -5,12 +5,23 @@ for figure in figures.find(text):
     print(figure.category, figure.low, figure.high, figure.quote)
 """
 
-from .extract import SUPPORTED, find, supported
-from . import language
+import dataclasses
+
+from . import extract, language, scope
+from .extract import SUPPORTED, supported
 from .language import detect
 from .record import CATEGORIES, QUALIFIERS, Figure
 
 # Bump whenever extraction behaviour changes: stored with each figure so old ones can be reprocessed.
 VERSION = "2026.11.28-1"
 
-__all__ = ["CATEGORIES", "QUALIFIERS", "SUPPORTED", "VERSION", "Figure", "detect", "find", "language", "supported"]
+
+def find(text: str, language: str | None = None) -> list[Figure]:
+    """The figures in `text` (read in `language`, else the detected one), each with its scope decided from
+    its sentence (figures.scope: a running total or one incident)."""
+    return [dataclasses.replace(f, scope=scope.decide(text, f.start, f.end))
+            for f in extract.find(text, language)]
+
+
+__all__ = ["CATEGORIES", "QUALIFIERS", "SUPPORTED", "VERSION", "Figure", "detect", "find", "language", "scope",
+           "supported"]

@@ -52,6 +52,7 @@ class CjkLexicon:
     language: str
     counters: tuple[str, ...]
     native: dict[str, int]
+    native_re: re.Pattern[str] | None  # a native number word right before a counter
     range_words: tuple[str, ...]
     before: tuple[tuple[str, str], ...]  # (phrase, qualifier), longest first
     after: tuple[tuple[str, str], ...]
@@ -106,6 +107,9 @@ def load(language: str) -> CjkLexicon:
         language=language,
         counters=_list(data, "counters", name),
         native={str(k): int(v) for k, v in native.items()},
+        native_re=re.compile(
+            rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in sorted(native, key=len, reverse=True))})"
+            rf"(?= ?(?:{'|'.join(map(re.escape, _list(data, 'counters', name)))}))") if native else None,
         range_words=_list(data, "range_words", name),
         before=bounds("before"),
         after=bounds("after"),
@@ -181,10 +185,9 @@ def _counts(text: str, start: int, end: int, lex: CjkLexicon) -> list[_Count]:
     """Every number followed by a people counter in text[start:end], with its bounds and hedges."""
     spans: list[tuple[int, int, int | None]] = [
         (m.start(), m.end(), value(m.group())) for m in _NUMBER_RE.finditer(text, start, end)]
-    for word, v in lex.native.items():  # "두 명", "다섯 명"
-        for m in re.finditer(rf"(?<!\w){re.escape(word)}(?= ?(?:{'|'.join(map(re.escape, lex.counters))}))",
-                             text[start:end]):
-            spans.append((start + m.start(), start + m.end(), v))
+    if lex.native_re is not None:  # "두 명", "다섯 명"
+        for m in lex.native_re.finditer(text, start, end):
+            spans.append((m.start(), m.end(), lex.native[m.group()]))
     spans.sort()
     found = _counts_of(text, spans, lex)
     merged: list[_Count] = []

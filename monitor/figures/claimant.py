@@ -43,7 +43,14 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue  # "an estimated 500", "following reports of": an adjective or a noun
         span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
+            # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb
             span = _right_phrase(tokens, i + 1, lexicon)
+            if span is None and i > 0:
+                # a lower-case subject only when it closes the clause (", повідомила поліція."), never a
+                # clause the verb governs (", claimed the building made him sick")
+                span = _right_phrase(tokens, i + 1, lexicon, after_intro=True)
+                if span and span[1] < len(tokens) and tokens[span[1]].kind != "punct":
+                    span = None
         if span:
             found.append(Claim(i, _text(text, tokens, span)))
     dash = _headline_source(tokens, lexicon)

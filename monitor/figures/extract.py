@@ -25,9 +25,10 @@ MAX_NUMBERS_PER_SENTENCE = 40
 # A sentence ends at . ! ? (plus closing quotes) before a capital, digit or opening quote; or at ; or a line
 # break. The abbreviation check happens in Python: a lookbehind per abbreviation would not scale.
 _BOUNDARY_RE = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[^\W_a-z])|;|\n\s*")
-_WORD_RE = re.compile(r"[^\W\d_]+")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")  # "п'ятеро", "o'clock": one word
 _DIGIT_RE = re.compile(r"\d")
 _ASIDE_OPENERS = frozenset({"(", "[", "-", "\u2013", "\u2014", ":"})
+_DASHES = frozenset({"-", "\u2013", "\u2014"})
 
 
 @dataclass(slots=True)
@@ -218,6 +219,9 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
                 and lex.toll_links.match_before(s.words, e.num_first) >= e.num_first - e.first:
             # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
             c.expr = replace(e, low=e.high, qualifier="exact")
+        elif c.link is not None and c.link.kind == "toll" and e.qualifier == "range" and e.first < e.num_first:
+            # "the death toll rose from 40 to 45", "выросло с 40 до 45": the toll's value is the new one
+            c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
     _inherit(s, cands, lex)
     claims: list[claimant.Claim] | None = None
@@ -304,7 +308,9 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         elliptic = (
             c.who is None
             and c.expr.first > 0
-            and words[c.expr.first - 1] in {"and", ",", "with"}
+            and (words[c.expr.first - 1] in {"and", ",", "with"} or (
+                words[c.expr.first - 1] in _DASHES and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start
+            ))
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
         listed = listed or elliptic

@@ -21,6 +21,8 @@ DETECT_CHARS = 600
 # Words shorter than this are prepositions, particles and abbreviations ("до", "тыс", "mln"): kept as written.
 MIN_LEMMA_CHARS = 4
 LEMMA_CACHE = 200_000
+# A dictionary form less likely than this (pymorphy3's estimate) is not taken for the word.
+MIN_READING = 0.25
 # Infinitive endings of Russian and Ukrainian verbs.
 _VERBS = ("ть", "ти", "ться", "тися", "чь", "сти")
 
@@ -58,29 +60,35 @@ def _morph(language: str) -> Any:
     return pymorphy3.MorphAnalyzer(lang=language)
 
 
-def _pymorphy_forms(language: str) -> Callable[[str], tuple[str, ...]]:
+Forms = Callable[[str], tuple[tuple[str, float], ...]]  # word -> (dictionary form, probability), likeliest first
+
+
+def _pymorphy_forms(language: str) -> Forms:
     morph = _morph(language)
 
-    def forms(word: str) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
+    def forms(word: str) -> tuple[tuple[str, float], ...]:
+        scores: dict[str, float] = {}
         for p in morph.parse(word):
-            seen.setdefault(p.normal_form.replace("ё", "е"), None)
-        return tuple(seen)
+            form = p.normal_form.replace("ё", "е")
+            scores[form] = scores.get(form, 0.0) + float(p.score)
+        # unlikely readings are dropped: "семью" is "family" far more often than "seven", "день" is no verb
+        likely = [(f, sc) for f, sc in scores.items() if sc >= MIN_READING]
+        return tuple(sorted(likely or scores.items(), key=lambda fs: -fs[1]))
 
     return forms
 
 
-def _simplemma_forms(language: str) -> Callable[[str], tuple[str, ...]]:
+def _simplemma_forms(language: str) -> Forms:
     import simplemma
 
-    def forms(word: str) -> tuple[str, ...]:
-        return (str(simplemma.lemmatize(word, lang=language)),)
+    def forms(word: str) -> tuple[tuple[str, float], ...]:
+        return ((str(simplemma.lemmatize(word, lang=language)), 1.0),)
 
     return forms
 
 
 # Languages whose words are matched as dictionary forms, and the analyser that gives them.
-_ANALYSERS: dict[str, Callable[[str], Callable[[str], tuple[str, ...]]]] = {
+_ANALYSERS: dict[str, Callable[[str], Forms]] = {
     "ru": _pymorphy_forms,
     "uk": _pymorphy_forms,
     "pl": _simplemma_forms,
@@ -96,9 +104,9 @@ class Lemmatiser:
     """Maps a lower-cased word to the one dictionary form it is matched on in one language.
 
     A word may have several analyses ("погибших": a form of the verb "погибнуть" or of the adjective
-    "погибший"). Of a word's dictionary forms, the first (alphabetically) that the lexicon itself uses is
-    chosen, and the lexicon's own words are mapped the same way, so any two forms that share an analysis
-    meet on the same key.
+    "погибший"). Of a word's likely dictionary forms, the one the lexicon itself uses is chosen (a verb's
+    infinitive first, then the likelier), and the lexicon's own words are mapped the same way, so any two forms
+    that share an analysis meet on the same key.
     """
 
     def __init__(self, language: str, vocabulary_words: Iterable[str]) -> None:
@@ -106,7 +114,7 @@ class Lemmatiser:
         vocabulary: set[str] = set()
         for word in vocabulary_words:
             if self._wants(word):
-                vocabulary.update(self._forms(word))
+                vocabulary.update(f for f, _ in self._forms(word))
         self._vocabulary = frozenset(vocabulary)
         self.lemma = lru_cache(maxsize=LEMMA_CACHE)(self._lemma)
 
@@ -118,9 +126,11 @@ class Lemmatiser:
         if not self._wants(word):
             return word
         forms = self._forms(word)
-        # a verb's infinitive first: participles and short forms ("погибших", "погиб") then meet the verb
-        known = sorted((f for f in forms if f in self._vocabulary), key=lambda f: (not f.endswith(_VERBS), f))
-        return known[0] if known else forms[0] if forms else word
+        # a verb's infinitive first: participles and short forms ("погибших", "погиб") then meet the verb;
+        # then the likelier reading
+        known = sorted((fs for fs in forms if fs[0] in self._vocabulary),
+                       key=lambda fs: (not fs[0].endswith(_VERBS), -fs[1], fs[0]))
+        return known[0][0] if known else forms[0][0] if forms else word
 
     def phrase(self, phrase: str) -> str:
         """A lexicon phrase with each of its words mapped to its dictionary form."""

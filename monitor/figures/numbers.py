@@ -278,7 +278,7 @@ def expressions(tokens: list[Token], nums: list[Number], lexicon: Lexicon) -> li
             low, high = num.value, nxt.value
             if joined and num.last == num.first + 1 and nxt.last - nxt.first > 1:
                 # "10 to 12 million": the scale of the second number carries over to the first.
-                scale = lexicon.scales.get(words[nxt.last - 1], 1)
+                scale = max((lexicon.scales.get(w, 1) for w in words[nxt.first + 1 : nxt.last]), default=1)
                 if scale > 1 and low * scale <= high:
                     low *= scale
             if joined and low >= high and between[0] in {"-", "\u2013"} and not pair_open:

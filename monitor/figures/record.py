@@ -21,6 +21,7 @@ class Figure:
     start: int
     end: int
     claimant: str | None  # who asserts the figure, when the text says so
+    scope: str = "total"  # total (a running count) | incident (one event): figures.scope decides it
 
     def to_dict(self) -> dict[str, object]:
         """The figure as a JSON-ready dict (the guideline's fields plus offsets and claimant)."""
