@@ -269,8 +269,7 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             and nxt.who
             and nxt.link
             and nxt.link.kind in {"right", "list", "noun"}
-            and (words[end : nxt.expr.first] in ([","], ["and"], [",", "and"], ["or"])
-                 or _numberless_member(s, end, nxt.expr.first))
+            and (_joined(words[end : nxt.expr.first], lex) or _numberless_member(s, end, nxt.expr.first))
         ):
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
         elif c.who and nxt and nxt.link and nxt.link.category and _among(words, end, nxt.expr.first, lex):
@@ -295,11 +294,7 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         part = part or (
             prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS
         )
-        listed = prev.link.kind in {"left", "part", "list"} and words[prev_end : c.expr.first] in (
-            [","],
-            ["and"],
-            [",", "and"],
-        )
+        listed = prev.link.kind in {"left", "part", "list"} and _joined(words[prev_end : c.expr.first], lex)
         # "900 troops in Syria and 2,500 in Iraq", "5 bodies on Monday and 3 more on Tuesday": a bare number
         # after "and" repeats the figure before
         after = c.expr.last
@@ -308,7 +303,7 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         elliptic = (
             c.who is None
             and c.expr.first > 0
-            and (words[c.expr.first - 1] in {"and", ",", "with"} or (
+            and (words[c.expr.first - 1] in lex.coordinators or words[c.expr.first - 1] in {",", "with"} or (
                 words[c.expr.first - 1] in _DASHES and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start
             ))
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
@@ -318,11 +313,18 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
 
 
+def _joined(between: list[str], lex: Lexicon) -> bool:
+    """Whether the words between two counts join them as a list: ",", "and", ", and", "or" (in the text's
+    language)."""
+    return between == [","] or (len(between) == 1 and between[0] in lex.coordinators) or (
+        len(between) == 2 and between[0] == "," and between[1] in lex.coordinators)
+
+
 def _numberless_member(s: link.Sentence, k: int, nxt: int) -> bool:
     """Whether words[k:nxt] are ", a driver and" (or ","): a list member without a number between two counts
     ("Three police officers, a driver and two civilians died")."""
     words = s.words
-    if nxt - k < 3 or words[k] != "," or words[nxt - 1] not in {"and", ","}:
+    if nxt - k < 3 or words[k] != "," or (words[nxt - 1] not in s.lex.coordinators and words[nxt - 1] != ","):
         return False
     j = k + 1
     if words[j] in s.lex.determiners:

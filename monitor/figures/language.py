@@ -130,7 +130,8 @@ class Lemmatiser:
         # then the likelier reading
         known = sorted((fs for fs in forms if fs[0] in self._vocabulary),
                        key=lambda fs: (not fs[0].endswith(_VERBS), -fs[1], fs[0]))
-        return known[0][0] if known else forms[0][0] if forms else word
+        lemma = known[0][0] if known else forms[0][0] if forms else word
+        return lemma.lower()  # simplemma capitalises some ("Ukrainiec"): lexicon entries are lower case
 
     def phrase(self, phrase: str) -> str:
         """A lexicon phrase with each of its words mapped to its dictionary form."""

@@ -240,15 +240,18 @@ def _words(value: Any) -> Iterator[str]:
             yield from _words(v)
 
 
-def _mapped(value: Any, phrase: Callable[[str], str]) -> Any:
-    """A lexicon value with every phrase (and table key) mapped through `phrase`."""
+# Tables whose keys are phrases: counted nouns ("bodies"), number and scale words. Every other key is a name.
+_PHRASE_KEYED = frozenset({"after_who", "before_who", "scales", "words", "approximate", "suffixes"})
+
+
+def _mapped(value: Any, phrase: Callable[[str], str], keyed: bool = False) -> Any:
+    """A lexicon value with every phrase (and every key of a phrase-keyed table) mapped through `phrase`."""
     if isinstance(value, str):
         return phrase(value)
     if isinstance(value, list):
         return [_mapped(v, phrase) for v in value]
     if isinstance(value, dict):
-        # a table's own name stays; a key that is a phrase (number words, counted nouns) is mapped
-        return {k if isinstance(v, dict) else phrase(str(k)): _mapped(v, phrase) for k, v in value.items()}
+        return {(phrase(str(k)) if keyed else k): _mapped(v, phrase, k in _PHRASE_KEYED) for k, v in value.items()}
     return value
 
 

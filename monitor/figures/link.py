@@ -207,7 +207,7 @@ def who(s: Sentence, e: Expression) -> Who | None:
                 # "soldados norte-coreanos mortos": adjectives after the noun, up to the next trigger
                 for _ in range(4):
                     if cont < n and (
-                        words[cont] == "-"
+                        (words[cont] == "-" and _tight(tokens, cont - 1) and _tight(tokens, cont))
                         or (
                             tokens[cont].kind == "word"
                             and words[cont] not in lex.function_single
@@ -561,9 +561,9 @@ def _left_list_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Lin
     a noun phrase without a number shares the verb before that phrase."""
     words, tokens, lex = s.words, s.tokens, s.lex
     j = e.first - 1
-    if j >= 1 and words[j] in _POSSESSIVES and words[j - 1] in {"and", ","}:
+    if j >= 1 and words[j] in _POSSESSIVES and (words[j - 1] in lex.coordinators or words[j - 1] == ","):
         j -= 1  # "injured a mother and her two children"
-    if j < 1 or words[j] not in {"and", ","} or not lex.people.match_at(list(head), 0):
+    if j < 1 or (words[j] not in lex.coordinators and words[j] != ",") or not lex.people.match_at(list(head), 0):
         return None
     k = j
     while k > 0 and j - k < MAX_MODIFIERS + 1:

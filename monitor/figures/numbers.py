@@ -222,6 +222,10 @@ def _listed_numbers(
             k += 1
             continue
         last = k + 1
+        # "двадцать три", "dwudziestu trzech": tens and units written as two words add up
+        unit = lexicon.word_values.get(words[last]) if last < len(words) and not used[last] else None
+        if unit is not None and value >= 20 and value % 10 == 0 and value < 100 and 0 < unit < 10:
+            value, last = value + unit, last + 1
         scale = lexicon.scales.get(words[last], 0) if last < len(words) else 0
         if scale and value < scale:
             value, last = value * scale, last + 1
