@@ -203,6 +203,7 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
     if not nums:
         return []
     s = link.Sentence(tokens, lex)
+    s.numbers_at = frozenset(n.first for n in nums)
     cands: list[_Candidate] = []
     for e in numbers.expressions(tokens, nums, lex):
         if link.excluded(s, e):

@@ -57,6 +57,7 @@ class Sentence:
     has_troops: bool = field(init=False)
     _after: dict[int, tuple[str, int]] = field(init=False, default_factory=dict)  # after-trigger at a token
     _deploy_cue: bool | None = field(init=False, default=None)
+    numbers_at: frozenset[int] = frozenset()  # first tokens of the sentence's numbers (words included)
 
     def __post_init__(self) -> None:
         self.words = [t.low for t in self.tokens]
@@ -257,8 +258,8 @@ def who(s: Sentence, e: Expression) -> Who | None:
         ):
             j += 1  # "50,000 North Korean and Russian soldiers"
             continue
-        if tok.kind == "num" or tok.low in lex.function_single or s.trigger_at(j)[1]:
-            break
+        if tok.kind == "num" or j in s.numbers_at or tok.low in lex.function_single or s.trigger_at(j)[1]:
+            break  # "two buses carrying sixty prisoners": another count starts
         saw_lower = saw_lower or not tok.text[:1].isupper()
         saw_content = True
         j += 1
