@@ -136,6 +136,9 @@ class Lexicon:
     not_count_before: PhraseSet  # "sentenced five to death", "a rate of 200": no count of people
     articles: frozenset[str]  # "a dozen": an article that belongs to an approximate number word
     not_people: frozenset[str]  # "100,000 dead fish", "200 whales died": counts of animals
+    hypothetical: PhraseSet  # "attempted to kill six": no one was killed
+    pronoun_numbers: frozenset[str]  # "one" in "one after the other"
+    pronoun_after: PhraseSet
     event_nouns: frozenset[str]  # "the 2016 death of ...": a singular event noun after a year
     vague_before: PhraseSet
     hedges: Mapping[str, PhraseSet]  # qualifier -> phrases before the number
@@ -335,6 +338,9 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         not_count_before=PhraseSet.of(_strings(context, "not_count_before", where)),
         articles=frozenset(w.lower() for w in _strings(numbers, "articles", where)),
         not_people=frozenset(w.lower() for w in _strings(people, "not_people", where)),
+        hypothetical=PhraseSet.of(_strings(context, "hypothetical", where)),
+        pronoun_numbers=frozenset(w.lower() for w in _strings(numbers, "pronoun_numbers", where)),
+        pronoun_after=PhraseSet.of(_strings(numbers, "pronoun_after", where)),
         event_nouns=frozenset(w.lower() for w in _strings(context, "event_nouns", where)),
         vague_before=PhraseSet.of(_strings(numbers, "vague_before", where)),
         hedges={q: PhraseSet.of(_strings(quals, q, where)) for q in ("approximate", "at_least", "at_most")},

@@ -81,6 +81,12 @@ class Sentence:
         return best
 
     @property
+    def title_case(self) -> bool:
+        """Whether the sentence is a Title Case headline (capitals say nothing about names there)."""
+        longer = [t for t in self.tokens if t.kind == "word" and len(t.text) > 3]
+        return len(longer) >= 3 and sum(t.text[:1].isupper() for t in longer) >= 0.75 * len(longer)
+
+    @property
     def war_cue(self) -> bool:
         """Whether the sentence speaks of war captives (prisoners of war, a swap, soldiers)."""
         return any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
@@ -151,6 +157,13 @@ def excluded(s: Sentence, e: Expression) -> bool:
     first_tok = tokens[e.num_first]
     if any(words[k] in lex.not_people for k in range(after, min(n, after + 6))):
         return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
+    if (after >= n or not lex.people.match_at(words, after)) and any(
+        words[k] in lex.not_people for k in range(max(0, e.first - 8), e.first)
+    ):
+        return True  # "32 whales rescued after around 200 die": a bare count goes on counting the animals
+    if e.last - e.num_first == 1 and words[e.num_first] in lex.pronoun_numbers and after < n \
+            and lex.pronoun_after.match_at(words, after):
+        return True  # "killed one after the other", "one by one": "one" is a pronoun
     counted = bool(lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns))
     years = (
         e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
@@ -279,6 +292,9 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
+    if link is not None and link.kind == "left" and link.category != "deployed" \
+            and s.lex.hypothetical.match_before(s.words, link.first):
+        return None  # "attempted to kill six others", "threatened to kill 10": nobody died
     return link
 
 
@@ -536,6 +552,10 @@ def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
 
 
 def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | None:
+    first = s.tokens[e.num_first]
+    if first.kind == "word" and first.text[:1].isupper() and e.first == e.num_first and e.first > 0 \
+            and s.tokens[e.first - 1].kind == "word" and not s.title_case:
+        return None  # "… jailed for the killing Two days after …": a capital starts a sentence run on
     j = e.first
     for _ in range(3):
         f = s.lex.before_filler.match_before(s.words, j)
