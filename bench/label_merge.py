@@ -59,10 +59,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     a, b = _read(args.a), _read(args.b)
-    if args.split:
-        split = {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))}
-    else:
-        split = _draw_split(a)
+    split = (
+        {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))} if args.split else _draw_split(a)
+    )
     missing = [i for i in split if i not in a or i not in b]
     if missing:
         raise SystemExit(f"error: {len(missing)} ids lack a label from one annotator, e.g. {missing[0]}")

@@ -31,9 +31,10 @@ MAX_COUNT = 8_200_000_000
 # Sentences end at these; a clause also ends at a comma.
 _SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|$)")
 _CLAUSE_BREAKS = frozenset(",，、;；")
+_KO_PARTICLE_ENDS = ("은", "는", "이", "가", "에", "를", "을", ",")
 _DIGITS = "0123456789０１２３４５６７８９"
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-                 "两": 2, "两": 2}
+                 "两": 2}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000, "십": 10, "백": 100, "천": 1000}
 _BIG_UNITS = {"万": 10_000, "萬": 10_000, "億": 100_000_000, "만": 10_000, "억": 100_000_000}
 _NUMBER_CHARS = "".join(_KANJI_DIGITS) + "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
@@ -231,10 +232,10 @@ def _counts_of(text: str, spans: list[tuple[int, int, int | None]], lex: CjkLexi
         counter_end = pos + len(counter)
         if any(text.startswith(o, counter_end) for o in lex.ordinal_after):
             continue  # "세 명째", "3人目": an ordinal
-        if counter == "인" and counter_end < len(text) and ("\uac00" <= text[counter_end] <= "\ud7a3"):
-            # "인" counts people only standing alone ("5인"), not inside a word ("인사", "인도")
-            if text[counter_end] not in "이은을의과도":
-                continue
+        # "인" counts people only standing alone ("5인"), not inside a word ("인사", "인도")
+        if counter == "인" and counter_end < len(text) and ("\uac00" <= text[counter_end] <= "\ud7a3") \
+                and text[counter_end] not in "이은을의과도":
+            continue
         q2, stop = _bound_after(text, _skip_space(text, counter_end), lex)
         qualifier = after_q if after_q != "exact" else q2
         stop = stop if q2 != "exact" else counter_end
@@ -294,8 +295,8 @@ def _clause(text: str, start: int, end: int, at: int, stop_at: int, topic: str =
 
 def _category(text: str, start: int, end: int, count: _Count, bounds: tuple[int, int],
               lex: CjkLexicon) -> tuple[str | None, str]:
-    """The category of a count and how it was found (noun, after, before): a noun right before it ("사망자는 약 600명"), else the nearest predicate
-    after it ("600명이 숨졌다"), else the nearest stem before it."""
+    """The category of a count and how it was found (noun, after, before): a noun right before it
+    ("사망자는 약 600명"), else the nearest predicate after it ("600명이 숨졌다"), else the nearest stem before it."""
     left, right = _clause(text, start, end, count.start, count.end, lex.topic_particles)
     left = max(left, bounds[0])
     right = min(right, bounds[1])
@@ -400,9 +401,11 @@ def _name_before(sentence: str, k: int, lex: CjkLexicon) -> str | None:
     """The noun phrase ending at k: up to three words (Korean) or back to a punctuation mark (Japanese)."""
     if lex.language == "ko":
         words = sentence[:k].split()
-        name = " ".join(words[-3:]) if len(words) >= 3 and not words[-3].endswith(("은", "는", "이", "가", "에", "를", "을", ",")) \
-            else " ".join(words[-2:]) if len(words) >= 2 and not words[-2].endswith(("은", "는", "이", "가", "에", "를", "을", ",")) \
-            else (words[-1] if words else "")
+        # up to two words before the last belong to the name while they carry no particle of their own
+        take = 1
+        while take < min(3, len(words)) and not words[-take - 1].endswith(_KO_PARTICLE_ENDS):
+            take += 1
+        name = " ".join(words[-take:]) if words else ""
     else:
         j = k
         while j > 0 and sentence[j - 1] not in "、。「」『』（）() ,":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -242,7 +243,7 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
 def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
     """'Three of the 12 guards were killed': the trigger counts the part; the group it is taken from is no
     figure."""
-    for a, b in zip(cands, cands[1:], strict=False):
+    for a, b in itertools.pairwise(cands):
         between = words[a.expr.last : b.expr.first]
         # only with an article: "one of 314 people who died" counts the 314
         b_end = b.who.last if b.who else b.expr.last

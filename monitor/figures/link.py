@@ -164,7 +164,9 @@ def excluded(s: Sentence, e: Expression) -> bool:
     if e.last - e.num_first == 1 and words[e.num_first] in lex.pronoun_numbers and after < n \
             and lex.pronoun_after.match_at(words, after):
         return True  # "killed one after the other", "one by one": "one" is a pronoun
-    counted = bool(lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns))
+    counted = bool(
+        lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns)
+    )
     years = (
         e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
     )
@@ -493,10 +495,10 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             and words[k + 1] in lex.determiners - _DETERMINERS_PLURAL
         ):
             # "Five soldiers and a civilian were killed": a co-ordinated person without a number
-            j = _coordinated_person(s, k + 2, k + 5)
-            if j is None:
+            person = _coordinated_person(s, k + 2, k + 5)
+            if person is None:
                 return None
-            k = j
+            k = person
             continue
         pp = _prepositional_phrase(s, k)
         if pp:
