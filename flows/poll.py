@@ -186,7 +186,7 @@ def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic
 def record_changes(cfg: config.Config, run_id: str) -> list[history.Change]:
     """New figures and revisions, and their alerts in the outbox: one transaction, none lost or doubled."""
     with store.open_for_write(cfg.database) as con, store.transaction(con):
-        changes = history.update(con, run_id)
+        changes = history.update(con, run_id, {t.name: t.subject for t in cfg.topics})
         alerts.enqueue(con, run_id, changes, cfg)
     return changes
 
@@ -307,7 +307,7 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
                                       f"{summary.figures} figures")
         changes = record_changes(cfg, run_id)
         summary.new_figures = sum(c.kind == "new" for c in changes)
-        summary.revisions = sum(c.kind == "revision" for c in changes)
+        summary.revisions = sum(c.kind != "new" for c in changes)  # revisions and counterclaims: values that moved
         summary.new_figure_rows = [runs.change_row(c) for c in changes]
         progress.done("figures", f"{summary.new_figures} new, {summary.revisions} revised")
         if cfg.email is not None:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 ANSWERED = ("ok", "not_modified", "unchanged")  # feed_polls statuses of a feed that answered
 _COLUMNS = ("alert_id, run_id, recipient, subject, message_id, created_at, topics, items, n_new, "
-            "n_revisions, status, attempts, last_error")
+            "n_revisions, coalesce(n_counterclaims, 0) AS n_counterclaims, status, attempts, last_error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def _titles(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, st
 
 def item(c: history.Change, title: str | None = None) -> mail.Item:
     """A decided change as the digest shows it."""
-    revision = c.kind == "revision"
+    revision = c.kind in ("revision", "counterclaim")  # both replace a value: show it, and whose it was
     return mail.Item(
         topic=c.topic, kind=c.kind, category=c.category, value=runs.format_value(c.low, c.high, c.qualifier),
         # "casualties" or "fatalities" as who names nobody: the category already says it
@@ -121,7 +121,9 @@ def item(c: history.Change, title: str | None = None) -> mail.Item:
         # the earlier figure's qualifier is not part of the change: show its bare value or range
         previous=(runs.format_value(c.previous_low, c.previous_high, "range") or None) if revision else None,
         previous_as_of=c.previous_as_of if revision else None, change=c.change if revision else None,
-        quote=c.quote, title=title, outlet=c.outlet, published_at=c.published_at, article_url=c.article_url)
+        quote=c.quote, title=title, outlet=c.outlet, published_at=c.published_at, article_url=c.article_url,
+        scope=c.scope, claimant_key=c.claimant_key, previous_claimant=c.previous_claimant if revision else None,
+        suspect=c.suspect)
 
 
 def digest(alert_id: str, run_id: str, recipient: str, items: Sequence[mail.Item], topic_order: Sequence[str],
@@ -131,13 +133,14 @@ def digest(alert_id: str, run_id: str, recipient: str, items: Sequence[mail.Item
                                  + [i.topic for i in items]))
     shown = fair_share(items, topics, email.max_figures)
     ordered = tuple(i for _, group in mail.grouped(shown, topics) for i in group)
-    n_new = sum(i.kind != "revision" for i in items)
-    n_revisions = len(items) - n_new
+    n_revisions = sum(i.kind == "revision" for i in items)
+    n_counterclaims = sum(i.kind == "counterclaim" for i in items)
+    n_new = len(items) - n_revisions - n_counterclaims
     headline = ordered[0].title if ordered else None
     return mail.Digest(alert_id=alert_id, run_id=run_id, recipient=recipient,
-                       subject=mail.subject(n_new, n_revisions, topics, headline),
+                       subject=mail.subject(n_new, n_revisions, topics, headline, n_counterclaims),
                        message_id=mail.message_id(alert_id, email.sender), created_at=now, topics=topics,
-                       items=ordered, n_new=n_new, n_revisions=n_revisions)
+                       items=ordered, n_new=n_new, n_revisions=n_revisions, n_counterclaims=n_counterclaims)
 
 
 def fair_share(items: Sequence[mail.Item], topics: Sequence[str], limit: int) -> list[mail.Item]:
@@ -154,7 +157,7 @@ def fair_share(items: Sequence[mail.Item], topics: Sequence[str], limit: int) ->
 def _row(d: mail.Digest) -> dict[str, Any]:
     return {"alert_id": d.alert_id, "run_id": d.run_id, "created_at": d.created_at, "recipient": d.recipient,
             "subject": d.subject, "message_id": d.message_id, "topics": list(d.topics), "n_new": d.n_new,
-            "n_revisions": d.n_revisions, "figures": [i.line() for i in d.items],
+            "n_revisions": d.n_revisions, "n_counterclaims": d.n_counterclaims, "figures": [i.line() for i in d.items],
             "items": json.dumps([i.to_json() for i in d.items], ensure_ascii=False),
             "status": "pending", "attempts": 0}
 
@@ -243,7 +246,7 @@ def _digests(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] =
         out.append(mail.Digest(alert_id=r["alert_id"], run_id=r["run_id"], recipient=r["recipient"],
                                subject=r["subject"], message_id=r["message_id"], created_at=r["created_at"],
                                topics=tuple(r["topics"]), items=items, n_new=r["n_new"],
-                               n_revisions=r["n_revisions"]))
+                               n_revisions=r["n_revisions"], n_counterclaims=r["n_counterclaims"]))
     return out
 
 

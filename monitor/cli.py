@@ -587,7 +587,8 @@ def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
             click.echo(f"reprocess: {message}", err=True)
 
     result = reprocess.run(cfg.database, [(t.name, t.query) for t in cfg.topics], topic=topic,
-                           workers=cfg.fetch.workers, progress=progress)
+                           workers=cfg.fetch.workers, progress=progress,
+                           subjects={t.name: t.subject for t in cfg.topics})
     click.echo(result.text())
 
 

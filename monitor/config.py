@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor import fetch, topics
+from monitor import fetch, history, topics
 from monitor.errors import ConfigError
 
 DEFAULT_PATH = "monitor.toml"
@@ -40,6 +40,7 @@ class TopicConfig:
     name: str
     query: str
     recipients: tuple[str, ...] | None = None  # overrides [email] recipients for this topic's alerts
+    subject: str | None = None  # the force the topic is about ("North Korean"): its own force in the history
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +305,7 @@ class _Reader:
             where = f"topics[{i}]"
             if not isinstance(item, dict):
                 raise self.fail(where, "expected a table with name and query.")
-            self.check_keys(item, {"name", "query", "recipients"}, where)
+            self.check_keys(item, {"name", "query", "recipients", "subject"}, where)
             name = self.get(item, "name", str, where, "", "a name string")
             query = self.get(item, "query", str, where, "", "a search string")
             if not name.strip():
@@ -321,7 +322,14 @@ class _Reader:
             recipients = None
             if "recipients" in item:
                 recipients = tuple(self.addresses(item, "recipients", where))
-            out.append(TopicConfig(name=name.strip(), query=query, recipients=recipients))
+            subject = None
+            if "subject" in item:
+                subject = self.get(item, "subject", str, where, "", 'a force like "North Korean"').strip()
+                if history.subject_force(subject) is None:
+                    forces = ", ".join(repr(f) for f, _ in history.groups().forces)
+                    raise self.fail(f"{where}.subject", f"{subject!r} names no force the history knows "
+                                    f"(known: {forces}; lists in monitor/lexicon/history_groups.toml).")
+            out.append(TopicConfig(name=name.strip(), query=query, recipients=recipients, subject=subject))
         return tuple(out)
 
     def addresses(self, t: Mapping[str, Any], key: str, where: str) -> list[str]:

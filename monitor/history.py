@@ -1,8 +1,10 @@
 """History: figure series over time — new figures, corroborations and revisions, decided in publication order.
 
-A series is (topic, category, group). A mention whose value (low, high) the series has never had is the
-first report of that value: `new` when the series had no value published before it, else a `revision`
-of the latest value published before it. A known value is a `repeat`: it only adds corroboration.
+A series is (topic, category, group, scope). A mention whose value (low, high) the series has never had is
+the first report of that value: `new` when the series had no value published before it (and always for an
+incident count), else a `revision` of the latest value published before it when that came from the same
+claimant key, a `counterclaim` when it came from another source. A known value is a `repeat`: it only adds
+corroboration. A total falling by more than half is `suspect`.
 Decisions are facts appended in the run's transaction (series_values, series_mentions, topic_groups,
 history_articles) and never re-announced; docs/history.md explains every rule.
 """
@@ -15,7 +17,7 @@ import hashlib
 import itertools
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -24,6 +26,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from monitor import store
+from monitor.figures import scope as scopes
 
 CIVILIANS = "civilians"
 MILITARY = "military"        # combatants of the topic's own force, or of no named side
@@ -33,6 +36,9 @@ FETCH_ROWS = 20_000          # mentions read per fetchmany while replaying
 
 Value = tuple[int | None, int | None]
 Order = tuple[int, str, int]  # (as_of µs, article_id, seq): publication order, ties broken stably
+SeriesKey = tuple[str, str, str, str]  # (topic, category, group, scope)
+KINDS = ("new", "revision", "counterclaim")
+LEAD_CHARS = 160  # text read before a figure to find the force its clause is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,7 @@ class Change:
     low: int | None
     high: int | None
     qualifier: str
-    kind: str                      # new | revision
+    kind: str                      # new | revision | counterclaim
     previous_low: int | None
     previous_high: int | None
     previous_as_of: datetime | None
@@ -58,6 +64,10 @@ class Change:
     run_id: str
     group: str = MILITARY          # the series' group: civilians | military | a named other force
     as_of: datetime | None = None  # the first report's publication time (fetch time when it has none)
+    scope: str = scopes.TOTAL      # total | incident
+    claimant_key: str | None = None       # the source, canonical (monitor.claimants)
+    previous_claimant: str | None = None  # the claimant key of the value it replaced
+    suspect: bool = False          # a total that fell by more than half from the value it replaced
 
 
 # --- groups ---------------------------------------------------------------------------------------------
@@ -107,11 +117,34 @@ def groups() -> Groups:
                   forces=tuple((name, _words(words)) for name, words in data["forces"].items()))
 
 
-def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None) -> list[str]:
+def subject_force(subject: str, lexicon: Groups | None = None) -> str | None:
+    """The force a topic's declared subject names ("North Korean", "DPRK troops" -> "North Korean"); None when
+    it names no single force."""
+    label = (lexicon or groups()).label(subject)
+    return label if label not in ("", CIVILIANS, MILITARY) else None
+
+
+def own_forces(subjects: Mapping[str, str | None] | None) -> dict[str, str]:
+    """Topic -> own force, for the topics whose declared subject names one."""
+    out = {}
+    for topic, subject in (subjects or {}).items():
+        force = subject_force(subject) if subject else None
+        if force:
+            out[topic] = force
+    return out
+
+
+def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None,
+                   forces: Sequence[str] | None = None) -> list[str]:
     """Labels of one article's figures in text order; a figure naming nobody takes the label of the people
-    named last before it, else first after it ("15,000 soldiers … 4,700 casualties" are both military)."""
+    named last before it, else first after it ("15,000 soldiers … 4,700 casualties" are both military).
+    `forces` are the forces the figures' clauses are about (`clause_force`, "" for none): a figure whose
+    `who` names no side counts the force that is its clause's subject ("Russia has lost 700,000 troops")."""
     lexicon = lexicon or groups()
     labels = [lexicon.label(w) for w in whos]
+    if forces is not None:
+        labels = [force if force and lab in (MILITARY, "") else lab
+                  for lab, force in zip(labels, forces, strict=True)]
     known = [(i, lab) for i, lab in enumerate(labels) if lab]
     if not known:
         return labels
@@ -124,20 +157,64 @@ def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None) ->
     return out
 
 
+# The clause before a figure ends at punctuation or a joining word: "…, and that 400 Russian soldiers".
+_CLAUSE_START = re.compile(r"[,;:.!?()\u2014\u2013\"“”]|\b(?:that|and|but|while|whereas|which|who|as|after|"
+                           r"before|when|if|because|although|though)\b", re.IGNORECASE)
+# Between a force and the count it is the subject of, a verb — not a claim ("Seoul says 300 …" is Seoul's
+# claim about someone else's losses) — and a few words at most.
+_CLAIM_VERBS = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|claimed|claims|claim|estimated|"
+                          r"estimates|estimate|believes|believe|thinks|think|according|indicated|indicates|"
+                          r"indicate|suggested|suggests|assessed|assesses|confirmed|confirms|announced|"
+                          r"announces|stated|states|noted|notes|added|adds|put|puts|counted|counts)\b",
+                          re.IGNORECASE)
+_PREPOSITION = re.compile(r"\b(?:by|against|from|to|with|of|in|into|for|on|at|near|inside|within|toward|towards|"
+                          r"over|across|through)\s*$", re.IGNORECASE)
+CLAUSE_WORDS = 5  # words at most between a force and its count ("Russia has already lost more than")
+
+
+def clause_force(lead: str, lexicon: Groups | None = None) -> str:
+    """The named force that is the subject of the clause ending just before a figure, "" when none:
+    "Ukraine's general staff said Russia has lost more than" -> "Russian"."""
+    lexicon = lexicon or groups()
+    starts = [m.end() for m in _CLAUSE_START.finditer(lead)]
+    segment = lead[starts[-1]:] if starts else lead
+    if not segment.strip():
+        return ""
+    folded = segment.casefold()
+    found: tuple[int, int, str] | None = None
+    for name, pattern in lexicon.forces:
+        for m in pattern.finditer(folded):
+            if found is None or m.start() > found[0]:
+                found = (m.start(), m.end(), name)
+    if found is None:
+        return ""
+    start, end, name = found
+    rest = segment[end:]
+    if re.match(r"['\u2019]s?\b", rest):  # "Seoul's spy agency", "Ukraine's army": a possessor, not a subject
+        return ""
+    if _PREPOSITION.search(segment[:start]) or _CLAIM_VERBS.search(rest) or len(rest.split()) > CLAUSE_WORDS:
+        return ""
+    return name
+
+
 # --- the book: what each series knows, and the decisions it makes ---------------------------------------
+
+Report = tuple[Order, Value, str | None]  # a value's first report: when, what, whose (claimant key)
+
 
 @dataclass(slots=True)
 class _Series:
     values: set[Value] = field(default_factory=set)
-    timeline: list[tuple[Order, Value]] = field(default_factory=list)  # first reports, in publication order
+    timeline: list[Report] = field(default_factory=list)  # first reports, in publication order
 
-    def add(self, order: Order, value: Value) -> None:
+    def add(self, order: Order, value: Value, claimant_key: str | None) -> None:
         self.values.add(value)
-        bisect.insort(self.timeline, (order, value))
+        # orders are unique (one mention, one series), so the value and key are never compared
+        bisect.insort(self.timeline, (order, value, claimant_key), key=lambda r: r[0])
 
-    def before(self, order: Order) -> tuple[Order, Value] | None:
+    def before(self, order: Order) -> Report | None:
         """The latest first report published before `order`."""
-        i = bisect.bisect_left(self.timeline, (order,))
+        i = bisect.bisect_left(self.timeline, order, key=lambda r: r[0])
         return self.timeline[i - 1] if i else None
 
 
@@ -153,6 +230,9 @@ class _Mention(NamedTuple):
     article_id: str
     seq: int
     as_of: int  # microseconds since the epoch: exact, and cheap to read a million of
+    scope: str
+    claimant_key: str | None
+    lead: str   # the text just before the figure (LEAD_CHARS): whose force its clause is about
 
 
 # Decisions as columns, written by SQL that joins in the mention's and the article's other columns; run_id
@@ -160,9 +240,10 @@ class _Mention(NamedTuple):
 _WRITE = {
     "series_mentions": ("""
         INSERT INTO series_mentions (topic, category, grp, low, high, kind, article_id, seq, as_of, outlet,
-                                     fingerprint, run_id, value_id)
+                                     fingerprint, run_id, value_id, scope, claimant_key)
         SELECT d.topic, m.category, d.grp, m.low, m.high, d.kind, d.article_id, d.seq,
-               coalesce(a.published_at, a.fetched_at), a.outlet, a.fingerprint, h.run_id, d.value_id
+               coalesce(a.published_at, a.fetched_at), a.outlet, a.fingerprint, h.run_id, d.value_id,
+               coalesce(m.scope, 'total'), m.claimant_key
         FROM (SELECT unnest($1) AS topic, unnest($2) AS article_id, unnest($3) AS seq, unnest($4) AS grp,
                      unnest($5) AS kind, unnest($6) AS value_id) d
         JOIN figure_mentions m USING (article_id, seq)
@@ -172,20 +253,23 @@ _WRITE = {
     "series_values": ("""
         INSERT INTO series_values (topic, category, grp, low, high, kind, qualifier, who, claimant, quote,
                                    previous_low, previous_high, previous_as_of, change, article_id, seq,
-                                   article_url, outlet, published_at, as_of, run_id, decided_at, value_id)
+                                   article_url, outlet, published_at, as_of, run_id, decided_at, value_id,
+                                   scope, claimant_key, previous_claimant, suspect)
         SELECT d.topic, m.category, d.grp, m.low, m.high, d.kind, m.qualifier, m.who, m.claimant, m.quote,
                d.previous_low, d.previous_high, coalesce(p.published_at, p.fetched_at), d.change,
                d.article_id, d.seq, a.url, a.outlet, a.published_at, coalesce(a.published_at, a.fetched_at),
-               h.run_id, h.decided_at, d.value_id
+               h.run_id, h.decided_at, d.value_id, coalesce(m.scope, 'total'), m.claimant_key,
+               d.previous_claimant, d.suspect
         FROM (SELECT unnest($1) AS topic, unnest($2) AS article_id, unnest($3) AS seq, unnest($4) AS grp,
                      unnest($5) AS kind, unnest($6) AS value_id, unnest($7) AS previous_low,
-                     unnest($8) AS previous_high, unnest($9) AS previous_article, unnest($10) AS change) d
+                     unnest($8) AS previous_high, unnest($9) AS previous_article, unnest($10) AS change,
+                     unnest($11::VARCHAR[]) AS previous_claimant, unnest($12::BOOLEAN[]) AS suspect) d
         JOIN figure_mentions m USING (article_id, seq)
         JOIN articles a USING (article_id)
         JOIN history_articles h USING (article_id)
         LEFT JOIN articles p ON p.article_id = d.previous_article""",
         ("topic", "article_id", "seq", "grp", "kind", "value_id", "previous_low", "previous_high",
-         "previous_article", "change")),
+         "previous_article", "change", "previous_claimant", "suspect")),
     "topic_groups": ("""
         INSERT INTO topic_groups (topic, trait, value, article_id, seq, run_id, decided_at)
         SELECT d.topic, d.trait, d.value, d.article_id, d.seq, h.run_id, h.decided_at
@@ -213,8 +297,9 @@ class _Decisions:
 @dataclass(slots=True)
 class _Book:
     traits: dict[str, dict[str, str]] = field(default_factory=dict)
-    series: dict[tuple[str, str, str], _Series] = field(default_factory=dict)
+    series: dict[SeriesKey, _Series] = field(default_factory=dict)
     lexicon: Groups = field(default_factory=groups)
+    subjects: dict[str, str] = field(default_factory=dict)  # topic -> its own force, as monitor.toml declares
 
     def group(self, m: _Mention, label: str, out: _Decisions) -> str:
         """The mention's group in its topic; fixes the topic's main group and own force when first shown."""
@@ -225,6 +310,9 @@ class _Book:
             self._fix(m, "main_group", CIVILIANS if label == CIVILIANS else MILITARY, out)
         if label in (CIVILIANS, MILITARY):
             return label
+        declared = self.subjects.get(m.topic)
+        if declared:
+            return MILITARY if label == declared else label
         own = traits.get("own_force")
         if own is None:
             self._fix(m, "own_force", label, out)
@@ -240,36 +328,45 @@ class _Book:
         mentions = map(_Mention._make, rows)
         for _, same_article in itertools.groupby(mentions, key=lambda m: m.article_id):
             article = list(same_article)
-            whos = dict(sorted((m.seq, m.who) for m in article))
-            labels = dict(zip(whos, article_labels(list(whos.values()), self.lexicon), strict=True))
+            ordered = sorted({m.seq: m for m in article}.items())
+            whos = [m.who for _, m in ordered]
+            forces = [clause_force(m.lead, self.lexicon) for _, m in ordered]
+            labels = dict(zip([seq for seq, _ in ordered], article_labels(whos, self.lexicon, forces),
+                              strict=True))
             for m in article:
                 yield m, self.group(m, labels[m.seq], out)
 
     def decide(self, m: _Mention, grp: str, out: _Decisions) -> None:
-        """Decide one mention, given in publication order: new, revision or repeat."""
-        series = self.series.setdefault((m.topic, m.category, grp), _Series())
+        """Decide one mention, given in publication order: new, revision, counterclaim or repeat."""
+        scope = m.scope or scopes.TOTAL
+        series = self.series.setdefault((m.topic, m.category, grp, scope), _Series())
         value: Value = (m.low, m.high)
-        vid = value_id(m.topic, m.category, grp, m.low, m.high)
+        vid = value_id(m.topic, m.category, grp, m.low, m.high, scope)
         if value not in series.values:
             order: Order = (m.as_of, m.article_id, m.seq)
-            previous = series.before(order)
-            kind = "revision" if previous else "new"
-            series.add(order, value)
+            # an incident count is one event: it revises nothing, and nothing revises it
+            previous = series.before(order) if scope == scopes.TOTAL else None
+            series.add(order, value, m.claimant_key)
             if previous:
-                (_, prev_article, _), (prev_low, prev_high) = previous
-                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, prev_low,
-                                                  prev_high, prev_article, _difference(value, previous[1])))
+                (_, prev_article, _), prev_value, prev_claimant = previous
+                kind = "revision" if prev_claimant == m.claimant_key else "counterclaim"
+                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, prev_value[0],
+                                                  prev_value[1], prev_article, _difference(value, prev_value),
+                                                  prev_claimant, _suspect(value, prev_value)))
             else:
+                kind = "new"
                 out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, None, None,
-                                                  None, None))
+                                                  None, None, None, False))
         else:
             kind = "repeat"
         out.rows["series_mentions"].append((m.topic, m.article_id, m.seq, grp, kind, vid))
 
 
-def value_id(topic: str, category: str, grp: str, low: int | None, high: int | None) -> int:
+def value_id(topic: str, category: str, grp: str, low: int | None, high: int | None,
+             scope: str = scopes.TOTAL) -> int:
     """A value's id: the same in every database, so a reprocessed one and a fresh one agree."""
-    key = f"{topic}\0{category}\0{grp}\0{low}\0{high}".encode()
+    series = grp if scope == scopes.TOTAL else f"{grp}\0{scope}"  # a total's id is what it was before scopes
+    key = f"{topic}\0{category}\0{series}\0{low}\0{high}".encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
@@ -278,6 +375,12 @@ def point(low: int | None, high: int | None) -> int | None:
     if high is None or low == high:
         return low
     return high if low is None else None
+
+
+def _suspect(value: Value, previous: Value) -> bool:
+    """A total falling by more than half: more often a misread (an incident taken for the toll) than news."""
+    now, before = point(*value), point(*previous)
+    return now is not None and before is not None and before > 0 and now * 2 < before
 
 
 def _difference(value: Value, previous: Value) -> int | None:
@@ -291,7 +394,10 @@ def _difference(value: Value, previous: Value) -> int | None:
 # (after the deciding round, when replaying).
 _MENTIONS = """
     SELECT t.topic, m.category, m.low, m.high, m.who, m.article_id, m.seq,
-           epoch_us(coalesce(a.published_at, a.fetched_at)) AS as_of
+           epoch_us(coalesce(a.published_at, a.fetched_at)) AS as_of, coalesce(m.scope, 'total'),
+           m.claimant_key,
+           coalesce(substr(a.text, greatest(1, m.start_offset - {lead} + 1),
+                           least(m.start_offset, {lead})), '') AS lead
     FROM figure_mentions m
     JOIN articles a USING (article_id)
     JOIN topic_matches t USING (article_id)
@@ -301,7 +407,8 @@ _MENTIONS = """
 
 _CHANGES = """
     SELECT topic, category, who, low, high, qualifier, kind, previous_low, previous_high, previous_as_of,
-           change, article_url, outlet, published_at, claimant, quote, run_id, grp, as_of
+           change, article_url, outlet, published_at, claimant, quote, run_id, grp, as_of,
+           scope, claimant_key, previous_claimant, suspect
     FROM series_values
     WHERE run_id = $1 AND decided_at = $2
     ORDER BY as_of, article_id, seq, topic"""
@@ -314,28 +421,31 @@ def _load_traits(con: duckdb.DuckDBPyConnection, book: _Book, topics: set[str]) 
         book.traits.setdefault(topic, {})[trait] = value
 
 
-def _load_series(con: duckdb.DuckDBPyConnection, book: _Book, keys: set[tuple[str, str, str]]) -> None:
+def _load_series(con: duckdb.DuckDBPyConnection, book: _Book, keys: set[SeriesKey]) -> None:
     """What these series know, as earlier runs decided it: only the series this run touches are read."""
     if not keys:
         return
-    topics, categories, grps = (list(c) for c in zip(*sorted(keys), strict=True))
+    topics, categories, grps, scope_list = (list(c) for c in zip(*sorted(keys), strict=True))
     rows = con.execute("""
-        SELECT topic, category, grp, low, high, epoch_us(as_of), article_id, seq
+        SELECT topic, category, grp, coalesce(scope, 'total') AS scope, low, high, epoch_us(as_of), article_id,
+               seq, claimant_key
         FROM series_values
-        JOIN (SELECT unnest($1) AS topic, unnest($2) AS category, unnest($3) AS grp) k
-            USING (topic, category, grp)
-        ORDER BY as_of, article_id, seq""", [topics, categories, grps]).fetchall()
-    for topic, category, grp, low, high, as_of, article_id, seq in rows:
-        s = book.series.setdefault((topic, category, grp), _Series())
+        JOIN (SELECT unnest($1) AS topic, unnest($2) AS category, unnest($3) AS grp, unnest($4) AS scope) k
+            USING (topic, category, grp, scope)
+        ORDER BY as_of, article_id, seq""", [topics, categories, grps, scope_list]).fetchall()
+    for topic, category, grp, scope, low, high, as_of, article_id, seq, claimant_key in rows:
+        s = book.series.setdefault((topic, category, grp, scope), _Series())
         s.values.add((low, high))
-        s.timeline.append(((as_of, article_id, seq), (low, high)))
+        s.timeline.append(((as_of, article_id, seq), (low, high), claimant_key))
 
 
-def update(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Change]:
-    """Decide new figures and revisions for every mention not yet decided; idempotent.
+def update(con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, str | None] | None = None
+           ) -> list[Change]:
+    """Decide new figures, revisions and counterclaims for every mention not yet decided; idempotent.
 
     Runs in the caller's transaction. Every stored article not yet decided (this run's, and those of a run
-    that stopped before deciding) is decided now, in publication order, and marked decided.
+    that stopped before deciding) is decided now, in publication order, and marked decided. `subjects` maps
+    a topic to its declared subject ([[topics]] subject: its own force), where monitor.toml declares one.
     """
     now = datetime.now(UTC)
     undecided = [r[0] for r in con.execute(
@@ -345,12 +455,12 @@ def update(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Change]:
     store.insert_columns(con, "history_articles",
                          [{"article_id": a, "run_id": run_id, "decided_at": now} for a in undecided])
     sql = _MENTIONS.format(join="JOIN (SELECT unnest($1) AS article_id) u USING (article_id)", where="",
-                           first="")
+                           first="", lead=LEAD_CHARS)
     rows = con.execute(sql, [undecided]).fetchall()
-    book, out = _Book(), _Decisions()
+    book, out = _Book(subjects=own_forces(subjects)), _Decisions()
     _load_traits(con, book, {r[0] for r in rows})
     grouped = list(book.grouped(rows, out))
-    _load_series(con, book, {(m.topic, m.category, grp) for m, grp in grouped})
+    _load_series(con, book, {(m.topic, m.category, grp, m.scope) for m, grp in grouped})
     for m, grp in grouped:
         book.decide(m, grp, out)
     out.flush(con)
@@ -364,10 +474,12 @@ class Replay:
     mentions: int
     new: int
     revisions: int
+    counterclaims: int = 0
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
-            progress: Callable[[int], None] | None = None) -> Replay:
+            progress: Callable[[int], None] | None = None,
+            subjects: Mapping[str, str | None] | None = None) -> Replay:
     """Decide the mentions of every decided article again, as the runs that decided them would today.
 
     Rounds (the runs that decided articles) are replayed in the order they ran, each in publication
@@ -381,7 +493,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
     for table in ("series_mentions", "series_values", "topic_groups"):
         con.execute(f"DELETE FROM {table} {where.replace('t.topic', 'topic')}", params)
     sql = _MENTIONS.format(join="JOIN history_articles h USING (article_id)", where=where,
-                           first="h.decided_at, h.run_id,")
+                           first="h.decided_at, h.run_id,", lead=LEAD_CHARS)
     decided = 0
 
     def flush(out: _Decisions) -> None:
@@ -394,7 +506,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
     reader = con.cursor()
     try:
         reader.execute(sql, params)
-        book, out = _Book(), _Decisions()
+        book, out = _Book(subjects=own_forces(subjects)), _Decisions()
         for m, grp in book.grouped(_stream(reader), out):
             book.decide(m, grp, out)
             if len(out.rows["series_mentions"]) >= FLUSH_ROWS:
@@ -404,7 +516,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
         reader.close()
     counts = dict(con.execute(f"SELECT kind, count(*) FROM series_values {where.replace('t.topic', 'topic')} "
                               "GROUP BY kind", params).fetchall())
-    return Replay(mentions=decided, new=counts.get("new", 0), revisions=counts.get("revision", 0))
+    return Replay(mentions=decided, new=counts.get("new", 0), revisions=counts.get("revision", 0),
+                  counterclaims=counts.get("counterclaim", 0))
 
 
 def _stream(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:

@@ -58,7 +58,7 @@ class Item:
     """One new or revised figure as a digest shows it."""
 
     topic: str
-    kind: str                         # new | revision
+    kind: str                         # new | revision | counterclaim
     category: str
     value: str                        # as an analyst reads it (runs.format_value): ≈4,700 · ≥50
     who: str | None
@@ -71,6 +71,22 @@ class Item:
     outlet: str | None
     published_at: datetime | None
     article_url: str
+    scope: str = "total"              # total | incident (one event)
+    claimant_key: str | None = None   # the source, canonical ("NIS")
+    previous_claimant: str | None = None  # the claimant key of the value replaced
+    suspect: bool = False             # a total that fell by more than half
+
+    @property
+    def source(self) -> str | None:
+        """Who claims the value: its canonical key, else its wording."""
+        return self.claimant_key or self.claimant
+
+    def was(self) -> str:
+        """What the value replaced, in words: "NIS said 600" (a counterclaim), "was 600" (a revision)."""
+        previous = self.previous or "?"
+        if self.kind == "counterclaim":
+            return f"{one_line(self.previous_claimant or 'an unnamed source', WHO_MAX)} said {previous}"
+        return f"was {previous}"
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -93,10 +109,18 @@ class Item:
         text = f"{self.topic}: {self.category} {self.value}"
         if self.who:
             text += f" ({one_line(self.who, WHO_MAX)})"
+        if self.scope != "total":
+            text += f" [{self.scope}]"
         if self.kind == "revision":
             text += f", revised from {self.previous or '?'}"
-            if self.change is not None:
-                text += f" ({signed(self.change)})"
+        elif self.kind == "counterclaim":
+            text += f", counterclaim: {self.was()}"
+        if self.kind != "new" and self.change is not None:
+            text += f" ({signed(self.change)})"
+        if self.suspect:
+            text += ", SUSPECT: fell by more than half"
+        if self.source:
+            text += f"; claimed by {one_line(self.source, WHO_MAX)}"
         if self.outlet:
             text += f" — {one_line(self.outlet, 80)}"
         return text
@@ -116,11 +140,12 @@ class Digest:
     items: tuple[Item, ...]           # the figures shown: at most [email] max_figures
     n_new: int                        # all new figures of the run for this recipient, shown or not
     n_revisions: int
+    n_counterclaims: int = 0
 
     @property
     def more(self) -> int:
         """Figures of this run not shown in the message (past max_figures)."""
-        return max(0, self.n_new + self.n_revisions - len(self.items))
+        return max(0, self.n_new + self.n_revisions + self.n_counterclaims - len(self.items))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +156,20 @@ class Chart:
     png: bytes
     alt: str
     topic: str | None = None
+
+
+SUSPECT_NOTE = ("SUSPECT: the total fell by more than half from the previous value; check the report before "
+                "believing it (often one incident read as the whole toll).")
+
+
+def badge(item: Item) -> str:
+    """NEW · REVISED · COUNTERCLAIM, and SUSPECT for a total that fell by more than half."""
+    label = {"revision": "REVISED", "counterclaim": "COUNTERCLAIM"}.get(item.kind, "NEW")
+    return f"{label}, SUSPECT" if item.suspect else label
+
+
+def _counts(digest: Digest) -> str:
+    return counts_text(digest.n_new, digest.n_revisions, digest.n_counterclaims)
 
 
 # --- text cleaning --------------------------------------------------------------------------------------
@@ -168,22 +207,25 @@ def when(value: datetime | None, with_time: bool = True) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if with_time else f"{value:%Y-%m-%d}"
 
 
-def counts_text(n_new: int, n_revisions: int) -> str:
-    """3 new figures · 1 revision · 2 new figures, 1 revision."""
+def counts_text(n_new: int, n_revisions: int, n_counterclaims: int = 0) -> str:
+    """3 new figures · 1 revision · 2 new figures, 1 revision, 1 counterclaim."""
     parts = []
-    if n_new or not n_revisions:
+    if n_new or not (n_revisions or n_counterclaims):
         parts.append(f"{n_new} new figure{'s' if n_new != 1 else ''}")
     if n_revisions:
         parts.append(f"{n_revisions} revision{'s' if n_revisions != 1 else ''}")
+    if n_counterclaims:
+        parts.append(f"{n_counterclaims} counterclaim{'s' if n_counterclaims != 1 else ''}")
     return ", ".join(parts)
 
 
-def subject(n_new: int, n_revisions: int, topics: Sequence[str], headline: str | None) -> str:
+def subject(n_new: int, n_revisions: int, topics: Sequence[str], headline: str | None,
+            n_counterclaims: int = 0) -> str:
     """news-monitor: 3 new figures — North Korean troops in Russia · “the first figure's headline”."""
     names = ", ".join(topics[:3])
     if len(topics) > 3:
         names += f" and {len(topics) - 3} more topics"
-    text = f"news-monitor: {counts_text(n_new, n_revisions)} — {names}"
+    text = f"news-monitor: {counts_text(n_new, n_revisions, n_counterclaims)} — {names}"
     if headline:
         text += f" · “{one_line(headline, TITLE_MAX)}”"
     return header_text(text, SUBJECT_MAX)
@@ -202,9 +244,10 @@ def more_hint(digest: Digest) -> str:
 
 
 def sort_key(item: Item) -> tuple[int, int, int, str]:
-    """Within a topic: revisions first (a figure that moved), then by category, the largest first."""
+    """Within a topic: revisions and counterclaims first (a figure that moved), then by category, the largest
+    first."""
     order = figures.CATEGORIES.index(item.category) if item.category in figures.CATEGORIES else 99
-    return (0 if item.kind == "revision" else 1, order, -_magnitude(item), item.article_url)
+    return (0 if item.kind != "new" else 1, order, -_magnitude(item), item.article_url)
 
 
 def _magnitude(item: Item) -> int:
@@ -226,23 +269,29 @@ def render_text(digest: Digest) -> str:
     """The plain-text part."""
     wrap = textwrap.TextWrapper(width=TEXT_WIDTH, initial_indent="    ", subsequent_indent="    ",
                                 break_long_words=False, break_on_hyphens=False)
-    out = [f"news-monitor found {counts_text(digest.n_new, digest.n_revisions)} in run {digest.run_id}.", ""]
+    out = [f"news-monitor found {_counts(digest)} in run {digest.run_id}.", ""]
     for topic, items in grouped(digest.items, digest.topics):
         head = f"{one_line(topic, 200)} ({len(items)})"
         out += [head, "-" * min(len(head), TEXT_WIDTH), ""]
         for it in items:
-            label = "REVISED" if it.kind == "revision" else "NEW"
-            first = f"{label}  {it.category}: {it.value}"
+            first = f"{badge(it)}  {it.category}{' (one incident)' if it.scope == 'incident' else ''}: {it.value}"
             if it.who:
                 first += f" — {one_line(it.who, WHO_MAX)}"
             out.append(f"  {first}")
-            if it.kind == "revision":
-                was = f"was {it.previous or '?'} on {when(it.previous_as_of, with_time=False)}"
+            if it.kind != "new":
+                # "≈3,000 — Zelensky; NIS said ≈600 on 2025-01-20": another source's value is never "was"
+                was = f"{it.was()} on {when(it.previous_as_of, with_time=False)}"
                 if it.change is not None:
                     was += f" ({signed(it.change)})"
-                out.append(f"    {was}")
+                source = f"{it.value} — {one_line(it.source, WHO_MAX)}; " if it.kind == "counterclaim" and \
+                    it.source else ""
+                out.append(f"    {source}{was}")
+            if it.suspect:
+                out.append(f"    {SUSPECT_NOTE}")
             if it.claimant:
-                out.append(f"    claimed by: {one_line(it.claimant, WHO_MAX)}")
+                key = f" ({one_line(it.claimant_key, WHO_MAX)})" if it.claimant_key and \
+                    it.claimant_key != it.claimant else ""
+                out.append(f"    claimed by: {one_line(it.claimant, WHO_MAX)}{key}")
             out += wrap.wrap(f"“{one_line(it.quote, QUOTE_MAX)}”")
             if it.title:
                 out += wrap.wrap(one_line(it.title, TITLE_MAX))
@@ -269,6 +318,10 @@ _S = {
            "border-radius:10px;background:#dafbe1;color:#116329;",
     "revision": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
                 "border-radius:10px;background:#fff8c5;color:#7d4e00;",
+    "counterclaim": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
+                    "border-radius:10px;background:#ddf4ff;color:#0550ae;",
+    "suspect": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
+               "border-radius:10px;background:#ffebe9;color:#a40e26;",
     "category": "font-size:12px;color:#656d76;text-transform:uppercase;letter-spacing:.04em;margin-left:6px;",
     "value": "font-size:22px;font-weight:600;margin:4px 0 2px;",
     "who": "font-size:14px;font-weight:normal;color:#424a53;",
@@ -296,7 +349,7 @@ def render_html(digest: Digest, charts: Sequence[Chart] = ()) -> str:
              f"<title>{e(digest.subject)}</title></head>",
              f'<body style="{_S["body"]}"><div style="{_S["page"]}">',
              f'<p style="{_S["intro"]}">news-monitor found '
-             f"<b>{e(counts_text(digest.n_new, digest.n_revisions))}</b> in run "
+             f"<b>{e(_counts(digest))}</b> in run "
              f"<code>{e(digest.run_id)}</code>.</p>"]
     for topic, items in grouped(digest.items, digest.topics):
         parts.append(f'<h2 style="{_S["h2"]}">{e(one_line(topic, 200))} '
@@ -315,21 +368,26 @@ def render_html(digest: Digest, charts: Sequence[Chart] = ()) -> str:
 
 def _card(it: Item) -> str:
     e = html.escape
-    badge = "REVISED" if it.kind == "revision" else "NEW"
+    style = _S["suspect"] if it.suspect else _S[it.kind if it.kind in _S else "new"]
+    incident = " · one incident" if it.scope == "incident" else ""
     out = [f'<div style="{_S["card"]}">',
-           f'<div><span style="{_S[it.kind if it.kind in _S else "new"]}">{badge}</span>'
-           f'<span style="{_S["category"]}">{e(it.category)}</span></div>',
+           f'<div><span style="{style}">{e(badge(it))}</span>'
+           f'<span style="{_S["category"]}">{e(it.category)}{incident}</span></div>',
            f'<div style="{_S["value"]}">{e(it.value)}'
            + (f' <span style="{_S["who"]}">{e(one_line(it.who, WHO_MAX))}</span>' if it.who else "")
            + "</div>"]
-    if it.kind == "revision":
-        was = f"was {e(it.previous or '?')} on {e(when(it.previous_as_of, with_time=False))}"
+    if it.kind != "new":
+        was = f"{e(it.was())} on {e(when(it.previous_as_of, with_time=False))}"
         if it.change is not None:
             was += f" · <b>{e(signed(it.change))}</b>"
         out.append(f'<div style="{_S["was"]}">{was}</div>')
+    if it.suspect:
+        out.append(f'<div style="{_S["was"]}"><b>{e(SUSPECT_NOTE)}</b></div>')
     if it.claimant:
         claimant = e(one_line(it.claimant, WHO_MAX))
-        out.append(f'<div style="{_S["claimant"]}">claimed by <b>{claimant}</b></div>')
+        key = (f" ({e(one_line(it.claimant_key, WHO_MAX))})" if it.claimant_key and it.claimant_key != it.claimant
+               else "")
+        out.append(f'<div style="{_S["claimant"]}">claimed by <b>{claimant}</b>{key}</div>')
     out.append(f'<blockquote style="{_S["quote"]}">“{e(one_line(it.quote, QUOTE_MAX))}”</blockquote>')
     url = one_line(it.article_url, 2000)
     label = e(one_line(it.title, TITLE_MAX)) if it.title else e(url)

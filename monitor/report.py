@@ -35,7 +35,7 @@ class ReportError(MonitorError):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A new figure or a revision: the accepted value of a series from `when` on."""
+    """A new figure, a revision or a counterclaim: the latest value of a series from `when` on."""
 
     topic: str
     category: str
@@ -43,7 +43,7 @@ class Step:
     low: int | None
     high: int | None
     qualifier: str
-    kind: str                 # new | revision
+    kind: str                 # new | revision | counterclaim
     previous_low: int | None
     previous_high: int | None
     change: int | None
@@ -54,6 +54,15 @@ class Step:
     article_url: str | None
     quote: str | None
     title: str | None
+    scope: str = "total"      # total | incident
+    claimant_key: str | None = None
+    previous_claimant: str | None = None
+    suspect: bool = False
+
+    @property
+    def source(self) -> str:
+        """Who claims it: the claimant key, else the wording, else nothing."""
+        return self.claimant_key or self.claimant or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,8 @@ def steps(con: duckdb.DuckDBPyConnection, topic: str) -> list[Step]:
     rows = con.execute("""
         SELECT n.topic, n.category, n.grp, n.low, n.high, n.qualifier, n.kind, n.previous_low,
                n.previous_high, n.change, timezone('UTC', n.as_of), timezone('UTC', n.decided_at),
-               n.claimant, n.outlet, n.article_url, n.quote, a.title
+               n.claimant, n.outlet, n.article_url, n.quote, a.title, n.scope, n.claimant_key,
+               n.previous_claimant, n.suspect
         FROM new_figures n LEFT JOIN articles a USING (article_id)
         WHERE n.topic = ?
         ORDER BY n.as_of, n.article_id, n.seq""", [topic]).fetchall()
@@ -148,7 +158,7 @@ def series_data(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, gr
     (of one group, when given), for a chart."""
     rows = con.execute("""
         SELECT timezone('UTC', s.as_of), s.low, s.high, m.qualifier,
-               coalesce(m.claimant, s.outlet, 'unknown'), count(*) OVER () AS total
+               coalesce(m.claimant_key, m.claimant, s.outlet, 'unknown'), count(*) OVER () AS total
         FROM series_mentions s
         JOIN figure_mentions m USING (article_id, seq)
         WHERE s.topic = $1 AND s.category = $2 AND ($3::VARCHAR IS NULL OR s.grp = $3)
@@ -157,8 +167,8 @@ def series_data(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, gr
     reports = tuple(charts.Report(r[0], r[1], r[2], r[3], r[4]) for r in reversed(rows))
     all_steps = steps(con, topic) if topic_steps is None else topic_steps
     values: dict[str, list[charts.Value]] = {}
-    for s in all_steps:
-        if s.category == category and (group is None or s.group == group):
+    for s in all_steps:  # the accepted value is the running total: incidents are dots, not steps
+        if s.category == category and (group is None or s.group == group) and s.scope == "total":
             values.setdefault(s.group, []).append(charts.Value(s.when, s.low, s.high, s.qualifier))
     if len(values) == 1:  # one group: no need to name it on the chart
         values = {"": next(iter(values.values()))}
@@ -204,7 +214,8 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
         capped = (f" Showing the latest {chart.points:,} of {chart.total:,} reports."
                   if chart.total > chart.points else "")
         caption = (f"<b>{_e(data.category)}</b>: each dot is one article's report, coloured by claimant "
-                   f"(outlet when no claimant is named); ▲ at least, ▼ at most; a vertical bar is a reported "
+                   f"key (one colour per source however it is worded; outlet when no claimant is named); "
+                   f"▲ at least, ▼ at most; a vertical bar is a reported "
                    f"range. The dark step line is the accepted value (new figures and revisions), shaded "
                    f"where it is a range.{capped}")
         parts.append(_figure(chart, f"c{index + 1}-{data.category}", caption))
@@ -224,34 +235,49 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
     return "\n".join(parts)
 
 
-def corroboration(con: duckdb.DuckDBPyConnection, topic: str) -> dict[tuple[str, str, int | None, int | None],
-                                                                     tuple[int, int]]:
-    """(category, group, low, high) -> (outlets, reports) that carried the value (`figure_series`)."""
-    rows = con.execute("SELECT category, grp, low, high, n_outlets, n_mentions FROM figure_series "
+Seen = dict[tuple[str, str, str, int | None, int | None], tuple[int, int]]
+
+
+def corroboration(con: duckdb.DuckDBPyConnection, topic: str) -> Seen:
+    """(category, group, scope, low, high) -> (outlets, reports) that carried the value (`figure_series`)."""
+    rows = con.execute("SELECT category, grp, scope, low, high, n_outlets, n_mentions FROM figure_series "
                        "WHERE topic = ?", [topic]).fetchall()
-    return {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in rows}
+    return {(r[0], r[1], r[2], r[3], r[4]): (int(r[5]), int(r[6])) for r in rows}
 
 
-def _latest_table(all_steps: Sequence[Step], seen: dict[tuple[str, str, int | None, int | None],
-                                                       tuple[int, int]]) -> str:
-    latest: dict[tuple[str, str], Step] = {}
+def _previous(s: Step) -> str:
+    """The value a step replaced, and whose it was when another source gave it: "NIS: 600"."""
+    if s.kind == "new":
+        return "—"
+    value = runs.format_value(s.previous_low, s.previous_high, "range")
+    return f"{s.previous_claimant or 'unnamed'}: {value}" if s.kind == "counterclaim" else value
+
+
+def _kind(s: Step) -> str:
+    return (s.kind + (" · one incident" if s.scope == "incident" else "")
+            + (" (suspect: fell by more than half)" if s.suspect else ""))
+
+
+def _latest_table(all_steps: Sequence[Step], seen: Seen) -> str:
+    latest: dict[tuple[str, str, str], Step] = {}
     for s in all_steps:  # publication order: the last one is the value in force
-        latest[(s.category, s.group)] = s
+        latest[(s.category, s.group, s.scope)] = s
     if not latest:
         return '<h3>Latest figures</h3><p class="empty">No figures reported for this topic yet.</p>'
     rows = []
-    for (category, group), s in sorted(latest.items(), key=lambda kv: (_category_order(kv[0][0]), kv[0][1])):
-        previous = (runs.format_value(s.previous_low, s.previous_high, "range")
-                    if s.kind == "revision" else "—")
-        outlets, reports = seen.get((category, group, s.low, s.high), (1, 1))
+    for (category, group, scope), s in sorted(latest.items(),
+                                              key=lambda kv: (_category_order(kv[0][0]), kv[0][1], kv[0][2])):
+        outlets, reports = seen.get((category, group, scope, s.low, s.high), (1, 1))
         rows.append(
-            f"<tr><td>{_e(category)}</td><td>{_e(group)}</td><td class='num'><b>{_e(_value(s))}</b></td>"
-            f"<td class='d'>{_date(s.when)}</td><td class='num'>{_e(previous)}</td>"
-            f"<td class='num'>{_e(_change(s))}</td><td>{_e(s.claimant or '')}</td>"
+            f"<tr><td>{_e(category)}</td><td>{_e(group)}</td><td>{_e(scope)}</td>"
+            f"<td class='num'><b>{_e(_value(s))}</b></td>"
+            f"<td class='d'>{_date(s.when)}</td><td>{_e(_kind(s))}</td><td class='num'>{_e(_previous(s))}</td>"
+            f"<td class='num'>{_e(_change(s))}</td><td>{_e(s.source)}</td>"
             f"<td>{_link(s.article_url, s.outlet or 'article')}</td>"
             f"<td class='num'>{outlets:,} / {reports:,}</td></tr>")
-    return ("<h3>Latest figures</h3><table><thead><tr><th>category</th><th>group</th><th>value</th>"
-            "<th>as of</th><th>previous</th><th>change</th><th>claimant</th><th>source</th>"
+    return ("<h3>Latest figures</h3><table><thead><tr><th>category</th><th>group</th><th>scope</th>"
+            "<th>value</th><th>as of</th><th>kind</th><th>previous</th><th>change</th><th>claimant</th>"
+            "<th>source</th>"
             "<th title='distinct outlets / reports carrying this value'>outlets / reports</th></tr></thead>"
             "<tbody>" + "".join(rows) + "</tbody></table>")
 
@@ -270,12 +296,12 @@ def _new_table(all_steps: Sequence[Step], since: datetime) -> str:
         new = new[:MAX_NEW_ROWS]
     rows = []
     for s in new:
-        previous = runs.format_value(s.previous_low, s.previous_high, "range") if s.kind == "revision" else ""
+        previous = _previous(s) if s.kind != "new" else ""
         rows.append(
             f"<tr><td class='d'>{_date(s.when)}</td><td>{_e(s.category)}</td><td>{_e(s.group)}</td>"
-            f"<td class='num'><b>{_e(_value(s))}</b></td><td>{_e(s.kind)}</td>"
+            f"<td class='num'><b>{_e(_value(s))}</b></td><td>{_e(_kind(s))}</td>"
             f"<td class='num'>{_e(previous)}</td><td class='num'>{_e(_change(s))}</td>"
-            f"<td>{_e(s.claimant or '')}</td><td class='quote'>{_e(s.quote or '')}</td>"
+            f"<td>{_e(s.source)}</td><td class='quote'>{_e(s.quote or '')}</td>"
             f"<td>{_link(s.article_url, s.title or s.outlet or 'article')}"
             f"<br><span class='outlet'>{_e(s.outlet or '')}</span></td></tr>")
     return (head + "<table><thead><tr><th>as of</th><th>category</th><th>group</th><th>value</th>"

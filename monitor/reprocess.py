@@ -8,7 +8,7 @@ first reported long ago are not news again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ class Result:
         figs = "" if self.figures is None else f", {self.figures} figures ({figures.VERSION})"
         return (f"reprocessed {self.articles} articles ({what}): {self.topic_matches} topic matches{figs}\n"
                 f"history replayed: {self.history.mentions} mentions, {self.history.new} new figures, "
-                f"{self.history.revisions} revisions (no alerts sent)")
+                f"{self.history.revisions} revisions, {self.history.counterclaims} counterclaims (no alerts sent)")
 
 
 def analyse(rows: Sequence[tuple[str, str | None, str | None, str | None]], specs: Sequence[tuple[str, str]],
@@ -55,19 +55,22 @@ def analyse(rows: Sequence[tuple[str, str | None, str | None, str | None]], spec
 
 
 def run(db_path: Path, topic_specs: Sequence[tuple[str, str]], *, topic: str | None = None, workers: int = 0,
-        batch_size: int = BATCH_ARTICLES, progress: Callable[[str], None] | None = None) -> Result:
-    """Recompute topic matches (of `topic`, or all) and figures (all only) of every stored article with the
-    current queries and extractor, then replay the history of the topics concerned."""
+        batch_size: int = BATCH_ARTICLES, progress: Callable[[str], None] | None = None,
+        subjects: Mapping[str, str | None] | None = None) -> Result:
+    """Recompute topic matches (of `topic`, or all) and figures (all only: with their scope and claimant
+    keys) of every stored article with the current queries and extractor, then replay the history of the
+    topics concerned (`subjects`: each topic's declared subject, as `history.update` takes them)."""
     try:
         with store.run_lock(db_path):
-            return _run(db_path, topic_specs, topic, workers, batch_size, progress or (lambda _: None))
+            return _run(db_path, topic_specs, topic, workers, batch_size, progress or (lambda _: None),
+                        subjects)
     except store.RunInProgress:
         raise StoreError(f"{db_path}: a run is in progress; run `monitor reprocess` again when it has "
                          "finished.") from None
 
 
 def _run(db_path: Path, topic_specs: Sequence[tuple[str, str]], topic: str | None, workers: int,
-         batch_size: int, progress: Callable[[str], None]) -> Result:
+         batch_size: int, progress: Callable[[str], None], subjects: Mapping[str, str | None] | None) -> Result:
     version = topics.version(topic_specs)  # the version a run with this config writes
     specs = [s for s in topic_specs if topic is None or s[0] == topic]
     with_figures = topic is None
@@ -94,7 +97,8 @@ def _run(db_path: Path, topic_specs: Sequence[tuple[str, str]], topic: str | Non
         progress(f"articles: {done:,}/{len(ids):,}")
     with store.open_for_write(db_path) as con, store.transaction(con):
         replay = history.rebuild(con, None if topic is None else [topic],
-                                 progress=lambda n: progress(f"history: {n:,} mentions decided"))
+                                 progress=lambda n: progress(f"history: {n:,} mentions decided"),
+                                 subjects=subjects)
     return Result(topic=topic, articles=len(ids), topic_matches=n_matches,
                   figures=n_figures if with_figures else None, history=replay)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from monitor import claimants
 from monitor.errors import MonitorError, StoreError
 
 log = logging.getLogger(__name__)
@@ -482,4 +483,5 @@ def figure_rows(aid: str, figures: Sequence[Any], extractor_version: str, now: d
     return [{"article_id": aid, "seq": i, "category": f.category, "low": f.low, "high": f.high,
              "qualifier": f.qualifier, "who": f.who, "quote": f.quote, "start_offset": f.start,
              "end_offset": f.end, "claimant": f.claimant, "extractor_version": extractor_version,
-             "found_at": now} for i, f in enumerate(figures)]
+             "found_at": now, "scope": f.scope, "claimant_key": claimants.key(f.claimant)}
+            for i, f in enumerate(figures)]

@@ -6,17 +6,21 @@ Outlets are loopback addresses: the test world's routes are served on 127.0.0.1,
 
 What news-monitor must conclude (topic "North Korean troops in Russia"), run by run:
 
-    run 1  deployed/military  1,500  new       (A, Oct 18; B reprints it verbatim the same day: a repeat)
-           deployed/military  3,000  revision  1,500 -> 3,000, +1,500 (A, Oct 25)
-    run 2  deployed/military 11,000  revision  3,000 -> 11,000, +8,000 (C, Nov 13; B reprints it Nov 14)
-           killed/military      200  new       (C, Nov 13; reprinted by B)
-           deployed/military 10,000  revision  11,000 -> 10,000, -1,000 (A, Nov 15: the same week as
-                                               11,000, so the two values are a disagreement that week)
-           killed/civilians    >=12  new       (A, Nov 15)
-    run 3  wounded/military      50  new       (A, published Oct 30 but first listed now: the late article;
-                                                its 3,000 deployed is known and is NOT announced again)
-           killed/military    1,000  revision  200 -> 1,000, +800 (C, Dec 27; B reprints it Dec 28)
-           killed/Russian       400  new       (C, Dec 27; a named other force: a series of its own)
+    run 1  deployed/military  1,500  new           (A, Oct 18; B reprints it verbatim the same day: a repeat)
+           deployed/military  3,000  revision      1,500 -> 3,000, +1,500 (A, Oct 25; the NIS again, worded
+                                                   "Seoul's intelligence service" where it was "South
+                                                   Korea's spy agency")
+    run 2  deployed/military 11,000  counterclaim  3,000 -> 11,000, +8,000 (C, Nov 13: Ukraine's military
+                                                   intelligence answering the NIS; B reprints it Nov 14)
+           killed/military      200  new           (C, Nov 13; reprinted by B)
+           deployed/military 10,000  counterclaim  11,000 -> 10,000, -1,000 (A, Nov 15, "Seoul": the same
+                                                   week as 11,000, so a disagreement that week)
+           killed/civilians    >=12  new           (A, Nov 15; an incident: "when a drone struck a village")
+    run 3  wounded/military      50  new           (A, published Oct 30 but first listed now: the late
+                                                   article; its 3,000 deployed is known and NOT announced)
+           killed/military    1,000  counterclaim  200 -> 1,000, +800 (C, Dec 27, Zelensky after Ukraine's
+                                                   military intelligence; B reprints it Dec 28)
+           killed/Russian       400  new           (C, Dec 27; a named other force: a series of its own)
     run 4  nothing new: the feeds are unchanged.
 """
 
@@ -111,18 +115,23 @@ class Expected:
     previous: tuple[int | None, int | None] | None
     change: int | None
     slug: str
+    claimant_key: str | None = None
+    previous_claimant: str | None = None
+    scope: str = "total"
 
 
+NIS, HUR = "NIS", "Ukraine HUR"
 EXPECTED = (
-    Expected(1, "deployed", "military", 1500, 1500, "new", None, None, DISPATCH.slug),
-    Expected(1, "deployed", "military", 3000, 3000, "revision", (1500, 1500), 1500, DOUBLED.slug),
-    Expected(2, "deployed", "military", 11000, 11000, "revision", (3000, 3000), 8000, KURSK.slug),
-    Expected(2, "killed", "military", 200, 200, "new", None, None, KURSK.slug),
-    Expected(2, "deployed", "military", 10000, 10000, "revision", (11000, 11000), -1000, REVISED.slug),
-    Expected(2, "killed", "civilians", 12, None, "new", None, None, REVISED.slug),
+    Expected(1, "deployed", "military", 1500, 1500, "new", None, None, DISPATCH.slug, NIS),
+    Expected(1, "deployed", "military", 3000, 3000, "revision", (1500, 1500), 1500, DOUBLED.slug, NIS, NIS),
+    Expected(2, "deployed", "military", 11000, 11000, "counterclaim", (3000, 3000), 8000, KURSK.slug, HUR, NIS),
+    Expected(2, "killed", "military", 200, 200, "new", None, None, KURSK.slug, HUR),
+    Expected(2, "deployed", "military", 10000, 10000, "counterclaim", (11000, 11000), -1000, REVISED.slug,
+             "Seoul", HUR),
+    Expected(2, "killed", "civilians", 12, None, "new", None, None, REVISED.slug, scope="incident"),
     Expected(3, "wounded", "military", 50, 50, "new", None, None, LATE.slug),
-    Expected(3, "killed", "military", 1000, 1000, "revision", (200, 200), 800, ZELENSKY.slug),
-    Expected(3, "killed", "Russian", 400, 400, "new", None, None, ZELENSKY.slug),
+    Expected(3, "killed", "military", 1000, 1000, "counterclaim", (200, 200), 800, ZELENSKY.slug, "Zelensky", HUR),
+    Expected(3, "killed", "Russian", 400, 400, "new", None, None, ZELENSKY.slug, "Zelensky"),
 )
 
 

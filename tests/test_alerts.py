@@ -275,7 +275,7 @@ def test_one_digest_per_recipient_with_the_figures_as_analysts_read_them(tmp_pat
     assert row["message_id"] == msg["Message-ID"] == f"<{run_id}-1.alert@example.org>"
     assert row["n_figures"] == 3 and row["topics"] == [NK]
     assert row["figures"][0] == (f"{NK}: casualties ≈4,700 (North Korean troops), revised from 3,000 "
-                                 "(+1,700) — news.test")
+                                 "(+1,700); claimed by South Korea's National Intelligence Service — news.test")
 
     assert alerts.send_pending(cfg.database, cfg) == alerts.Delivery()  # nothing new: nothing sent
     assert len(inbox.received) == 2

@@ -185,8 +185,9 @@ def test_new_figures_are_exactly_the_first_reports_and_revisions(history_story: 
     got = rows(db, "SELECT * FROM new_figures ORDER BY run_id, as_of, article_id, seq")
     assert [(runs.index(r["run_id"]) + 1, r["category"], r["grp"], r["low"], r["high"], r["kind"],
              None if r["kind"] == "new" else (r["previous_low"], r["previous_high"]), r["change"],
-             hs.slug_of(r["article_url"])) for r in got] == [
-        (e.run, e.category, e.grp, e.low, e.high, e.kind, e.previous, e.change, e.slug) for e in hs.EXPECTED]
+             hs.slug_of(r["article_url"]), r["claimant_key"], r["previous_claimant"], r["scope"]) for r in got] == [
+        (e.run, e.category, e.grp, e.low, e.high, e.kind, e.previous, e.change, e.slug, e.claimant_key,
+         e.previous_claimant, e.scope) for e in hs.EXPECTED]
     assert all(r["topic"] == hs.TOPIC for r in got)
     zelensky = next(r for r in got if r["low"] == 1000)
     assert zelensky["claimant"] == "President Zelensky" and zelensky["outlet"] == "127.0.0.3"

@@ -50,7 +50,10 @@ def check_latest_figures(config: Path) -> None:
                            ("killed", "military"), ("wounded", "military")]
     deployed = got[("deployed", "military")]
     assert (deployed["low"], deployed["previous_low"], deployed["change"], deployed["kind"]) == (
-        10000, 11000, -1000, "revision")
+        10000, 11000, -1000, "counterclaim")  # Seoul after Ukraine's military intelligence: not a revision
+    assert (deployed["claimant_key"], deployed["previous_claimant"]) == ("Seoul", "Ukraine HUR")
+    assert deployed["said"] == "Seoul; Ukraine HUR said 11,000 on 2024-11-13"
+    assert got[("killed", "civilians")]["scope"] == "incident"
     assert hs.slug_of(deployed["article_url"]) == hs.REVISED.slug and deployed["n_outlets"] == 1
     killed = got[("killed", "military")]
     assert (killed["low"], killed["previous_low"], killed["change"]) == (1000, 200, 800)
@@ -74,9 +77,11 @@ def check_topic_timeline(config: Path) -> None:
 
 def check_new_figures_since(config: Path) -> None:
     got = named(config, "new_figures_since", since="2024-11-14")
-    assert [(r["category"], r["grp"], r["low"], r["kind"], r["previous_low"]) for r in got] == [
-        ("deployed", "military", 10000, "revision", 11000), ("killed", "civilians", 12, "new", None),
-        ("killed", "military", 1000, "revision", 200), ("killed", "Russian", 400, "new", None)]
+    assert [(r["category"], r["grp"], r["low"], r["kind"], r["previous_low"], r["previous_claimant"])
+            for r in got] == [
+        ("deployed", "military", 10000, "counterclaim", 11000, "Ukraine HUR"),
+        ("killed", "civilians", 12, "new", None, None),
+        ("killed", "military", 1000, "counterclaim", 200, "Ukraine HUR"), ("killed", "Russian", 400, "new", None, None)]
     assert named(config, "new_figures_since", since="2025-01-01") == []
     assert len(named(config, "new_figures_since", since="2024-01-01T00:00:00Z", topic=hs.TOPIC)) == 9
 
@@ -96,6 +101,13 @@ def check_disagreements(config: Path) -> None:
             for r in got] == [("deployed", "military", "2024-11-11", 11000, 2, 2),
                               ("deployed", "military", "2024-11-11", 10000, 1, 2)]
     assert got[1]["claimants"] == "Seoul"
+
+
+def check_incidents_per_week(config: Path) -> None:
+    got = named(config, "incidents_per_week", topic=hs.TOPIC)
+    assert [(r["category"], r["grp"], r["week"], r["total"], r["incidents"], r["n_reports"]) for r in got] == [
+        ("killed", "civilians", "2024-11-11", 12, 1, 1)]  # "when a drone struck a village": one event
+    assert "drone struck" in got[0]["quotes"] or "killed" in got[0]["quotes"]
 
 
 def check_topic_volume(config: Path) -> None:

@@ -141,14 +141,16 @@ def test_report_tables_show_latest_values_with_previous_and_change(populated: Po
     page = out.read_text()
     latest = page[page.index("<h3>Latest figures"):page.index("<h3>New figures")]
     rows = {r[0]: r for r in _rows(latest)}
-    assert rows["deployed"][2:3] == ["≈15,000"] and rows["deployed"][4:6] == ["12,000", "+3,000"]
-    assert rows["casualties"][2] == "≈4,700" and rows["casualties"][4] == "—"
-    assert rows["killed"][2] == "≈600"
-    assert rows["deployed"][6] == "Seoul's intelligence services"
+    # the NIS's 15,000 follows the ministry's 12,000: another source's value, so a counterclaim, not a revision
+    assert rows["deployed"][2:4] == ["total", "≈15,000"]
+    assert rows["deployed"][5:8] == ["counterclaim", "Ministry: 12,000", "+3,000"]
+    assert rows["casualties"][3] == "≈4,700" and rows["casualties"][6] == "—"
+    assert rows["killed"][3] == "≈600"
+    assert rows["deployed"][8] == "NIS"  # "Seoul's intelligence services": the claimant's key
     new = _rows(page[page.index("<h3>New figures"):page.index("<h3>Reported values")])
     assert [(r[1], r[3], r[4]) for r in new] == [  # newest first, every first report and revision
-        ("deployed", "≈15,000", "revision"), ("casualties", "≈4,700", "new"), ("killed", "≈600", "new"),
-        ("deployed", "≈12,000", "revision"), ("deployed", "≥10,000", "revision"),
+        ("deployed", "≈15,000", "counterclaim"), ("casualties", "≈4,700", "new"), ("killed", "≈600", "new"),
+        ("deployed", "≈12,000", "counterclaim"), ("deployed", "≥10,000", "counterclaim"),
         ("deployed", "≈1,500", "new")]
     assert 'href="http://127.0.0.1:' in page and "nk-casualties" in page
 
@@ -238,7 +240,7 @@ def test_digest_html_shows_the_changed_series_as_images_in_chromium(populated: P
     assert visit.outside_requests == [], visit.requests
     assert visit.errors == [], visit.errors
     assert len(visit.result) == 3 and all(i["ok"] and i["width"] == 800 for i in visit.result), visit.result
-    assert "≈15,000" in page and "was 12,000" in page
+    assert "≈15,000" in page and "Ministry said 12,000" in page
 
 
 def test_the_browser_check_sees_requests_and_console_errors(tmp_path: Path) -> None:

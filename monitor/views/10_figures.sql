@@ -3,7 +3,7 @@ CREATE OR REPLACE VIEW figures AS
 SELECT
     a.url              AS article_url,
     t.topic            AS topic,
-    m.category, m.low, m.high, m.qualifier, m.who, m.quote, m.claimant,
+    m.category, m.low, m.high, m.qualifier, m.who, m.quote, m.claimant, m.claimant_key, m.scope,
     m.start_offset, m.end_offset,
     a.published_at,
     a.first_seen_at,

@@ -6,9 +6,10 @@ SELECT
     recipient,
     subject,
     topics,
-    n_new + n_revisions         AS n_figures,
+    n_new + n_revisions + coalesce(n_counterclaims, 0) AS n_figures,
     n_new,
     n_revisions,
+    coalesce(n_counterclaims, 0) AS n_counterclaims,
     figures,
     status,                     -- pending | sent | failed
     attempts,
