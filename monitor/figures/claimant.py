@@ -39,7 +39,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue
         if tok.low not in lexicon.claim_verbs or not (tok.text[:1].islower() or title_case):
             continue  # capitalised "Reports" is a noun, not the verb (but in a Title Case headline it is)
-        if i > 0 and (words[i - 1] in _DETERMINERS or words[i - 1] in lexicon.claim_noun_before):
+        if i > 0 and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before):
             continue  # "an estimated 500", "following reports of": an adjective or a noun
         span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
@@ -81,7 +81,9 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
     if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in low):
         return False
     words = low.split()
-    if not words or _number_word(words[0], lexicon) or words[-1] in lexicon.people_victims:
+    if not words or words[-1] in lexicon.people_victims or (
+        _number_word(words[0], lexicon) and not (len(words) > 1 and words[0] in lexicon.determiners)
+    ):  # "un député", "ein Sprecher": an article, not a number
         return False
     return not all(w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words
                    or w in lexicon.people_victims for w in words)

@@ -137,6 +137,7 @@ class Lexicon:
     articles: frozenset[str]  # "a dozen": an article that belongs to an approximate number word
     not_people: frozenset[str]  # "100,000 dead fish", "200 whales died": counts of animals
     hypothetical: PhraseSet  # "attempted to kill six": no one was killed
+    no_category: PhraseSet  # "dead or missing": counted together, no category (guideline)
     pronoun_numbers: frozenset[str]  # "one" in "one after the other"
     pronoun_after: PhraseSet
     event_nouns: frozenset[str]  # "the 2016 death of ...": a singular event noun after a year
@@ -339,6 +340,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         articles=frozenset(w.lower() for w in _strings(numbers, "articles", where)),
         not_people=frozenset(w.lower() for w in _strings(people, "not_people", where)),
         hypothetical=PhraseSet.of(_strings(context, "hypothetical", where)),
+        no_category=PhraseSet.of(_strings(context, "no_category", where)),
         pronoun_numbers=frozenset(w.lower() for w in _strings(numbers, "pronoun_numbers", where)),
         pronoun_after=PhraseSet.of(_strings(numbers, "pronoun_after", where)),
         event_nouns=frozenset(w.lower() for w in _strings(context, "event_nouns", where)),

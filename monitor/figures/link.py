@@ -294,6 +294,10 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
+    if link is not None and any(
+        s.lex.no_category.match_at(s.words, k) for k in range(max(0, link.first - 1), link.last + 1)
+    ):
+        return None  # "120 dead or missing", "die Zahl der Toten und Vermissten": no category (guideline)
     if link is not None and link.kind == "left" and link.category != "deployed" \
             and s.lex.hypothetical.match_before(s.words, link.first):
         return None  # "attempted to kill six others", "threatened to kill 10": nobody died
@@ -363,7 +367,7 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     unit = _unit_of(s, e)
     if unit:
         return unit
-    toll = _toll(s, e)
+    toll = _toll_after(s, e) or _toll(s, e)
     if toll:
         return toll
     group = _group_trigger(s, e)
@@ -525,7 +529,7 @@ def _prepositional_phrase(s: Sentence, k: int) -> int:
     """Where a short prepositional phrase starting at k ends, when the clause goes on after it (an aside,
     a filler or a trigger follows); 0 when words[k] opens none."""
     words, tokens, lex = s.words, s.tokens, s.lex
-    if words[k] not in _PP_PREPOSITIONS:
+    if words[k] not in _PP_PREPOSITIONS and words[k] not in lex.place_prepositions:
         return 0
     j = k + 1
     while j < len(words) and j - k <= MAX_PP_WORDS:
@@ -633,6 +637,21 @@ def _best_before(s: Sentence, j: int, head: tuple[str, ...]) -> tuple[str, int]:
                 if m > best[1]:
                     best = (cat.name, m)
     return best
+
+
+def _toll_after(s: Sentence, e: Expression) -> Link | None:
+    """A toll named after its value: "elevó a 112 la cifra de muertos", "évalue à 1,2 million les pertes"."""
+    words, lex = s.words, s.lex
+    k = e.last
+    if k < len(words) and words[k] in lex.determiners:
+        name, m = lex.tolls.match_at(words, k + 1)
+        if m and name:
+            return Link(name, k + 1, k + 1 + m, "toll")
+        for j in (k + 1, k + 2):  # "y a 260 la de heridos": the toll's noun left out, its trigger kept
+            name, m = s.trigger_at(j)
+            if m and name != "deployed":
+                return Link(name, j, j + m, "toll")
+    return None
 
 
 def _toll(s: Sentence, e: Expression) -> Link | None:
