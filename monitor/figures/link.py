@@ -304,6 +304,17 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     return link
 
 
+def _noun_after(s: Sentence, k: int) -> int:
+    """Where a people noun at k ends, names before it allowed ("RCAF members"); 0 when there is none."""
+    for j in range(k, min(k + 3, len(s.words))):
+        m = s.lex.people.match_at(s.words, j)
+        if m:
+            return j + m
+        if not (s.tokens[j].kind == "word" and s.tokens[j].text[:1].isupper()) or s.trigger_at(j)[1]:
+            return 0
+    return 0
+
+
 def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
     """'will withdraw 2,000 troops', '2,000 troops were pulled out': a count of troops leaving."""
     words, lex = s.words, s.lex
@@ -351,7 +362,11 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
     # "one of the injured died": the noun names the group chosen from, the verb what happened.
     other = (left and left.category != "captured") or (right and right.category != "captured")
-    if noun and not (w and w.selection) and not (noun.category == "captured" and other):
+    if noun and noun.category == "missing" and w is not None and (held := _noun_after(s, w.cont)):
+        later = _right_trigger(s, held, ())
+        if later is not None and later.category != "missing":
+            return later  # "Two missing hikers were found dead": the verb says what happened to them
+    if noun and not (w and w.selection) and not (noun.category in {"captured", "missing"} and other):
         return noun
     if right and right.first == cont and _allowed(s, right.category, troop, w, explicit=True):
         return right
@@ -458,6 +473,12 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                 return Link(cat, k + 2, k + 2 + m2, "right")
         if m:
             j = k + m
+            pm = lex.people.match_at(words, j) if cat == "missing" else 0
+            if pm:
+                # "Two missing hikers were found dead": "missing" describes them, the verb says what happened
+                later = _right_trigger(s, j + pm, head)
+                if later is not None and later.category != "missing":
+                    return later
             if cat == "casualties" and j + 1 < n and words[j] in {"and", ",", "then"}:
                 then, m2 = s.trigger_at(j + 1, head)
                 if m2 and then in {"killed", "wounded"}:
