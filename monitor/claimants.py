@@ -4,7 +4,8 @@
 `key` maps every wording listed in lexicon/claimants.toml to its table's name ("NIS"). A wording the file
 does not know gets its normalised form as key: case of first letters, apostrophes, a possessive 's, leading
 articles and titles ("the", "President", "Gen.") and Korean particles after a name are dropped, so
-"the Interior Ministry" and "Interior ministry" meet as "Interior Ministry". docs/history.md#claimant-keys.
+"the Interior Ministry" and "Interior ministry" meet as "Interior Ministry"; a known name in Korean or Russian
+after Latin words (a byline glued to it: "Staff Reporter 국정원") is that name. docs/history.md#claimant-keys.
 """
 
 from __future__ import annotations
@@ -53,7 +54,26 @@ class Claimants:
                 known = self.aliases.get(form[: -len(particle)].strip().casefold())
                 if known is not None:
                     return known
+        glued = _glued(form)
+        if glued is not None:
+            known = self.aliases.get(glued.casefold())
+            if known is not None:
+                return known
         return form
+
+
+def _glued(form: str) -> str | None:
+    """The words of a wording after a run of Latin ones, when they are in another script: a byline glued to
+    the source on a Korean or Russian page ("Staff Reporter 국정원" -> "국정원"); None otherwise."""
+    words = form.split()
+    for i, w in enumerate(words):
+        if not all(c.isascii() for c in w):
+            return " ".join(words[i:]) if i and all(_latin(x) for x in words[:i]) else None
+    return None
+
+
+def _latin(word: str) -> bool:
+    return all(c.isascii() for c in word)
 
 
 def normalise(wording: str) -> str:

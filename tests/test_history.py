@@ -6,6 +6,8 @@ test harness): three outlets, wire reprints, revisions up and down, a late backf
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitor import articles, cli, figures, history, reprocess, store, topics
+from monitor import articles, cli, figures, history, mail, reprocess, store, topics
+from tests import claims_story as cs
 from tests import history_story as hs
 from tests.pipeline_fixtures import write_config
 
@@ -287,3 +290,112 @@ def test_reprocess_in_batches_on_worker_processes_changes_nothing_if_nothing_cha
     assert result.history.mentions == 16 and (result.history.new, result.history.revisions) == (2, 12)
     assert messages[:3] == ["articles: 3/8", "articles: 6/8", "articles: 8/8"]
     assert messages[-1] == "history: 16 mentions decided"
+
+
+# --- who claims it, what it counts, whether it revises (fixture `claims_story`, tests/claims_story.py) ------
+
+def test_claims_story_new_figures_of_every_cycle(claims_story: cs.ClaimsRun) -> None:
+    db = hs.database(claims_story.config)
+    runs = [r["run_id"] for r in rows(db, "SELECT run_id FROM runs ORDER BY started_at")]
+    got = rows(db, "SELECT n.* FROM new_figures n JOIN runs USING (run_id) "
+                   "ORDER BY runs.started_at, n.as_of, n.article_id, n.seq")
+    assert [(runs.index(r["run_id"]) + 1, r["category"], r["grp"], r["scope"], r["low"], r["high"], r["kind"],
+             r["previous_low"], r["previous_high"], r["change"], r["claimant_key"], r["previous_claimant"],
+             r["suspect"], hs.slug_of(r["article_url"])) for r in got] == [
+        (1, "killed", "military", "total", 600, 600, "new", None, None, None, "NIS", None, False,
+         cs.NIS_600.slug),
+        # an incident inside the cumulative story: it neither revises the toll nor is revised by it
+        (1, "captured", "military", "incident", 2, 2, "new", None, None, None, None, None, False,
+         cs.CAPTURED.slug),
+        (1, "killed", "military", "incident", 1, 1, "new", None, None, None, None, None, False,
+         cs.CAPTURED.slug),
+        # the NIS in Korean: the same source, so a genuine revision
+        (2, "killed", "military", "total", 1100, 1100, "revision", 600, 600, 500, "NIS", "NIS", False,
+         cs.NIS_KOREAN.slug),
+        # Russia's losses in an article about North Korean troops: Russia's series, not the topic's own
+        (2, "casualties", "Russian", "total", 800000, None, "new", None, None, None, "Ukraine General Staff",
+         None, False, cs.RUSSIA_LOSSES.slug),
+        # another source's value: a counterclaim, never a revision of a figure Zelensky did not give
+        (3, "killed", "military", "total", 3000, 3000, "counterclaim", 1100, 1100, 1900, "Zelensky", "NIS",
+         False, cs.ZELENSKY.slug),
+        # a total dropping by more than half: suspect
+        (4, "killed", "military", "total", 100, 100, "counterclaim", 3000, 3000, -2900,
+         "Russian Defence Ministry", "Zelensky", True, cs.MOD_DROP.slug),
+    ]
+    counts = [(s["new_figures"], s["revisions"]) for s in claims_story.summaries]
+    assert counts == [(3, 0), (1, 1), (0, 1), (0, 1), (0, 0)]
+    # the Russian general staff report repeats Zelensky's 3,000 (corroboration from another source)
+    three = rows(db, "SELECT n_articles FROM figure_series WHERE category = 'killed' AND low = 3000")
+    assert three == [{"n_articles": 2}]
+
+
+def test_claims_story_digests_say_counterclaims_and_suspect_drops(claims_story: cs.ClaimsRun) -> None:
+    sent = [[cs.text_of(m) for m in msgs] for msgs in claims_story.digests]
+    assert [len(s) for s in sent] == [1, 1, 1, 1, 0]  # one digest per run with news; none when nothing moved
+    first, second, third, fourth = (s[0] for s in sent[:4])
+    assert "  NEW  killed (one incident): 1\n" in first and "  NEW  captured (one incident): 2" in first
+    assert "  REVISED  killed: 1,100\n    was 600 on 2025-01-10 (+500)\n" in second
+    assert "claimed by: Staff Reporter 국정원 (NIS)" in second  # a byline glued to the source on the page
+    assert ("  COUNTERCLAIM  killed: ≈3,000 — North Korean soldiers\n"
+            "    ≈3,000 — Zelensky; NIS said 1,100 on 2025-01-20 (+1,900)\n") in third
+    assert "REVISED" not in third and "was 1,100" not in third
+    assert claimants_subject(claims_story, 2) == "news-monitor: 1 counterclaim — North Korean troops in Russia"
+    assert "  COUNTERCLAIM, SUSPECT  killed: 100 — North Korean soldiers\n" in fourth
+    assert "100 — Russian Defence Ministry; Zelensky said 3,000 on 2025-02-01 (−2,900)" in fourth
+    assert mail.SUSPECT_NOTE[:40] in fourth.replace("\n    ", " ")
+
+
+def claimants_subject(run: cs.ClaimsRun, index: int) -> str:
+    return str(run.digests[index][0]["Subject"]).split(" · ")[0]
+
+
+def test_claims_story_one_key_per_source_in_three_wordings_and_two_languages(claims_story: cs.ClaimsRun
+                                                                              ) -> None:
+    db = hs.database(claims_story.config)
+    got = {r["claimant_key"]: r for r in rows(db, "SELECT * FROM claimants")}
+    assert sorted(got["NIS"]["names"]) == sorted([
+        "South Korea's National Intelligence Service", "Seoul's spy agency", "Seoul's intelligence service",
+        "Staff Reporter 국정원"])
+    assert got["NIS"]["n_figures"] == 4 and got["NIS"]["n_articles"] == 4
+    assert got["Ukraine General Staff"]["n_names"] == 2  # "Ukraine's general staff" and "Генштаб ВСУ"
+    assert set(got) == {"NIS", "Ukraine General Staff", "Zelensky", "Russian Defence Ministry"}
+
+
+def test_claims_story_late_articles_and_reruns_announce_nothing(claims_story: cs.ClaimsRun) -> None:
+    db = hs.database(claims_story.config)
+    late = rows(db, "SELECT kind FROM series_mentions s JOIN articles a USING (article_id) "
+                    "WHERE a.url LIKE '%/claims-late'")
+    assert late == [{"kind": "repeat"}]  # dated Jan 11, first seen in run 3: corroboration only
+    six = rows(db, "SELECT first_seen, n_articles, n_outlets FROM figure_series WHERE low = 600")
+    assert six == [{"first_seen": cs.NIS_600.published, "n_articles": 3, "n_outlets": 1}]
+    assert claims_story.snapshots[-1] == claims_story.snapshots[-2]
+    with store.open_for_write(db) as con, store.transaction(con):
+        assert history.update(con, "again") == []
+
+
+def test_claims_story_latest_figures_says_whose_value_it_is(claims_story: cs.ClaimsRun) -> None:
+    code, out = monitor(claims_story.config, "query", "latest_figures", "--format", "json")
+    assert code == 0, out
+    got = {(r["category"], r["grp"], r["scope"]): r for r in json.loads(out)}
+    killed = got[("killed", "military", "total")]
+    assert (killed["low"], killed["kind"], killed["claimant_key"], killed["suspect"]) == (
+        100, "counterclaim", "Russian Defence Ministry", True)
+    assert killed["said"] == ("Russian Defence Ministry; Zelensky said 3,000 on 2025-02-01 "
+                              "(suspect: fell by more than half)")
+    assert got[("killed", "military", "incident")]["low"] == 1
+    assert got[("casualties", "Russian", "total")]["said"] == "Ukraine General Staff"
+
+
+def test_claims_story_reprocess_equals_the_fresh_build(claims_story: cs.ClaimsRun, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(claims_story.config.parent, copy)
+    db = hs.database(copy / "monitor.toml")
+    want = comparable(db)
+    with store.open_for_write(db) as con, store.transaction(con):  # as an older version left it
+        con.execute("UPDATE figure_mentions SET scope = 'total', claimant_key = claimant")
+        history.rebuild(con)
+    assert comparable(db) != want
+    code, out = monitor(copy / "monitor.toml", "reprocess")
+    assert code == 0, out
+    assert "counterclaims" in out
+    assert comparable(db) == want

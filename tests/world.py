@@ -35,6 +35,7 @@ class Story:
     paragraphs: tuple[str, ...]
     published: datetime
     summary: str = ""
+    lang: str = "en"  # the page's <html lang>
 
 
 class World:
@@ -127,7 +128,8 @@ def page(story: Story) -> str:
     paras = "\n".join(f"<p>{html.escape(p)}</p>" for p in story.paragraphs)
     nav = "".join(f'<li><a href="/section/{s}">{s.title()}</a></li>' for s in ("world", "politics", "sport"))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(story.title)} | Test Herald</title>
+<html lang="{html.escape(story.lang)}"><head><meta charset="utf-8">
+<title>{html.escape(story.title)} | Test Herald</title>
 <meta property="og:title" content="{html.escape(story.title)}">
 <meta property="article:published_time" content="{story.published.isoformat()}">
 <meta name="author" content="Staff Reporter"></head>

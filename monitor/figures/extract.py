@@ -260,8 +260,8 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
     words = s.words
     for i in range(len(cands) - 1, -1, -1):
         c = cands[i]
-        if c.link is not None:
-            continue
+        if c.link is not None and c.link.kind != "troops":
+            continue  # troops counted without a verb may still share the list's verb ("Ten guards and ...")
         end = c.who.last if c.who else c.expr.last
         nxt = cands[i + 1] if i + 1 < len(cands) else None
         # "Five soldiers, two rebels killed": the list shares the trigger after its last member.
@@ -274,6 +274,8 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             and (_joined(words[end : nxt.expr.first], lex) or _numberless_member(s, end, nxt.expr.first))
         ):
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
+        elif c.link is not None:
+            continue
         elif c.who and nxt and nxt.link and nxt.link.category and _among(words, end, nxt.expr.first, lex):
             # "Three policemen were among the 15 people killed": a part of the figure after it
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "part")

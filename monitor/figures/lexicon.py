@@ -137,6 +137,7 @@ class Lexicon:
     articles: frozenset[str]  # "a dozen": an article that belongs to an approximate number word
     not_people: frozenset[str]  # "100,000 dead fish", "200 whales died": counts of animals
     hypothetical: PhraseSet  # "attempted to kill six": no one was killed
+    trigger_modifiers: frozenset[str]  # "hospital workers": a trigger word naming people's work
     no_category: PhraseSet  # "dead or missing": counted together, no category (guideline)
     pronoun_numbers: frozenset[str]  # "one" in "one after the other"
     pronoun_after: PhraseSet
@@ -340,6 +341,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         articles=frozenset(w.lower() for w in _strings(numbers, "articles", where)),
         not_people=frozenset(w.lower() for w in _strings(people, "not_people", where)),
         hypothetical=PhraseSet.of(_strings(context, "hypothetical", where)),
+        trigger_modifiers=frozenset(w.lower() for w in _strings(people, "trigger_modifiers", where)),
         no_category=PhraseSet.of(_strings(context, "no_category", where)),
         pronoun_numbers=frozenset(w.lower() for w in _strings(numbers, "pronoun_numbers", where)),
         pronoun_after=PhraseSet.of(_strings(numbers, "pronoun_after", where)),

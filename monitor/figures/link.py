@@ -273,6 +273,9 @@ def who(s: Sentence, e: Expression) -> Who | None:
         ):
             j += 1  # "50,000 North Korean and Russian soldiers"
             continue
+        if tok.low in lex.trigger_modifiers and lex.people.match_at(words, j + 1):
+            j += 1  # "2 hospital workers": the trigger word names the people's work, not what befell them
+            continue
         if tok.kind == "num" or j in s.numbers_at or tok.low in lex.function_single or s.trigger_at(j)[1]:
             break  # "two buses carrying sixty prisoners": another count starts
         saw_lower = saw_lower or not tok.text[:1].isupper()
@@ -302,6 +305,18 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
             and s.lex.hypothetical.match_before(s.words, link.first):
         return None  # "attempted to kill six others", "threatened to kill 10": nobody died
     return link
+
+
+def _other_business(s: Sentence, w: Who) -> bool:
+    """Whether the verb after counted troops is about something other than a deployment ("were arrested",
+    "are accused")."""
+    k = w.last
+    for _ in range(3):
+        f = s.lex.filler.match_at(s.words, k) if k < len(s.words) else 0
+        if not f:
+            break
+        k += f
+    return bool(s.lex.not_deployed_after.match_at(s.words, k))
 
 
 def _noun_after(s: Sentence, k: int) -> int:
@@ -390,7 +405,7 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
         return group
     if troop and w and _deployed(s, e, w):
         return Link("deployed", e.first, cont, "troops")
-    if w and " ".join(w.head) in s.lex.deployed_nouns and not noun:
+    if w and " ".join(w.head) in s.lex.deployed_nouns and not noun and not _other_business(s, w):
         return Link("deployed", e.first, cont, "troops")  # "14,000 peacekeepers": a mission's troops
     return noun  # "six of the dead were children"
 
@@ -709,13 +724,7 @@ def _deployed(s: Sentence, e: Expression, w: Who) -> bool:
         lex.standing.match_at(words, k) for k in range(w.first, w.last)
     ):
         return False
-    k = w.last
-    for _ in range(3):
-        f = lex.filler.match_at(words, k) if k < len(words) else 0
-        if not f:
-            break
-        k += f
-    if lex.not_deployed_after.match_at(words, k):
+    if _other_business(s, w):
         return False  # "seven commandos were arrested", "three troops collapse during a parade"
     if s.deploy_cue:
         return True
