@@ -137,8 +137,16 @@ def _colon_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | No
     return None
 
 
-def nearest(found: list[Claim], at: int) -> str | None:
-    """The claimant whose claim is closest to token `at`, or None when the sentence names none."""
+def nearest(found: list[Claim], at: int, tokens: list[Token] | None = None,
+            lexicon: Lexicon | None = None) -> str | None:
+    """The claimant whose claim is closest to token `at`, or None when the sentence names none.
+
+    A claim made before the figure does not reach into a background clause that opens between them ("the
+    minister said …, after 12 were killed", "X says … as the death toll rises to 78")."""
+    if tokens is not None and lexicon is not None:
+        words = [t.low for t in tokens]
+        found = [c for c in found
+                 if c.at > at or not any(w in lexicon.claim_blockers for w in words[c.at + 1 : at])]
     if not found:
         return None
     return min(found, key=lambda c: abs(c.at - at)).claimant

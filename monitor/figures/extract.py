@@ -233,7 +233,7 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
             continue
         if claims is None:
             claims = claimant.claims(text, tokens, lex)
-        fig = _figure(text, tokens, c, c.link, claims)
+        fig = _figure(text, tokens, c, c.link, claims, lex)
         if fig.claimant is None and claimant.pronoun(text, tokens, lex):
             fig = replace(fig, claimant=_PRONOUN)
         out.append(fig)
@@ -349,7 +349,7 @@ def _among(words: list[str], k: int, nxt: int, lex: Lexicon) -> bool:
 
 
 def _figure(
-    text: str, tokens: list[Token], c: _Candidate, link: Link, claims: list[claimant.Claim]
+    text: str, tokens: list[Token], c: _Candidate, link: Link, claims: list[claimant.Claim], lex: Lexicon
 ) -> Figure:
     e, who = c.expr, c.who
     first, last = e.first, e.last
@@ -373,7 +373,7 @@ def _figure(
         quote=text[start:end],
         start=start,
         end=end,
-        claimant=claimant.nearest(claims, e.num_first),
+        claimant=claimant.nearest(claims, e.num_first, tokens, lex),
     )
 
 
