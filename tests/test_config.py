@@ -112,3 +112,12 @@ def test_unknown_topic_name_lists_the_known_ones(tmp_path: Path) -> None:
     assert cfg.topic("north korean troops in russia").name == "North Korean troops in Russia"
     with pytest.raises(ConfigError, match=r"no topic named 'Gaza'.*North Korean troops in Russia"):
         cfg.topic("Gaza")
+
+
+def test_a_topic_subject_must_name_a_force(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.toml"
+    path.write_text('[[topics]]\nname = "NK"\nquery = "Korea"\nsubject = "DPRK troops"\n')
+    assert config.load(path, environ={}).topics[0].subject == "DPRK troops"
+    path.write_text('[[topics]]\nname = "NK"\nquery = "Korea"\nsubject = "the weather"\n')
+    with pytest.raises(ConfigError, match=r"topics\[0\]\.subject: 'the weather' names no force"):
+        config.load(path, environ={})

@@ -399,3 +399,33 @@ def test_claims_story_reprocess_equals_the_fresh_build(claims_story: cs.ClaimsRu
     assert code == 0, out
     assert "counterclaims" in out
     assert comparable(db) == want
+
+
+@pytest.mark.parametrize(("lead", "force"), [
+    ("Ukraine's general staff said Russia has lost more than ", "Russian"),
+    ("South Korea's spy agency said on Friday that North Korea has sent about ", "North Korean"),
+    ("Pyongyang has about ", "North Korean"),
+    ("Seoul's intelligence services indicate approximately ", ""),   # a claim, not a subject
+    ("Ukraine's general staff said about ", ""),                      # the claimant's country
+    ("In Russia ", ""),                                               # after a preposition
+    ("North Korea: about ", ""),                                      # another clause
+])
+def test_the_subject_of_the_clause_names_the_force_counted(lead: str, force: str) -> None:
+    assert history.clause_force(lead) == force
+
+
+def test_a_declared_subject_is_the_own_force_and_other_forces_keep_their_series(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    batch = [
+        article("a1", "In Kursk 400 Russian soldiers were killed, North Korea said.", "2024-12-01"),
+        article("a2", "North Korea: about 300 North Korean soldiers were killed in Russia.", "2024-12-02"),
+        article("a3", "North Korean troops fight in Kursk. Russia has lost more than 700,000 troops, Kyiv "
+                      "said.", "2024-12-03"),
+    ]
+    with store.open_for_write(db) as con, store.transaction(con):
+        store.save_articles(con, "r1", batch, topics.version(SPECS), figures.VERSION)
+    with store.open_for_write(db) as con, store.transaction(con):
+        changes = history.update(con, "r1", {"nk": "North Korean"})
+    assert [(c.category, c.group, c.low) for c in changes] == [
+        ("killed", "Russian", 400), ("killed", "military", 300), ("casualties", "Russian", 700000)]
+    assert rows(db, "SELECT trait FROM topic_groups") == [{"trait": "main_group"}]  # no own force guessed
