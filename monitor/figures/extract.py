@@ -30,6 +30,7 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")  # "п'ятеро", "
 _DIGIT_RE = re.compile(r"\d")
 _ASIDE_OPENERS = frozenset({"(", "[", "-", "\u2013", "\u2014", ":"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
+_RELATIVES = frozenset({"that", "who", "which"})
 
 
 @dataclass(slots=True)
@@ -250,7 +251,9 @@ def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> N
         # the verb must be the clause's own ("were killed"), not a participle of the group ("troops sent")
         if a.who is None and b.link is not None and len(between) == 2 and between[0] == "of" and (
             between[1] in lex.determiners
-        ) and b.link.kind == "right" and b.link.first > b_end:
+        ) and b.link.kind == "right" and b.link.first > b_end and not any(
+            w in _RELATIVES for w in words[b_end : b.link.first]
+        ):  # "one of the three hostages that were killed": the relative clause is the group's
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
             b.link = None
 

@@ -179,6 +179,7 @@ class Lexicon:
     troops: frozenset[str]
     troops_if_sent: frozenset[str]
     person_verbs: PhraseSet
+    person_verbs_after: frozenset[str]  # "17 missionaries were kidnapped": verbs whose subject is people
     before_needs_people: frozenset[str]
     standing: PhraseSet
     deploy_cues: PhraseSet
@@ -186,6 +187,9 @@ class Lexicon:
     withdraw: PhraseSet  # "withdraw 2,000 troops": troops leaving are no deployment
     not_deployed_after: PhraseSet  # "seven commandos were arrested": troops counted for something else
     held_by_states: frozenset[str]  # "prisoners": captives only in a sentence about war (war_cues)
+    state_detainees: frozenset[str]  # "political prisoners": a state's detainees, never captives
+    release_verbs: PhraseSet  # "13 Israelis were released": captives, in a sentence about hostages
+    captive_cues: PhraseSet
     war_cues: PhraseSet
     categories: tuple[Category, ...]
     after: PhraseMap  # every category's after-triggers
@@ -386,6 +390,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         troops=frozenset(w.lower() for w in troops),
         troops_if_sent=frozenset(w.lower() for w in _strings(people, "troops_if_sent", where)),
         person_verbs=PhraseSet.of(_strings(people, "person_verbs", where)),
+        person_verbs_after=frozenset(w.lower() for w in _strings(people, "person_verbs_after", where)),
         before_needs_people=frozenset(w.lower() for w in _strings(people, "before_needs_people", where)),
         standing=PhraseSet.of(_strings(people, "standing", where)),
         deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
@@ -393,6 +398,9 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         withdraw=PhraseSet.of(_strings(people, "withdraw", where)),
         not_deployed_after=PhraseSet.of(_strings(people, "not_deployed_after", where)),
         held_by_states=frozenset(w.lower() for w in _strings(people, "held_by_states", where)),
+        state_detainees=frozenset(w.lower() for w in _strings(people, "state_detainees", where)),
+        release_verbs=PhraseSet.of(_strings(people, "release_verbs", where)),
+        captive_cues=PhraseSet.of(_strings(people, "captive_cues", where)),
         war_cues=PhraseSet.of(_strings(people, "war_cues", where)),
         categories=tuple(categories),
         after=PhraseMap.of((name, cats_table.get(name, {}).get("after", [])) for name in CATEGORIES),

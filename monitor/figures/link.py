@@ -287,7 +287,24 @@ def who(s: Sentence, e: Expression) -> Who | None:
         return Who(first, j, (), j, j)  # a bare number, or "5 Ukrainian killed"
     if saw_lower and j - pos <= 2 and lex.person_verbs.match_before(words, e.first):
         return Who(first, j, (), j, j)  # "killed 10 bandits": these verbs only ever count people
+    if saw_lower and j - pos <= 2 and j > pos and words[j - 1].endswith("s") and _befalls_people(s, j):
+        return Who(first, j, (words[j - 1],), j, j - 1)  # "17 missionaries have been kidnapped"
     return None  # "12 tanks", "38 runs", "9 mm"
+
+
+def _befalls_people(s: Sentence, k: int) -> bool:
+    """Whether a verb that befalls only people follows (through fillers): killed, wounded, kidnapped …"""
+    for _ in range(MAX_FILLER_STEPS):
+        if k >= len(s.words):
+            return False
+        cat, m = s.trigger_at(k)
+        if m:
+            return cat != "deployed" and s.words[k] in s.lex.person_verbs_after
+        f = s.lex.filler.match_at(s.words, k)
+        if not f:
+            return False
+        k += f
+    return False
 
 
 def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> Link | None:
@@ -297,6 +314,10 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
+    if link is not None and link.category == "captured" and w is not None and any(
+        s.words[k] in s.lex.state_detainees for k in range(w.first, w.last)
+    ):
+        return None  # "freed 30 political prisoners": a state's detainees (guideline)
     if link is not None and any(
         s.lex.no_category.match_at(s.words, k) for k in range(max(0, link.first - 1), link.last + 1)
     ):
@@ -349,6 +370,27 @@ def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
     return False
 
 
+def _released_captives(s: Sentence, k: int, w: Who | None) -> Link | None:
+    """'Thirteen Israelis and four Thai nationals … were released' in a sentence about hostages: captives."""
+    words, lex = s.words, s.lex
+    if w is None or not w.head or not any(lex.captive_cues.match_at(words, j) for j in range(len(words))):
+        return None
+    if any(words[j] in lex.state_detainees for j in range(w.first, w.last)):
+        return None
+    steps = 0
+    while k < len(words) and steps <= MAX_FILLER_STEPS:
+        m = lex.release_verbs.match_at(words, k)
+        if m:
+            return Link("captured", k, k + m, "right")
+        pp = _prepositional_phrase(s, k) or (k + 1 if words[k] in {"held", "since"} else 0)
+        f = lex.filler.match_at(words, k)
+        if not (f or pp):
+            return None
+        k = pp or k + f
+        steps += 1
+    return None
+
+
 def _unit_of(s: Sentence, e: Expression) -> Link | None:
     """'a detachment of about 250 engineers', 'will deploy a force of some 2,000': the count of a unit sent
     somewhere is a deployment."""
@@ -371,7 +413,8 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     if w and head:
         cat, m = s.trigger_at(w.head_at)
         if m and m >= len(head) and _allowed(s, cat, troop, w) and not (
-            cat == "captured" and " ".join(head) in s.lex.held_by_states and not s.war_cue
+            cat == "captured" and " ".join(head) in s.lex.held_by_states
+            and (not s.war_cue or any(s.words[k] in s.lex.state_detainees for k in range(w.first, w.last)))
         ):
             noun = Link(cat, w.head_at, w.head_at + m, "noun")  # "1,000 prisoners freed in an amnesty": no
     # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
@@ -394,6 +437,9 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     among = _among_group(s, cont)
     if among:
         return among
+    released = _released_captives(s, cont, w)
+    if released:
+        return released
     unit = _unit_of(s, e)
     if unit:
         return unit
