@@ -155,8 +155,11 @@ def excluded(s: Sentence, e: Expression) -> bool:
     ):
         return True  # the minutes of "9:30"
     first_tok = tokens[e.num_first]
-    if any(words[k] in lex.not_people for k in range(after, min(n, after + 6))):
-        return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
+    for k in range(after, min(n, after + 6)):
+        if words[k] in lex.not_people:
+            return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
+        if tokens[k].kind == "punct":
+            break  # "one person injured, trees uprooted": the counted phrase ends first
     if (after >= n or not lex.people.match_at(words, after)) and any(
         words[k] in lex.not_people for k in range(max(0, e.first - 8), e.first)
     ):
@@ -244,6 +247,7 @@ def who(s: Sentence, e: Expression) -> Who | None:
             and tok.low not in lex.function_single
             and not s.trigger_at(j)[1]
             and not lex.people.match_at(words, j + 1)  # "10 ISIS operatives": the noun comes after
+            and not (j + 1 < n and words[j + 1] in lex.trigger_modifiers)  # "two Dallas hospital workers"
         ):
             return Who(first, j + 1, (tok.low,), j + 1, j)  # "249 Palestinians", "two Swedes"
         if (
