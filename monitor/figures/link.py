@@ -291,7 +291,7 @@ def who(s: Sentence, e: Expression) -> Who | None:
         return Who(first, j, (), j, j)  # a bare number, or "5 Ukrainian killed"
     if saw_lower and j - pos <= 2 and lex.person_verbs.match_before(words, e.first):
         return Who(first, j, (), j, j)  # "killed 10 bandits": these verbs only ever count people
-    if saw_lower and j - pos <= 2 and j > pos and words[j - 1].endswith("s") and _befalls_people(s, j):
+    if saw_lower and j - pos <= 3 and j > pos and words[j - 1].endswith("s") and _befalls_people(s, j):
         return Who(first, j, (words[j - 1],), j, j - 1)  # "17 missionaries have been kidnapped"
     return None  # "12 tanks", "38 runs", "9 mm"
 
@@ -530,12 +530,17 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
     tokens, words, lex = s.tokens, s.words, s.lex
     n = len(tokens)
     steps = 0
+    relative = False  # the clause went on through "who" / "that": its verb may have its own object
     while k < n and steps <= MAX_FILLER_STEPS:
         cat, m = s.trigger_at(k, head)
         if not m and k + 2 < n and words[k].endswith("ed") and words[k + 1] == "and" and tokens[k].kind == "word":
             cat, m2 = s.trigger_at(k + 2, head)  # "were ambushed and killed": the outcome after "and"
             if m2:
+                if relative and _has_object(s, k + 2 + m2):
+                    return None  # "eight boys who attacked and killed Declan": they killed
                 return Link(cat, k + 2, k + 2 + m2, "right")
+        if m and relative and _has_object(s, k + m):
+            return None  # "the two boys who allegedly murdered Brandy": the count did the killing
         if m:
             j = k + m
             pm = lex.people.match_at(words, j) if cat == "missing" else 0
@@ -550,8 +555,13 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                     return Link(then, j + 1, j + 1 + m2, "right")  # "two shot and injured": the outcome counts
             return Link(cat, k, k + m, "right")
         steps += 1
+        pp = _prepositional_phrase(s, k)
+        if pp:
+            k = pp  # "100,000 troops on each side had been killed", "11 people in Burma's western Chin state"
+            continue
         f = lex.filler.match_at(words, k)
         if f:
+            relative = relative or words[k] in _RELATIVES
             k += f
             continue
         if words[k] == "," and lex.part_before.match_at(words, k + 1):
@@ -590,10 +600,6 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                 return None
             k = person
             continue
-        pp = _prepositional_phrase(s, k)
-        if pp:
-            k = pp  # "100,000 troops on each side had been killed", "11 people in Burma's western Chin state"
-            continue
         if words[k] in lex.place_prepositions and k + 1 < n and tokens[k + 1].text[:1].isupper():
             k += 1  # "8 people in Donetsk region killed"
             while k < n and (tokens[k].text[:1].isupper() or words[k] in {"'s", "\u2019s", "-"}):
@@ -608,6 +614,7 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
 _PP_PREPOSITIONS = frozenset({"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard",
                               "along", "around", "within"})
 _RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
+_OBJECT_PRONOUNS = frozenset({"him", "her", "them", "me", "us", "himself", "herself", "themselves"})
 MAX_PP_WORDS = 5
 
 
@@ -632,6 +639,15 @@ def _prepositional_phrase(s: Sentence, k: int) -> int:
             return 0
         j += 1
     return 0
+
+
+def _has_object(s: Sentence, k: int) -> bool:
+    """Whether a verb ending before token k takes an object there: a determiner, a name, a pronoun, people."""
+    if k >= len(s.words) or s.tokens[k].kind != "word":
+        return False
+    word = s.words[k]
+    return (word in s.lex.determiners or word in _OBJECT_PRONOUNS or s.tokens[k].text[:1].isupper()
+            or bool(s.lex.people.match_at(s.words, k)))
 
 
 def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
@@ -752,18 +768,26 @@ def _toll(s: Sentence, e: Expression) -> Link | None:
             return None
         name, m = lex.tolls.match_at(words, k)
         if m and k + m <= e.first and (link or words[k] not in lex.troops):
+            if name == "deployed":  # "the number of soldiers killed in combat rose to 17": killed, not sent
+                for j in range(k + m, e.first - link):
+                    cat_name, tm = s.trigger_at(j)
+                    if tm and cat_name != "deployed":
+                        return Link(cat_name, k, j + tm, "toll")
             return Link(name, k, k + m, "toll")  # "troops in Estonia to 1,800": a bare noun needs its "to"
         m = lex.toll_total.match_at(words, k)
         if m and k + m <= e.first and words[e.first - 1] != "of":  # "a total of 58 soldiers" is no toll
             return Link("", k, k + m, "total")  # category from the figure before, see extract._inherit
         m = lex.toll_open.match_at(words, k)
         if m:
+            troops_at = None
             for j in range(k + m, min(k + m + 5, e.first)):
                 cat_name, tm = s.trigger_at(j)
                 if tm and cat_name != "deployed":
-                    return Link(cat_name, k, j + tm, "toll")
-                if words[j] in lex.troops:
-                    return Link("deployed", k, j + 1, "toll")
+                    return Link(cat_name, k, j + tm, "toll")  # "the number of soldiers killed … rose to 17"
+                if words[j] in lex.troops and troops_at is None:
+                    troops_at = j
+            if troops_at is not None:
+                return Link("deployed", k, troops_at + 1, "toll")
     return None
 
 
