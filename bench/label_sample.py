@@ -2,10 +2,12 @@
 
     python bench/label_sample.py ../shared/corpus/feed_items/pool.jsonl --out tests/figures_data/feed_items_split.jsonl
     python bench/label_sample.py ../shared/corpus/feed_items/pool.jsonl --en 700 --pl 0 --blind-share 1 \
-        --seed 20261204 --exclude tests/figures_data/feed_items_split.jsonl --out tests/figures_data/feed_items_blind2_split.jsonl
+        --seed 20261204 --exclude tests/figures_data/feed_items_split.jsonl \
+        --out tests/figures_data/feed_items_blind2_split.jsonl
 
 The second form draws a further, wholly blind sample from the items not drawn before: once the first blind part
-had been scored, it joined the development data, and this one took its place.
+had been scored, it joined the development data, and this one took its place (the third sample, seed 20261205,
+excluded both earlier files the same way).
 
 Writes one line per sampled item: {"id", "lang", "split"} (no text: the pool's texts stay in shared/).
 The split is drawn before any item is labelled or any rule is changed: 30% of each language goes to `blind`,
