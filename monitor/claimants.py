@@ -24,7 +24,7 @@ CLAIMANTS_FILE = "lexicon/claimants.toml"
 _TITLES = {
     "the", "a", "an", "president", "prime", "minister", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.",
     "gen", "gen.", "general", "col", "col.", "colonel", "lt", "lt.", "maj", "maj.", "sen", "sen.", "rep",
-    "rep.", "sir", "chancellor", "spokesman", "spokeswoman", "spokesperson", "official", "officials",
+    "rep.", "sir", "chancellor", "spokesman", "spokeswoman", "spokesperson",
     "der", "die", "das", "präsident", "президент", "президента", "대통령",
 }
 # Titles that are a source only together with a country ("Ukraine's president"): kept when they end the

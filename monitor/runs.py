@@ -150,7 +150,7 @@ def change_row(c: Any) -> dict[str, Any]:
     """A history.Change as a row of the summary's figures table."""
     return {"topic": c.topic, "category": c.category, "value": format_value(c.low, c.high, c.qualifier),
             "previous": format_value(c.previous_low, c.previous_high, "range")
-            if c.kind == "revision" else "", "kind": c.kind, "claimant": c.claimant,
+            if c.kind != "new" else "", "kind": c.kind, "claimant": c.claimant_key or c.claimant,
             "article_url": c.article_url}
 
 

@@ -27,14 +27,16 @@ def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Pa
     assert seconds < 60, f"the demo took {seconds:.0f}s"  # Prefect's API is already up here: the cycles alone
     assert [int(n) for n in re.findall(r"== cycle (\d)/3", out)] == [1, 2, 3]
     assert out.count("feeds: 3/3 ok") == 3
-    # every revision of the story, with the value it replaced
-    revisions = re.findall(r"deployed\s+(\S+)\s+revision\s+(\S+)", out)
+    # every change of the story, with the value it replaced: Kyiv's estimate after Seoul's is a counterclaim
+    revisions = re.findall(r"deployed\s+(\S+)\s+(?:revision|counterclaim)\s+(\S+)", out)
+    assert re.findall(r"deployed\s+\S+\s+(revision|counterclaim)", out) == [
+        "counterclaim", "revision", "counterclaim"]
     assert revisions == [("10,000–12,000", "1,500"), ("≈11,000", "10,000–12,000"),
                          ("≈15,000", "11,000")]
     assert re.search(r"casualties\s+≈4,700\s+revision\s+3,000", out)
     assert re.search(r"killed\s+≈600\s+revision\s+300", out)
     digest = out[out.index("== the digest"):out.index("== done")]
-    assert "Subject: news-monitor: 3 revisions" in digest
+    assert "Subject: news-monitor: 2 revisions, 1 counterclaim" in digest
     assert "REVISED  casualties: ≈4,700" in digest and "was 3,000 on 2025-01-13 (+1,700)" in digest
     report = directory / "report.html"
     assert f"report:   {report}" in out
@@ -51,7 +53,7 @@ def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Pa
 
     again = CliRunner().invoke(cli.main, ["demo", str(directory)], catch_exceptions=False)
     assert again.exit_code == 0, again.output  # a second demo in the same directory starts afresh
-    assert again.stdout.count("feeds: 3/3 ok") == 3 and "≈15,000  revision" in again.stdout
+    assert again.stdout.count("feeds: 3/3 ok") == 3 and "≈15,000  counterclaim" in again.stdout
 
 
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
@@ -94,6 +96,6 @@ def test_demo_from_a_fresh_process_without_network_takes_under_a_minute(tmp_path
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     print(f"demo in a fresh process{' without network' if offline else ''}: {seconds:.1f}s")
     assert seconds < 60
-    assert "Subject: news-monitor: 3 revisions" in done.stdout
+    assert "Subject: news-monitor: 2 revisions, 1 counterclaim" in done.stdout
     assert (tmp_path / "demo" / "report.html").stat().st_size > 50_000
     assert (tmp_path / "demo" / "prefect").is_dir()  # its own Prefect home, inside the demo directory

@@ -247,7 +247,8 @@ def digest_text(database: Path, story: Story, run_id: str) -> str:
         rows = store.select_dicts(con, """
             SELECT n.topic, n.category, n.who, n.low, n.high, n.qualifier, n.kind, n.previous_low,
                    n.previous_high, n.previous_as_of, n.change, n.article_url, n.outlet, n.published_at,
-                   n.claimant, n.quote, n.run_id, n.grp AS "group", n.as_of, a.title
+                   n.claimant, n.quote, n.run_id, n.grp AS "group", n.as_of, n.scope, n.claimant_key,
+                   n.previous_claimant, n.suspect, a.title
             FROM new_figures n LEFT JOIN articles a ON a.url = n.article_url
             WHERE n.run_id = ? ORDER BY n.as_of, n.article_id, n.seq""", [run_id])
     if not rows:
