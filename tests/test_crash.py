@@ -353,7 +353,7 @@ def test_clean_rerun_has_every_article_figure_and_alert_once(crashed: Crashed) -
     # no alert lost: each recipient's one digest reports every decided figure
     values = crashed.rows("SELECT count(*) AS n FROM series_values")[0]["n"]
     assert values >= 1
-    digests = crashed.rows("SELECT recipient, n_new + n_revisions AS n, status FROM alert_outbox "
+    digests = crashed.rows("SELECT recipient, n_new + n_revisions + n_counterclaims AS n, status FROM alert_outbox "
                            "ORDER BY recipient")
     assert digests == [{"recipient": r, "n": values, "status": "sent"} for r in sorted(RECIPIENTS)]
     got = sorted(r for rcpts in crashed.inbox.rcpts for r in rcpts)
