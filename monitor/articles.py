@@ -72,7 +72,7 @@ class Page:
     entry: feeds.Entry
     body: bytes
     final_url: str
-    content_type: str
+    content_type: str           # the Content-Type header as sent, charset and all
     fetched_at: datetime
     error: str | None = None
 
@@ -202,7 +202,7 @@ def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: 
                                   accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
         except FetchError as e:
             return Page(entry, b"", entry.link, "", now, error=e.reason)
-    return Page(entry, response.body, response.url, response.content_type, now)
+    return Page(entry, response.body, response.url, response.content_type_header, now)
 
 
 def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: Sequence[TopicSpec],
@@ -311,10 +311,11 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
     error = page.error
     extracted: dict[str, object] = {}
     if error is None:
-        if page.content_type.split(";")[0].strip() not in HTML_TYPES:
-            error = f"not an HTML page ({page.content_type}); kept the feed's summary"
+        media_type = page.content_type.split(";")[0].strip().lower()
+        if media_type not in HTML_TYPES:
+            error = f"not an HTML page ({media_type}); kept the feed's summary"
         else:
-            extracted = extract(page.body, page.final_url)
+            extracted = extract(page.body, page.final_url, content_type=page.content_type)
             if len(str(extracted.get("text") or "")) < MIN_BODY_CHARS:
                 error = "no article body found on the page; kept the feed's summary"
                 extracted = {k: v for k, v in extracted.items() if k != "text"}
@@ -369,15 +370,21 @@ def declared_language(html: bytes) -> str | None:
     return m.group(1).decode("ascii") if m else None
 
 
-def extract(html: bytes, url: str) -> dict[str, object]:
-    """trafilatura's body and metadata as a dict; {} when it finds nothing (its None becomes empty)."""
+def extract(html: bytes, url: str, *, content_type: str = "") -> dict[str, object]:
+    """trafilatura's body and metadata as a dict; {} when it finds nothing (its None becomes empty).
+
+    The page is decoded as a browser decodes it (BOM, else the charset of ``content_type``, the header as
+    sent, else the page's <meta charset>); trafilatura guesses only for a page that declares nothing, since
+    it reads neither the header nor <meta> and guesses EUC-KR or KOI8-R text wrong.
+    """
     import trafilatura  # imported here: a 0.5 s import the CLI's other commands should not pay
 
+    page = fetch.decode_html(html, content_type)
     try:
         with warnings.catch_warnings():
             # dateutil warns on page dates with zone names like "EST": page noise, not the user's to act on
             warnings.filterwarnings("ignore", message="tzname .* identified but not understood")
-            doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True,
+            doc = trafilatura.bare_extraction(page, url=url or None, with_metadata=True,
                                               include_comments=False, include_tables=True, deduplicate=False)
     except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
         log.info("%s: extraction failed: %s", url, e)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import io
 import logging
 import re
 import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
@@ -42,6 +43,7 @@ _GLOBAL_GUID = re.compile(r"(?:https?://|urn:|tag:)", re.IGNORECASE)
 # A numeric character reference, as feedparser's loose parser matches it.
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_UNSAFE_IN_URL = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]')
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
@@ -68,24 +70,33 @@ class ParsedFeed:
     warning: str | None   # a recovered parse problem worth showing
 
 
-def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500,
-          now: datetime | None = None) -> ParsedFeed:
-    """Parse a feed body; raise FeedError when it is not RSS/Atom (HTML, empty, broken beyond repair)."""
+def parse(body: bytes, url: str, *, content_type: str = "", content_location: str = "", final_url: str = "",
+          max_items: int = 500, now: datetime | None = None) -> ParsedFeed:
+    """Parse a feed body; raise FeedError when it is not RSS/Atom (HTML, empty, broken beyond repair).
+
+    Args:
+        content_type: the Content-Type header as sent, charset and all: a feed that names its charset
+            only there ("application/rss+xml; charset=koi8-r") is decoded with it.
+        content_location: the Content-Location header, if any; with ``final_url`` (where the fetch ended,
+            else ``url``) it is the base of relative links, as feedparser uses them when it fetches itself.
+    """
     now = now or datetime.now(UTC)
+    media_type = content_type.split(";")[0].strip().lower()
     if not body.strip():
         raise FeedError(f"{url}: the feed is empty (0 bytes of content). Check the URL in monitor.toml.")
     head = body[:2048].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or (content_type == "text/html" and b"<rss" not in head
+    if head.startswith((b"<!doctype html", b"<html")) or (media_type == "text/html" and b"<rss" not in head
                                                           and b"<feed" not in head and b"<rdf" not in head):
-        raise FeedError(f"{url}: got an HTML page, not RSS/Atom ({content_type or 'no content type'}). "
+        raise FeedError(f"{url}: got an HTML page, not RSS/Atom ({media_type or 'no content type'}). "
                         "Fix the URL (look for the page's RSS link) or remove the feed in monitor.toml.")
     body, cut = _first_items(body, max_items)
     body = _valid_charrefs(body)
-    headers = {"content-type": content_type} if content_type else None
+    base = _base_url(final_url or url, content_location)
     try:
-        # Bytes, never a URL or a path: feedparser would fetch those itself with no timeout or address checks.
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
-                                  resolve_relative_uris=False)
+        # A stream, never a URL or a path: feedparser would fetch a URL itself (no timeout, no address checks)
+        # and open a body that happens to name a local file ("/etc/hosts") as that file.
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=_feedparser_headers(content_type, base, body),
+                                  sanitize_html=False, resolve_relative_uris=False)
     except Exception as e:  # its loose parser raises on some hostile input; one feed must not stop a run
         why = f"{type(e).__name__}: {clean_text(str(e), 200)}"
         raise FeedError(f"{url}: the feed could not be parsed ({why}). "
@@ -98,8 +109,7 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
     warning = None
     if parsed.get("bozo"):
         warning = f"feed is not well-formed ({_bozo_reason(parsed)}); {len(items)} items recovered"
-    feed_title = clean_text(parsed.feed.get("title", ""), TITLE_MAX_CHARS)
-    base = parsed.feed.get("link") or url
+    feed_title = clean_text(strip_html(parsed.feed.get("title") or ""), TITLE_MAX_CHARS)
     entries: list[Entry] = []
     skipped = 0
     seen: set[str] = set()
@@ -118,6 +128,42 @@ def parse(body: bytes, url: str, *, content_type: str = "", max_items: int = 500
                         f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
     return ParsedFeed(url=url, title=feed_title, entries=tuple(entries), skipped=skipped,
                       truncated=cut + max(0, len(items) - max_items), warning=warning)
+
+
+def _base_url(url: str, content_location: str) -> str:
+    """The base of the feed's relative links: its Content-Location (resolved against its URL), else its URL."""
+    location = content_location.strip()
+    if not location:
+        return url
+    try:
+        joined = urljoin(url, location)
+    except ValueError:  # "http://[oops/": the header is ignored, as feedparser ignores an unsafe one
+        return url
+    return joined if urlsplit(joined).scheme in ("http", "https") else url
+
+
+def _feedparser_headers(content_type: str, base: str, body: bytes) -> dict[str, str]:
+    """The response headers feedparser would have seen had it fetched the feed itself.
+
+    The charset label is read as browsers read it ("shift_jis" is cp932, "euc-kr" cp949, "iso-8859-1"
+    windows-1252): a label Python decodes more narrowly would send feedparser to its windows-1252 fallback.
+
+    The feed's base goes in as Content-Location only when the feed uses xml:base: feedparser drops a relative
+    xml:base it has no absolute base for, but given one it also resolves permalink GUIDs against it ("a-1"
+    becoming "https://host/a-1", a new identity for items stored before). Without xml:base, _entry joins each
+    link to the same base, which gives the link feedparser would.
+    """
+    # No Content-Type: feedparser, given other headers, would read the feed as ISO-8859-1 and flag it. An
+    # XML media type keeps its default (the XML declaration's encoding, else UTF-8), as when given none.
+    content_type = content_type.strip() or "application/xml"
+    label = fetch.header_charset(content_type)
+    codec = fetch.codec_for(label) if label else None
+    if codec:
+        content_type = f"{content_type.split(';')[0].strip()}; charset={codec}"
+    headers = {"content-type": content_type}
+    if b"xml:base" in body:
+        headers["content-location"] = base
+    return headers
 
 
 def _valid_charrefs(body: bytes) -> bytes:
@@ -189,7 +235,9 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
-    path = parts.path or "/"
+    # Characters never valid in a URL (a raw space, quotes, angle brackets) percent-encoded, as browsers send
+    # them; existing %XX escapes and non-ASCII letters (IRIs) are kept as they are.
+    path = _UNSAFE_IN_URL.sub(lambda m: quote(m.group(0), safe=""), parts.path) or "/"
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
 
 
@@ -217,9 +265,9 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str, base: str, now: datet
                 raw_link = link["href"]
                 break
     raw_link = clean_text(raw_link, URL_MAX_CHARS)
+    # A GUID is an item's link only when the feed says so (RSS isPermaLink, true by default), and feedparser
+    # has then made it the item's link already; an isPermaLink="false" GUID or an Atom <id> is a name, not a page.
     guid = clean_text(item.get("id") or "", GUID_MAX_CHARS)
-    if not raw_link and guid.startswith(("http://", "https://")):
-        raw_link = guid
     try:
         joined = urljoin(base, raw_link) if raw_link else ""
     except ValueError:  # "http://[oops/" in the item or the feed's own link: judged as given
@@ -329,7 +377,9 @@ def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modifi
         # A server that ignores conditional headers: same bytes, nothing to parse.
         return Poll(url, "unchanged", now, body_hash=digest, **common)  # type: ignore[arg-type]
     try:
-        parsed = parse(response.body, url, content_type=response.content_type, max_items=max_items, now=now)
+        parsed = parse(response.body, url, content_type=response.content_type_header,
+                       content_location=response.headers.get("content-location", ""), final_url=response.url,
+                       max_items=max_items, now=now)
     except FeedError as e:
         return _failed(url, now, str(e).removeprefix(f"{url}: "), started, failures, False,
                        response.status, None, etag, last_modified, previous_hash)

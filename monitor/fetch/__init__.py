@@ -7,12 +7,14 @@ non-public ranges; a total deadline per request; bodies capped after decompressi
 stop at the cap); no proxies or .netrc from the environment; TLS always verified.
 
 The package: ``client`` (URL checks, redirects, errors, the Client), ``guard`` (address checks at
-connect time, deadline-bounded sockets, the transport), ``decode`` (bounded decompression and caps).
+connect time, deadline-bounded sockets, the transport), ``decode`` (bounded decompression and caps),
+``charset`` (a body's character encoding: BOM, Content-Type charset, <meta>, as browsers read them).
 Callers use only the names below: ``from monitor import fetch`` → ``fetch.Client(...)``.
 """
 
 from __future__ import annotations
 
+from monitor.fetch.charset import META_SCAN_BYTES, Sniffed, codec_for, decode_html, header_charset, sniff_html
 from monitor.fetch.client import (
     ALLOWED_SCHEMES,
     ARTICLE_MAX_BYTES,
@@ -45,6 +47,7 @@ __all__ = [
     "FEED_MAX_BYTES",
     "MAX_ENCODINGS",
     "MAX_REDIRECTS",
+    "META_SCAN_BYTES",
     "READ_TIMEOUT",
     "REDIRECT_STATUSES",
     "RETRY_AFTER_DEFAULT",
@@ -53,7 +56,12 @@ __all__ = [
     "Client",
     "Limits",
     "Response",
+    "Sniffed",
     "check_url",
+    "codec_for",
+    "decode_html",
+    "header_charset",
     "non_public_reason",
     "parse_retry_after",
+    "sniff_html",
 ]

@@ -17,7 +17,7 @@ import httpcore
 import httpx
 
 from monitor.errors import BlockedURLError, FetchError, RefusedResponseError
-from monitor.fetch import decode, guard
+from monitor.fetch import charset, decode, guard
 
 USER_AGENT = "news-monitor/0.1 (+https://github.com/news-monitor; feed and article fetcher)"
 CONNECT_TIMEOUT = 10.0  # seconds for DNS + TCP connect + TLS handshake
@@ -56,7 +56,7 @@ class Response:
     status: int  # 200 or 304
     headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
     body: bytes  # decompressed; b"" for 304
-    content_type: str  # media type only, lower-case, "" if none
+    content_type: str  # media type only, lower-case, "" if none; the whole header is in headers
     etag: str | None
     last_modified: str | None
     elapsed: float  # seconds, including redirects
@@ -65,6 +65,16 @@ class Response:
     def not_modified(self) -> bool:
         """True for a 304: the caller's cached copy is still current."""
         return self.status == 304
+
+    @property
+    def content_type_header(self) -> str:
+        """The Content-Type header as sent, parameters and all ("text/html; charset=koi8-r"); "" if none."""
+        return self.headers.get("content-type", "")
+
+    @property
+    def charset(self) -> str | None:
+        """The charset label of the Content-Type header as sent ("koi8-r"), or None when it names none."""
+        return charset.header_charset(self.content_type_header)
 
 
 def check_url(url: str) -> str:
