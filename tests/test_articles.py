@@ -102,3 +102,40 @@ def test_extraction_processes_start_warm_and_extract_the_same() -> None:
     assert compiled >= 100  # every locale's expression, not just the few a first page would need
     assert extracted == articles.extract(page, "http://127.0.0.1/news/warm")
     assert "1,000 soldiers" in str(extracted["text"])
+
+
+# --- articles.language: the page's <html lang>, else the text's detected language ---------------------------
+
+_EN = ("About 1,000 soldiers were deployed to the Kursk region, officials said on Friday, and more are expected "
+       "to follow next week according to the defence ministry.")
+_KO = ("정부는 오늘 오전 국가안전보장회의를 열고 북한군의 해외 파병 동향을 점검했다고 밝혔다. 회의에 참석한 관계자들은 "
+       "추가 병력 이동 가능성에 대비해 동맹국과의 정보 공유를 강화하기로 했다.")
+
+
+def _analysed(world: World, slug: str, html: str | None, summary: str = "") -> articles.Article:
+    """A page served from 127.0.0.1 (or a 404 when `html` is None), fetched and analysed as the pipeline does."""
+    path = f"/language/{slug}"
+    if html is not None:
+        world.add(path, html.encode(), "text/html; charset=utf-8")
+    entry = feeds.Entry(feed_url=world.url("/language/feed.xml"), link=world.url(path), source_link=world.url(path),
+                        guid=slug, title=f"Story {slug}", summary=summary, published_at=None)
+    with fetch.Client(allow_networks=["127.0.0.0/8"]) as client, articles.Pools(workers=1) as pools:
+        return articles.analyse(articles.fetch_page(client, entry, fetch.ARTICLE_MAX_BYTES, pools), ())
+
+
+def _html(lang: str, text: str) -> str:
+    return (f"<!DOCTYPE html><html{lang}><head><title>t</title></head><body><article>"
+            f"<p>{text}</p></article></body></html>")
+
+
+def test_language_is_the_declared_one_even_when_the_text_reads_otherwise(world: World) -> None:
+    assert _analysed(world, "declared-ru", _html(' lang="ru-RU"', _EN)).language == "ru"  # ISO 639-1 part only
+    assert _analysed(world, "declared-none", _html("", _EN)).language == "en"  # detected
+    assert _analysed(world, "declared-bad", _html(' lang="x"', _KO)).language == "ko"  # no 2-letter code: detected
+
+
+def test_language_of_a_kept_summary_is_detected_and_none_without_text(world: World) -> None:
+    kept = _analysed(world, "gone", None, summary=_KO)
+    assert kept.text_source == "summary" and kept.language == "ko"
+    bare = _analysed(world, "gone-too", None)
+    assert bare.text_source == "title" and bare.language is None
