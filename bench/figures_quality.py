@@ -5,8 +5,8 @@
 Sets (docs/figures.md, "Evaluation"):
 - feed items: 1,560 real feed items (English, Polish) from shared/corpus/feed_items/pool.jsonl, labelled by two
   annotators (tests/figures_data/feed_items_gold.jsonl: labels only, the texts stay in shared/), 30 % blind;
-- feed items, second blind sample (`feed2`): 700 more English items, all blind, drawn and labelled after the first
-  blind part had been scored (tests/figures_data/feed_items_blind2_gold.jsonl);
+- feed items, second and third blind samples (`feed2`, `feed3`): 700 more English items each, all blind, each drawn
+  and labelled after the one before had been scored (tests/figures_data/feed_items_blind{2,3}_gold.jsonl);
 - multilingual: 350 texts written for the project in German, Spanish, French, Korean, Japanese, Russian and
   Ukrainian, double-annotated (tests/figures_data/multilingual_*.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
@@ -38,8 +38,9 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     if pool.exists():
         rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
         if split == "blind":
-            second = evaluate.read_gold(DATA / "feed_items_blind2_gold.jsonl")
-            rows += [{**r, "source": f"feed2-{r['lang']}"} for r in evaluate.with_texts(second, pool)]
+            for n in (2, 3):
+                later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
+                rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     for name in MULTILINGUAL:
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name)
                  if r["split"] == split]
@@ -51,7 +52,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
 
 def english_categories(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Scores of the English rows (feed items and shared dev), per category."""
-    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "shared-dev"}]
+    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "shared-dev"}]
     return evaluate.score(english, evaluate.predict(english))
 
 
