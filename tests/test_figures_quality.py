@@ -1,0 +1,139 @@
+"""Quality gate for monitor.figures, like trafilatura's: the scores on every labelled set must not drop.
+
+The sets (docs/figures.md, "Evaluation"): the 1,560 real feed items sampled from shared/corpus/feed_items and two
+further samples of 700 English items (labels in tests/figures_data, texts read from shared/), the 350 texts
+written for the project in seven languages, and shared/figures/dev.jsonl. Each blind part was drawn (fixed seed)
+before the rules it judges were written, and scored once at the end of that work; all are gated here so that
+later changes cannot quietly undo them.
+
+The data is pinned by digest: a gate that silently scores other data is no gate. When shared/ is present and
+a score drops below its floor the test fails; it never skips under CI (CI=true), where shared/ must be present.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.figures import evaluate
+
+HERE = Path(__file__).parent
+SHARED = HERE.parents[1] / "shared"
+DATA = HERE / "figures_data"
+
+# sha256 of every file the gate scores. Change one only together with re-measured floors.
+DIGESTS = {
+    SHARED / "figures" / "dev.jsonl": "84e954b65957029756359d989e8c4c5216b071dffbd2f9a10d4d87c9a824e685",
+    SHARED / "corpus" / "feed_items" / "pool.jsonl": "e564b60b83f637d0f8b44210afc0308431dbe470e9d651dcd7a3f1159c229fc3",
+    DATA / "feed_items_gold.jsonl": "6ae7e5016e104adce06e3753de5b3555abe50332cee43f00c12bc9e223365cf9",
+    DATA / "feed_items_blind2_gold.jsonl": "174b0d643c0f57b6a8e77dd2b306f6fa2367c82ee5b65033c5d9d6f6417f7e39",
+    DATA / "feed_items_blind3_gold.jsonl": "ce3fd51ad6d488225c687bc09515afa0f427f2f4f84fa15f0e2aaec17fd20a19",
+    DATA / "multilingual_de_es_fr.jsonl": "a501c0c258279918370c8e386e79149d4fea2008df38006f907a62c1bee69a07",
+    DATA / "multilingual_ko_ja_ru_uk.jsonl": "5235c40b98d39442e0e198de9bc1182440d344dffeb6d4762c0238e7500405e6",
+}
+
+# Floors: the scores measured when the gate was pinned (figures VERSION 2026.12.03-1; docs/figures.md,
+# "Evaluation"), less about 0.01 for rounding. (source, split) -> (precision, recall); "english" is every English
+# row of the split together (feed items and shared/figures/dev.jsonl).
+OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
+    ("feed-en", "dev"): (0.97, 0.94),
+    ("feed-pl", "dev"): (0.97, 0.93),
+    ("shared-dev", "dev"): (0.985, 0.95),
+    ("english", "dev"): (0.975, 0.945),
+    ("feed-en", "blind"): (0.975, 0.94),
+    ("feed-pl", "blind"): (0.965, 0.915),
+    ("feed2-en", "blind"): (0.95, 0.91),
+    ("feed3-en", "blind"): (0.94, 0.905),
+    ("english", "blind"): (0.95, 0.915),
+}
+LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
+    ("own-de", "dev"): 0.97, ("own-es", "dev"): 0.98, ("own-fr", "dev"): 0.98, ("own-ja", "dev"): 0.98,
+    ("own-ko", "dev"): 0.97, ("own-ru", "dev"): 0.95, ("own-uk", "dev"): 0.98, ("feed-pl", "dev"): 0.95,
+    ("own-de", "blind"): 0.95, ("own-es", "blind"): 0.87, ("own-fr", "blind"): 0.98, ("own-ja", "blind"): 0.95,
+    ("own-ko", "blind"): 0.91, ("own-ru", "blind"): 0.88, ("own-uk", "blind"): 0.95, ("feed-pl", "blind"): 0.94,
+}
+ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
+    ("killed", "dev"): 0.965, ("wounded", "dev"): 0.98, ("deployed", "dev"): 0.92, ("casualties", "dev"): 0.91,
+    ("captured", "dev"): 0.85, ("missing", "dev"): 0.91,
+    ("killed", "blind"): 0.945, ("wounded", "blind"): 0.955, ("missing", "blind"): 0.93,
+    ("captured", "blind"): 0.70, ("casualties", "blind"): 0.76,
+}
+CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.865, "blind": 0.865}
+
+
+def _require_shared() -> None:
+    if not SHARED.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED} is missing: CI must run the quality gate; lay shared/ beside the clone.")
+        pytest.skip(f"shared data not found at {SHARED} (clone shared/ next to the repo)")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rows(split: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    pool = SHARED / "corpus" / "feed_items" / "pool.jsonl"
+    items = [r for r in evaluate.read_gold(DATA / "feed_items_gold.jsonl") if r["split"] == split]
+    for row in evaluate.with_texts(items, pool):
+        rows.append({**row, "source": f"feed-{row['lang']}"})
+    if split == "blind":
+        for n in (2, 3):
+            later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
+            rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
+    for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
+        rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    if split == "dev":
+        rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(SHARED / "figures" / "dev.jsonl")]
+    return rows
+
+
+@pytest.fixture(scope="module", params=["dev", "blind"])
+def scored(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    _require_shared()
+    split = str(request.param)
+    rows = _rows(split)
+    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "shared-dev"}]
+    return split, evaluate.score(rows, evaluate.predict(rows)), evaluate.score(english, evaluate.predict(english))
+
+
+def test_the_data_is_the_data_the_floors_were_measured_on() -> None:
+    _require_shared()
+    for path, digest in DIGESTS.items():
+        assert path.exists(), f"{path} is missing"
+        assert _digest(path) == digest, (
+            f"{path} changed (sha256 {_digest(path)}): re-measure the floors with bench/figures_quality.py "
+            "and pin the new digest together with them")
+
+
+def test_overall_floors(scored: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    split, result, english = scored
+    for (name, floor_split), (precision, recall) in OVERALL_FLOORS.items():
+        if floor_split != split:
+            continue
+        s = english["overall"] if name == "english" else result["sources"][name]
+        assert s["precision"] >= precision and s["recall"] >= recall, (name, split, s)
+
+
+def test_language_floors(scored: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    split, result, _ = scored
+    for (name, floor_split), f1 in LANGUAGE_F1_FLOORS.items():
+        if floor_split == split:
+            assert result["sources"][name]["f1"] >= f1, (name, split, result["sources"][name])
+
+
+def test_english_category_floors(scored: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    split, _, english = scored
+    for (category, floor_split), f1 in ENGLISH_CATEGORY_F1_FLOORS.items():
+        if floor_split == split:
+            assert english["categories"][category]["f1"] >= f1, (category, split, english["categories"][category])
+
+
+def test_claimant_floor(scored: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    split, result, _ = scored
+    assert result["claimant_accuracy"] >= CLAIMANT_FLOORS[split], (split, result["claimant_accuracy"])
