@@ -44,6 +44,8 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue  # capitalised "Reports" is a noun, not the verb (but in a Title Case headline it is)
         if i > 0 and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before):
             continue  # "an estimated 500", "following reports of": an adjective or a noun
+        if word_claims_lives(words, i, tokens, lexicon):
+            continue  # "wildfires claim 93 lives", "claimed the lives of": no one speaks
         span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
             # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb
@@ -63,6 +65,17 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     if colon:
         found.append(Claim(colon[0], _text(text, tokens, colon)))
     return [c for c in found if _plausible(c.claimant, lexicon)]
+
+
+_CLAIM_LIVES = frozenset({"claim", "claims", "claimed", "claiming"})
+
+
+def word_claims_lives(words: list[str], i: int, tokens: list[Token], lexicon: Lexicon) -> bool:
+    """Whether words[i] is "claim" in the sense of taking lives ("claimed 12 lives", "claimed the lives of")."""
+    if words[i] not in _CLAIM_LIVES or i + 1 >= len(tokens):
+        return False
+    return tokens[i + 1].kind == "num" or _number_word(words[i + 1], lexicon) or words[i + 1 : i + 3] == [
+        "the", "lives"]
 
 
 def pronoun(text: str, tokens: list[Token], lexicon: Lexicon) -> bool:

@@ -140,6 +140,7 @@ class Lexicon:
     trigger_modifiers: frozenset[str]  # "hospital workers": a trigger word naming people's work
     no_category: PhraseSet  # "dead or missing": counted together, no category (guideline)
     pronoun_numbers: frozenset[str]  # "one" in "one after the other"
+    rate_words: frozenset[str]  # "one woman dies every two minutes": a rate
     pronoun_after: PhraseSet
     event_nouns: frozenset[str]  # "the 2016 death of ...": a singular event noun after a year
     vague_before: PhraseSet
@@ -349,6 +350,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         trigger_modifiers=frozenset(w.lower() for w in _strings(people, "trigger_modifiers", where)),
         no_category=PhraseSet.of(_strings(context, "no_category", where)),
         pronoun_numbers=frozenset(w.lower() for w in _strings(numbers, "pronoun_numbers", where)),
+        rate_words=frozenset(w.lower() for w in _strings(numbers, "rate_words", where)),
         pronoun_after=PhraseSet.of(_strings(numbers, "pronoun_after", where)),
         event_nouns=frozenset(w.lower() for w in _strings(context, "event_nouns", where)),
         vague_before=PhraseSet.of(_strings(numbers, "vague_before", where)),

@@ -164,6 +164,8 @@ def excluded(s: Sentence, e: Expression) -> bool:
         words[k] in lex.not_people for k in range(max(0, e.first - 8), e.first)
     ):
         return True  # "32 whales rescued after around 200 die": a bare count goes on counting the animals
+    if any(words[k] in lex.rate_words for k in range(after, min(n, after + 4))):
+        return True  # "one woman dies every two minutes": a rate, no count
     if e.last - e.num_first == 1 and words[e.num_first] in lex.pronoun_numbers and after < n \
             and lex.pronoun_after.match_at(words, after):
         return True  # "killed one after the other", "one by one": "one" is a pronoun
@@ -432,6 +434,8 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
         return noun
     if right and right.first == cont and _allowed(s, right.category, troop, w, explicit=True):
         return right
+    if left and left.category == "casualties" and right and right.category in {"killed", "wounded"}:
+        return right  # "the loss of eight service members likely killed": the verb says what the loss was
     if left and _allowed(s, left.category, troop, w, explicit=True):
         return left
     if left and left.category == "deployed" and _mobilised(s, left, w):
@@ -555,7 +559,7 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                     return Link(then, j + 1, j + 1 + m2, "right")  # "two shot and injured": the outcome counts
             return Link(cat, k, k + m, "right")
         steps += 1
-        pp = _prepositional_phrase(s, k)
+        pp = _prepositional_phrase(s, k, allow_of=bool(head))
         if pp:
             k = pp  # "100,000 troops on each side had been killed", "11 people in Burma's western Chin state"
             continue
@@ -615,14 +619,16 @@ _PP_PREPOSITIONS = frozenset({"in", "on", "at", "near", "from", "across", "outsi
                               "along", "around", "within"})
 _RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
 _OBJECT_PRONOUNS = frozenset({"him", "her", "them", "me", "us", "himself", "herself", "themselves"})
-MAX_PP_WORDS = 5
+MAX_PP_WORDS = 6
 
 
-def _prepositional_phrase(s: Sentence, k: int) -> int:
+def _prepositional_phrase(s: Sentence, k: int, allow_of: bool = False) -> int:
     """Where a short prepositional phrase starting at k ends, when the clause goes on after it (an aside,
-    a filler or a trigger follows); 0 when words[k] opens none."""
+    a filler or a trigger follows); 0 when words[k] opens none. "of" opens one only after a counted noun
+    ("two officers of Iran's Revolutionary Guard were killed"), never after a bare number ("one of fear")."""
     words, tokens, lex = s.words, s.tokens, s.lex
-    if words[k] not in _PP_PREPOSITIONS and words[k] not in lex.place_prepositions:
+    if not (allow_of and words[k] == "of") and words[k] not in _PP_PREPOSITIONS \
+            and words[k] not in lex.place_prepositions:
         return 0
     j = k + 1
     while j < len(words) and j - k <= MAX_PP_WORDS:
@@ -660,10 +666,10 @@ def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
 
 
 def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | None:
-    first = s.tokens[e.num_first]
-    if first.kind == "word" and first.text[:1].isupper() and e.first == e.num_first and e.first > 0 \
+    first = s.tokens[e.first]
+    if first.kind == "word" and first.text[:1].isupper() and e.first > 0 \
             and s.tokens[e.first - 1].kind == "word" and not s.title_case:
-        return None  # "… jailed for the killing Two days after …": a capital starts a sentence run on
+        return None  # "… jailed for the killing Two days after …", "School Shooting At least six": a run-on
     j = e.first
     for _ in range(3):
         f = s.lex.before_filler.match_before(s.words, j)
@@ -736,7 +742,7 @@ def _best_before(s: Sentence, j: int, head: tuple[str, ...]) -> tuple[str, int]:
             special = cat.before_who.get(key)
             if special is not None:
                 m = special.match_before(s.words, j)
-                if m > best[1]:
+                if m and m >= best[1]:  # "lost his two brothers": the counted noun decides on a tie
                     best = (cat.name, m)
     return best
 
