@@ -256,6 +256,10 @@ def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> N
         ):  # "one of the three hostages that were killed": the relative clause is the group's
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
             b.link = None
+        elif a.who is None and a.link is None and b.link is not None and between == ["of"] \
+                and b.link.kind == "right" and words[a.expr.num_first] not in lex.pronoun_numbers:
+            # "Two of four people killed … are identified": the part counts too, and so does the whole
+            a.link = Link(b.link.category, b.link.first, b.link.last, "part")
 
 
 def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:

@@ -156,12 +156,12 @@ def excluded(s: Sentence, e: Expression) -> bool:
         return True  # the minutes of "9:30"
     first_tok = tokens[e.num_first]
     for k in range(after, min(n, after + 6)):
-        if words[k] in lex.not_people:
-            return True  # "100,000 dead fish", "200 pilot whales": animals are not figures
+        if words[k] in lex.not_people and tokens[k].text[:1].islower():
+            return True  # "100,000 dead fish", "200 pilot whales": animals are not figures (not "Buffalo")
         if tokens[k].kind == "punct":
             break  # "one person injured, trees uprooted": the counted phrase ends first
     if (after >= n or not lex.people.match_at(words, after)) and any(
-        words[k] in lex.not_people for k in range(max(0, e.first - 8), e.first)
+        words[k] in lex.not_people and tokens[k].text[:1].islower() for k in range(max(0, e.first - 8), e.first)
     ):
         return True  # "32 whales rescued after around 200 die": a bare count goes on counting the animals
     if any(words[k] in lex.rate_words for k in range(after, min(n, after + 4))):
@@ -636,10 +636,11 @@ def _prepositional_phrase(s: Sentence, k: int, allow_of: bool = False) -> int:
         if j > k + 1 and (
             (words[j] == "," and lex.part_before.match_at(words, j + 1))
             or lex.filler.match_at(words, j)
-            or s.trigger_at(j)[1]
+            or (s.trigger_at(j)[1] and words[j] not in lex.trigger_modifiers)  # "at a hospital": its object
         ):
             return j
-        if tok.kind == "num" or words[j] in _RELATIVES or s.trigger_at(j)[1]:
+        noun_trigger = words[j] in lex.trigger_modifiers  # "at a hospital": the phrase's own object
+        if tok.kind == "num" or words[j] in _RELATIVES or (s.trigger_at(j)[1] and not noun_trigger):
             return 0
         if tok.kind == "punct" and tok.text not in {"-", "'s", "\u2019s", "'", "\u2019"}:
             return 0
@@ -731,6 +732,8 @@ def _transitive(s: Sentence, right: Link) -> bool:
     k = right.last
     if k >= len(s.tokens) or s.tokens[k].kind != "word":
         return False
+    if s.words[k] in s.lex.place_prepositions or s.words[k] in _PP_PREPOSITIONS:
+        return False  # "three commandos shot outside a hotel": where, not whom
     return s.words[k] in s.lex.determiners or s.words[k] not in s.lex.function_single
 
 
