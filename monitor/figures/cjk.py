@@ -66,6 +66,7 @@ class CjkLexicon:
     ordinal_after: tuple[str, ...]
     vague_before: tuple[str, ...]
     group_after: tuple[str, ...]  # "1만1000여명 가운데": the count is the group, a part follows
+    increment_after: tuple[str, ...]  # "59人増え": an increase, not a count
     not_who: frozenset[str]
     case_particles: str
     part_markers: tuple[str, ...]  # "이 가운데", "このうち": the next count is a part of the one before
@@ -123,6 +124,7 @@ def load(language: str) -> CjkLexicon:
         ordinal_after=_list(context, "ordinal_after", name),
         vague_before=_list(context, "vague_before", name),
         group_after=_list(context, "group_after", name),
+        increment_after=_list(context, "increment_after", name),
         not_who=frozenset(_list(context, "not_who", name)),
         case_particles="".join(_list(context, "case_particles", name)),
         part_markers=_list(context, "part_markers", name),
@@ -195,7 +197,7 @@ def _counts(text: str, start: int, end: int, lex: CjkLexicon) -> list[_Count]:
     for count in found:
         prev = merged[-1] if merged else None
         # "1만 명에서 1만2천 명 사이", "1万人から1万2千人": a range written with the counter twice
-        if (prev is not None and prev.qualifier == "exact" and count.qualifier == "exact"
+        if (prev is not None and prev.qualifier == "exact" and count.qualifier in {"exact", "approximate"}
                 and text[prev.counter_end : count.start].strip() in lex.range_words
                 and prev.low is not None and count.high is not None and prev.low < count.high):
             merged[-1] = _Count(prev.low, count.high, "range", prev.start, count.end, count.counter_end)
@@ -288,6 +290,9 @@ def _clause(text: str, start: int, end: int, at: int, stop_at: int, topic: str =
             break  # a comma after a topic ("死者は、…") does not end the clause
         left -= 1
     right = stop_at
+    # "北朝鮮の兵士1人が、…捕虜になった": a comma right after the count's own particle does not end its clause
+    if right + 1 < end and text[right] in topic and text[right + 1] in _CLAUSE_BREAKS:
+        right += 2
     while right < end and text[right] not in _CLAUSE_BREAKS and right - stop_at < CLAUSE_CHARS:
         right += 1
     return left, right
@@ -451,6 +456,12 @@ def find(text: str, language: str) -> list[Figure]:
             between = text[counts[i - 1].end : counts[i].start]
             if categories[i] is None and categories[i - 1] and any(p in between for p in lex.part_markers):
                 categories[i] = categories[i - 1]
+        for i, count in enumerate(counts):
+            # "死者は59人増え、1486人となった": an increase is no count; the total it leads to is
+            if _starts_with_any(text[count.counter_end : count.counter_end + 4].lstrip(), lex.increment_after):
+                if i + 1 < len(counts) and categories[i] and categories[i + 1] in {None, categories[i]}:
+                    categories[i + 1] = categories[i]
+                keep[i] = False
         for i, count in enumerate(counts):
             category = categories[i]
             if category is None or not keep[i]:

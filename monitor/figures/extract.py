@@ -308,11 +308,11 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         listed = prev.link.kind in {"left", "part", "list"} and _joined(words[prev_end : c.expr.first], lex)
         # "900 troops in Syria and 2,500 in Iraq", "5 bodies on Monday and 3 more on Tuesday": a bare number
         # after "and" repeats the figure before
-        after = c.expr.last
+        after = c.who.last if c.who else c.expr.last
         while after < len(words) and words[after] in lex.modifiers:
             after += 1
         elliptic = (
-            c.who is None
+            (c.who is None or (c.who.head and after < len(words) and words[after] in lex.place_prepositions))
             and c.expr.first > 0
             and (words[c.expr.first - 1] in lex.coordinators or words[c.expr.first - 1] in {",", "with"} or (
                 words[c.expr.first - 1] in _DASHES and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start

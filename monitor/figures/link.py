@@ -320,6 +320,11 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
+    if link is not None and link.category == "deployed" and link.kind == "right" \
+            and link.first == (w.cont if w else e.last):
+        later = _later_outcome(s, link.last)
+        if later is not None:
+            return later  # "300 soldiers sent to Kursk have died": the participle names them, the verb says
     if link is not None and link.category == "captured" and w is not None and any(
         s.words[k] in s.lex.state_detainees for k in range(w.first, w.last)
     ):
@@ -344,6 +349,19 @@ def _other_business(s: Sentence, w: Who) -> bool:
             break
         k += f
     return bool(s.lex.not_deployed_after.match_at(s.words, k))
+
+
+def _later_outcome(s: Sentence, k: int) -> Link | None:
+    """A killed/wounded/captured/casualties verb later in the clause, after an auxiliary ("… have died"): what
+    befell people a participle only described ("soldiers sent to Kursk")."""
+    words, lex = s.words, s.lex
+    for j in range(k, min(len(words), k + 15)):
+        if s.tokens[j].kind == "num" or words[j] in {";", ":"}:
+            return None
+        cat, m = s.trigger_at(j)
+        if m and cat != "deployed" and j > k and lex.filler.match_before(words, j):
+            return Link(cat, j, j + m, "right")
+    return None
 
 
 def _noun_after(s: Sentence, k: int) -> int:
@@ -553,6 +571,14 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                 later = _right_trigger(s, j + pm, head)
                 if later is not None and later.category != "missing":
                     return later
+            if cat in {"killed", "wounded"} and j + 1 < n and words[j] in _OR_WORDS:
+                # "murieron o resultaron heridos", "tués ou blessés": killed or wounded, one count, casualties
+                for q in range(j + 1, min(n, j + 3)):
+                    if tokens[q].kind == "num" or q in s.numbers_at:
+                        break
+                    other, m3 = s.trigger_at(q, head)
+                    if m3 and {other, cat} == {"killed", "wounded"}:
+                        return Link("casualties", k, q + m3, "right")
             if cat == "casualties" and j + 1 < n and words[j] in {"and", ",", "then"}:
                 then, m2 = s.trigger_at(j + 1, head)
                 if m2 and then in {"killed", "wounded"}:
@@ -618,6 +644,8 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
 _PP_PREPOSITIONS = frozenset({"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard",
                               "along", "around", "within"})
 _RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
+# "or" in the languages with lexicons: killed or wounded counted together are casualties.
+_OR_WORDS = frozenset({"or", "o", "u", "ou", "oder", "или", "або", "чи", "lub", "albo", "nebo", "ou seja"})
 _OBJECT_PRONOUNS = frozenset({"him", "her", "them", "me", "us", "himself", "herself", "themselves"})
 MAX_PP_WORDS = 6
 
