@@ -38,7 +38,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     if pool.exists():
         rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
         if split == "blind":
-            for n in (2, 3):
+            for n in (2, 3, 4):
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     for name in MULTILINGUAL:
@@ -52,7 +52,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
 
 def english_categories(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Scores of the English rows (feed items and shared dev), per category."""
-    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "shared-dev"}]
+    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "feed4-en", "shared-dev"}]
     return evaluate.score(english, evaluate.predict(english))
 
 
