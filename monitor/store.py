@@ -38,6 +38,11 @@ LOCK_WAIT = 60.0          # seconds a writer or reader waits for the file before
 RUN_LOCK_WAIT = 5.0       # seconds a second run waits for the first before skipping
 OPEN_RETRY_MAX = 0.1      # longest pause between tries to open a busy file: a freed file is taken quickly
 GATE_POLL = 0.005         # pause between tries for a turn at the gate (held for milliseconds at a time)
+# The on-disk format new database files are written in. duckdb 2.0 writes its own format by default, which
+# every DuckDB before 2.0 refuses ("version number 69") — among them the DuckDB CLI that installs here
+# (duckdb-cli 1.5) and any Python client down to our floor, duckdb 1.1. A file keeps the format it was
+# created with, so this matters when the file is created (docs/schema.md#the-file-format).
+STORAGE_VERSION = "v1.1.0"
 READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no network, no extensions
     "access_mode": "READ_ONLY",
     "enable_external_access": "false",
@@ -82,7 +87,8 @@ def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT) -> 
         except OSError as e:
             raise StoreError(f"{path}: cannot create the data directory ({e.strerror}). "
                              "Check the `database` path in monitor.toml.") from None
-    settings = READ_SETTINGS if read_only else {"autoinstall_known_extensions": "false"}
+    settings = READ_SETTINGS if read_only else {"autoinstall_known_extensions": "false",
+                                                "storage_compatibility_version": STORAGE_VERSION}
     config: dict[str, str | bool | int | float | list[str]] = dict(settings)
     deadline = time.monotonic() + wait
     delay = 0.02

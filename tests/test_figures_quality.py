@@ -85,7 +85,7 @@ def _rows(split: str) -> list[dict[str, Any]]:
     for row in evaluate.with_texts(items, pool):
         rows.append({**row, "source": f"feed-{row['lang']}"})
     if split == "blind":
-        for n in (2, 3):
+        for n in (2, 3, 4):
             later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
             rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):

@@ -10,6 +10,9 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +240,35 @@ def test_a_query_is_stopped_before_it_can_hold_a_run_up_for_long(history_story: 
     with pytest.raises(QueryError, match=r"stopped after 0\.2 s"):
         query.run_sql(db, "SELECT count(*) FROM range(100000000000) a", timeout=0.2)
     assert query.QUERY_TIMEOUT < store.LOCK_WAIT  # a run waiting on a query outlasts it
+
+
+# --- the DuckDB command line -------------------------------------------------------------------------------
+
+CLI_PARAMS = {"topic": hs.TOPIC, "since": "2024-11-14", "days": "7"}  # the values the checks above use
+
+
+def sql_literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def test_the_duckdb_cli_opens_the_pipelines_file_and_runs_every_named_query(history_story: hs.StoryRun) -> None:
+    """The CLI that installs (duckdb-cli 1.5) reads the file duckdb 2.0 wrote: store.STORAGE_VERSION."""
+    duckdb_cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    if duckdb_cli is None:
+        pytest.fail("the DuckDB CLI is not installed beside this Python: pip install -e '.[test]' brings duckdb-cli")
+    db = hs.database(history_story.fresh)
+    answered = 0
+    for q in query.named_queries():
+        values = q.bind({p.name: CLI_PARAMS[p.name] for p in q.params})
+        args = ", ".join(f"{k} := {sql_literal(v)}" for k, v in values.items())
+        # the file's text as a user runs it, parameters filled the way the CLI takes them
+        script = f"PREPARE q AS {q.sql.strip().rstrip(';')};\nEXECUTE q({args});"
+        out = subprocess.run([duckdb_cli, "-readonly", "-json", str(db)], input=script, capture_output=True,
+                             text=True, timeout=60, check=False)
+        assert out.returncode == 0 and not out.stderr, (q.name, out.stderr)
+        got = json.loads(out.stdout or "[]")
+        columns, rows = query.run_named(db, q.name, {p.name: CLI_PARAMS[p.name] for p in q.params})
+        assert len(got) == len(rows), q.name
+        assert not got or list(got[0]) == columns, q.name
+        answered += bool(got)
+    assert answered == len(query.named_queries())  # the story gives every question an answer
