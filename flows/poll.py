@@ -86,6 +86,7 @@ def _poll_all(client: fetch.Client, cfg: config.Config, urls: Sequence[str],
                                 previous_hash=s.body_hash if s else None,
                                 failures=s.consecutive_failures if s else 0,
                                 backoff_until=s.backoff_until if s else None,
+                                last_error=s.last_error if s else None,
                                 max_bytes=cfg.fetch.feed_max_bytes, max_items=cfg.fetch.max_items_per_feed)
         if counted:  # retries poll the same feeds again: the count stays one per feed
             progress.advance("feeds")

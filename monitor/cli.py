@@ -80,9 +80,12 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 @click.option("-v", "--verbose", is_flag=True,
               help="Show Prefect's and the pipeline's log lines (progress as plain lines, not a bar).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 also when no feed could be polled (each one failing or backing off), not only when "
+                   "every feed failed: for cron, so a monitor that watches nothing is noticed.")
 @click.pass_context
 @handle_errors
-def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool) -> None:
+def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: bool) -> None:
     """Run one polling cycle now (the Prefect flow, no server to set up) and print a summary.
 
     Progress goes to stderr: a bar with counts on a terminal, timestamped lines otherwise (cron, workers).
@@ -91,6 +94,7 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool) -> None:
     Example:
       monitor -c monitor.toml run
       monitor run --json -q > summary.json
+      monitor run -q --strict          in a crontab: quiet, exit 1 when no feed could be polled
     """
     cfg = load_config(ctx)
     from monitor import progress, runs
@@ -104,7 +108,7 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool) -> None:
         click.echo(json.dumps(summary.to_dict(), default=str, indent=2))
     elif not quiet:
         click.echo(summary.text())
-    if summary.status == "failed":
+    if summary.status == "failed" or (strict and summary.polled_none):
         sys.exit(EXIT_FAILED)
 
 
@@ -449,7 +453,9 @@ def _status_text(info: Any) -> str:
     out.append("")
     if info.feeds:
         out.append(f"feeds (median latency and items per day over the last {HEALTH_WINDOW.days} days):")
-        rows = [(f.name or f.url, f.health, when_text(f.last_success_at), f.consecutive_failures,
+        rows = [(f.name or f.url, f"backing off until {when_text(f.backoff_until)}"
+                 if f.health == "backing off" and f.backoff_until is not None else f.health,
+                 when_text(f.last_success_at), f.consecutive_failures,
                  f"{f.median_latency_ms:,.0f} ms" if f.median_latency_ms is not None else "",
                  f"{f.items_per_day:g}" if f.items_per_day is not None else "", f.last_error or "")
                 for f in info.feeds]

@@ -353,11 +353,17 @@ class Poll:
 
 def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modified: str | None = None,
          previous_hash: str | None = None, failures: int = 0, backoff_until: datetime | None = None,
-         max_bytes: int = fetch.FEED_MAX_BYTES, max_items: int = 500, now: datetime | None = None) -> Poll:
-    """Poll one feed with a conditional GET; every failure becomes a Poll with a reason, never an exception."""
+         last_error: str | None = None, max_bytes: int = fetch.FEED_MAX_BYTES, max_items: int = 500,
+         now: datetime | None = None) -> Poll:
+    """Poll one feed with a conditional GET; every failure becomes a Poll with a reason, never an exception.
+
+    A feed backing off is not polled; its Poll says until when, and why (`last_error`, the failure that
+    caused the back-off).
+    """
     now = now or datetime.now(UTC)
     if backoff_until is not None and backoff_until > now:
-        return Poll(url, "backoff", now, error=f"backing off until {backoff_until:%Y-%m-%d %H:%M} UTC",
+        why = f" after: {last_error}" if last_error else ""
+        return Poll(url, "backoff", now, error=f"backing off until {backoff_until:%Y-%m-%d %H:%M} UTC{why}",
                     etag=etag, last_modified=last_modified, body_hash=previous_hash, backoff_until=backoff_until)
     started = time.monotonic()
     try:

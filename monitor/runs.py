@@ -49,11 +49,22 @@ class Summary:
         self.feeds_failed = sum(p.status == "failed" for p in polls)
         self.feeds_skipped = sum(p.status == "backoff" for p in polls)
         self.errors = [{"feed_url": p.feed_url, "error": p.error or ""} for p in polls if p.status == "failed"]
+        if self.polled_none and self.feeds_skipped:
+            # every feed failing or held back: a run that monitored nothing says so, with each back-off's cause
+            self.notes.append(f"no feed polled: 0 of {self.feeds_total} ({self.feeds_failed} failed, "
+                              f"{self.feeds_skipped} backing off after repeated failures); "
+                              "`monitor run --strict` exits 1 on such a run")
+            self.notes += [f"{p.feed_url}: {p.error}" for p in polls if p.status == "backoff"][:20]
+
+    @property
+    def polled_none(self) -> bool:
+        """No feed could be polled: every one failed or is backing off (`monitor run --strict` exits 1)."""
+        return self.feeds_total > 0 and self.feeds_ok == 0
 
     def finish(self) -> None:
         self.seconds = (datetime.now(UTC) - self.started_at).total_seconds()
         if self.status == "running":
-            self.status = "partial" if self.feeds_failed or self.alerts_pending else "ok"
+            self.status = "partial" if self.feeds_failed or self.alerts_pending or self.polled_none else "ok"
             if self.feeds_total and self.feeds_failed == self.feeds_total:
                 self.status = "failed"
 

@@ -63,6 +63,7 @@ class FeedState:
     body_hash: str | None
     consecutive_failures: int
     backoff_until: datetime | None
+    last_error: str | None = None  # the last real failure: kept while the feed backs off
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -338,9 +339,9 @@ def ensure_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[tuple[str, str 
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
-    rows = con.execute("SELECT url, etag, last_modified, body_hash, consecutive_failures, backoff_until "
-                       "FROM feeds").fetchall()
-    return {r[0]: FeedState(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5]) for r in rows}
+    rows = con.execute("SELECT url, etag, last_modified, body_hash, consecutive_failures, backoff_until, "
+                       "last_error FROM feeds").fetchall()
+    return {r[0]: FeedState(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5], r[6]) for r in rows}
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, config_path: str, flow_run_id: str | None) -> None:
@@ -430,7 +431,9 @@ def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Any]
                 last_polled_at = CASE WHEN u.status = 'backoff' THEN feeds.last_polled_at ELSE u.polled_at END,
                 last_success_at = CASE WHEN u.ok THEN u.polled_at ELSE feeds.last_success_at END,
                 last_status = u.status,
-                last_error = CASE WHEN u.ok THEN NULL ELSE u.error END,
+                -- a skipped back-off turn is no failure of its own: the error that caused the back-off stays
+                last_error = CASE WHEN u.ok THEN NULL WHEN u.status = 'backoff'
+                                  THEN coalesce(feeds.last_error, u.error) ELSE u.error END,
                 consecutive_failures = CASE WHEN u.ok THEN 0 WHEN u.status = 'failed'
                                             THEN feeds.consecutive_failures + 1
                                             ELSE feeds.consecutive_failures END,

@@ -92,3 +92,44 @@ def test_status_without_a_database_says_what_to_do(tmp_path: Path) -> None:
     assert code == 2
     path = tmp_path / "none.duckdb"
     assert text.strip() == f"error: {path}: no database yet. Run `monitor run` first to create it."
+
+
+# --- back-off: the cause stays, a run that polled nothing says so -------------------------------------------
+
+def test_backing_off_keeps_the_error_and_a_run_that_polled_nothing_says_so(world: World, tmp_path: Path) -> None:
+    from monitor import feeds, store
+
+    gone = [world.url(f"/backoff-{n}.rss") for n in range(2)]  # 404: never published
+    config = write_config(tmp_path, gone)
+    for _ in range(feeds.BACKOFF_AFTER):  # every feed fails: the run failed, exit 1 with or without --strict
+        code, _out, text = monitor("-c", str(config), "run")
+        assert code == 1 and "failed" in text, text
+    code, out, text = monitor("-c", str(config), "run")  # both feeds back off now: nothing is polled
+    assert code == 0, text
+    assert "run " in out and ": partial " in out and "0/2 ok" in out and "2 backing off" in out
+    assert "no feed polled: 0 of 2 (0 failed, 2 backing off after repeated failures)" in out
+    for url in gone:
+        line = next(line for line in out.splitlines() if f"note: {url}: backing off until " in line)
+        assert "UTC after: " in line and "404" in line, line  # the reason beside the back-off
+    code, out, text = monitor("-c", str(config), "run", "--strict", "-q")  # for cron: exit 1, quietly
+    assert code == 1 and out == "", text
+
+    database = config.parent / "data" / "monitor.duckdb"
+    with store.connect(database, read_only=True) as con:
+        rows = con.execute("SELECT last_status, last_error, backoff_until, consecutive_failures FROM feeds").fetchall()
+        polls = con.execute("SELECT status, error FROM feed_polls WHERE status = 'backoff'").fetchall()
+        statuses = [r[0] for r in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
+    assert statuses == ["failed"] * feeds.BACKOFF_AFTER + ["partial", "partial"]
+    for last_status, last_error, backoff_until, failures in rows:
+        assert last_status == "backoff" and backoff_until is not None and failures == feeds.BACKOFF_AFTER
+        assert "404" in last_error and "backing off" not in last_error  # the cause, not the back-off
+    assert len(polls) == 4 and all("after: " in e and "404" in e for _, e in polls)
+
+    code, out, text = monitor("-c", str(config), "status", "--json")
+    assert code == 0, text
+    for f in json.loads(out)["feeds"]:
+        assert f["health"] == "backing off" and f["backoff_until"] is not None and "404" in f["last_error"]
+    code, out, text = monitor("-c", str(config), "status")
+    for url in gone:
+        line = next(line for line in out.splitlines() if line.startswith(url))
+        assert "backing off until " in line and "404" in line, out
