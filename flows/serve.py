@@ -47,7 +47,8 @@ SERVER_START_TIMEOUT = 120.0      # a fresh server database migrates in 6-20 s; 
 SERVER_STOP_TIMEOUT = 20.0        # then SIGKILL
 HEALTH_POLL = 0.25                # seconds between health checks while the server starts
 LOG_TAIL_LINES = 15               # of the server's log, in the error when it does not come up
-DEPLOYMENT_NAME = "poll"          # shown as news-monitor-poll/poll (flow/deployment)
+DEPLOYMENT_NAME = "serve"         # news-monitor-poll/serve: prefect.yaml's deployment is news-monitor-poll/poll
+SERVE_TAG = "monitor-serve"       # marks the deployments `monitor serve` created: the only ones it replaces
 RUNS_AT_ONCE = 1                  # one flow run per serving process; the database's run lock covers the rest
 
 
@@ -104,6 +105,8 @@ class LocalServer:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
             "PREFECT_UI_ENABLED": "true" if self.ui else "false",
+            # the UI asks /ui-settings which API to talk to: this server's, not whatever runs on 4200
+            "PREFECT_UI_API_URL": self.api_url,
             "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
         })
         return env
@@ -426,7 +429,7 @@ def deployment(cfg: config.Config, name: str = DEPLOYMENT_NAME) -> Any:
         schedules=[schedule(cfg.schedule)],
         parameters={"config_path": str(cfg.path.resolve())},
         description=f"news-monitor polling cycle for {cfg.path.resolve()}",
-        tags=["news-monitor"],
+        tags=["news-monitor", SERVE_TAG],
         entrypoint_type=EntrypointType.MODULE_PATH,  # flows.poll:poll_cycle, whatever the working directory
     )
 
@@ -441,6 +444,7 @@ def serve(cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True,
         with prefect_api(cfg.data_dir, ui=ui, say=say) as api_url:
             from prefect import serve as prefect_serve
 
+            check_not_taken(name)
             dep = deployment(cfg, name)
             say(f"serving news-monitor-poll/{name} for {cfg.path} {describe(cfg.schedule)} via {api_url}; "
                 "stop with Ctrl-C or SIGTERM")
@@ -451,6 +455,29 @@ def serve(cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True,
             say("serving stopped")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def check_not_taken(name: str) -> None:
+    """ServeError if the server has a deployment `news-monitor-poll/<name>` that `monitor serve` did not create
+    (prefect.yaml's, say): serving would replace its schedule, parameters and concurrency limit."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows import poll
+
+    full = f"{poll.poll_cycle.name}/{name}"
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(full)
+        except ObjectNotFound:
+            return
+    if SERVE_TAG in (found.tags or []):
+        return
+    pool = f"work pool {found.work_pool_name!r}" if found.work_pool_name else "no work pool"
+    raise ServeError(f"the Prefect server at {client.api_url} already has a deployment {full} ({pool}) that "
+                     "`monitor serve` did not create (prefect deploy, most likely); serving it would replace "
+                     "its schedule, parameters and concurrency limit. Serve under another name: "
+                     f"monitor serve --name NAME (default: {DEPLOYMENT_NAME}).")
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

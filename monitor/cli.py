@@ -602,8 +602,9 @@ def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
 
 
 @main.command("serve")
-@click.option("--name", default="poll", show_default=True, metavar="NAME",
-              help="Deployment name; give each config its own when several share one Prefect server.")
+@click.option("--name", default="serve", show_default=True, metavar="NAME",
+              help="Deployment name; give each config its own when several share one Prefect server. A "
+                   "deployment of that name not created by `monitor serve` (prefect.yaml's `poll`) is refused.")
 @click.option("--no-ui", is_flag=True, help="Do not serve Prefect's web UI from the local server.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors from Prefect and the pipeline.")
 @click.pass_context

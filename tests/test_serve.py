@@ -132,7 +132,7 @@ def test_serve_runs_on_its_interval_and_stops_cleanly(
     # the runs are the served deployment's scheduled runs, on the interval from [schedule]
     api = f"http://127.0.0.1:{port}/api"
     with httpx.Client(trust_env=False, timeout=10) as http:
-        deployment = http.get(f"{api}/deployments/name/news-monitor-poll/poll").json()
+        deployment = http.get(f"{api}/deployments/name/news-monitor-poll/serve").json()
         assert [s["schedule"]["interval"] for s in deployment["schedules"]] == [2.0]
         assert deployment["parameters"] == {"config_path": str(config_path.resolve())}
         flow_runs = http.post(f"{api}/flow_runs/filter", json={
@@ -202,8 +202,8 @@ def test_prefect_yaml_deploys_the_polling_flow() -> None:
     root = Path(__file__).resolve().parents[1]
     spec = yaml.safe_load((root / "prefect.yaml").read_text())
     [deployment] = spec["deployments"]
-    path, name = deployment["entrypoint"].split(":")
-    flow: Any = load_flow_from_entrypoint(f"{root / path}:{name}")
+    assert deployment["entrypoint"] == "flows.poll:poll_cycle"  # a module Dask workers can import too
+    flow: Any = load_flow_from_entrypoint(deployment["entrypoint"])
     assert flow.name == "news-monitor-poll" and flow.fn.__name__ == "poll_cycle"
     assert set(deployment["parameters"]) == set(flow.parameters.properties) == {"config_path"}
     [schedule] = deployment["schedules"]
@@ -261,3 +261,15 @@ def test_a_temporary_api_that_cannot_start_is_a_clear_error(world: World, tmp_pa
     assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr  # what to do
     assert not done.stderr.startswith("Traceback")
     assert processes_with_home(tmp_path / "data" / "prefect") == []
+
+
+@pytest.mark.slow
+def test_the_served_ui_talks_to_its_own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI asks /ui-settings which API to use: the server `monitor serve` started, not one on port 4200."""
+    for name in [k for k in os.environ if k.startswith("PREFECT_")]:
+        monkeypatch.delenv(name)  # a user who configured nothing, PREFECT_UI_API_URL included
+    with serve.LocalServer(tmp_path / "prefect", ui=True) as server, \
+            httpx.Client(trust_env=False, timeout=10) as http:
+        assert server.port != 4200
+        settings = http.get(f"{server.url}/ui-settings").json()
+    assert settings["api_url"] == server.api_url
