@@ -319,7 +319,8 @@ def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
 
 
 @alerts_group.command("preview")
-@click.option("--html", "as_html", is_flag=True, help="Print each digest's HTML part instead of its text.")
+@click.option("--html", "as_html", is_flag=True,
+              help="Print each digest's HTML part instead of its text, its charts embedded (data: URIs).")
 @click.option("--raw", is_flag=True, help="Print each digest as the full MIME message that would be sent.")
 @db_option
 @click.pass_context
@@ -331,23 +332,26 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     Examples:
       monitor alerts preview
       monitor alerts preview --raw | less
+      monitor alerts preview --html > digest.html   the page as the mail shows it, charts included
     """
     from email import policy
 
-    from monitor import alerts, mail
+    from monitor import alerts, charts, mail
 
     cfg = load_config(ctx)
-    digests = alerts.pending(db_path or cfg.database)
+    database = db_path or cfg.database
+    digests = alerts.pending(database)
     if not digests:
         click.echo("no digests pending: the new figures of the next run are mailed right after it.")
         return
     click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
+    drawn = charts.for_digest(database)  # the charts the run's mail would carry, drawn the same way
     for d in digests:
         if raw:
-            msg = mail.build(d, alerts.require_email(cfg))
+            msg = mail.build(d, alerts.require_email(cfg), drawn(d))
             click.echo(msg.as_string(policy=policy.SMTP.clone(linesep="\n")))
             continue
-        body = mail.render_html(d) if as_html else mail.render_text(d)
+        body = mail.render_html(d, drawn(d), embed=True) if as_html else mail.render_text(d)
         click.echo(f"To: {d.recipient}\nSubject: {d.subject}\nMessage-ID: {d.message_id}\n\n{body}")
 
 

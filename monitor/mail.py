@@ -9,6 +9,7 @@ the ones set here.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import smtplib
@@ -337,11 +338,12 @@ _S = {
 }
 
 
-def render_html(digest: Digest, charts: Sequence[Chart] = ()) -> str:
+def render_html(digest: Digest, charts: Sequence[Chart] = (), *, embed: bool = False) -> str:
     """The HTML part: inline CSS only (mail clients drop <style>), every web string escaped.
 
     `charts` is the hook for inline images: each is shown under its topic (or at the end) as cid:<cid>;
-    `build` attaches their bytes.
+    `build` attaches their bytes. With `embed`, the images are data: URIs instead, so the page stands alone
+    (`monitor alerts preview --html`) and a browser shows what the mail client shows.
     """
     e = html.escape
     parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8">'
@@ -355,8 +357,8 @@ def render_html(digest: Digest, charts: Sequence[Chart] = ()) -> str:
         parts.append(f'<h2 style="{_S["h2"]}">{e(one_line(topic, 200))} '
                      f'<span style="{_S["count"]}">({len(items)})</span></h2>')
         parts.extend(_card(it) for it in items)
-        parts.extend(_img(c) for c in charts if c.topic == topic)
-    parts.extend(_img(c) for c in charts if c.topic is None or c.topic not in digest.topics)
+        parts.extend(_img(c, embed) for c in charts if c.topic == topic)
+    parts.extend(_img(c, embed) for c in charts if c.topic is None or c.topic not in digest.topics)
     if digest.more:
         parts.append(f'<p style="{_S["more"]}">… and <b>{digest.more} more</b> not shown here. List them all '
                      f'with:<br><code style="{_S["code"]}">{e(more_hint(digest))}</code></p>')
@@ -399,8 +401,9 @@ def _card(it: Item) -> str:
     return "\n".join(out)
 
 
-def _img(chart: Chart) -> str:
-    return (f'<img src="cid:{html.escape(chart.cid, quote=True)}" alt="{html.escape(chart.alt, quote=True)}" '
+def _img(chart: Chart, embed: bool = False) -> str:
+    src = f"data:image/png;base64,{base64.b64encode(chart.png).decode()}" if embed else f"cid:{chart.cid}"
+    return (f'<img src="{html.escape(src, quote=True)}" alt="{html.escape(chart.alt, quote=True)}" '
             f'style="{_S["img"]}">')
 
 
@@ -422,7 +425,9 @@ def build(digest: Digest, email: config.EmailConfig, charts: Sequence[Chart] = (
         html_part = msg.get_payload()[1]  # type: ignore[index]
         assert isinstance(html_part, EmailMessage)
         for c in charts:
-            html_part.add_related(c.png, "image", "png", cid=f"<{c.cid}>", filename=f"{c.cid}.png")
+            # inline, not the default attachment a filename brings: clients would list every chart as a file
+            html_part.add_related(c.png, "image", "png", cid=f"<{c.cid}>", filename=f"{c.cid}.png",
+                                  disposition="inline")
     _check_headers(msg)
     return msg
 

@@ -6,10 +6,12 @@ and send them; the end-to-end tests at the bottom run the real flow on feeds fro
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import time
@@ -54,6 +56,21 @@ class Received:
         msg = BytesParser(policy=policy.default).parsebytes(self.raw)
         assert isinstance(msg, EmailMessage)
         return msg
+
+    def inline_images(self) -> dict[str, EmailMessage]:
+        """The parts the HTML part shows (cid:…), each checked as mail clients read it: inline, not attached."""
+        msg = self.message
+        by_cid = {str(p["Content-ID"]).strip("<>"): p for p in msg.walk() if p["Content-ID"] is not None}
+        out = {}
+        for cid in re.findall(r'src="cid:([^"]+)"', self.part("html")):
+            image = by_cid[cid]
+            assert isinstance(image, EmailMessage)
+            assert image.get_content_disposition() == "inline", (cid, image["Content-Disposition"])
+            assert str(image["Content-Disposition"]).startswith("inline"), image["Content-Disposition"]
+            assert b"\nContent-Disposition: inline" in self.raw.replace(b"\r\n", b"\n")
+            out[cid] = image
+        assert len(out) == len(by_cid)  # no image the HTML does not show
+        return out
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body((subtype,))
@@ -435,6 +452,8 @@ def test_charts_are_attached_inline_under_their_topic(tmp_path: Path, inbox: Inb
     assert '<img src="cid:nk-killed.1" alt="killed over time"' in inbox.received[0].part("html")
     [image] = [p for p in msg.walk() if p.get_content_type() == "image/png"]
     assert image["Content-ID"] == "<nk-killed.1>" and image.get_content() == png
+    assert list(inbox.received[0].inline_images()) == ["nk-killed.1"]  # Content-Disposition: inline
+    assert image.get_filename() == "nk-killed.1.png"
 
 
 # --- the commands -----------------------------------------------------------------------------------------
@@ -607,6 +626,8 @@ def test_flow_mails_new_figures_then_the_revision_with_its_previous_value(world:
     assert "  NEW  casualties: ≈3,000" in text
     assert f"    {world.url('/news/' + alert_stories.EARLY_LOSSES.slug)}\n" in text
     assert "claimed by: Seoul's intelligence services" in text
+    images = first.inline_images()  # the charts the run drew, each inline under its cid
+    assert images and all(p.get_content_type() == "image/png" for p in images.values())
 
     code, out = monitor(path, "run")  # nothing new: no mail
     assert code == 0 and alerts_line(out) is None
@@ -648,6 +669,11 @@ def test_flow_baseline_then_smtp_down_then_delivered_exactly_once(world: World, 
     assert f"note: 127.0.0.1:{dead_port}: connection refused" in out
     assert sql_rows(path, "SELECT r.status, a.attempts FROM runs r JOIN alerts a USING (run_id)") == [
         {"status": "partial", "attempts": 1}]
+    code, preview = monitor(path, "alerts", "preview", "--html")  # the page with the charts the mail will have
+    assert code == 0, preview
+    shown = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', preview)
+    code, raw = monitor(path, "alerts", "preview", "--raw")
+    assert code == 0 and raw.count("Content-Disposition: inline") == len(shown) > 0, raw
 
     write_config(tmp_path, [feed], extra=email_toml(inbox.port))
     code, out = monitor(path, "run")  # the server is back: the next run sends it
@@ -662,6 +688,10 @@ def test_flow_baseline_then_smtp_down_then_delivered_exactly_once(world: World, 
     assert "=?" not in str(msg["Subject"]) and "\n" not in str(msg["Subject"])
     assert msg["Subject"].startswith(f"news-monitor: 3 revisions — {NK} · “Losses rise Bcc: evil@")
     assert "was 3,000 on 2025-01-10 (+1,000)" in got.part("plain")
+    images = got.inline_images()  # the mail carries the charts the preview showed, in the same places
+    alts = re.findall(r'<img src="cid:[^"]+" alt="([^"]+)"', got.part("html"))
+    assert alts == [alt for _, alt in shown] and len(images) == len(shown)
+    assert [base64.b64decode(data)[:8] for data, _ in shown] == [b"\x89PNG\r\n\x1a\n"] * len(shown)
     [row] = sql_rows(path, "SELECT status, attempts, error, message_id FROM alerts")
     assert row == {"status": "sent", "attempts": 2, "error": None, "message_id": msg["Message-ID"]}
 
