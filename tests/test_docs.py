@@ -4,8 +4,16 @@ the database is documented, every error a user can meet is in the troubleshootin
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
 from pathlib import Path
 
 import click
@@ -168,3 +176,46 @@ def test_readme_offers_the_demo_right_after_the_two_commands() -> None:
     commands, after = first_block.groups()
     assert "monitor run" in commands and "pytest" in commands
     assert "monitor demo" in after
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.slow
+def test_scheduling_step_1_starts_a_prefect_server_in_a_fresh_clone(tmp_path: Path) -> None:
+    """docs/scheduling.md, worker route, step 1: its lines as written, in a directory with no data/ yet."""
+    doc = (DOCS / "scheduling.md").read_text()
+    step = re.search(r"^1\. \*\*A server\.\*\*.*?```sh\n(.*?)```", doc, re.S | re.M)
+    assert step, "docs/scheduling.md: no step 1 with a sh block"
+    port = _free_port()
+    script = textwrap.dedent(step.group(1)).replace("--port 4200", f"--port {port}")
+    assert f"--port {port}" in script and "prefect server start" in script
+    # the shell a user has: no Prefect settings of this test session, the project's prefect on PATH
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    log = tmp_path / "server.out"
+    with log.open("wb") as out:
+        server = subprocess.Popen(["bash", "-euc", script], cwd=tmp_path, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        healthy = False
+        while not healthy and server.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    healthy = r.status == 200
+            except OSError:
+                time.sleep(0.5)
+        assert healthy, log.read_text()[-3000:]
+        assert (tmp_path / "data" / "prefect").is_dir()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the session this test started: bash and its server
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
