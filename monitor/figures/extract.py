@@ -312,7 +312,7 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         while after < len(words) and words[after] in lex.modifiers:
             after += 1
         elliptic = (
-            (c.who is None or (c.who.head and after < len(words) and words[after] in lex.place_prepositions))
+            (c.who is None or (bool(c.who.head) and after < len(words) and words[after] in lex.place_prepositions))
             and c.expr.first > 0
             and (words[c.expr.first - 1] in lex.coordinators or words[c.expr.first - 1] in {",", "with"} or (
                 words[c.expr.first - 1] in _DASHES and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start
