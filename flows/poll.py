@@ -36,6 +36,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import SyncClientContext
 from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed
 from prefect.utilities.annotations import quote
 
 from monitor import (
@@ -68,10 +69,16 @@ T = TypeVar("T")
 
 
 class FeedsStillFailing(Exception):
-    """Raised by the retry task while some feeds fail with a retryable error; carries the last polls."""
+    """Raised by the retry task while some feeds fail with a retryable error; carries the last polls.
+
+    Its message is one short line (Prefect logs it on every retry): the reasons are in the polls, and in
+    the run's summary once.
+    """
 
     def __init__(self, polls: list[feeds.Poll]) -> None:
-        super().__init__(", ".join(f"{p.feed_url}: {p.error}" for p in polls if p.retryable))
+        failing = [p.feed_url for p in polls if p.retryable]
+        more = f" and {len(failing) - 1} more" if len(failing) > 1 else ""
+        super().__init__(f"{len(failing)} feeds still failing: {failing[0] if failing else ''}{more}")
         self.polls = polls
 
 
@@ -134,8 +141,13 @@ def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Pol
     for p in failed:
         logger.info("retrying feed %s after: %s", p.feed_url, p.error)
     polls = _poll_all(client, cfg, [p.feed_url for p in failed], states, pools, counted=False)
-    if any(p.retryable for p in polls):
+    # Out of retries, the last try's polls are the result: the failures are recorded per feed and shown
+    # once in the summary, not as a failed task with a traceback in the run's log and on the terminal.
+    if any(p.retryable for p in polls) and runtime.task_run.run_count <= len(RETRY_DELAYS):
         raise FeedsStillFailing(polls)
+    for p in polls:
+        if p.retryable:
+            logger.warning("feed %s failed after %d retries: %s", p.feed_url, len(RETRY_DELAYS), p.error)
     return polls
 
 
@@ -203,8 +215,13 @@ def send_alerts(cfg: config.Config) -> alerts.Delivery:
 
 
 @flow(name="news-monitor-poll", log_prints=False)
-async def poll_cycle(config_path: str) -> dict[str, Any]:
-    """One polling cycle for the feeds and topics in the config file."""
+async def poll_cycle(config_path: str) -> State[dict[str, Any]]:
+    """One polling cycle for the feeds and topics in the config file.
+
+    Its Prefect state says how it went, so automations and failure notifications see it: Failed when every
+    feed failed (or the run itself did), Completed with a `partial: …` message when some did; the summary
+    dict is the state's result either way.
+    """
     logger = get_run_logger()
     cfg = config.load(config_path)
     if cfg.scale.dask_address is not None:
@@ -217,19 +234,48 @@ async def poll_cycle(config_path: str) -> dict[str, Any]:
         logger.warning("%s", e)
         summary.status = "skipped"
         summary.notes.append(str(e))
+    except Exception as e:
+        if summary.status != "failed":  # failed before its `runs` row was written: its first database open
+            summary.status = "failed"
+            summary.errors.append({"feed_url": "", "error": f"run failed: {e}"})
+            _record_failed_start(cfg, summary)
+        raise
     finally:  # every run leaves its numbers in the UI, a failed one too
         summary.finish()
         await acreate_markdown_artifact(key=ARTIFACT_KEY, markdown=summary.markdown(),
                                         description=f"news-monitor run {run_id}: {summary.status}")
     if summary.status != "skipped":
         logger.info("%s", summary.text())
-    return summary.to_dict()
+    if summary.status == "failed":
+        return Failed(message=summary.state_message(), data=summary.to_dict())
+    return Completed(message=summary.state_message(), data=summary.to_dict())
+
+
+def _record_failed_start(cfg: config.Config, summary: runs.Summary) -> None:
+    """The `runs` row of a run that failed before writing it: now if the database opens, else deferred."""
+    summary.finish()
+    try:
+        with store.open_for_write(cfg.database) as con:
+            store.start_run(con, summary.run_id, str(cfg.path), _flow_run_id())
+            store.finish_run(con, summary.run_id, "failed", summary.counts(), summary.errors)
+    except Exception:
+        try:
+            where = runs.defer(cfg.database, summary, str(cfg.path), _flow_run_id())
+        except OSError as e:
+            get_run_logger().error("run %s could not be recorded anywhere: %s", summary.run_id, e)
+            return
+        get_run_logger().warning("run %s is recorded in %s until the next run can open %s",
+                                 summary.run_id, where, cfg.database)
 
 
 def run(config_path: str) -> dict[str, Any]:
-    """One polling cycle, from synchronous code (the CLI): the flow's summary dict, or its exception."""
-    result: dict[str, Any] = run_state(config_path).result()
-    return result
+    """One polling cycle, from synchronous code (the CLI): the flow's summary dict (a run whose feeds all
+    failed too: its status says so), or the exception that ended it."""
+    result = run_state(config_path).result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    summary: dict[str, Any] = result
+    return summary
 
 
 def run_state(config_path: str) -> State[dict[str, Any]]:
@@ -245,7 +291,8 @@ def run_state(config_path: str) -> State[dict[str, Any]]:
 
 
 async def _call(config_path: str) -> State[dict[str, Any]]:
-    return await poll_cycle(config_path, return_state=True)
+    # the flow returns its final state itself; Prefect's typing would nest it (State[State[…]]), it does not
+    return cast(State[dict[str, Any]], await poll_cycle(config_path, return_state=True))
 
 
 def _locked_cycle(cfg: config.Config, summary: runs.Summary) -> None:
@@ -262,6 +309,7 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
     with store.open_for_write(cfg.database) as con:
         store.ensure_feeds(con, [(f.url, f.name) for f in cfg.feeds])
         store.start_run(con, run_id, str(cfg.path), _flow_run_id())
+        runs.record_deferred(con, cfg.database)
         states = store.feed_states(con)
     try:
         with fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client, \

@@ -189,6 +189,21 @@ def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
     return pool
 
 
+def stop_prestarted() -> None:
+    """Stop the extraction processes prestarted and never taken (a run with too few new pages for them).
+
+    Waits until they have started: a process the forkserver is still starting when the command exits finds
+    its queue's semaphore gone and prints a FileNotFoundError traceback (under cron, a mail every run).
+    """
+    global _prestarted, _prestarting
+    if _prestarting is not None:
+        _prestarting.join()
+        _prestarting = None
+    if _prestarted is not None:
+        pool, _prestarted = _prestarted[1], None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _ready() -> None:
     import trafilatura  # noqa: F401  (preloaded by the forkserver: already there)
 

@@ -76,7 +76,8 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 @main.command()
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (no progress, no summary).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing but errors: no progress, no summary; failed feeds as `failed: URL: reason`.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Show Prefect's and the pipeline's log lines (progress as plain lines, not a bar).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
@@ -108,6 +109,9 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
         click.echo(json.dumps(summary.to_dict(), default=str, indent=2))
     elif not quiet:
         click.echo(summary.text())
+    if quiet and not as_json:  # -q prints nothing but errors, and a feed that failed is one
+        for line in summary.failure_lines():
+            click.echo(line, err=True)
     if summary.status == "failed" or (strict and summary.polled_none):
         sys.exit(EXIT_FAILED)
 
@@ -127,20 +131,25 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
         from monitor import articles
 
         articles.prestart(cfg.fetch.workers)
-    from monitor import store
+    from monitor import articles, store
 
-    with store.open_for_write(cfg.database):  # a database that cannot be opened is a clear error, not a flow crash
-        pass
-    if cfg.scale.dask_address is not None:
-        # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
-        with serve.prefect_api(cfg.data_dir, ui=False, say=lambda m: click.echo(m, err=True)):
-            from flows import poll
+    try:
+        with store.open_for_write(cfg.database):  # a database that cannot be opened: a clear error, not a crash
+            pass
+        if cfg.scale.dask_address is not None:
+            # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
+            with serve.prefect_api(cfg.data_dir, ui=False, say=lambda m: click.echo(m, err=True)):
+                from flows import poll
 
+                return poll.run(str(cfg.path))
+        from flows import poll
+
+        with serve.use_api(api):
             return poll.run(str(cfg.path))
-    from flows import poll
-
-    with serve.use_api(api):
-        return poll.run(str(cfg.path))
+    finally:
+        # prestarted for nothing when few pages were new (or none could be stored): stopped once started, not
+        # left starting as the command exits (a multiprocessing FileNotFoundError traceback, issue 16)
+        articles.stop_prestarted()
 
 
 @main.command()

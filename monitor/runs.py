@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from monitor import feeds, store
+
+log = logging.getLogger(__name__)
+
+# Runs that failed before they could write their `runs` row (the database could not be opened) wait here,
+# one JSON line each, beside the database; the next run that opens it records them.
+UNRECORDED_SUFFIX = ".unrecorded-runs.jsonl"
 
 
 @dataclass(slots=True)
@@ -68,6 +79,21 @@ class Summary:
             if self.feeds_total and self.feeds_failed == self.feeds_total:
                 self.status = "failed"
 
+    def state_message(self) -> str:
+        """One short line for the Prefect state: the outcome and why, never the whole failure list."""
+        if self.status == "skipped":
+            return f"skipped: {self.notes[0] if self.notes else 'another run is in progress'}"
+        if self.status == "failed" and self.feeds_total and self.feeds_failed == self.feeds_total:
+            return f"failed: all {self.feeds_total} feeds failed"  # which and why: the summary, once
+        if self.status == "failed":
+            return f"failed: {_first_failure(self.errors)}"
+        if self.status == "partial":
+            parts = [f"{self.feeds_failed} of {self.feeds_total} feeds failed"] if self.feeds_failed else []
+            if self.alerts_pending:
+                parts.append(f"{self.alerts_pending} alerts pending")
+            return f"partial: {', '.join(parts)}; {self.new_articles} new articles"
+        return f"ok: {self.feeds_ok}/{self.feeds_total} feeds, {self.new_articles} new articles"
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()
@@ -85,12 +111,17 @@ class Summary:
         ]
         if self.alerts_sent or self.alerts_pending:
             lines.append(f"alerts: {self.alerts_sent} sent, {self.alerts_pending} pending")
-        for e in self.errors[:20]:
-            lines.append(f"  failed: {e['feed_url']}: {e['error']}")
-        if len(self.errors) > 20:
-            lines.append(f"  … and {len(self.errors) - 20} more failures (see `monitor sql` on runs/feed_polls)")
+        lines += [f"  {line}" for line in self.failure_lines()]
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+    def failure_lines(self, limit: int = 20) -> list[str]:
+        """`failed: URL: reason`, one line per failed feed (the first `limit`), as `monitor run` prints them."""
+        lines = [f"failed: {e['feed_url']}: {e['error']}" if e.get("feed_url") else f"failed: {e['error']}"
+                 for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"… and {len(self.errors) - limit} more failures (see `monitor sql` on runs/feed_polls)")
+        return lines
 
     def markdown(self) -> str:
         """The Prefect artifact: counts, failures, and a table of new figures and revisions."""
@@ -109,6 +140,53 @@ class Summary:
                            f"{_md(r.get('previous'))} | {r.get('kind')} | {_md(r.get('claimant'))} | "
                            f"{_md(r.get('article_url'))} |")
         return "\n".join(out)
+
+
+def _first_failure(errors: Sequence[Mapping[str, str]]) -> str:
+    if not errors:
+        return "no reason recorded"
+    e = errors[0]
+    text = f"{e['feed_url']}: {e['error']}" if e.get("feed_url") else e.get("error", "")
+    return text[:200] + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
+
+
+def unrecorded_path(database: Path) -> Path:
+    return database.with_name(database.name + UNRECORDED_SUFFIX)
+
+
+def defer(database: Path, summary: Summary, config_path: str, flow_run_id: str | None) -> Path:
+    """Keep the `runs` row of a run that could not open its database, for the next run to record."""
+    row = {"run_id": summary.run_id, "started_at": summary.started_at.isoformat(),
+           "finished_at": datetime.now(UTC).isoformat(), "status": summary.status, "config_path": config_path,
+           "flow_run_id": flow_run_id, "errors": summary.errors, **summary.counts()}
+    path = unrecorded_path(database)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    return path
+
+
+def record_deferred(con: duckdb.DuckDBPyConnection, database: Path) -> int:
+    """Record the runs `defer()` kept, then forget them; how many."""
+    path = unrecorded_path(database)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return 0
+    rows = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash while it was written
+        row["started_at"] = datetime.fromisoformat(row["started_at"])
+        row["finished_at"] = datetime.fromisoformat(row["finished_at"])
+        row["errors"] = json.dumps(row["errors"])
+        rows.append(row)
+    with store.transaction(con):
+        store.insert_columns(con, "runs", rows)
+    path.unlink()
+    log.info("recorded %d earlier runs that could not open the database", len(rows))
+    return len(rows)
 
 
 @dataclass(frozen=True, slots=True)

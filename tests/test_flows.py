@@ -29,7 +29,7 @@ T = TypeVar("T")
 def cycle(config_path: Path) -> tuple[dict[str, Any], UUID]:
     """One run of the real flow: its summary and its Prefect flow run id."""
     state = poll.run_state(str(config_path))
-    summary: dict[str, Any] = state.result()
+    summary: dict[str, Any] = state.result(raise_on_failure=False)  # a Failed run's summary too
     flow_run_id = state.state_details.flow_run_id
     assert flow_run_id is not None
     return summary, flow_run_id
@@ -110,9 +110,15 @@ def test_feed_failing_past_the_retries_is_recorded_failed(world: World, tmp_path
     assert (summary["feeds_ok"], summary["feeds_failed"], summary["status"]) == (0, 1, "failed")
     assert "503" in summary["errors"][0]["error"] and summary["errors"][0]["feed_url"] == url
     runs = eventually(lambda: task_runs(flow_run_id),
-                      lambda r: any(t.state_name == "Failed" for t in r.get("retry failed feeds", [])))
+                      lambda r: any(t.state_name == "Completed" for t in r.get("retry failed feeds", [])))
     [retry] = runs["retry failed feeds"]
-    assert (retry.run_count, retry.state_name) == (3, "Failed")
+    # out of retries, the task returns the last polls: the failure is the feed's, not a task crash
+    assert (retry.run_count, retry.state_name) == (3, "Completed")
+    # every feed failed: the flow run is Failed, for Prefect's automations and notifications
+    state = flow_run_state(flow_run_id)
+    assert state.type.value == "FAILED" and state.message == "failed: all 1 feeds failed"
+    logs = eventually(lambda: run_logs(flow_run_id), lambda m: any("after 2 retries" in line for line in m))
+    assert any(f"feed {url} failed after 2 retries: HTTP 503" in line for line in logs), logs
 
 
 def test_missing_feed_is_not_retried(world: World, tmp_path: Path) -> None:
@@ -126,6 +132,13 @@ def test_missing_feed_is_not_retried(world: World, tmp_path: Path) -> None:
     runs = eventually(lambda: task_runs(flow_run_id), lambda r: "record new figures" in r)
     assert "poll feeds" in runs and "record new figures" in runs
     assert "retry failed feeds" not in runs
+
+
+def flow_run_state(flow_run_id: UUID) -> Any:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id).state
 
 
 def test_artifact_has_the_run_numbers(world: World, tmp_path: Path) -> None:
@@ -158,6 +171,37 @@ def test_artifact_has_the_run_numbers(world: World, tmp_path: Path) -> None:
     for value in ("15,000", "4,700", "600"):  # the reference article's figures
         assert value in figures_table
     assert summary["new_figures"] == run["new_figures"]
+    # some feeds failed: Completed, and the state says partial
+    state = flow_run_state(flow_run_id)
+    assert state.type.value == "COMPLETED"
+    assert state.message == "partial: 1 of 3 feeds failed; 4 new articles"
+
+
+def test_a_run_that_cannot_open_its_database_is_failed_and_recorded(world: World, tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH])
+    config_path = write_config(tmp_path, [feed])
+    database = config.load(config_path).database
+    database.mkdir(parents=True)  # a directory where the file should be: the first open fails
+    state = poll.run_state(str(config_path))
+    assert state.is_failed() and "is a directory" in str(state.message)
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    [artifact] = [a for a in found if a.key == poll.ARTIFACT_KEY]  # beside it, Prefect's record of the error
+    markdown = str(artifact.data)
+    assert "— failed" in markdown and "— ok" not in markdown and "is a directory" in markdown
+    assert "failed" in str(artifact.description)
+
+    database.rmdir()  # fixed: the next run records the failed one beside its own
+    summary, _ = cycle(config_path)
+    recorded = rows(config_path, "SELECT run_id, status, flow_run_id, errors FROM runs ORDER BY started_at")
+    assert [r["status"] for r in recorded] == ["failed", "ok"]
+    assert recorded[0]["flow_run_id"] == str(flow_run_id)
+    assert "is a directory" in recorded[0]["errors"] and recorded[1]["run_id"] == summary["run_id"]
 
 
 @pytest.fixture
