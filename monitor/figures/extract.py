@@ -26,7 +26,10 @@ MAX_NUMBERS_PER_SENTENCE = 40
 # A sentence ends at . ! ? (plus closing quotes) before a capital, digit or opening quote; or at ; or a line
 # break. The abbreviation check happens in Python: a lookbehind per abbreviation would not scale.
 _BOUNDARY_RE = re.compile(r"[.!?…]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[^\W_a-z])|;|\n\s*")
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")  # "п'ятеро", "o'clock": one word
+_WORD_RE = re.compile(r"[^\W\d_]+")
+# In languages that write apostrophes inside words ("п'ятеро") a word runs over them; elsewhere the plain
+# expression is faster, and no trigger holds an apostrophe.
+_WORD_APOSTROPHE_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _DIGIT_RE = re.compile(r"\d")
 _ASIDE_OPENERS = frozenset({"(", "[", "-", "\u2013", "\u2014", ":"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
@@ -80,9 +83,10 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
     lower = text.lower()
     aligned = len(lower) == len(text)  # lower() may lengthen some characters ("İ"): then lower per sentence
     lemma = lex.lemma
+    word_re = _WORD_APOSTROPHE_RE if lex.apostrophe_words else _WORD_RE
 
     def words_of(start: int, end: int) -> set[str]:
-        found = _WORD_RE.findall(lower, start, end) if aligned else _WORD_RE.findall(text[start:end].lower())
+        found = word_re.findall(lower, start, end) if aligned else word_re.findall(text[start:end].lower())
         return {lemma(w) for w in found} if lemma else set(found)
 
     spans = list(_candidate_sentences(text, abbreviations, triggers, words_of))

@@ -15,7 +15,7 @@ from .record import CATEGORIES
 # Languages whose lexicon ships with the package.
 LANGUAGES = ("en", "de", "es", "fr", "it", "pt", "cs", "pl", "uk", "ru")
 # Top-level keys that are settings, not words: never mapped to dictionary forms.
-_SETTINGS = frozenset({"language", "number_words", "adjectives_follow", "abbreviations"})
+_SETTINGS = frozenset({"language", "number_words", "adjectives_follow", "apostrophe_words", "abbreviations"})
 
 
 class LexiconError(ValueError):
@@ -126,6 +126,7 @@ class Lexicon:
     language: str
     number_words: bool  # whether text2num reads this language's number words
     adjectives_follow: bool  # "soldados rusos": adjectives may stand after the counted noun
+    apostrophe_words: bool  # "п'ятеро": apostrophes stand inside words
     abbreviations: frozenset[str]
     scales: Mapping[str, int]
     suffixes: Mapping[str, int]
@@ -336,6 +337,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         language=language,
         number_words=bool(data.get("number_words", True)),
         adjectives_follow=bool(data.get("adjectives_follow", False)),
+        apostrophe_words=bool(data.get("apostrophe_words", False)),
         abbreviations=frozenset(a.lower() for a in _strings(data, "abbreviations", where)),
         scales=_ints(numbers, "scales", where),
         suffixes=_ints(numbers, "suffixes", where),
