@@ -14,8 +14,6 @@ _DETERMINERS = frozenset({"a", "an", "the"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
 _PLACE_PREPOSITIONS = frozenset({"in", "from", "of"})
 _RELATIVE_OPENERS = frozenset({"where", "which", "who", "that", "when", "while", "whose"})
-_TIME_WORDS = frozenset({"year", "years", "day", "days", "week", "weeks", "month", "months", "hour", "hours",
-                         "today", "yesterday", "due"})
 _WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
                        "yesterday", "tonight"})
 
@@ -97,12 +95,16 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
     if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in low):
         return False
     words = low.split()
-    if words and (words[0] in _RELATIVE_OPENERS or words[-1] in _TIME_WORDS):
-        return False  # "where they said", "a year": a clause or a time, no source
+    if words and words[0] in _RELATIVE_OPENERS:
+        return False  # "where they said": a clause, no source
     if not words or words[-1] in lexicon.people_victims or (
         _number_word(words[0], lexicon) and not (len(words) > 1 and words[0] in lexicon.determiners)
     ):  # "un député", "ein Sprecher": an article, not a number
         return False
+    if lexicon.source_nouns and name.split()[-1][:1].islower() and not any(
+        " ".join(words[k:]) in lexicon.source_nouns for k in range(len(words))
+    ):
+        return False  # a lower-case head must be a word for a source ("officials", "state media"), not "air"
     return not all(w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words
                    or w in lexicon.people_victims for w in words)
 

@@ -204,6 +204,7 @@ class Lexicon:
     claim_adverbs: frozenset[str]
     claim_blockers: frozenset[str]  # "said …, after 12 were killed": a background clause the claim misses
     colon_sources: frozenset[str]  # "Reports: ...", "...: Coroner": words that name a source before a colon
+    source_nouns: frozenset[str]  # heads of sources written in lower case ("officials", "state media")
     claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
@@ -418,6 +419,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
         claim_noun_before=frozenset(w.lower() for w in _strings(claim, "noun_before", where)),
         colon_sources=frozenset(w.lower() for w in _strings(claim, "colon_sources", where)),
+        source_nouns=frozenset(w.lower() for w in _strings(claim, "source_nouns", where)),
         claim_blockers=frozenset(w.lower() for w in _strings(claim, "blockers", where)),
         trigger_words=frozenset(trigger_words),
         count_words=frozenset(_ints(numbers, "scales", where))

@@ -77,16 +77,12 @@ def clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 def decide(text: str, start: int, end: int) -> str:
     """`total` or `incident` for the figure at text[start:end] (see the module docstring)."""
-    c0, c1 = clause(text, start, end)
-    near = text[c0:c1].lower()
-    if _INCIDENT.search(near):
-        return INCIDENT
-    if _TOTAL.search(near):
-        return TOTAL
-    s0, s1 = sentence(text, start, end)
-    whole = text[s0:s1].lower()
-    if _TOTAL.search(whole):
-        return TOTAL
-    if _INCIDENT.search(whole):
-        return INCIDENT
+    # the clause decides first, incident cues before total cues; then the sentence, total cues first
+    steps = ((clause, ((_INCIDENT, INCIDENT), (_TOTAL, TOTAL))), (sentence, ((_TOTAL, TOTAL), (_INCIDENT, INCIDENT))))
+    for span, cues in steps:
+        lo, hi = span(text, start, end)
+        words = text[lo:hi].lower()
+        for pattern, scope in cues:
+            if pattern.search(words):
+                return scope
     return TOTAL
