@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -129,12 +130,7 @@ def claims_story(prefect_harness: None, world: World, tmp_path_factory: pytest.T
                  ) -> Iterator[ClaimsRun]:
     """The story through `monitor run`, one run per round and one more with nothing new, mail on."""
     inbox = Inbox()
-    with socket.socket() as s:  # Controller checks its port by connecting to it, so it needs a real one
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with mail_server(inbox) as port:
         tmp = tmp_path_factory.mktemp("claims")
         feed = world.url("/claims/feed.xml")
         extra = (f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
@@ -152,5 +148,17 @@ def claims_story(prefect_harness: None, world: World, tmp_path_factory: pytest.T
             digests.append(inbox.messages[before:])
             snapshots.append(history_tables(database(config)))
         yield ClaimsRun(config, summaries, digests, snapshots)
+
+
+@contextmanager
+def mail_server(inbox: Inbox) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 delivering to `inbox`, for the block; yields its port."""
+    with socket.socket() as s:  # Controller checks its port by connecting to it, so it needs a real one
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
     finally:
         controller.stop()

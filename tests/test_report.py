@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 
 from monitor import charts, cli, report, store
 from tests import browser, stories
+from tests.claims_story import Inbox, mail_server
 from tests.pipeline_fixtures import write_config
 from tests.world import Story, World
 
@@ -51,19 +47,6 @@ IMAGES_JS = ("[...document.images].map(i => ({src: i.src.slice(0, 22), "
              "ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth}))")
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        msg = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 OK"
-
-
 @dataclass
 class Populated:
     config: Path
@@ -83,12 +66,7 @@ def populated(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """Two runs of the real pipeline: the first a baseline, the second brings revisions and a digest."""
     tmp = tmp_path_factory.mktemp("report")
     inbox = Inbox()
-    with socket.socket() as s:  # Controller checks its port by connecting to it, so it needs a real one
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with mail_server(inbox) as port:
         prefix = f"/{tmp.name}"
         rss_path, atom_path = f"{prefix}/world.rss", f"{prefix}/korea.atom"
         rss = world.publish(rss_path, [stories.DISPATCH, stories.FLOOD, HOSTILE])
@@ -103,8 +81,6 @@ def populated(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         code, out = monitor(config, "run")
         assert code == 0, out
         yield Populated(config, tmp / "data" / "monitor.duckdb", inbox, started)
-    finally:
-        controller.stop()
 
 
 def test_report_opens_offline_in_chromium_with_every_report_drawn(populated: Populated,
