@@ -400,6 +400,25 @@ def test_claimant(text: str, claimant: str | None) -> None:
     assert only(text).claimant == claimant
 
 
+@pytest.mark.parametrize("source", ["Local media", "Regional officials", "State media"])
+def test_a_claim_verb_that_is_never_a_noun_is_a_claim_after_a_noun_before_word(source: str) -> None:
+    # "media reports of" keeps "reports" a noun; "say" is never one
+    assert only(f"{source} say eleven miners have been killed in a gas blast").claimant == source
+
+
+def test_a_headline_figure_takes_the_source_of_the_body_that_restates_it() -> None:
+    text = ("Shelling kills 8 villagers near the border. The regional governor says the shelling killed at least "
+            "8 villagers overnight.")
+    assert {(f.qualifier, f.claimant) for f in figures.find(text)} == {
+        ("exact", "The regional governor"), ("at_least", "The regional governor")}
+
+
+def test_a_restated_number_in_another_category_lends_no_source() -> None:
+    text = "Flood leaves 12 missing in the hills. Police said 12 bodies were recovered downstream later."
+    by_category = {f.category: f.claimant for f in figures.find(text)}
+    assert by_category == {"missing": None, "killed": "Police"}
+
+
 # --- Reference story and evaluation ---------------------------------------------------------------------
 
 

@@ -40,8 +40,10 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue
         if tok.low not in lexicon.claim_verbs or not (tok.text[:1].islower() or title_case):
             continue  # capitalised "Reports" is a noun, not the verb (but in a Title Case headline it is)
-        if i > 0 and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before):
-            continue  # "an estimated 500", "following reports of": an adjective or a noun
+        if i > 0 and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before) and (
+            not lexicon.claim_verb_nouns or tok.low in lexicon.claim_verb_nouns
+        ):
+            continue  # "an estimated 500", "following reports of": an adjective or a noun ("media say" is a claim)
         if word_claims_lives(words, i, tokens, lexicon):
             continue  # "wildfires claim 93 lives", "claimed the lives of": no one speaks
         span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)

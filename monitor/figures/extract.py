@@ -64,7 +64,26 @@ def find(text: str, language: str | None = None) -> list[Figure]:
             key = (fig.category, fig.low, fig.high)
             if key not in best or _fuller(fig, best[key]):
                 best[key] = fig
-    return sorted(best.values(), key=lambda f: (f.start, f.end))
+    return _restated_sources(sorted(best.values(), key=lambda f: (f.start, f.end)))
+
+
+def _restated_sources(found: list[Figure]) -> list[Figure]:
+    """A figure stated again in the same text, with a source, is the same claim: a headline's "kill 10 civilians"
+    takes the source of the body's "the office says strikes have killed at least 10 civilians"."""
+    sources: dict[tuple[str, int], str] = {}
+    for f in found:
+        if f.claimant is not None:
+            for value in (f.low, f.high):
+                if value is not None:
+                    sources.setdefault((f.category, value), f.claimant)
+    out = []
+    for f in found:
+        if f.claimant is None:
+            named = [sources[(f.category, v)] for v in (f.low, f.high) if v is not None and (f.category, v) in sources]
+            if named:
+                f = replace(f, claimant=named[0])
+        out.append(f)
+    return out
 
 
 def supported(language: str) -> bool:

@@ -206,6 +206,7 @@ class Lexicon:
     colon_sources: frozenset[str]  # "Reports: ...", "...: Coroner": words that name a source before a colon
     source_nouns: frozenset[str]  # heads of sources written in lower case ("officials", "state media")
     claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
+    claim_verb_nouns: frozenset[str]  # the claim verbs that can be nouns (all of them when empty)
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
     count_words: frozenset[str]  # scale and approximate number words, for the sentence prefilter
@@ -418,6 +419,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
         people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
         claim_noun_before=frozenset(w.lower() for w in _strings(claim, "noun_before", where)),
+        claim_verb_nouns=frozenset(w.lower() for w in _strings(claim, "verb_nouns", where)),
         colon_sources=frozenset(w.lower() for w in _strings(claim, "colon_sources", where)),
         source_nouns=frozenset(w.lower() for w in _strings(claim, "source_nouns", where)),
         claim_blockers=frozenset(w.lower() for w in _strings(claim, "blockers", where)),
