@@ -5,8 +5,9 @@
 Sets (docs/figures.md, "Evaluation"):
 - feed items: 1,560 real feed items (English, Polish) from shared/corpus/feed_items/pool.jsonl, labelled by two
   annotators (tests/figures_data/feed_items_gold.jsonl: labels only, the texts stay in shared/), 30 % blind;
-- feed items, second and third blind samples (`feed2`, `feed3`): 700 more English items each, all blind, each drawn
-  and labelled after the one before had been scored (tests/figures_data/feed_items_blind{2,3}_gold.jsonl);
+- feed items, second to fifth blind samples (`feed2` … `feed5`): 700 more English items each (the fifth: the 397
+  left), all blind, each drawn and labelled after the one before had been scored
+  (tests/figures_data/feed_items_blind{2,3,4,5}_gold.jsonl);
 - multilingual: 350 texts written for the project in German, Spanish, French, Korean, Japanese, Russian and
   Ukrainian, double-annotated (tests/figures_data/multilingual_*.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from monitor.figures import evaluate  # noqa: E402
 
 DATA = ROOT / "tests" / "figures_data"
+ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
 
 
@@ -38,7 +40,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     if pool.exists():
         rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
         if split == "blind":
-            for n in (2, 3, 4):
+            for n in (2, 3, 4, 5):
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     for name in MULTILINGUAL:
@@ -52,7 +54,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
 
 def english_categories(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Scores of the English rows (feed items and shared dev), per category."""
-    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "feed4-en", "shared-dev"}]
+    english = [r for r in rows if r["source"] in ENGLISH_SOURCES]
     return evaluate.score(english, evaluate.predict(english))
 
 

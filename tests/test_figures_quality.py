@@ -1,10 +1,10 @@
 """Quality gate for monitor.figures, like trafilatura's: the scores on every labelled set must not drop.
 
-The sets (docs/figures.md, "Evaluation"): the 1,560 real feed items sampled from shared/corpus/feed_items and three
-further samples of 700 English items (labels in tests/figures_data, texts read from shared/), the 350 texts
-written for the project in seven languages, and shared/figures/dev.jsonl. Each blind part was drawn (fixed seed)
-before the rules it judges were written, and scored once at the end of that work; all are gated here so that
-later changes cannot quietly undo them.
+The sets (docs/figures.md, "Evaluation"): the 1,560 real feed items sampled from shared/corpus/feed_items and four
+further English samples (700, 700, 700, 397 items; labels in tests/figures_data, texts read from shared/),
+the 350 texts written for the project in seven languages, and shared/figures/dev.jsonl. Each blind part was
+drawn (fixed seed) before the rules it judges were written, and scored once at the end of that work; all are
+gated here so that later changes cannot quietly undo them.
 
 The data is pinned by digest: a gate that silently scores other data is no gate. When shared/ is present and
 a score drops below its floor the test fails; it never skips under CI (CI=true), where shared/ must be present.
@@ -24,6 +24,7 @@ from monitor.figures import evaluate
 HERE = Path(__file__).parent
 SHARED = HERE.parents[1] / "shared"
 DATA = HERE / "figures_data"
+ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
 
 # sha256 of every file the gate scores. Change one only together with re-measured floors.
 DIGESTS = {
@@ -33,6 +34,7 @@ DIGESTS = {
     DATA / "feed_items_blind2_gold.jsonl": "174b0d643c0f57b6a8e77dd2b306f6fa2367c82ee5b65033c5d9d6f6417f7e39",
     DATA / "feed_items_blind3_gold.jsonl": "ce3fd51ad6d488225c687bc09515afa0f427f2f4f84fa15f0e2aaec17fd20a19",
     DATA / "feed_items_blind4_gold.jsonl": "bd6af51b28333f5b9bb6c4cef2de160cf22368c76bb0560676412eaa38171cab",
+    DATA / "feed_items_blind5_gold.jsonl": "5c7cc663bde86ce68b21031de1b78badd3ed9624cc52c99fafa80d10e664d59b",
     DATA / "multilingual_de_es_fr.jsonl": "a501c0c258279918370c8e386e79149d4fea2008df38006f907a62c1bee69a07",
     DATA / "multilingual_ko_ja_ru_uk.jsonl": "5235c40b98d39442e0e198de9bc1182440d344dffeb6d4762c0238e7500405e6",
 }
@@ -50,6 +52,7 @@ OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     ("feed2-en", "blind"): (0.95, 0.905),
     ("feed3-en", "blind"): (0.975, 0.95),
     ("feed4-en", "blind"): (0.935, 0.915),
+    ("feed5-en", "blind"): (0.955, 0.91),  # VERSION 2026.12.03-2, scored once: 0.969 / 0.921
     ("english", "blind"): (0.955, 0.925),
 }
 LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
@@ -61,7 +64,7 @@ LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
 ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("killed", "dev"): 0.965, ("wounded", "dev"): 0.98, ("deployed", "dev"): 0.92, ("casualties", "dev"): 0.94,
     ("captured", "dev"): 0.85, ("missing", "dev"): 0.91,
-    ("killed", "blind"): 0.955, ("wounded", "blind"): 0.95, ("missing", "blind"): 0.93,
+    ("killed", "blind"): 0.955, ("wounded", "blind"): 0.95, ("missing", "blind"): 0.915,  # 0.926 with the fifth
     ("captured", "blind"): 0.70, ("casualties", "blind"): 0.75,  # captured: no nationality rule (see CHANGELOG)
 }
 CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.865, "blind": 0.85}
@@ -85,7 +88,7 @@ def _rows(split: str) -> list[dict[str, Any]]:
     for row in evaluate.with_texts(items, pool):
         rows.append({**row, "source": f"feed-{row['lang']}"})
     if split == "blind":
-        for n in (2, 3, 4):
+        for n in (2, 3, 4, 5):
             later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
             rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
@@ -100,7 +103,7 @@ def scored(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], dict[st
     _require_shared()
     split = str(request.param)
     rows = _rows(split)
-    english = [r for r in rows if r["source"] in {"feed-en", "feed2-en", "feed3-en", "feed4-en", "shared-dev"}]
+    english = [r for r in rows if r["source"] in ENGLISH_SOURCES]
     return split, evaluate.score(rows, evaluate.predict(rows)), evaluate.score(english, evaluate.predict(english))
 
 
