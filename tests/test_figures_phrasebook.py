@@ -216,7 +216,11 @@ CASES: list[tuple[str, set[Key]]] = [
         {("killed", 73, 73)},
     ),
     ("Iran deployed some 2,000 Revolutionary Guards to the border.", {("deployed", 2000, 2000)}),
-    ("Kenya will send 1,000 police officers to Haiti.", {("deployed", 1000, 1000)}),
+    # police are not troops (guideline: soldiers, troops, servicemen, fighters, personnel)...
+    ("Kenya will send 1,000 police officers to Haiti.", set()),
+    # ...but a count of police and soldiers sent together is a deployment
+    ("Some 5,000 police and troops were sent to the city.", {("deployed", 5000, 5000)}),
+    ("At least eight police were killed in the ambush.", {("killed", 8, None)}),
     ("The US military has roughly 2,500 troops stationed in Iraq.", {("deployed", 2500, 2500)}),
     ("A further 3 soldiers died of their wounds in hospital.", {("killed", 3, 3)}),
     ("Two Israeli hostages were freed on Sunday.", {("captured", 2, 2)}),

@@ -23,6 +23,8 @@ _OPEN, _CLOSE = frozenset({"(", "["}), frozenset({")", "]"})
 _HASHES = frozenset({"#", "@", "№"})
 _DIRECTIONS = frozenset({"in", "to", "at", "along", "near", "on", "inside", "into", "across"})
 
+_AND_OR = frozenset({"and", "or"})
+
 
 @dataclass(frozen=True, slots=True)
 class Who:
@@ -238,6 +240,12 @@ def who(s: Sentence, e: Expression) -> Who | None:
                         cont += 1
                     else:
                         break
+            if cont + 1 < n and words[cont] in _AND_OR and " ".join(words[j : j + m]) not in lex.troops:
+                m2 = lex.people.match_at(words, cont + 1)
+                if m2 and " ".join(words[cont + 1 : cont + 1 + m2]) in lex.troops:
+                    # "100,000 police and soldiers deployed": one count of both; the troops make it a deployment
+                    end = cont + 1 + m2
+                    return Who(first, end, tuple(words[cont + 1 : end]), end, cont + 1, selection)
             return Who(first, cont, tuple(words[j : j + m]), cont, j, selection)
         if tok.kind == "word" and tok.low.endswith(lex.people_suffixes) and tok.low not in lex.not_suffixed:
             return Who(first, j + 1, (tok.low,), j + 1, j)  # "270 schoolgirls", "40 activists"
