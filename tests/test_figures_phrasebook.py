@@ -221,6 +221,9 @@ CASES: list[tuple[str, set[Key]]] = [
     # ...but a count of police and soldiers sent together is a deployment
     ("Some 5,000 police and troops were sent to the city.", {("deployed", 5000, 5000)}),
     ("At least eight police were killed in the ambush.", {("killed", 8, None)}),
+    # prisoners held in a state's jails are its detainees (guideline), hostages and war prisoners are captives
+    ("Ten hostages were freed in exchange for 30 prisoners held in Israeli jails.", {("captured", 10, 10)}),
+    ("Ukraine said 1,000 prisoners in Russian captivity had been swapped.", {("captured", 1000, 1000)}),
     ("The US military has roughly 2,500 troops stationed in Iraq.", {("deployed", 2500, 2500)}),
     ("A further 3 soldiers died of their wounds in hospital.", {("killed", 3, 3)}),
     ("Two Israeli hostages were freed on Sunday.", {("captured", 2, 2)}),

@@ -190,6 +190,8 @@ class Lexicon:
     not_deployed_after: PhraseSet  # "seven commandos were arrested": troops counted for something else
     held_by_states: frozenset[str]  # "prisoners": captives only in a sentence about war (war_cues)
     state_detainees: frozenset[str]  # "political prisoners": a state's detainees, never captives
+    state_custody: frozenset[str]  # "prisoners in Israeli jails": where a state holds its detainees
+    custody_prepositions: frozenset[str]  # "in" before those places
     release_verbs: PhraseSet  # "13 Israelis were released": captives, in a sentence about hostages
     captive_cues: PhraseSet
     war_cues: PhraseSet
@@ -405,6 +407,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         not_deployed_after=PhraseSet.of(_strings(people, "not_deployed_after", where)),
         held_by_states=frozenset(w.lower() for w in _strings(people, "held_by_states", where)),
         state_detainees=frozenset(w.lower() for w in _strings(people, "state_detainees", where)),
+        state_custody=frozenset(w.lower() for w in _strings(people, "state_custody", where)),
+        custody_prepositions=frozenset(w.lower() for w in _strings(people, "custody_prepositions", where)),
         release_verbs=PhraseSet.of(_strings(people, "release_verbs", where)),
         captive_cues=PhraseSet.of(_strings(people, "captive_cues", where)),
         war_cues=PhraseSet.of(_strings(people, "war_cues", where)),

@@ -333,9 +333,7 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
         later = _later_outcome(s, link.last)
         if later is not None:
             return later  # "300 soldiers sent to Kursk have died": the participle names them, the verb says
-    if link is not None and link.category == "captured" and w is not None and any(
-        s.words[k] in s.lex.state_detainees for k in range(w.first, w.last)
-    ):
+    if link is not None and link.category == "captured" and w is not None and _state_held(s, w):
         return None  # "freed 30 political prisoners": a state's detainees (guideline)
     if link is not None and any(
         s.lex.no_category.match_at(s.words, k) for k in range(max(0, link.first - 1), link.last + 1)
@@ -402,12 +400,23 @@ def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
     return False
 
 
+def _state_held(s: Sentence, w: Who) -> bool:
+    """Whether the counted people are a state's detainees (guideline: never figures): a word in their phrase
+    ("political prisoners") or the place they are held right after it ("240 prisoners in Israeli jails")."""
+    words, lex = s.words, s.lex
+    if any(words[k] in lex.state_detainees for k in range(w.first, w.last)):
+        return True
+    if w.cont >= len(words) or words[w.cont] not in lex.custody_prepositions:
+        return False
+    return any(words[k] in lex.state_custody for k in range(w.cont + 1, min(len(words), w.cont + 4)))
+
+
 def _released_captives(s: Sentence, k: int, w: Who | None) -> Link | None:
     """'Thirteen Israelis and four Thai nationals … were released' in a sentence about hostages: captives."""
     words, lex = s.words, s.lex
     if w is None or not w.head or not any(lex.captive_cues.match_at(words, j) for j in range(len(words))):
         return None
-    if any(words[j] in lex.state_detainees for j in range(w.first, w.last)):
+    if _state_held(s, w):
         return None
     steps = 0
     while k < len(words) and steps <= MAX_FILLER_STEPS:
@@ -446,7 +455,7 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
         cat, m = s.trigger_at(w.head_at)
         if m and m >= len(head) and _allowed(s, cat, troop, w) and not (
             cat == "captured" and " ".join(head) in s.lex.held_by_states
-            and (not s.war_cue or any(s.words[k] in s.lex.state_detainees for k in range(w.first, w.last)))
+            and (not s.war_cue or _state_held(s, w))
         ):
             noun = Link(cat, w.head_at, w.head_at + m, "noun")  # "1,000 prisoners freed in an amnesty": no
     # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
