@@ -224,6 +224,13 @@ CASES: list[tuple[str, set[Key]]] = [
     # prisoners held in a state's jails are its detainees (guideline), hostages and war prisoners are captives
     ("Ten hostages were freed in exchange for 30 prisoners held in Israeli jails.", {("captured", 10, 10)}),
     ("Ukraine said 1,000 prisoners in Russian captivity had been swapped.", {("captured", 1000, 1000)}),
+    # every tense of the capture and release verbs; a compound's last noun is its head
+    ("Gunmen kidnap 12 farmers near the border.", {("captured", 12, 12)}),
+    ("The rebels abduct 7 aid workers, officials said.", {("captured", 7, 7)}),
+    ("A prisoner swap frees 90 Ukrainians.", {("captured", 90, 90)}),
+    ("The regime frees 500 prisoners in an amnesty.", set()),
+    ("About 300 rebel fighters surrendered in the north.", {("captured", 300, 300)}),
+    ("Two missing men were found.", {("missing", 2, 2)}),
     ("The US military has roughly 2,500 troops stationed in Iraq.", {("deployed", 2500, 2500)}),
     ("A further 3 soldiers died of their wounds in hospital.", {("killed", 3, 3)}),
     ("Two Israeli hostages were freed on Sunday.", {("captured", 2, 2)}),

@@ -94,6 +94,11 @@ class Sentence:
         return any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
 
     @property
+    def captive_cue(self) -> bool:
+        """Whether the sentence speaks of hostages or captivity ("prisoner swap", "kidnapped", "captives")."""
+        return any(self.lex.captive_cues.match_at(self.words, k) for k in range(len(self.words)))
+
+    @property
     def deploy_cue(self) -> bool:
         """Whether the sentence speaks of sending, stationing or fighting (computed once)."""
         if self._deploy_cue is None:
@@ -224,6 +229,10 @@ def who(s: Sentence, e: Expression) -> Who | None:
         tok = tokens[j]
         if j == pos == e.last and tok.start == tokens[pos - 1].end and tok.kind == "word" and not m:
             break  # "Killing 10Re...": a word glued to the number is a cut-off, not the counted noun
+        while m and not lex.adjectives_follow and j + m < n and lex.people.match_at(words, j + m) \
+                and not s.trigger_at(j)[1]:
+            j += m  # "4,000 rebel fighters", "100 government troops": the last noun of a compound is its head
+            m = lex.people.match_at(words, j)
         if m:
             cont = j + m
             if lex.adjectives_follow:
@@ -730,10 +739,13 @@ def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | N
     if phrase in s.lex.before_needs_people and not (head and s.lex.people.match_at(list(head), 0)):
         return None  # "lost two matches", "shot 3 goals": these verbs count people only with a person noun
     if phrase in cat.before_needs_who:
-        # "freed 50 prisoners", never "freed 50": these verbs need the counted noun of their category
+        # "freed 50 prisoners", never "freed 50": these verbs need the counted noun of their category, or
+        # counted people in a sentence about captivity ("prisoner swap frees 215 Ukrainians")
         head_cat, hm = s.lex.after.match_at(list(head), 0)
-        if head_cat != name or not hm:
+        if (head_cat != name or not hm) and not (head and (s.captive_cue or s.war_cue)):
             return None
+        if " ".join(head) in s.lex.held_by_states and not (s.captive_cue or s.war_cue):
+            return None  # "Sri Lanka frees 1,000 prisoners in an amnesty": a state's prisoners (guideline)
     return Link(name, j - m, j, "left")
 
 
