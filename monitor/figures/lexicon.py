@@ -148,6 +148,7 @@ class Lexicon:
     hedges: Mapping[str, PhraseSet]  # qualifier -> phrases before the number
     after_at_least: PhraseSet
     after_approximate: PhraseSet
+    particle_verbs: frozenset[str]  # "handed over 32": "over" is the verb's particle, no bound
     range_joiners: frozenset[str]
     range_pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     currency_before: frozenset[str]
@@ -192,6 +193,7 @@ class Lexicon:
     state_detainees: frozenset[str]  # "political prisoners": a state's detainees, never captives
     state_custody: frozenset[str]  # "prisoners in Israeli jails": where a state holds its detainees
     custody_prepositions: frozenset[str]  # "in" before those places
+    hostage_words: frozenset[str]  # prisoners counted beside hostages are the state's detainees
     release_verbs: PhraseSet  # "13 Israelis were released": captives, in a sentence about hostages
     captive_cues: PhraseSet
     war_cues: PhraseSet
@@ -363,6 +365,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         hedges={q: PhraseSet.of(_strings(quals, q, where)) for q in ("approximate", "at_least", "at_most")},
         after_at_least=PhraseSet.of(_strings(quals, "after_at_least", where)),
         after_approximate=PhraseSet.of(_strings(quals, "after_approximate", where)),
+        particle_verbs=frozenset(w.lower() for w in _strings(quals, "particle_verbs", where)),
         range_joiners=frozenset(_strings(quals, "range_joiners", where)),
         range_pairs=tuple(pairs),
         currency_before=frozenset(w.lower() for w in _strings(context, "currency_before", where)),
@@ -409,6 +412,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         state_detainees=frozenset(w.lower() for w in _strings(people, "state_detainees", where)),
         state_custody=frozenset(w.lower() for w in _strings(people, "state_custody", where)),
         custody_prepositions=frozenset(w.lower() for w in _strings(people, "custody_prepositions", where)),
+        hostage_words=frozenset(w.lower() for w in _strings(people, "hostage_words", where)),
         release_verbs=PhraseSet.of(_strings(people, "release_verbs", where)),
         captive_cues=PhraseSet.of(_strings(people, "captive_cues", where)),
         war_cues=PhraseSet.of(_strings(people, "war_cues", where)),

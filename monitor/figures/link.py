@@ -415,6 +415,9 @@ def _state_held(s: Sentence, w: Who) -> bool:
     words, lex = s.words, s.lex
     if any(words[k] in lex.state_detainees for k in range(w.first, w.last)):
         return True
+    if " ".join(w.head) in lex.held_by_states and not lex.war_cues.match_at(words, w.cont) \
+            and any(word in lex.hostage_words for word in words):
+        return True  # "Hamas frees four hostages as Israel releases 200 prisoners": the other side's detainees
     if w.cont >= len(words) or words[w.cont] not in lex.custody_prepositions:
         return False
     return any(words[k] in lex.state_custody for k in range(w.cont + 1, min(len(words), w.cont + 4)))
@@ -476,8 +479,11 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
             return later  # "Two missing hikers were found dead": the verb says what happened to them
     if noun and not (w and w.selection) and not (noun.category in {"captured", "missing"} and other):
         return noun
-    if right and right.first == cont and _allowed(s, right.category, troop, w, explicit=True):
-        return right
+    if right and right.first == cont and (
+        _allowed(s, right.category, troop, w, explicit=True)
+        or (right.category == "deployed" and _mobilised(s, right, w))
+    ):
+        return right  # "300,000 people mobilised": people called up are troops, as before the number
     if left and left.category == "casualties" and right and right.category in {"killed", "wounded"}:
         return right  # "the loss of eight service members likely killed": the verb says what the loss was
     if left and _allowed(s, left.category, troop, w, explicit=True):

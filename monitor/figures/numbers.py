@@ -327,6 +327,8 @@ def _hedge(words: list[str], first: int, lexicon: Lexicon) -> tuple[int, str]:
         n = phrases.match_before(words, first)
         if n > best_len:
             best_len, best = n, qualifier
+    if best_len == 1 and first >= 2 and words[first - 2] in lexicon.particle_verbs:
+        return first, "exact"  # "hands over 32 servicemen": the verb's particle
     return first - best_len, best
 
 
