@@ -8,6 +8,8 @@ Sets (docs/figures.md, "Evaluation"):
 - feed items, second to fifth blind samples (`feed2` … `feed5`): 700 more English items each (the fifth: the 397
   left), all blind, each drawn and labelled after the one before had been scored
   (tests/figures_data/feed_items_blind{2,3,4,5}_gold.jsonl);
+- deployments and captives (`dc`): 240 English texts written for the project from real reporting on troop
+  movements, hostages and prisoner swaps, 30 % blind (tests/figures_data/deployments_captives.jsonl);
 - multilingual: 350 texts written for the project in German, Spanish, French, Korean, Japanese, Russian and
   Ukrainian, double-annotated (tests/figures_data/multilingual_*.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
@@ -43,6 +45,8 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
             for n in (2, 3, 4, 5):
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
+    rows += [{**r, "source": "dc-en"} for r in evaluate.read_gold(DATA / "deployments_captives.jsonl")
+             if r["split"] == split]
     for name in MULTILINGUAL:
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name)
                  if r["split"] == split]

@@ -35,6 +35,7 @@ DIGESTS = {
     DATA / "feed_items_blind3_gold.jsonl": "ce3fd51ad6d488225c687bc09515afa0f427f2f4f84fa15f0e2aaec17fd20a19",
     DATA / "feed_items_blind4_gold.jsonl": "bd6af51b28333f5b9bb6c4cef2de160cf22368c76bb0560676412eaa38171cab",
     DATA / "feed_items_blind5_gold.jsonl": "5c7cc663bde86ce68b21031de1b78badd3ed9624cc52c99fafa80d10e664d59b",
+    DATA / "deployments_captives.jsonl": "4813dc08ab146a7433f661d8afbcbc38dcb32cf52e95ea914b6a6ee7256bbe3e",
     DATA / "multilingual_de_es_fr.jsonl": "a501c0c258279918370c8e386e79149d4fea2008df38006f907a62c1bee69a07",
     DATA / "multilingual_ko_ja_ru_uk.jsonl": "5235c40b98d39442e0e198de9bc1182440d344dffeb6d4762c0238e7500405e6",
 }
@@ -54,6 +55,9 @@ OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     ("feed4-en", "blind"): (0.935, 0.915),
     ("feed5-en", "blind"): (0.955, 0.91),  # VERSION 2026.12.03-2, scored once: 0.969 / 0.921
     ("english", "blind"): (0.955, 0.925),
+    # own texts on deployments and captives (VERSION 2026.12.03-3): dev 0.958 / 0.752, blind 0.902 / 0.687
+    ("dc-en", "dev"): (0.945, 0.74),
+    ("dc-en", "blind"): (0.89, 0.67),
 }
 LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("own-de", "dev"): 0.97, ("own-es", "dev"): 0.98, ("own-fr", "dev"): 0.98, ("own-ja", "dev"): 0.98,
@@ -67,7 +71,9 @@ ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("killed", "blind"): 0.955, ("wounded", "blind"): 0.95, ("missing", "blind"): 0.915,  # 0.926 with the fifth
     ("captured", "blind"): 0.70, ("casualties", "blind"): 0.75,  # captured: no nationality rule (see CHANGELOG)
 }
-CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.865, "blind": 0.85}
+# With the deployments-and-captives texts in (their annotators credit a headline's figure to the source the
+# description names; the feed items' annotators mostly leave it null): dev 0.836, blind 0.846.
+CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.84}
 
 
 def _require_shared() -> None:
@@ -91,6 +97,8 @@ def _rows(split: str) -> list[dict[str, Any]]:
         for n in (2, 3, 4, 5):
             later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
             rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
+    rows += [{**r, "source": "dc-en"} for r in evaluate.read_gold(DATA / "deployments_captives.jsonl")
+             if r["split"] == split]
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     if split == "dev":
