@@ -1,33 +1,38 @@
-"""Alerts: an outbox of e-mail digests written with the run's decisions, sent by SMTP after the run.
+"""Alerts: an outbox of digests written with the run's decisions, delivered after the run by e-mail (`mail`)
+and to Apprise channels (`channels`).
 
-Nothing lost: `enqueue` writes one digest per recipient into `alert_outbox` inside the transaction that
-records the run's new figures and revisions, so a decided figure always has its digest queued. Nothing
-doubled: `send_pending` sends each pending digest and marks it sent in its own short transaction right
-after the server accepts it. Only a crash between the server's "250 accepted" and that mark makes the next
-run send a digest again, with the same Message-ID (at least once, with recognisable duplicates).
+Nothing lost: `enqueue` writes one digest per recipient and one per channel into `alert_outbox` inside the
+transaction that records the run's new figures and revisions, so a decided figure always has its digests
+queued. Nothing doubled: `send_pending` delivers each pending digest and marks it sent in its own short
+transaction right after the server or service accepts it. Only a crash between that acceptance and the mark
+makes the next run deliver a digest again, with the same id (the Message-ID of a mail, the alert id a channel
+message ends with): at least once, with recognisable duplicates.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
-from monitor import config, history, mail, runs, store
+from monitor import channels, config, digest, mail, series, store
 from monitor.errors import AlertError, ConfigError
 
 log = logging.getLogger(__name__)
 
 ANSWERED = ("ok", "not_modified", "unchanged")  # feed_polls statuses of a feed that answered
 _COLUMNS = ("alert_id, run_id, recipient, subject, message_id, created_at, topics, items, n_new, "
-            "n_revisions, coalesce(n_counterclaims, 0) AS n_counterclaims, status, attempts, last_error")
+            "n_revisions, coalesce(n_counterclaims, 0) AS n_counterclaims, status, attempts, last_error, "
+            "coalesce(transport, 'email') AS transport")
+Status = Literal["pending", "sent", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,43 +47,56 @@ class Delivery:
 
 # --- queueing (inside the run's transaction) -------------------------------------------------------------
 
-def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[history.Change],
+def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision],
             cfg: config.Config) -> int:
     """Write this run's alerts to the outbox, in the caller's transaction; returns how many digests.
 
-    A topic's first run establishes its baseline (its figures are recorded, not mailed) unless
-    [email] send_history is true. Topics no longer in the config are not mailed.
+    One digest per e-mail recipient and one per channel ([[alerts.channels]]) told about a topic with news.
+    A topic's first run establishes its baseline (its figures are recorded, not sent) unless [email]
+    send_history is true. Topics no longer in the config are not sent.
     """
     now = datetime.now(UTC)
     baseline = _baseline(con, run_id, changes, cfg, now)
-    if cfg.email is None:
-        return 0
-    email = cfg.email
+    send_history = cfg.email is not None and cfg.email.send_history
     configured = {t.name: t for t in cfg.topics}
-    per_recipient: dict[str, list[history.Change]] = defaultdict(list)
-    for c in changes:
-        topic = configured.get(c.topic)
-        if topic is None or (c.topic in baseline and not email.send_history):
-            continue
-        for address in dict.fromkeys(topic.recipients if topic.recipients is not None else email.recipients):
-            per_recipient[address].append(c)
-    if not per_recipient:
+    wanted = [c for c in changes if c.topic in configured and (c.topic not in baseline or send_history)]
+    per_recipient: dict[str, list[series.Decision]] = defaultdict(list)
+    if cfg.email is not None:
+        for c in wanted:
+            topic = configured[c.topic]
+            for address in dict.fromkeys(topic.recipients if topic.recipients is not None else cfg.email.recipients):
+                per_recipient[address].append(c)
+    per_channel = {ch.name: [c for c in wanted if ch.topics is None or c.topic in ch.topics] for ch in cfg.channels}
+    if not per_recipient and not any(per_channel.values()):
         return 0
-    titles = _titles(con, sorted({c.article_url for cs in per_recipient.values() for c in cs}))
+    titles = _titles(con, sorted({c.article_url for c in wanted}))
     order = [t.name for t in cfg.topics]
     row = con.execute("SELECT count(*) FROM alert_outbox WHERE run_id = ?", [run_id]).fetchone()
-    first = (int(row[0]) if row else 0) + 1  # a second enqueue in one run gets new ids, never a clash
+    n = int(row[0]) if row else 0  # a second enqueue in one run gets new ids, never a clash
     rows = []
-    for n, (recipient, cs) in enumerate(sorted(per_recipient.items()), first):
-        items = [item(c, titles.get(c.article_url)) for c in cs]
-        d = digest(f"{run_id}-{n}", run_id, recipient, items, order, email, now)
-        rows.append(_row(d))
+    for recipient, cs in sorted(per_recipient.items()):
+        assert cfg.email is not None
+        n += 1
+        alert_id = f"{run_id}-{n}"
+        items = [digest.shown(c, titles.get(c.article_url)) for c in cs]
+        rows.append(_row(digest.compose(alert_id, run_id, recipient, items, order, cfg.email.max_figures,
+                                        mail.message_id(alert_id, cfg.email.sender), now)))
+    for ch in cfg.channels:
+        cs = per_channel[ch.name]
+        if not cs:
+            continue
+        n += 1
+        alert_id = f"{run_id}-{n}"
+        items = [digest.shown(c, titles.get(c.article_url)) for c in cs]
+        # a channel message carries its alert id in its text (and a webhook's header): that is its message id
+        d = digest.compose(alert_id, run_id, ch.name, items, order, ch.max_figures, alert_id, now)
+        rows.append(_row(replace(d, transport="apprise")))
     store.insert_columns(con, "alert_outbox", rows)
     log.info("alerts: %d digest(s) queued for run %s", len(rows), run_id)
     return len(rows)
 
 
-def _baseline(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[history.Change],
+def _baseline(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision],
               cfg: config.Config, now: datetime) -> set[str]:
     """Topics whose first run this is; recorded once a run in which feeds answered has seen them.
 
@@ -99,7 +117,7 @@ def _baseline(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[his
              "figures_skipped": 0 if mailed else skipped[t]} for t in fresh])
         for t in fresh:
             log.info("alerts: baseline for topic %r: %d figure(s) recorded, %s", t, skipped[t],
-                     "mailed (send_history)" if mailed else "not mailed")
+                     "sent (send_history)" if mailed else "not sent")
     return set(fresh)
 
 
@@ -111,78 +129,50 @@ def _titles(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, st
     return {r[0]: r[1] for r in rows}
 
 
-def item(c: history.Change, title: str | None = None) -> mail.Item:
-    """A decided change as the digest shows it."""
-    revision = c.kind in ("revision", "counterclaim")  # both replace a value: show it, and whose it was
-    return mail.Item(
-        topic=c.topic, kind=c.kind, category=c.category, value=runs.format_value(c.low, c.high, c.qualifier),
-        # "casualties" or "fatalities" as who names nobody: the category already says it
-        who=c.who if c.who and history.groups().label(c.who) else None, claimant=c.claimant,
-        # the earlier figure's qualifier is not part of the change: show its bare value or range
-        previous=(runs.format_value(c.previous_low, c.previous_high, "range") or None) if revision else None,
-        previous_as_of=c.previous_as_of if revision else None, change=c.change if revision else None,
-        quote=c.quote, title=title, outlet=c.outlet, published_at=c.published_at, article_url=c.article_url,
-        scope=c.scope, claimant_key=c.claimant_key, previous_claimant=c.previous_claimant if revision else None,
-        suspect=c.suspect)
-
-
-def digest(alert_id: str, run_id: str, recipient: str, items: Sequence[mail.Item], topic_order: Sequence[str],
-           email: config.EmailConfig, now: datetime) -> mail.Digest:
-    """One recipient's digest: at most max_figures items, shared fairly between its topics."""
-    topics = tuple(dict.fromkeys([t for t in topic_order if any(i.topic == t for i in items)]
-                                 + [i.topic for i in items]))
-    shown = fair_share(items, topics, email.max_figures)
-    ordered = tuple(i for _, group in mail.grouped(shown, topics) for i in group)
-    n_revisions = sum(i.kind == "revision" for i in items)
-    n_counterclaims = sum(i.kind == "counterclaim" for i in items)
-    n_new = len(items) - n_revisions - n_counterclaims
-    headline = ordered[0].title if ordered else None
-    return mail.Digest(alert_id=alert_id, run_id=run_id, recipient=recipient,
-                       subject=mail.subject(n_new, n_revisions, topics, headline, n_counterclaims),
-                       message_id=mail.message_id(alert_id, email.sender), created_at=now, topics=topics,
-                       items=ordered, n_new=n_new, n_revisions=n_revisions, n_counterclaims=n_counterclaims)
-
-
-def fair_share(items: Sequence[mail.Item], topics: Sequence[str], limit: int) -> list[mail.Item]:
-    """At most `limit` items, taken in turn from each topic (a busy topic must not push a quiet one out)."""
-    queues = [group for _, group in mail.grouped(items, topics)]
-    out: list[mail.Item] = []
-    while len(out) < limit and any(queues):
-        for q in queues:
-            if q and len(out) < limit:
-                out.append(q.pop(0))
-    return out
-
-
-def _row(d: mail.Digest) -> dict[str, Any]:
+def _row(d: digest.Digest) -> dict[str, Any]:
     return {"alert_id": d.alert_id, "run_id": d.run_id, "created_at": d.created_at, "recipient": d.recipient,
             "subject": d.subject, "message_id": d.message_id, "topics": list(d.topics), "n_new": d.n_new,
-            "n_revisions": d.n_revisions, "n_counterclaims": d.n_counterclaims, "figures": [i.line() for i in d.items],
+            "n_revisions": d.n_revisions, "n_counterclaims": d.n_counterclaims,
+            "figures": [digest.line(i) for i in d.items],
             "items": json.dumps([i.to_json() for i in d.items], ensure_ascii=False),
-            "status": "pending", "attempts": 0}
+            "status": "pending", "attempts": 0, "transport": d.transport}
 
 
 # --- sending (after the run's transaction) ----------------------------------------------------------------
 
-Charts = Callable[[mail.Digest], Sequence[mail.Chart]]
+Charts = Callable[[digest.Digest], Sequence[digest.Chart]]
 
 
-def send_pending(db_path: Path, cfg: config.Config, *, charts: Charts | None = None) -> Delivery:
-    """Send every pending digest, oldest first, and mark each sent as soon as the server accepts it.
+def send_pending(db_path: Path, cfg: config.Config, *, charts: Charts | None = None,
+                 environ: Mapping[str, str] | None = None) -> Delivery:
+    """Deliver every pending digest, oldest first, and mark each sent as soon as it is accepted.
 
-    SMTP down, silent or refusing login: the digests stay pending with the error recorded, and the next
-    run sends them. `charts`, when given, returns the images to show inline in a digest's HTML part.
+    SMTP or a channel down, silent or refusing: the digests stay pending with the error recorded, and the
+    next run sends them. `charts`, when given, returns the images to show inline in a digest's HTML part.
+    `environ` (default: the process environment) fills in the ${VARIABLES} of channel URLs, at send time only.
     """
-    if cfg.email is None:
-        return Delivery()
+    names = {ch.name for ch in cfg.channels}
     with store.open_for_write(db_path) as con, store.transaction(con):
-        left = _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
-        # counted before the session opens: from here on a crash may leave a digest sent but not marked,
+        left = [d for d in _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
+                if (d.transport == "email" and cfg.email is not None) or (d.transport == "apprise"
+                                                                           and d.recipient in names)]
+        # counted before delivery starts: from here on a crash may leave a digest sent but not marked,
         # and last_attempt_at says when that could have happened
         con.execute("UPDATE alert_outbox SET attempts = attempts + 1, last_attempt_at = ? "
                     "WHERE alert_id IN (SELECT unnest(?))", [datetime.now(UTC), [d.alert_id for d in left]])
-    total = len(left)
     if not left:
+        return Delivery()
+    by_mail = _send_mail(db_path, cfg, [d for d in left if d.transport == "email"], charts)
+    by_channel = _send_channels(db_path, cfg, [d for d in left if d.transport == "apprise"],
+                                os.environ if environ is None else environ)
+    sent, failed = by_mail.sent + by_channel.sent, by_mail.failed + by_channel.failed
+    pending = len(left) - sent - failed  # the run lock keeps every other writer out meanwhile
+    log.info("alerts: %d sent, %d pending, %d failed", sent, pending, failed)
+    return Delivery(sent=sent, pending=pending, errors=by_mail.errors + by_channel.errors, failed=failed)
+
+
+def _send_mail(db_path: Path, cfg: config.Config, left: list[digest.Digest], charts: Charts | None) -> Delivery:
+    if not left or cfg.email is None:
         return Delivery()
     sent = failed = 0
     errors: list[str] = []
@@ -211,12 +201,33 @@ def send_pending(db_path: Path, cfg: config.Config, *, charts: Charts | None = N
         # the session could not be opened or broke: every digest not yet handled waits for the next run
         _settle(db_path, [d.alert_id for d in left], None, str(e))
         errors.append(f"{e} ({len(left)} digest(s) stay pending; the next run sends them)")
-    pending = total - sent - failed  # the run lock keeps every other writer out meanwhile
-    log.info("alerts: %d sent, %d pending, %d failed", sent, pending, failed)
-    return Delivery(sent=sent, pending=pending, errors=tuple(errors), failed=failed)
+    return Delivery(sent=sent, errors=tuple(errors), failed=failed)
 
 
-def _charts(charts: Charts | None, d: mail.Digest) -> Sequence[mail.Chart]:
+def _send_channels(db_path: Path, cfg: config.Config, left: Sequence[digest.Digest],
+                   environ: Mapping[str, str]) -> Delivery:
+    """Each digest to its channel; a channel that failed once in this run is not tried again in it."""
+    by_name = {ch.name: ch for ch in cfg.channels}
+    down: dict[str, str] = {}
+    sent = 0
+    errors: list[str] = []
+    for d in left:
+        if d.recipient in down:
+            _settle(db_path, [d.alert_id], None, down[d.recipient])
+            continue
+        try:
+            channels.send(by_name[d.recipient], d, environ)
+        except channels.ChannelDown as e:
+            down[d.recipient] = str(e)
+            _settle(db_path, [d.alert_id], None, str(e))
+            errors.append(f"digest {d.alert_id} to channel {d.recipient}: {e}")
+        else:
+            _settle(db_path, [d.alert_id], "sent", None)
+            sent += 1
+    return Delivery(sent=sent, errors=tuple(errors))
+
+
+def _charts(charts: Charts | None, d: digest.Digest) -> Sequence[digest.Chart]:
     """The digest's inline images; a chart that cannot be drawn must not hold back the figures."""
     if charts is None:
         return ()
@@ -227,7 +238,7 @@ def _charts(charts: Charts | None, d: mail.Digest) -> Sequence[mail.Chart]:
         return ()
 
 
-def _settle(db_path: Path, alert_ids: Sequence[str], status: str | None, error: str | None) -> None:
+def _settle(db_path: Path, alert_ids: Sequence[str], status: Status | None, error: str | None) -> None:
     """One short transaction per outcome (the schema is in place: no migration check on these opens)."""
     now = datetime.now(UTC)
     with store.connect(db_path) as con, store.transaction(con):
@@ -239,24 +250,29 @@ def _settle(db_path: Path, alert_ids: Sequence[str], status: str | None, error: 
                         "WHERE alert_id IN (SELECT unnest(?))", [status, error, list(alert_ids)])
 
 
-def _digests(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = ()) -> list[mail.Digest]:
+def _digests(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = (),
+             columns: str = _COLUMNS) -> list[digest.Digest]:
     out = []
-    for r in store.select_dicts(con, f"SELECT {_COLUMNS} FROM alert_outbox {where}", params):
-        items = tuple(mail.Item.from_json(x) for x in json.loads(r["items"]))
-        out.append(mail.Digest(alert_id=r["alert_id"], run_id=r["run_id"], recipient=r["recipient"],
-                               subject=r["subject"], message_id=r["message_id"], created_at=r["created_at"],
-                               topics=tuple(r["topics"]), items=items, n_new=r["n_new"],
-                               n_revisions=r["n_revisions"], n_counterclaims=r["n_counterclaims"]))
+    for r in store.select_dicts(con, f"SELECT {columns} FROM alert_outbox {where}", params):
+        items = tuple(series.Decision.from_json(x) for x in json.loads(r["items"]))
+        out.append(digest.Digest(alert_id=r["alert_id"], run_id=r["run_id"], recipient=r["recipient"],
+                                 subject=r["subject"], message_id=r["message_id"], created_at=r["created_at"],
+                                 topics=tuple(r["topics"]), items=items, n_new=r["n_new"],
+                                 n_revisions=r["n_revisions"], n_counterclaims=r["n_counterclaims"],
+                                 transport=r["transport"]))
     return out
 
 
 # --- what the CLI shows and checks -------------------------------------------------------------------------
 
-def pending(db_path: Path) -> list[mail.Digest]:
+def pending(db_path: Path) -> list[digest.Digest]:
     """The digests the next run will send (read-only: safe while a run is writing)."""
     with store.connect(db_path, read_only=True) as con:
         try:
             return _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
+        except duckdb.BinderException:  # a database from before channels: the next run upgrades it
+            return _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id",
+                            columns=_COLUMNS.replace("coalesce(transport, 'email')", "'email'"))
         except duckdb.CatalogException:  # a database from before alerts existed: nothing queued
             return []
 
@@ -269,6 +285,44 @@ def recipients(cfg: config.Config) -> list[str]:
     for t in cfg.topics:
         found += t.recipients or []
     return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What `monitor alerts test` did on one way out: e-mail to some addresses, or one channel."""
+
+    target: str         # "e-mail to a@x.org via host:25 (security: none)" | "channel ops"
+    error: str | None   # None: the message went out
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[Check]:
+    """Send a test message through [email] (when configured, or when `to` is given) and to every channel."""
+    if cfg.email is None and not cfg.channels:
+        raise ConfigError(f"{cfg.path}: no [email] table and no [[alerts.channels]], so no alerts are sent. "
+                          "Add one (see docs/alerts.md).")
+    out: list[Check] = []
+    if cfg.email is not None or to:
+        email = require_email(cfg)
+        where = f"via {email.smtp_host}:{email.smtp_port} (security: {email.security})"
+        try:
+            sent = send_test(cfg, to)
+        except AlertError as e:
+            out.append(Check(f"e-mail {where}", str(e)))
+        else:
+            out.append(Check(f"e-mail to {', '.join(sent)} {where}", None))
+    env = os.environ if environ is None else environ
+    for ch in cfg.channels:
+        try:
+            channels.check(ch, str(cfg.path), env)
+        except AlertError as e:
+            out.append(Check(f"channel {ch.name}", str(e)))
+        else:
+            out.append(Check(f"channel {ch.name}", None))
+    return out
 
 
 def send_test(cfg: config.Config, to: Sequence[str] = ()) -> list[str]:

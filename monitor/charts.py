@@ -13,14 +13,13 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from monitor import mail, store
+from monitor import digest, series, store
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_POINTS = 400      # reports drawn per chart (the latest ones): a chart of 40,000 dots says nothing more
+MAX_POINTS = series.MAX_POINTS  # reports drawn per chart (the latest ones)
 MAX_LABELS = 8        # claimants/outlets with their own colour; the rest are grey "others"
 WIDTH, HEIGHT = 8.0, 3.0  # inches; 100 dpi for PNG
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -37,36 +36,6 @@ SERIES_COLOURS = ("#222222", "#555555", "#888888")  # the accepted value: dark, 
 MARKERS = {"at_least": "^", "at_most": "v"}
 MAX_DIGEST_CHARTS = 6  # inline images per digest: a mail of a dozen charts is a report, not an alert
 POINTS_ID = "points"  # SVG id of the drawn reports, so a test (or a reader's tool) can find them
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One report of a figure: an article saying the value at a time."""
-
-    when: datetime
-    low: int | None
-    high: int | None
-    qualifier: str
-    label: str  # claimant, else outlet: the colour
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """The accepted value of a series from `when` on (a new figure or a revision)."""
-
-    when: datetime
-    low: int | None
-    high: int | None
-    qualifier: str
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesData:
-    topic: str
-    category: str
-    reports: tuple[Report, ...]                           # the latest MAX_POINTS, oldest first
-    values: dict[str, tuple[Value, ...]] = field(default_factory=dict)  # per `who` group ("" = all)
-    total_reports: int = 0                                # before the cap
 
 
 def plot_value(low: int | None, high: int | None) -> float:
@@ -78,7 +47,7 @@ def plot_value(low: int | None, high: int | None) -> float:
     return (low + high) / 2
 
 
-def series_figure(data: SeriesData, title: str = "", span: tuple[datetime, datetime] | None = None) -> Figure:
+def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, datetime] | None = None) -> Figure:
     """A matplotlib Figure: each report a point coloured by claimant/outlet, the accepted value as a
     step line, ranges as bands; `span` fixes the time axis (charts of one topic share it)."""
     from matplotlib import ticker
@@ -89,13 +58,13 @@ def series_figure(data: SeriesData, title: str = "", span: tuple[datetime, datet
     counts = Counter(r.label for r in data.reports)
     colours = {label: PALETTE[i] for i, (label, _) in enumerate(counts.most_common(MAX_LABELS))}
     reports = sorted(data.reports, key=lambda r: r.when)
-    limits = span or _span([*(r.when for r in reports), *(v.when for vs in data.values.values() for v in vs)])
-    last = limits[1] if limits else datetime.now()  # the accepted value holds until the chart's right edge
+    limits = span or _span([*(r.when for r in reports), *(_when(v) for vs in data.values.values() for v in vs)])
+    last = limits[1] if limits else datetime.now(UTC)  # the accepted value holds until the chart's right edge
     for i, (group, values) in enumerate(sorted(data.values.items())):
         if not values:
             continue
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-        xs = _x([v.when for v in values] + [max(last, values[-1].when)])
+        xs = _x([_when(v) for v in values] + [max(last, _when(values[-1]))])
         lows = [float(v.low if v.low is not None else v.high or 0) for v in values]
         highs = [float(v.high if v.high is not None else v.low or 0) for v in values]
         mids = [plot_value(v.low, v.high) for v in values]
@@ -142,8 +111,13 @@ def time_span(whens: Sequence[datetime | date]) -> tuple[datetime, datetime] | N
     return _span(whens)
 
 
+def _when(d: series.Decision) -> datetime:
+    """Where a decided value starts on the time axis: as of its first report."""
+    return d.as_of or d.published_at or d.decided_at or datetime.now(UTC)
+
+
 def _span(whens: Sequence[datetime | date]) -> tuple[datetime, datetime] | None:
-    times = [w if isinstance(w, datetime) else datetime.combine(w, datetime.min.time()) for w in whens]
+    times = [series.utc(w) if isinstance(w, datetime) else datetime.combine(w, time.min, tzinfo=UTC) for w in whens]
     if not times:
         return None
     first, last = min(times), max(times)
@@ -227,27 +201,25 @@ def _safe(text: str) -> str:
 
 def series_png(con: duckdb.DuckDBPyConnection, topic: str, category: str, group: str | None = None) -> bytes:
     """The chart of one series (a topic's category, one group or all) as PNG bytes, e.g. for a digest."""
-    from monitor import report
-
-    data = report.series_data(con, topic, category, group=group)
+    data = series.chart(con, topic, category, group=group)
     return to_png(series_figure(data, title=f"{topic} — {category}" + (f" ({group})" if group else "")))
 
 
-def for_digest(db_path: Path, limit: int = MAX_DIGEST_CHARTS) -> Callable[[mail.Digest], list[mail.Chart]]:
+def for_digest(db_path: Path, limit: int = MAX_DIGEST_CHARTS) -> Callable[[digest.Digest], list[digest.Chart]]:
     """The alert stage's chart hook: for a digest, the chart of each series its run changed (PNG, inline)."""
 
-    def digest_charts(digest: mail.Digest) -> list[mail.Chart]:
+    def digest_charts(d: digest.Digest) -> list[digest.Chart]:
         # in the order the mail shows the figures
-        shown = list(dict.fromkeys((i.topic, i.category) for i in digest.items))[:limit]
-        out: list[mail.Chart] = []
+        shown = list(dict.fromkeys((i.topic, i.category) for i in d.items))[:limit]
+        out: list[digest.Chart] = []
         try:
             with store.connect(db_path, read_only=True) as con:
                 for topic, category in shown:
                     png = series_png(con, topic, category)
-                    out.append(mail.Chart(cid=f"chart-{len(out) + 1}-{category}"[:64], png=png, topic=topic,
+                    out.append(digest.Chart(cid=f"chart-{len(out) + 1}-{category}"[:64], png=png, topic=topic,
                                           alt=f"{topic}: {category} reported over time"))
         except Exception:  # a chart is an extra: the digest goes out without it rather than not at all
-            log.warning("alerts: no charts for digest %s", digest.alert_id, exc_info=True)
+            log.warning("alerts: no charts for digest %s", d.alert_id, exc_info=True)
         return out
 
     return digest_charts

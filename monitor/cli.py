@@ -345,7 +345,7 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     """
     from email import policy
 
-    from monitor import alerts, charts, mail
+    from monitor import alerts, charts, digest, mail
 
     cfg = load_config(ctx)
     database = db_path or cfg.database
@@ -360,7 +360,7 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
             msg = mail.build(d, alerts.require_email(cfg), drawn(d))
             click.echo(msg.as_string(policy=policy.SMTP.clone(linesep="\n")))
             continue
-        body = mail.render_html(d, drawn(d), embed=True) if as_html else mail.render_text(d)
+        body = digest.render_html(d, drawn(d), embed=True) if as_html else digest.render_text(d)
         click.echo(f"To: {d.recipient}\nSubject: {d.subject}\nMessage-ID: {d.message_id}\n\n{body}")
 
 

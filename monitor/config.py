@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ FEED_CONCURRENCY = 16
 PER_HOST_CONCURRENCY = 4
 BATCH_SIZE = 500  # articles fetched, extracted and written per batch: two Prefect task runs each
 SMTP_TIMEOUT = 30.0
+CHANNEL_MAX_FIGURES = 20  # per channel message: a chat message is read on a phone
 SECURITY_MODES = ("none", "starttls", "tls")
 
 
@@ -91,6 +93,17 @@ class EmailConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """An alert channel ([[alerts.channels]]): an Apprise URL, kept as written; its ${VARIABLES} (secrets)
+    are read from the environment only when a message is sent (monitor.channels)."""
+
+    name: str
+    url: str                               # with ${VARIABLE} references unexpanded
+    topics: tuple[str, ...] | None = None  # the topics it is told about; None: every topic
+    max_figures: int = CHANNEL_MAX_FIGURES
+
+
+@dataclass(frozen=True, slots=True)
 class ScaleConfig:
     dask_address: str | None = None  # "tcp://host:8786", or "local" for a local cluster
     dask_workers: int = 2
@@ -106,6 +119,7 @@ class Config:
     fetch: FetchConfig = FetchConfig()
     email: EmailConfig | None = None
     scale: ScaleConfig = ScaleConfig()
+    channels: tuple[ChannelConfig, ...] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -195,7 +209,7 @@ class _Reader:
         return value
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.check_keys(data, {"database", "schedule", "fetch", "feeds", "topics", "email", "scale"}, "")
+        self.check_keys(data, {"database", "schedule", "fetch", "feeds", "topics", "email", "scale", "alerts"}, "")
         database = self.get(data, "database", str, "", DEFAULT_DATABASE, "a file path string")
         if not database.strip():
             raise self.fail("database", "expected a file path, got an empty string.")
@@ -203,15 +217,17 @@ class _Reader:
         if not db_path.is_absolute():
             db_path = self.base / db_path
         email = self.email(self.table(data, "email")) if "email" in data else None
+        topic_list = self.topics(data.get("topics", []), email)
         return Config(
             path=self.path,
             database=db_path,
             feeds=self.feeds(data.get("feeds", [])),
-            topics=self.topics(data.get("topics", []), email),
+            topics=topic_list,
             schedule=self.schedule(self.table(data, "schedule")),
             fetch=self.fetch(self.table(data, "fetch")),
             email=email,
             scale=self.scale(self.table(data, "scale")),
+            channels=self.channels(self.table(data, "alerts"), topic_list),
         )
 
     def schedule(self, t: Mapping[str, Any]) -> Schedule:
@@ -383,6 +399,49 @@ class _Reader:
                                              "the mail server's certificate, or remove the key.")
         return str(path)
 
+    def channels(self, t: Mapping[str, Any], topic_list: tuple[TopicConfig, ...]) -> tuple[ChannelConfig, ...]:
+        self.check_keys(t, {"channels"}, "alerts")
+        items = t.get("channels", [])
+        if not isinstance(items, list):
+            raise self.fail("alerts.channels", 'expected [[alerts.channels]] entries, each with url = "…".')
+        out: list[ChannelConfig] = []
+        known = {tp.name.casefold(): tp.name for tp in topic_list}
+        for i, item in enumerate(items):
+            where = f"alerts.channels[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, 'expected a table with url = "…".')
+            self.check_keys(item, {"url", "topics", "name", "max_figures"}, where)
+            url = self.get(item, "url", str, where, "", 'an Apprise URL like "slack://…"').strip()
+            scheme = url.partition("://")[0].lower() if "://" in url else ""
+            if not scheme:
+                raise self.fail(f"{where}.url", f'expected an Apprise URL like "ntfy://host/topic", got {url!r} '
+                                                "(see docs/alerts.md#channels).")
+            if not _apprise_knows(scheme):
+                raise self.fail(f"{where}.url", f"{scheme}:// is not a service Apprise knows. Check the URL "
+                                                "against https://github.com/caronc/apprise/wiki.")
+            bad = [v for v in _VARIABLE_REF.findall(url) if not _VARIABLE_NAME.fullmatch(v)]
+            if bad:
+                raise self.fail(f"{where}.url", f"${{{bad[0]}}} is not an environment variable name (letters, "
+                                                "digits and _, not starting with a digit).")
+            names = None
+            if "topics" in item:
+                values = self.get(item, "topics", list, where, [], 'a list of topic names like ["Floods"]')
+                names = []
+                for j, v in enumerate(values):
+                    if not isinstance(v, str) or v.casefold() not in known:
+                        have = ", ".join(repr(n) for n in known.values()) or "none"
+                        raise self.fail(f"{where}.topics[{j}]", f"no topic named {v!r} (topics: {have}).")
+                    names.append(known[v.casefold()])
+            name = self.get(item, "name", str, where, f"{scheme}-{i + 1}", "a name string").strip()
+            if not name or any(c in name for c in "\r\n"):
+                raise self.fail(f"{where}.name", f"expected a one-line name, got {name!r}.")
+            if any(c.name.casefold() == name.casefold() for c in out):
+                raise self.fail(f"{where}.name", f"channel {name!r} is defined twice; give each a name.")
+            out.append(ChannelConfig(name=name, url=url, topics=tuple(names) if names is not None else None,
+                                     max_figures=self.positive(item, "max_figures", where, CHANNEL_MAX_FIGURES,
+                                                               integer=True)))
+        return tuple(out)
+
     def scale(self, t: Mapping[str, Any]) -> ScaleConfig:
         self.check_keys(t, {"dask_address", "dask_workers"}, "scale")
         address = self.get(t, "dask_address", str, "scale", None, '"local" or an address like "tcp://host:8786"')
@@ -390,6 +449,16 @@ class _Reader:
             raise self.fail("scale.dask_address", f'expected "local" or "tcp://host:port", got {address!r}.')
         return ScaleConfig(dask_address=address,
                            dask_workers=self.positive(t, "dask_workers", "scale", 2, integer=True))
+
+
+_VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _apprise_knows(scheme: str) -> bool:
+    from apprise.manager_plugins import NotificationManager  # ~0.2 s: only when channels are configured
+
+    return scheme in NotificationManager()  # type: ignore[no-untyped-call]
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

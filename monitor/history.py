@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from monitor import store
+from monitor import series, store
 from monitor.figures import scope as scopes
 
 CIVILIANS = "civilians"
@@ -39,35 +39,7 @@ Order = tuple[int, str, int]  # (as_of µs, article_id, seq): publication order,
 SeriesKey = tuple[str, str, str, str]  # (topic, category, group, scope)
 KINDS = ("new", "revision", "counterclaim")
 LEAD_CHARS = 160  # text read before a figure to find the force its clause is about
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A new figure or a revision decided in this run."""
-
-    topic: str
-    category: str
-    who: str | None
-    low: int | None
-    high: int | None
-    qualifier: str
-    kind: str                      # new | revision | counterclaim
-    previous_low: int | None
-    previous_high: int | None
-    previous_as_of: datetime | None
-    change: int | None             # value minus previous value, where both are single numbers
-    article_url: str
-    outlet: str | None
-    published_at: datetime | None
-    claimant: str | None
-    quote: str
-    run_id: str
-    group: str = MILITARY          # the series' group: civilians | military | a named other force
-    as_of: datetime | None = None  # the first report's publication time (fetch time when it has none)
-    scope: str = scopes.TOTAL      # total | incident
-    claimant_key: str | None = None       # the source, canonical (monitor.claimants)
-    previous_claimant: str | None = None  # the claimant key of the value it replaced
-    suspect: bool = False          # a total that fell by more than half from the value it replaced
+Change = series.Decision  # what `update` returns: the decided record, as every reader of the history sees it
 
 
 # --- groups ---------------------------------------------------------------------------------------------
@@ -339,14 +311,14 @@ class _Book:
     def decide(self, m: _Mention, grp: str, out: _Decisions) -> None:
         """Decide one mention, given in publication order: new, revision, counterclaim or repeat."""
         scope = m.scope or scopes.TOTAL
-        series = self.series.setdefault((m.topic, m.category, grp, scope), _Series())
+        known = self.series.setdefault((m.topic, m.category, grp, scope), _Series())
         value: Value = (m.low, m.high)
         vid = value_id(m.topic, m.category, grp, m.low, m.high, scope)
-        if value not in series.values:
+        if value not in known.values:
             order: Order = (m.as_of, m.article_id, m.seq)
             # an incident count is one event: it revises nothing, and nothing revises it
-            previous = series.before(order) if scope == scopes.TOTAL else None
-            series.add(order, value, m.claimant_key)
+            previous = known.before(order) if scope == scopes.TOTAL else None
+            known.add(order, value, m.claimant_key)
             if previous:
                 (_, prev_article, _), prev_value, prev_claimant = previous
                 kind = "revision" if prev_claimant == m.claimant_key else "counterclaim"
@@ -405,15 +377,6 @@ _MENTIONS = """
     {where}
     ORDER BY {first} as_of, m.article_id, m.seq, t.topic"""
 
-_CHANGES = """
-    SELECT topic, category, who, low, high, qualifier, kind, previous_low, previous_high, previous_as_of,
-           change, article_url, outlet, published_at, claimant, quote, run_id, grp, as_of,
-           scope, claimant_key, previous_claimant, suspect
-    FROM series_values
-    WHERE run_id = $1 AND decided_at = $2
-    ORDER BY as_of, article_id, seq, topic"""
-
-
 def _load_traits(con: duckdb.DuckDBPyConnection, book: _Book, topics: set[str]) -> None:
     rows = con.execute("SELECT topic, trait, value FROM topic_groups WHERE topic IN (SELECT unnest($1))",
                        [sorted(topics)]).fetchall()
@@ -440,7 +403,7 @@ def _load_series(con: duckdb.DuckDBPyConnection, book: _Book, keys: set[SeriesKe
 
 
 def update(con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, str | None] | None = None
-           ) -> list[Change]:
+           ) -> list[series.Decision]:
     """Decide new figures, revisions and counterclaims for every mention not yet decided; idempotent.
 
     Runs in the caller's transaction. Every stored article not yet decided (this run's, and those of a run
@@ -464,7 +427,7 @@ def update(con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, s
     for m, grp in grouped:
         book.decide(m, grp, out)
     out.flush(con)
-    return [Change(*r) for r in con.execute(_CHANGES, [run_id, now]).fetchall()]
+    return series.of_run(con, run_id, now)
 
 
 @dataclass(frozen=True, slots=True)

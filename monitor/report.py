@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from monitor import charts, runs, store
+from monitor import charts, series, store
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -31,38 +31,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 class ReportError(MonitorError):
     """A report cannot be built (unknown topic, unwritable output)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """A new figure, a revision or a counterclaim: the latest value of a series from `when` on."""
-
-    topic: str
-    category: str
-    group: str                # the series' group: civilians | military | a named other force
-    low: int | None
-    high: int | None
-    qualifier: str
-    kind: str                 # new | revision | counterclaim
-    previous_low: int | None
-    previous_high: int | None
-    change: int | None
-    when: datetime            # as of: publication time (fetch time when there is none), UTC
-    decided_at: datetime      # when the monitor decided it was new (the run), UTC
-    claimant: str | None
-    outlet: str | None
-    article_url: str | None
-    quote: str | None
-    title: str | None
-    scope: str = "total"      # total | incident
-    claimant_key: str | None = None
-    previous_claimant: str | None = None
-    suspect: bool = False
-
-    @property
-    def source(self) -> str:
-        """Who claims it: the claimant key, else the wording, else nothing."""
-        return self.claimant_key or self.claimant or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +80,8 @@ def build(con: duckdb.DuckDBPyConnection, *, topics: Sequence[str] = (), only: s
           since: datetime | None = None, now: datetime | None = None, source: str = "",
           max_points: int = charts.MAX_POINTS) -> Page:
     """The report page for the database: every topic (those in `topics` and those with matches), or `only`."""
-    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    since = (since.astimezone(UTC).replace(tzinfo=None) if since and since.tzinfo else since) \
-        or now - DEFAULT_PERIOD
+    now = series.utc(now or datetime.now(UTC))
+    since = series.utc(since) if since else now - DEFAULT_PERIOD
     names = _topics(con, topics)
     if only is not None:
         chosen = [n for n in names if n.casefold() == only.casefold()]
@@ -136,76 +103,24 @@ def _topics(con: duckdb.DuckDBPyConnection, configured: Sequence[str]) -> list[s
     return out
 
 
-# --- data -------------------------------------------------------------------------------------------
-
-def steps(con: duckdb.DuckDBPyConnection, topic: str) -> list[Step]:
-    """Every new figure and revision of the topic (the `new_figures` view), in publication order."""
-    rows = con.execute("""
-        SELECT n.topic, n.category, n.grp, n.low, n.high, n.qualifier, n.kind, n.previous_low,
-               n.previous_high, n.change, timezone('UTC', n.as_of), timezone('UTC', n.decided_at),
-               n.claimant, n.outlet, n.article_url, n.quote, a.title, n.scope, n.claimant_key,
-               n.previous_claimant, n.suspect
-        FROM new_figures n LEFT JOIN articles a USING (article_id)
-        WHERE n.topic = ?
-        ORDER BY n.as_of, n.article_id, n.seq""", [topic]).fetchall()
-    return [Step(*r) for r in rows]
-
-
-def series_data(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, group: str | None = None,
-                max_points: int = charts.MAX_POINTS, topic_steps: Sequence[Step] | None = None
-                ) -> charts.SeriesData:
-    """The reports (the latest `max_points`) and the accepted values of one category of a topic
-    (of one group, when given), for a chart."""
-    rows = con.execute("""
-        SELECT timezone('UTC', s.as_of), s.low, s.high, m.qualifier,
-               coalesce(m.claimant_key, m.claimant, s.outlet, 'unknown'), count(*) OVER () AS total
-        FROM series_mentions s
-        JOIN figure_mentions m USING (article_id, seq)
-        WHERE s.topic = $1 AND s.category = $2 AND ($3::VARCHAR IS NULL OR s.grp = $3)
-        ORDER BY s.as_of DESC, s.article_id, s.seq
-        LIMIT $4""", [topic, category, group, max_points]).fetchall()
-    reports = tuple(charts.Report(r[0], r[1], r[2], r[3], r[4]) for r in reversed(rows))
-    all_steps = steps(con, topic) if topic_steps is None else topic_steps
-    values: dict[str, list[charts.Value]] = {}
-    for s in all_steps:  # the accepted value is the running total: incidents are dots, not steps
-        if s.category == category and (group is None or s.group == group) and s.scope == "total":
-            values.setdefault(s.group, []).append(charts.Value(s.when, s.low, s.high, s.qualifier))
-    if len(values) == 1:  # one group: no need to name it on the chart
-        values = {"": next(iter(values.values()))}
-    return charts.SeriesData(topic, category, reports, {k: tuple(v) for k, v in values.items()},
-                             total_reports=int(rows[0][5]) if rows else 0)
-
-
-def volume(con: duckdb.DuckDBPyConnection, topic: str, max_days: int = MAX_VOLUME_DAYS
-           ) -> list[tuple[date, int]]:
-    """Matched articles per day (publication day, fetch day when unknown), the latest `max_days` days."""
-    rows = con.execute("""
-        SELECT CAST(timezone('UTC', coalesce(a.published_at, a.fetched_at)) AS DATE) AS day,
-               count(DISTINCT a.article_id) AS n
-        FROM topic_matches t JOIN articles a USING (article_id)
-        WHERE t.topic = ?
-        GROUP BY day ORDER BY day DESC LIMIT ?""", [topic, max_days]).fetchall()
-    return [(r[0], int(r[1])) for r in reversed(rows)]
-
-
 # --- page -------------------------------------------------------------------------------------------
 
 def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since: datetime, page: Page,
                    max_points: int) -> str:
-    all_steps = steps(con, topic)
+    all_steps = series.of_topic(con, topic)
     anchor = f"topic-{index + 1}"
     parts = [f'<section class="topic" id="{anchor}"><h2>{_e(topic)}</h2>']
-    parts.append(_latest_table(all_steps, corroboration(con, topic)))
+    parts.append(_latest_table(all_steps, series.corroboration(con, topic)))
     parts.append(_new_table(all_steps, since))
     categories = sorted({s.category for s in all_steps}, key=_category_order)
-    series = [series_data(con, topic, c, topic_steps=all_steps, max_points=max_points) for c in categories]
-    days = volume(con, topic)
+    drawn = [series.chart(con, topic, c, decisions=all_steps, max_points=max_points) for c in categories]
+    days = series.volume(con, topic, MAX_VOLUME_DAYS)
     # every chart of a topic on one time axis, so a revision lines up with the news volume around it
-    span = charts.time_span([*(r.when for d in series for r in d.reports), *(s.when for s in all_steps),
+    span = charts.time_span([*(r.when for d in drawn for r in d.reports), *(_as_of(s) for s in all_steps),
                              *(d for d, _ in days)])
-    if series:
+    if drawn:
         parts.append("<h3>Reported values over time</h3>")
-    for data in series:
+    for data in drawn:
         title = f"{topic} — {data.category}"
         fig = charts.series_figure(data, title=title, span=span)
         chart = Chart(f"{index + 1:02d}-{_slug(topic)}--{data.category}", title, fig, len(data.reports),
@@ -235,31 +150,13 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
     return "\n".join(parts)
 
 
-Seen = dict[tuple[str, str, str, int | None, int | None], tuple[int, int]]
-
-
-def corroboration(con: duckdb.DuckDBPyConnection, topic: str) -> Seen:
-    """(category, group, scope, low, high) -> (outlets, reports) that carried the value (`figure_series`)."""
-    rows = con.execute("SELECT category, grp, scope, low, high, n_outlets, n_mentions FROM figure_series "
-                       "WHERE topic = ?", [topic]).fetchall()
-    return {(r[0], r[1], r[2], r[3], r[4]): (int(r[5]), int(r[6])) for r in rows}
-
-
-def _previous(s: Step) -> str:
-    """The value a step replaced, and whose it was when another source gave it: "NIS: 600"."""
-    if s.kind == "new":
-        return "—"
-    value = runs.format_value(s.previous_low, s.previous_high, "range")
-    return f"{s.previous_claimant or 'unnamed'}: {value}" if s.kind == "counterclaim" else value
-
-
-def _kind(s: Step) -> str:
+def _kind(s: series.Decision) -> str:
     return (s.kind + (" · one incident" if s.scope == "incident" else "")
             + (" (suspect: fell by more than half)" if s.suspect else ""))
 
 
-def _latest_table(all_steps: Sequence[Step], seen: Seen) -> str:
-    latest: dict[tuple[str, str, str], Step] = {}
+def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroboration) -> str:
+    latest: dict[tuple[str, str, str], series.Decision] = {}
     for s in all_steps:  # publication order: the last one is the value in force
         latest[(s.category, s.group, s.scope)] = s
     if not latest:
@@ -271,7 +168,8 @@ def _latest_table(all_steps: Sequence[Step], seen: Seen) -> str:
         rows.append(
             f"<tr><td>{_e(category)}</td><td>{_e(group)}</td><td>{_e(scope)}</td>"
             f"<td class='num'><b>{_e(_value(s))}</b></td>"
-            f"<td class='d'>{_date(s.when)}</td><td>{_e(_kind(s))}</td><td class='num'>{_e(_previous(s))}</td>"
+            f"<td class='d'>{_date(_as_of(s))}</td><td>{_e(_kind(s))}</td>"
+            f"<td class='num'>{_e(series.previous_text(s))}</td>"
             f"<td class='num'>{_e(_change(s))}</td><td>{_e(s.source)}</td>"
             f"<td>{_link(s.article_url, s.outlet or 'article')}</td>"
             f"<td class='num'>{outlets:,} / {reports:,}</td></tr>")
@@ -282,12 +180,12 @@ def _latest_table(all_steps: Sequence[Step], seen: Seen) -> str:
             "<tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def _new_table(all_steps: Sequence[Step], since: datetime) -> str:
-    new = [s for s in all_steps if s.decided_at >= since]
+def _new_table(all_steps: Sequence[series.Decision], since: datetime) -> str:
+    new = [s for s in all_steps if s.decided_at is not None and s.decided_at >= since]
     head = f"<h3>New figures and revisions since {_date(since)}</h3>"
     if not new:
         return head + '<p class="empty">None in this period.</p>'
-    new.sort(key=lambda s: (s.when, s.decided_at), reverse=True)
+    new.sort(key=lambda s: (_as_of(s), s.decided_at or _as_of(s)), reverse=True)
     more = ""
     if len(new) > MAX_NEW_ROWS:
         query = f"SELECT * FROM new_figures WHERE decided_at >= '{since:%Y-%m-%d}'"
@@ -296,12 +194,12 @@ def _new_table(all_steps: Sequence[Step], since: datetime) -> str:
         new = new[:MAX_NEW_ROWS]
     rows = []
     for s in new:
-        previous = _previous(s) if s.kind != "new" else ""
+        previous = series.previous_text(s) if s.kind != "new" else ""
         rows.append(
-            f"<tr><td class='d'>{_date(s.when)}</td><td>{_e(s.category)}</td><td>{_e(s.group)}</td>"
+            f"<tr><td class='d'>{_date(_as_of(s))}</td><td>{_e(s.category)}</td><td>{_e(s.group)}</td>"
             f"<td class='num'><b>{_e(_value(s))}</b></td><td>{_e(_kind(s))}</td>"
             f"<td class='num'>{_e(previous)}</td><td class='num'>{_e(_change(s))}</td>"
-            f"<td>{_e(s.source)}</td><td class='quote'>{_e(s.quote or '')}</td>"
+            f"<td>{_e(s.source or '')}</td><td class='quote'>{_e(s.quote or '')}</td>"
             f"<td>{_link(s.article_url, s.title or s.outlet or 'article')}"
             f"<br><span class='outlet'>{_e(s.outlet or '')}</span></td></tr>")
     return (head + "<table><thead><tr><th>as of</th><th>category</th><th>group</th><th>value</th>"
@@ -364,11 +262,15 @@ a{color:#0b5cad}
 """
 
 
-def _value(s: Step) -> str:
-    return runs.format_value(s.low, s.high, s.qualifier)
+def _value(s: series.Decision) -> str:
+    return s.value
 
 
-def _change(s: Step) -> str:
+def _as_of(s: series.Decision) -> datetime:
+    return s.as_of or s.published_at or s.decided_at or datetime.min.replace(tzinfo=UTC)
+
+
+def _change(s: series.Decision) -> str:
     return f"{s.change:+,}" if s.change is not None else ""
 
 

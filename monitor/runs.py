@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from monitor import feeds, store
+from monitor import feeds, series, store
 
 log = logging.getLogger(__name__)
 
@@ -235,25 +235,10 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
     return Selection(new=tuple(new), known_links=tuple(links), new_per_feed=counts)
 
 
-def change_row(c: Any) -> dict[str, Any]:
-    """A history.Change as a row of the summary's figures table."""
-    return {"topic": c.topic, "category": c.category, "value": format_value(c.low, c.high, c.qualifier),
-            "previous": format_value(c.previous_low, c.previous_high, "range")
-            if c.kind != "new" else "", "kind": c.kind, "claimant": c.claimant_key or c.claimant,
-            "article_url": c.article_url}
-
-
-def format_value(low: int | None, high: int | None, qualifier: str) -> str:
-    """A figure as an analyst reads it: ≈4,700 · ≥50 · ≤180 · 10,000–12,000 · 600."""
-    if low is None and high is None:
-        return ""
-    if qualifier == "at_least" or high is None:
-        return f"≥{low:,}"
-    if qualifier == "at_most" or low is None:
-        return f"≤{high:,}"
-    if low != high:
-        return f"{low:,}–{high:,}"
-    return f"≈{low:,}" if qualifier == "approximate" else f"{low:,}"
+def change_row(c: series.Decision) -> dict[str, Any]:
+    """A decision as a row of the summary's figures table."""
+    return {"topic": c.topic, "category": c.category, "value": c.value, "previous": c.previous or "",
+            "kind": c.kind, "claimant": c.source, "article_url": c.article_url}
 
 
 def _md(value: object) -> str:

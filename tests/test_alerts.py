@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
-from monitor import alerts, cli, config, history, mail, store
+from monitor import alerts, cli, config, digest, history, store
 from monitor.config import EmailConfig, TopicConfig
 from monitor.errors import ConfigError
 from tests import alert_stories
@@ -368,7 +368,7 @@ def test_titles_and_quotes_from_the_web_cannot_add_headers(tmp_path: Path, inbox
         head = got.raw.split(b"\r\n\r\n", 1)[0]
         assert b"\nBcc:" not in head and b"\nX-Injected:" not in head
         subject = str(msg["Subject"])
-        assert "\r" not in subject and "\n" not in subject and len(subject) <= mail.SUBJECT_MAX
+        assert "\r" not in subject and "\n" not in subject and len(subject) <= digest.SUBJECT_MAX
         assert "=?" not in subject  # the encoded word was broken up before the header was set
         html = got.part("html")
         assert "<script>" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
@@ -378,9 +378,9 @@ def test_titles_and_quotes_from_the_web_cannot_add_headers(tmp_path: Path, inbox
 
 
 def test_header_text_is_one_line_without_encoded_words() -> None:
-    assert mail.header_text("a\r\nBcc: x\u2028y\x00z\u202e") == "a Bcc: x y z"
-    assert mail.header_text("=?utf-8?b?QmNjOiBldmls?= ==?x") == "= ?utf-8?b?QmNjOiBldmls?= == ?x"
-    assert mail.header_text("x" * 400) == "x" * 149 + "…"
+    assert digest.header_text("a\r\nBcc: x\u2028y\x00z\u202e") == "a Bcc: x y z"
+    assert digest.header_text("=?utf-8?b?QmNjOiBldmls?= ==?x") == "= ?utf-8?b?QmNjOiBldmls?= == ?x"
+    assert digest.header_text("x" * 400) == "x" * 149 + "…"
 
 
 # --- delivery: down, silent, refused ----------------------------------------------------------------------
@@ -444,8 +444,8 @@ def test_charts_are_attached_inline_under_their_topic(tmp_path: Path, inbox: Inb
     queue(cfg, [KILLED])
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
-    def charts(d: mail.Digest) -> list[mail.Chart]:
-        return [mail.Chart(cid="nk-killed.1", png=png, alt="killed over time", topic=NK)]
+    def charts(d: digest.Digest) -> list[digest.Chart]:
+        return [digest.Chart(cid="nk-killed.1", png=png, alt="killed over time", topic=NK)]
 
     assert alerts.send_pending(cfg.database, cfg, charts=charts).sent == 1
     msg = inbox.received[0].message

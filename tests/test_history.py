@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitor import articles, cli, figures, history, mail, reprocess, store, topics
+from monitor import articles, cli, digest, figures, history, reprocess, store, topics
 from tests import claims_story as cs
 from tests import history_story as hs
 from tests.pipeline_fixtures import write_config
@@ -342,7 +342,7 @@ def test_claims_story_digests_say_counterclaims_and_suspect_drops(claims_story: 
     assert claimants_subject(claims_story, 2) == "news-monitor: 1 counterclaim — North Korean troops in Russia"
     assert "  COUNTERCLAIM, SUSPECT  killed: 100 — North Korean soldiers\n" in fourth
     assert "100 — Russian Defence Ministry; Zelensky said 3,000 on 2025-02-01 (−2,900)" in fourth
-    assert mail.SUSPECT_NOTE[:40] in fourth.replace("\n    ", " ")
+    assert digest.SUSPECT_NOTE[:40] in fourth.replace("\n    ", " ")
 
 
 def claimants_subject(run: cs.ClaimsRun, index: int) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitor import charts, cli, report, store
+from monitor import charts, cli, report, series, store
 from tests import browser, stories
 from tests.claims_story import Inbox, mail_server
 from tests.pipeline_fixtures import write_config
@@ -174,7 +174,7 @@ def test_png_dir_gets_every_chart_and_db_works_without_config(populated: Populat
 
 def test_charts_are_capped_and_the_page_says_so(populated: Populated) -> None:
     with store.connect(populated.database, read_only=True) as con:
-        data = report.series_data(con, "North Korean troops in Russia", "deployed", max_points=2)
+        data = series.chart(con, "North Korean troops in Russia", "deployed", max_points=2)
         page = report.build(con, max_points=2)
     assert len(data.reports) == 2 and data.total_reports == 4
     assert [r.low for r in data.reports] == [12000, 15000]  # the latest ones, oldest first
@@ -184,9 +184,9 @@ def test_charts_are_capped_and_the_page_says_so(populated: Populated) -> None:
 
 def test_chart_labels_from_the_web_are_not_read_as_mathematics() -> None:
     when = datetime(2025, 1, 1)
-    data = charts.SeriesData("t", "killed", (
-        charts.Report(when, 5, 5, "exact", r"$\frac{1}{"), charts.Report(when, 3, 9, "range", "a $ b \\"),
-        charts.Report(when + timedelta(days=2), 7, None, "at_least", "日本の省")), total_reports=3)
+    data = series.Chart("t", "killed", (
+        series.Report(when, 5, 5, "exact", r"$\frac{1}{"), series.Report(when, 3, 9, "range", "a $ b \\"),
+        series.Report(when + timedelta(days=2), 7, None, "at_least", "日本の省")), total_reports=3)
     svg = charts.to_svg(charts.series_figure(data, title="$x^"), "c1", "<t>")
     assert svg.startswith("<svg") and "<title>&lt;t&gt;</title>" in svg
     assert len(re.findall(r'id="c1-points(?:-\d+)?"', svg)) == 2  # two marker shapes: exact and at least

@@ -241,23 +241,17 @@ def run(directory: Path, run_cycle: Callable[[Path, int], Mapping[str, Any]],
 def digest_text(database: Path, story: Story, run_id: str) -> str:
     """The plain-text digest a recipient would get for the run's new figures and revisions, built as the
     alerts stage builds it (the demo has no [email] table, so nothing is queued or sent)."""
-    from monitor import alerts, history, mail, store
+    from monitor import digest, mail, series, store
 
     with store.connect(database, read_only=True) as con:
-        rows = store.select_dicts(con, """
-            SELECT n.topic, n.category, n.who, n.low, n.high, n.qualifier, n.kind, n.previous_low,
-                   n.previous_high, n.previous_as_of, n.change, n.article_url, n.outlet, n.published_at,
-                   n.claimant, n.quote, n.run_id, n.grp AS "group", n.as_of, n.scope, n.claimant_key,
-                   n.previous_claimant, n.suspect, a.title
-            FROM new_figures n LEFT JOIN articles a ON a.url = n.article_url
-            WHERE n.run_id = ? ORDER BY n.as_of, n.article_id, n.seq""", [run_id])
-    if not rows:
+        decided = series.of_run(con, run_id)
+    if not decided:
         return ""
-    items = [alerts.item(history.Change(**{k: v for k, v in r.items() if k != "title"}), r["title"])
-             for r in rows]
-    email = config.EmailConfig(sender="monitor@localhost", recipients=(DEMO_RECIPIENT,))
-    d = alerts.digest(f"{run_id}-1", run_id, DEMO_RECIPIENT, items, [story.topic], email, datetime.now(UTC))
-    return f"To: {d.recipient}\nSubject: {d.subject}\n\n{mail.render_text(d)}"
+    items = [digest.shown(d) for d in decided]
+    alert_id = f"{run_id}-1"
+    d = digest.compose(alert_id, run_id, DEMO_RECIPIENT, items, [story.topic], config.EmailConfig().max_figures,
+                       mail.message_id(alert_id, "monitor@localhost"), datetime.now(UTC))
+    return f"To: {d.recipient}\nSubject: {d.subject}\n\n{digest.render_text(d)}"
 
 
 def page(outlet: Outlet, article: Article) -> str:
