@@ -359,7 +359,7 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
         summary.revisions = sum(c.kind != "new" for c in changes)  # revisions and counterclaims: values that moved
         summary.new_figure_rows = [runs.change_row(c) for c in changes]
         progress.done("figures", f"{summary.new_figures} new, {summary.revisions} revised")
-        if cfg.email is not None:
+        if cfg.email is not None or cfg.channels:  # e-mail digests and channel messages
             delivery = send_alerts(cfg)
             summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
             progress.done("alerts", f"{delivery.sent} sent, {delivery.pending} pending")

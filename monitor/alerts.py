@@ -289,14 +289,10 @@ def recipients(cfg: config.Config) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """What `monitor alerts test` did on one way out: e-mail to some addresses, or one channel."""
+    """What `monitor alerts test` did on one way out (e-mail, or one channel): what went out, or why not."""
 
-    target: str         # "e-mail to a@x.org via host:25 (security: none)" | "channel ops"
-    error: str | None   # None: the message went out
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+    sent: str | None    # "sent a test message to a@x.org via host:25 (security: none)" | "channel ops: …"
+    error: str | None = None
 
 
 def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[Check]:
@@ -307,21 +303,21 @@ def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, s
     out: list[Check] = []
     if cfg.email is not None or to:
         email = require_email(cfg)
-        where = f"via {email.smtp_host}:{email.smtp_port} (security: {email.security})"
         try:
             sent = send_test(cfg, to)
         except AlertError as e:
-            out.append(Check(f"e-mail {where}", str(e)))
+            out.append(Check(None, str(e)))
         else:
-            out.append(Check(f"e-mail to {', '.join(sent)} {where}", None))
+            out.append(Check(f"sent a test message to {', '.join(sent)} via {email.smtp_host}:{email.smtp_port} "
+                             f"(security: {email.security})"))
     env = os.environ if environ is None else environ
     for ch in cfg.channels:
         try:
             channels.check(ch, str(cfg.path), env)
         except AlertError as e:
-            out.append(Check(f"channel {ch.name}", str(e)))
+            out.append(Check(None, str(e)))
         else:
-            out.append(Check(f"channel {ch.name}", None))
+            out.append(Check(f"channel {ch.name}: test message sent"))
     return out
 
 

@@ -1,9 +1,9 @@
 """Channels: the Apprise transport — a digest posted to Slack, Teams, Telegram, Matrix, ntfy, a webhook…
 
 A channel's URL is kept as monitor.toml writes it, `${VARIABLE}` references and all: the secrets they name are
-read from the environment only here, when a message is sent, and never leave this module. Anything Apprise,
-requests or urllib3 log while sending (URLs, connection errors) has them replaced by `***` before any handler
-sees it, and every error this module raises is redacted the same way.
+read from the environment only here, when a message is sent, and never leave this module. Anything logged
+while sending (Apprise's, requests' and urllib3's URLs and connection errors) has them replaced by `***` as
+the record is made, and every error this module raises is redacted the same way.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 
 ALERT_HEADER = "X-News-Monitor-Alert"  # on webhook posts (json://, form://, xml://): the alert's id
 REDACTED = "***"
-# loggers that may write a URL with its query (a token) or its password while a message is sent
-_LEAKY_LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3", "requests")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -50,39 +48,37 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-class _Redact(logging.Filter):
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        clean = redact(text, self.secrets)
-        if clean != text:
-            record.msg, record.args = clean, None
-        if record.exc_info:  # a traceback's text may hold the URL too: keep its summary only
-            record.msg = redact(f"{record.getMessage()} ({record.exc_info[0]})", self.secrets)
-            record.args, record.exc_info, record.exc_text = None, None, None
-        return True
+def _redact_record(record: logging.LogRecord, secrets: Sequence[str]) -> None:
+    text = record.getMessage()
+    clean = redact(text, secrets)
+    if record.exc_info:  # a traceback's text may hold the URL too: keep its summary only
+        clean = redact(f"{clean} ({record.exc_info[0]})", secrets)
+        record.exc_info, record.exc_text = None, None
+    if clean != text:
+        record.msg, record.args = clean, None
 
 
 @contextlib.contextmanager
 def _guarded(secrets: Sequence[str]) -> Iterator[io.StringIO]:
-    """While sending: the secrets redacted from every log record of the libraries that send, and Apprise's
-    warnings captured (they say why a message was not taken)."""
+    """While sending: the secrets redacted from every log record made (by Apprise, requests, urllib3, in any
+    logger, before any handler or filter sees it), and Apprise's warnings captured (they say why a message
+    was not taken)."""
     import apprise
 
-    guard = _Redact(secrets)
-    loggers = [logging.getLogger(name) for name in _LEAKY_LOGGERS]
-    for lg in loggers:
-        lg.addFilter(guard)
+    made = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        _redact_record(record, secrets)
+        return record
+
+    logging.setLogRecordFactory(factory)
     try:
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:  # type: ignore[no-untyped-call]
             assert isinstance(captured, io.StringIO)
             yield captured
     finally:
-        for lg in loggers:
-            lg.removeFilter(guard)
+        logging.setLogRecordFactory(made)
 
 
 def _plugin(channel: config.ChannelConfig, url: str, secrets: Sequence[str]) -> Any:

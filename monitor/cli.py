@@ -295,11 +295,11 @@ def _json_default(value: Any) -> Any:
 
 @main.group("alerts")
 def alerts_group() -> None:
-    """E-mail digests of new figures: check the mail settings, preview what the next run sends.
+    """Digests of new figures by e-mail and to channels: check the settings, preview what the next run sends.
 
     \b
     Examples:
-      monitor alerts test              send a test message to the configured recipients
+      monitor alerts test              send a test message to the recipients and every channel
       monitor alerts preview           print the digests waiting to be sent
     """
 
@@ -310,21 +310,27 @@ def alerts_group() -> None:
 @click.pass_context
 @handle_errors
 def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
-    """Send a test message through the [email] settings, to check them.
+    """Send a test message through the [email] settings and to every [[alerts.channels]] entry, to check them.
 
-    Exits 2 with what to check when the server cannot be reached, does not answer, or refuses the login.
+    Exits 2 with what to check when a server or channel cannot be reached, does not answer, or refuses.
 
     \b
-    Example:
+    Examples:
       MONITOR_SMTP_PASSWORD=secret monitor alerts test --to me@example.org
+      HOOK_TOKEN=… monitor alerts test     a channel url = "json://host/hook?token=${HOOK_TOKEN}"
     """
     from monitor import alerts
 
     cfg = load_config(ctx)
-    email = alerts.require_email(cfg)
-    sent = alerts.send_test(cfg, to)
-    click.echo(f"sent a test message to {', '.join(sent)} via {email.smtp_host}:{email.smtp_port} "
-               f"(security: {email.security})")
+    checks = alerts.test_all(cfg, to)
+    for c in checks:
+        if c.sent is not None:
+            click.echo(c.sent)
+    for c in checks:
+        if c.error is not None:
+            click.echo(f"error: {c.error}", err=True)
+    if any(c.error is not None for c in checks):
+        sys.exit(EXIT_USER)
 
 
 @alerts_group.command("preview")
