@@ -27,9 +27,15 @@ from monitor.errors import ConfigError, MonitorError
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 # each config table, and a line that makes it exist in TOML
 SECTIONS = {"": "", "schedule": "[schedule]", "fetch": "[fetch]", "feeds": "[[feeds]]\nurl = 'https://a.example/rss'",
-            "topics": "[[topics]]\nname = 't'\nquery = 'x'", "email": "[email]", "scale": "[scale]"}
+            "topics": "[[topics]]\nname = 't'\nquery = 'x'", "email": "[email]", "scale": "[scale]",
+            "alerts": "[alerts]",
+            # a channel's `topics` example names this topic; its name line is indented so that the `name` row's
+            # example (which replaces `name = …` lines) leaves it alone
+            "alerts.channels": "[[topics]]\n  name = 'North Korean troops in Russia'\nquery = 'x'\n"
+                               "[[alerts.channels]]\nurl = 'json://127.0.0.1/hook'"}
 HEADINGS = {"": "Top-level keys", "schedule": "`[schedule]`", "fetch": "`[fetch]`", "feeds": "`[[feeds]]`",
-            "topics": "`[[topics]]`", "email": "`[email]`", "scale": "`[scale]`"}
+            "topics": "`[[topics]]`", "email": "`[email]`", "scale": "`[scale]`", "alerts": "`[alerts]`",
+            "alerts.channels": "`[[alerts.channels]]`"}
 
 
 def commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
