@@ -39,7 +39,6 @@ TRACKING_PREFIXES = ("utm_", "at_", "ga_", "pk_", "mtm_")
 # The end of an RSS <item> or Atom <entry>, with or without a namespace prefix (<rss:item>, <atom:entry>).
 _ITEM_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 # GUIDs that are URIs name one item everywhere; any other GUID ("123") is unique only within its feed.
-_GLOBAL_GUID = re.compile(r"(?:https?://|urn:|tag:)", re.IGNORECASE)
 # A numeric character reference, as feedparser's loose parser matches it.
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -205,12 +204,6 @@ def _first_items(body: bytes, max_items: int) -> tuple[bytes, int]:
     if n <= max_items or keep_end < 0:
         return body, 0
     return body[:keep_end] + body[last_end:], n - max_items
-
-
-def guid_key(feed_url: str, guid: str) -> str:
-    """A GUID as an identity across feeds: a URI GUID (http:, urn:, tag:) names one item everywhere, any
-    other ("123", "post-42") only within its feed, so two feeds' item "1" are two stories, not one."""
-    return guid if _GLOBAL_GUID.match(guid) else f"{feed_url}#{guid}"
 
 
 def body_hash(body: bytes) -> str:

@@ -202,7 +202,7 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
                known_pairs: set[tuple[str, str]], now: datetime | None = None) -> Selection:
     """Entries whose canonical URL and GUID were never seen (in any feed), each once.
 
-    `by_guid` is keyed by feeds.guid_key, as store.known_entries returns it."""
+    `by_guid` is keyed by store.guid_key, as store.known_entries returns it."""
     now = now or datetime.now(UTC)
     new: list[feeds.Entry] = []
     taken: dict[str, feeds.Entry] = {}
@@ -211,7 +211,7 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
     per_feed: Counter[str] = Counter()
     for p in polls:
         for e in p.entries:
-            key = feeds.guid_key(e.feed_url, e.guid)  # "1" in two feeds is two stories
+            key = store.guid_key(e.feed_url, e.guid)  # "1" in two feeds is two stories
             aid = by_url.get(e.link) or by_guid.get(key)
             if aid is not None:
                 if (e.feed_url, e.link) not in known_pairs:

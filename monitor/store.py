@@ -371,13 +371,21 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts:
                 [datetime.now(UTC), status, json.dumps(list(errors)), *counts.values(), run_id])
 
 
+def guid_key(feed_url: str, guid: str) -> str:
+    """A GUID as an identity across feeds: a URI GUID (http:, urn:, tag:) names one item everywhere, any
+    other ("123", "post-42") only within its feed, so two feeds' item "1" are two stories, not one."""
+    return guid if _GLOBAL_GUID.match(guid) else f"{feed_url}#{guid}"
+
+
+_GLOBAL_GUID = re.compile(r"(?:https?://|urn:|tag:)", re.IGNORECASE)
+
+
 def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
                   ) -> tuple[dict[str, str], dict[str, str]]:
     """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run).
 
-    GUIDs come back keyed by feeds.guid_key: a bare GUID ("123") matches only in the feed that gave it.
+    GUIDs come back keyed by guid_key: a bare GUID ("123") matches only in the feed that gave it.
     """
-    from monitor.feeds import guid_key  # feeds imports fetch and feedparser: not needed by every store user
 
     by_url: dict[str, str] = {}
     by_guid: dict[str, str] = {}
