@@ -16,8 +16,9 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from typing import Literal
 from urllib.parse import urlsplit
 
 from monitor import feeds, fetch, figures, topics
@@ -56,7 +57,7 @@ class Article:
     site_name: str | None
     language: str | None
     text: str
-    text_source: str            # extracted | summary | title: how the text was obtained
+    text_source: TextSource     # how the text was obtained
     summary: str
     fingerprint: str            # digest of the normalised words, to spot reprints under other URLs
     fetch_error: str | None
@@ -324,29 +325,31 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
     """Extract text and metadata from a fetched page, then topics and figures. Runs in a worker process."""
     entry = page.entry
     error = page.error
-    extracted: dict[str, object] = {}
+    extracted = NOT_EXTRACTED
     if error is None:
         media_type = page.content_type.split(";")[0].strip().lower()
         if media_type not in HTML_TYPES:
             error = f"not an HTML page ({media_type}); kept the feed's summary"
         else:
             extracted = extract(page.body, page.final_url, content_type=page.content_type)
-            if len(str(extracted.get("text") or "")) < MIN_BODY_CHARS:
-                error = "no article body found on the page; kept the feed's summary"
-                extracted = {k: v for k, v in extracted.items() if k != "text"}
-    body = feeds.clean_text(extracted.get("text") or "", TEXT_MAX_CHARS)
+            if len(extracted.text or "") < MIN_BODY_CHARS:
+                why = f" ({extracted.error})" if extracted.error else ""
+                error = f"no article body found on the page{why}; kept the feed's summary"
+                extracted = replace(extracted, text=None)
+    body = feeds.clean_text(extracted.text or "", TEXT_MAX_CHARS)
+    source: TextSource
     if body:
         text, source = body, "extracted"
     elif entry.summary:
         text, source = entry.summary, "summary"
     else:
         text, source = "", "title"
-    title = entry.title or feeds.clean_text(extracted.get("title") or "", feeds.TITLE_MAX_CHARS)
-    published = entry.published_at or _page_date(extracted.get("date"))
+    title = entry.title or feeds.clean_text(extracted.title or "", feeds.TITLE_MAX_CHARS)
+    published = entry.published_at or _page_date(extracted.date)
     matches = tuple(topics.match_all(_queries(topic_specs), title, text))
     # The page's declared language (<html lang>), else the text's detected one: figures are read in it. A
     # feed summary kept instead of the body is detected: the page's declaration need not describe it.
-    language = (figures.language.declared(_str(extracted.get("language")) or declared_language(page.body))
+    language = (figures.language.declared(_str(extracted.language) or declared_language(page.body))
                 if source == "extracted" else None) or (figures.detect(text)[0] if text else None)
     found = tuple(figures.find(text, language)) if text else ()
     host = (urlsplit(page.final_url or entry.link).hostname or "").lower()
@@ -358,10 +361,10 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
         final_url=page.final_url,
         outlet=host.removeprefix("www."),
         title=title,
-        author=entry.author or _str(extracted.get("author")),
+        author=entry.author or _str(extracted.author),
         published_at=published,
         fetched_at=page.fetched_at,
-        site_name=_str(extracted.get("sitename")),
+        site_name=_str(extracted.sitename),
         language=language,
         text=text,
         text_source=source,
@@ -385,8 +388,28 @@ def declared_language(html: bytes) -> str | None:
     return m.group(1).decode("ascii") if m else None
 
 
-def extract(html: bytes, url: str, *, content_type: str = "") -> dict[str, object]:
-    """trafilatura's body and metadata as a dict; {} when it finds nothing (its None becomes empty).
+TextSource = Literal["extracted", "summary", "title"]
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What extraction made of a page: its body and metadata (any may be None), or why there is none."""
+
+    outcome: Literal["extracted", "nothing", "failed", "not_tried"]  # nothing: trafilatura found no body
+    text: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+    error: str | None = None  # why it failed, for the article's fetch_error
+
+
+NOT_EXTRACTED = Extracted("not_tried")
+
+
+def extract(html: bytes, url: str, *, content_type: str = "") -> Extracted:
+    """trafilatura's body and metadata; `outcome` says whether it found any ("nothing" for its None) or failed.
 
     The page is decoded as a browser decodes it (BOM, else the charset of ``content_type``, the header as
     sent, else the page's <meta charset>); trafilatura guesses only for a page that declares nothing, since
@@ -403,11 +426,13 @@ def extract(html: bytes, url: str, *, content_type: str = "") -> dict[str, objec
                                               include_comments=False, include_tables=True, deduplicate=False)
     except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
         log.info("%s: extraction failed: %s", url, e)
-        return {}
+        return Extracted("failed", error=f"extraction failed: {type(e).__name__}")
     if doc is None:
-        return {}
+        return Extracted("nothing")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    return {k: data.get(k) for k in ("text", "title", "author", "date", "sitename", "language")}
+    found = {k: v if isinstance(v := data.get(k), str) else None
+             for k in ("text", "title", "author", "date", "sitename", "language")}
+    return Extracted("extracted", **found)
 
 
 def fingerprint(text: str) -> str:

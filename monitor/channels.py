@@ -81,7 +81,7 @@ def _guarded(secrets: Sequence[str]) -> Iterator[io.StringIO]:
         logging.setLogRecordFactory(made)
 
 
-def _plugin(channel: config.ChannelConfig, url: str, secrets: Sequence[str]) -> Any:
+def _plugin(channel: config.ChannelConfig, url: str) -> Any:
     import apprise
 
     # Apprise may keep state on disk (tokens, caches) unless told to keep it in memory
@@ -101,7 +101,7 @@ def post(channel: config.ChannelConfig, title: str, body: str, environ: Mapping[
     url, secrets = expand(channel, environ)
     with _guarded(secrets) as captured:
         try:
-            plugin = _plugin(channel, url, secrets)
+            plugin = _plugin(channel, url)
             headers = getattr(plugin, "headers", None)
             if alert_id is not None and isinstance(headers, dict):
                 headers[ALERT_HEADER] = alert_id  # webhooks: the receiver can drop a resent alert by its id

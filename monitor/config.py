@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import fetch, history, topics
@@ -28,7 +28,8 @@ PER_HOST_CONCURRENCY = 4
 BATCH_SIZE = 500  # articles fetched, extracted and written per batch: two Prefect task runs each
 SMTP_TIMEOUT = 30.0
 CHANNEL_MAX_FIGURES = 20  # per channel message: a chat message is read on a phone
-SECURITY_MODES = ("none", "starttls", "tls")
+Security = Literal["none", "starttls", "tls"]
+SECURITY_MODES: tuple[Security, ...] = ("none", "starttls", "tls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class FetchConfig:
 class EmailConfig:
     smtp_host: str = "localhost"
     smtp_port: int = 25
-    security: str = "none"
+    security: Security = "none"
     sender: str = "monitor@localhost"
     recipients: tuple[str, ...] = ()
     username: str | None = None
@@ -217,7 +218,7 @@ class _Reader:
         if not db_path.is_absolute():
             db_path = self.base / db_path
         email = self.email(self.table(data, "email")) if "email" in data else None
-        topic_list = self.topics(data.get("topics", []), email)
+        topic_list = self.topics(data.get("topics", []))
         return Config(
             path=self.path,
             database=db_path,
@@ -312,7 +313,7 @@ class _Reader:
             out.append(FeedConfig(url=url, name=self.get(item, "name", str, where)))
         return tuple(out)
 
-    def topics(self, items: Any, email: EmailConfig | None) -> tuple[TopicConfig, ...]:
+    def topics(self, items: Any) -> tuple[TopicConfig, ...]:
         if not isinstance(items, list):
             raise self.fail("topics", "expected [[topics]] entries, each with name and query.")
         out: list[TopicConfig] = []

@@ -49,10 +49,6 @@ class FeedError(MonitorError):
     """A feed's body is not a usable RSS/Atom document."""
 
 
-class ExtractError(MonitorError):
-    """An article's body could not be turned into text."""
-
-
 class StoreError(MonitorError):
     """The DuckDB database cannot be opened or written."""
 

@@ -12,6 +12,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
@@ -319,12 +320,15 @@ BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=24)
 
 
+PollStatus = Literal["ok", "not_modified", "unchanged", "failed", "backoff"]
+
+
 @dataclass(frozen=True, slots=True)
 class Poll:
     """What polling one feed did: its new validators and entries, or why it failed."""
 
     feed_url: str
-    status: str                     # ok | not_modified | unchanged | failed | backoff
+    status: PollStatus
     polled_at: datetime
     entries: tuple[Entry, ...] = ()
     http_status: int | None = None

@@ -37,7 +37,6 @@ FETCH_ROWS = 20_000          # mentions read per fetchmany while replaying
 Value = tuple[int | None, int | None]
 Order = tuple[int, str, int]  # (as_of µs, article_id, seq): publication order, ties broken stably
 SeriesKey = tuple[str, str, str, str]  # (topic, category, group, scope)
-KINDS = ("new", "revision", "counterclaim")
 LEAD_CHARS = 160  # text read before a figure to find the force its clause is about
 Change = series.Decision  # what `update` returns: the decided record, as every reader of the history sees it
 

@@ -17,12 +17,6 @@ from typing import Any, Protocol, TextIO
 
 log = logging.getLogger(__name__)
 
-STAGES = {  # stage -> what its count counts, for displays
-    "feeds": "feeds polled",
-    "articles": "articles fetched and analysed",
-    "figures": "new figures recorded",
-    "alerts": "alerts sent",
-}
 LINE_EVERY = 10.0  # seconds between plain progress lines within one stage: a log, not a flood
 
 

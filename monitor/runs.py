@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -22,10 +22,13 @@ log = logging.getLogger(__name__)
 UNRECORDED_SUFFIX = ".unrecorded-runs.jsonl"
 
 
+RunStatus = Literal["running", "ok", "partial", "failed", "skipped"]
+
+
 @dataclass(slots=True)
 class Summary:
     run_id: str
-    status: str = "running"          # ok | partial | failed | skipped
+    status: RunStatus = "running"
     feeds_total: int = 0
     feeds_ok: int = 0
     feeds_not_modified: int = 0

@@ -101,7 +101,7 @@ def test_extraction_processes_start_warm_and_extract_the_same() -> None:
         compiled, extracted = pools.process_pool().submit(_state_of_a_fresh_process, page).result(timeout=60)
     assert compiled >= 100  # every locale's expression, not just the few a first page would need
     assert extracted == articles.extract(page, "http://127.0.0.1/news/warm")
-    assert "1,000 soldiers" in str(extracted["text"])
+    assert "1,000 soldiers" in str(extracted.text)
 
 
 # --- articles.language: the page's <html lang>, else the text's detected language ---------------------------

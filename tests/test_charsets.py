@@ -115,7 +115,7 @@ def test_a_pages_encoding_is_read_as_browsers_read_it(world: World, client: fetc
     sniffed = fetch.sniff_html(response.body, response.content_type_header)
     assert sniffed == fetch.Sniffed(codec, source)
     extracted = articles.extract(response.body, url, content_type=response.content_type_header)
-    assert str(extracted["text"]).split("\n") == list(RU)
+    assert extracted.outcome == "extracted" and str(extracted.text).split("\n") == list(RU)
 
 
 def test_a_page_that_declares_nothing_is_left_to_the_extractors_guess() -> None:

@@ -25,7 +25,6 @@ from typing import Any
 from monitor import config
 from monitor.errors import MonitorError
 
-DEFAULT_DIR = "monitor-demo"
 MARKER = ".monitor-demo"           # marks a directory the demo made, so a re-run may clear it
 CONFIG_NAME = "monitor.toml"
 DATABASE_NAME = "monitor.duckdb"

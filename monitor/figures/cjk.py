@@ -25,8 +25,6 @@ from .record import CATEGORIES, Figure
 LANGUAGES = ("ja", "ko")
 # How far (characters) a category stem may stand from its count: one clause.
 CLAUSE_CHARS = 30
-# A noun right before the count ("사망자는 약 600명", "死者は約600人") binds it when this close.
-NOUN_CHARS = 8
 MAX_COUNT = 8_200_000_000
 # Sentences end at these; a clause also ends at a comma.
 _SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|$)")

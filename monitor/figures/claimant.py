@@ -58,7 +58,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
                     span = None
         if span:
             found.append(Claim(i, _text(text, tokens, span)))
-    dash = _headline_source(tokens, lexicon)
+    dash = _headline_source(tokens)
     if dash:
         found.append(Claim(dash[0], _text(text, tokens, dash)))
     colon = None if found else _colon_source(tokens, lexicon)
@@ -78,7 +78,7 @@ def word_claims_lives(words: list[str], i: int, tokens: list[Token], lexicon: Le
         "the", "lives"]
 
 
-def pronoun(text: str, tokens: list[Token], lexicon: Lexicon) -> bool:
+def pronoun(tokens: list[Token], lexicon: Lexicon) -> bool:
     """Whether the sentence attributes its content to a pronoun ("it said", "they added"): a source named
     before is meant."""
     words = [t.low for t in tokens]
@@ -234,7 +234,7 @@ def _right_phrase(tokens: list[Token], first: int, lexicon: Lexicon,
     return (first, end) if end > first else None
 
 
-def _headline_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
+def _headline_source(tokens: list[Token]) -> tuple[int, int] | None:
     """Headline attribution after a spaced dash at the end: "... in a day - Russian Defense Ministry"."""
     for k in range(len(tokens) - 1, max(-1, len(tokens) - MAX_CLAIMANT_TOKENS - 2), -1):
         if tokens[k].text in _DASHES and k > 0 and tokens[k - 1].end < tokens[k].start:

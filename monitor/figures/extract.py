@@ -258,7 +258,7 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
         if claims is None:
             claims = claimant.claims(text, tokens, lex)
         fig = _figure(text, tokens, c, c.link, claims, lex)
-        if fig.claimant is None and claimant.pronoun(text, tokens, lex):
+        if fig.claimant is None and claimant.pronoun(tokens, lex):
             fig = replace(fig, claimant=_PRONOUN)
         out.append(fig)
     return out

@@ -454,15 +454,3 @@ def load_all() -> tuple[Lexicon, ...]:
         if resources.files(__package__).joinpath(f"lexicon_{language}.toml").is_file():
             found.append(load(language))
     return tuple(found)
-
-
-@cache
-def all_abbreviations() -> frozenset[str]:
-    """Abbreviations of every packaged language (sentence splitting happens before language is known)."""
-    return frozenset().union(*(lex.abbreviations for lex in load_all()))
-
-
-@cache
-def all_trigger_words() -> frozenset[str]:
-    """Trigger words of every packaged language: a sentence without any is skipped at once."""
-    return frozenset().union(*(lex.trigger_words for lex in load_all()))

@@ -194,7 +194,7 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
     ):
         found.extend(_word_numbers(tokens, words, used, lexicon))
     if lexicon.word_values:
-        found.extend(_listed_numbers(tokens, words, used, lexicon))
+        found.extend(_listed_numbers(words, used, lexicon))
     for k, word in enumerate(words):
         if word in lexicon.approximate_numbers and not used[k]:
             value = lexicon.approximate_numbers[word]
@@ -210,9 +210,7 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
     return found
 
 
-def _listed_numbers(
-    tokens: list[Token], words: list[str], used: list[bool], lexicon: Lexicon
-) -> list[Number]:
+def _listed_numbers(words: list[str], used: list[bool], lexicon: Lexicon) -> list[Number]:
     """Number words from the lexicon's own table ("три тисячі" = 3 x 1000), for languages text2num lacks."""
     found = []
     k = 0
