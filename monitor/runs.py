@@ -44,7 +44,7 @@ class Summary:
     alerts_sent: int = 0
     alerts_pending: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
-    new_figure_rows: list[dict[str, Any]] = field(default_factory=list)
+    new_figure_rows: list[dict[str, str | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     seconds: float = 0.0
@@ -238,7 +238,7 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
     return Selection(new=tuple(new), known_links=tuple(links), new_per_feed=counts)
 
 
-def change_row(c: series.Decision) -> dict[str, Any]:
+def change_row(c: series.Decision) -> dict[str, str | None]:
     """A decision as a row of the summary's figures table."""
     return {"topic": c.topic, "category": c.category, "value": c.value, "previous": c.previous or "",
             "kind": c.kind, "claimant": c.source, "article_url": c.article_url}

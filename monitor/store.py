@@ -19,12 +19,12 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -414,7 +414,7 @@ def select_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Any]) -> None:
+def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[PolledFeed]) -> None:
     """Record each feed's poll (feed_polls) and its new state (feeds), in one transaction."""
     if not polls:
         return
@@ -465,7 +465,7 @@ def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[Mapp
     insert_columns(con, "article_links", [{**link, "run_id": run_id} for link in links])
 
 
-def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[Any],
+def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[AnalysedArticle],
                   topic_version: str, extractor_version: str) -> None:
     """Write a batch of analysed articles with their links, topic matches and figures (no transaction here:
     the caller wraps this and the history update in one)."""
@@ -491,14 +491,171 @@ def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequenc
     insert_columns(con, "figure_mentions", mentions)
 
 
-def match_rows(aid: str, matches: Sequence[Any], topic_version: str, now: datetime) -> list[dict[str, Any]]:
+def match_rows(aid: str, matches: Sequence[TopicMatch], topic_version: str, now: datetime) -> list[dict[str, Any]]:
     return [{"article_id": aid, "topic": m.topic, "terms": list(m.terms), "topic_version": topic_version,
              "matched_at": now} for m in matches]
 
 
-def figure_rows(aid: str, figures: Sequence[Any], extractor_version: str, now: datetime) -> list[dict[str, Any]]:
+def figure_rows(aid: str, figures: Sequence[FoundFigure], extractor_version: str,
+                now: datetime) -> list[dict[str, Any]]:
     return [{"article_id": aid, "seq": i, "category": f.category, "low": f.low, "high": f.high,
              "qualifier": f.qualifier, "who": f.who, "quote": f.quote, "start_offset": f.start,
              "end_offset": f.end, "claimant": f.claimant, "extractor_version": extractor_version,
              "found_at": now, "scope": f.scope, "claimant_key": claimants.key(f.claimant)}
             for i, f in enumerate(figures)]
+
+
+# --- what storage reads of the stages' records (storage imports no stage: their shape is enough) ---
+
+class PolledFeed(Protocol):
+    """What `save_polls` reads of a feed's poll (feeds.Poll)."""
+
+    @property
+    def feed_url(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def polled_at(self) -> datetime: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def entries(self) -> Sized: ...
+
+    @property
+    def http_status(self) -> int | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def warning(self) -> str | None: ...
+
+    @property
+    def latency_ms(self) -> float | None: ...
+
+    @property
+    def bytes(self) -> int: ...
+
+    @property
+    def etag(self) -> str | None: ...
+
+    @property
+    def last_modified(self) -> str | None: ...
+
+    @property
+    def body_hash(self) -> str | None: ...
+
+    @property
+    def backoff_until(self) -> datetime | None: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+
+class TopicMatch(Protocol):
+    """What `match_rows` reads of a topic match (topics.Match)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def terms(self) -> Sequence[str]: ...
+
+
+class FoundFigure(Protocol):
+    """What `figure_rows` reads of a figure (figures.Figure)."""
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def low(self) -> int | None: ...
+
+    @property
+    def high(self) -> int | None: ...
+
+    @property
+    def qualifier(self) -> str: ...
+
+    @property
+    def who(self) -> str | None: ...
+
+    @property
+    def quote(self) -> str: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def claimant(self) -> str | None: ...
+
+    @property
+    def scope(self) -> str: ...
+
+
+class AnalysedArticle(Protocol):
+    """What `save_articles` reads of an analysed article (articles.Article)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def guid(self) -> str: ...
+
+    @property
+    def feed_url(self) -> str: ...
+
+    @property
+    def source_url(self) -> str: ...
+
+    @property
+    def final_url(self) -> str: ...
+
+    @property
+    def outlet(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def author(self) -> str | None: ...
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+    @property
+    def fetched_at(self) -> datetime: ...
+
+    @property
+    def site_name(self) -> str | None: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def text_source(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def fetch_error(self) -> str | None: ...
+
+    @property
+    def matches(self) -> Sequence[TopicMatch]: ...
+
+    @property
+    def figures(self) -> Sequence[FoundFigure]: ...
