@@ -341,7 +341,7 @@ def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
 @click.pass_context
 @handle_errors
 def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path | None) -> None:
-    """Print the digests waiting to be sent (the pending outbox), without sending anything.
+    """Print the digests waiting to be sent (the pending outbox: e-mails and channel messages), sending nothing.
 
     \b
     Examples:
@@ -362,6 +362,10 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
     drawn = charts.for_digest(database)  # the charts the run's mail would carry, drawn the same way
     for d in digests:
+        if d.transport == "apprise":  # a channel gets the text, titled with the subject, whatever the option
+            click.echo(f"To: channel {d.recipient}\nTitle: {d.subject}\nAlert: {d.alert_id}\n\n"
+                       f"{digest.render_text(d)}")
+            continue
         if raw:
             msg = mail.build(d, alerts.require_email(cfg), drawn(d))
             click.echo(msg.as_string(policy=policy.SMTP.clone(linesep="\n")))

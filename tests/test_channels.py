@@ -240,7 +240,8 @@ def test_channel_down_keeps_the_alert_pending_then_delivers_it_once_and_the_secr
         assert code == 0 and "1 pending" in status, status
         code, preview = monitor(path, "alerts", "preview")
         outputs.append(preview)
-        assert "To: ops\n" in preview and "REVISED  casualties: ≈4,700" in preview
+        assert "To: channel ops\nTitle: news-monitor: 3 revisions" in preview
+        assert "REVISED  casualties: ≈4,700" in preview
 
         receiver.start()
         code, out = run()  # back: the next run delivers it
