@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor import articles, feeds, fetch
 from tests.world import Story, World
 
@@ -25,6 +27,7 @@ def _fetched(world: World, entries: list[feeds.Entry]) -> list[int]:
     return [world.hits[e.link.removeprefix(world.base)] for e in entries]
 
 
+@pytest.mark.slow
 def test_the_next_batch_is_started_early_and_picked_up_once(world: World) -> None:
     first, second = _entries(world, "ahead-a", 6), _entries(world, "ahead-b", 5)
     with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2) as pools:
@@ -48,6 +51,7 @@ def test_a_batch_started_early_but_never_collected_does_not_hold_up_closing(worl
     assert not pools._ahead
 
 
+@pytest.mark.slow
 def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: World) -> None:
     """Page bytes wait for an extraction process in memory: their number is capped, whatever the batch size,
     and progress is reported article by article while the rest of the batch is still being fetched."""

@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from monitor import cli, store
@@ -77,6 +78,7 @@ def cli_loop(config: Path, stop: Path, results: list[tuple[int, float, str]]) ->
         results.append((done.returncode, time.monotonic() - start, done.stderr.strip()))
 
 
+@pytest.mark.slow
 def test_queries_in_loops_and_runs_never_fail_each_other(prefect_harness: None, world: World,
                                                          tmp_path: Path) -> None:
     feed = f"/{tmp_path.name}/cc.rss"

@@ -49,6 +49,8 @@ from tests.pipeline_fixtures import write_config
 from tests.stories import FILLER
 from tests.world import Story, page
 
+pytestmark = pytest.mark.slow  # a story of real `monitor run` processes killed at three points (~1 min)
+
 ROOT = Path(__file__).resolve().parents[1]
 P = "/c7"
 RECIPIENTS = ("desk@example.org", "field@example.org")

@@ -48,6 +48,7 @@ def task_run_names(flow_run_id: UUID) -> list[str]:
     return sorted(r.name.rsplit("-", 1)[0] for r in runs if r.state_name == "Completed")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_cycle_on_dask_stores_what_the_default_runner_stores(world: World, tmp_path: Path) -> None:
     from prefect.settings import get_current_settings

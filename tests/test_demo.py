@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from monitor import cli, demo, store
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Path) -> None:
     directory = tmp_path / "monitor-demo"
@@ -79,6 +80,7 @@ def test_the_story_tells_every_revision_with_real_feed_and_page_markup() -> None
         assert "<article>" in page and "1,500 special forces" in page
 
 
+@pytest.mark.slow
 def test_demo_from_a_fresh_process_without_network_takes_under_a_minute(tmp_path: Path) -> None:
     """As a newcomer runs it: a new process, a new Prefect home (its temporary API starts from scratch), and
     where the machine allows it (root, as on CI), a network namespace with nothing but loopback."""

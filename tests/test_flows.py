@@ -101,6 +101,7 @@ def test_flaky_feed_is_retried_within_the_run(world: World, tmp_path: Path) -> N
     assert any(f"feed {url} failed: HTTP 503" in line for line in logs), logs  # in the run's log, by URL
 
 
+@pytest.mark.slow
 def test_feed_failing_past_the_retries_is_recorded_failed(world: World, tmp_path: Path) -> None:
     path = f"/{tmp_path.name}/down.rss"
     url = flaky_feed(world, path, fail_times=10)
@@ -212,6 +213,7 @@ def news_config(world: World, tmp_path: Path) -> Path:
     return write_config(tmp_path, feeds)
 
 
+@pytest.mark.slow
 def test_run_while_another_holds_the_database_is_skipped(news_config: Path) -> None:
     database = config.load(news_config).database
     started = time.monotonic()

@@ -85,6 +85,7 @@ def test_run_stores_each_article_once_with_topics_and_figures(news: tuple[World,
     assert "HTML" in errors[feeds[2]]
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_new_adds_nothing(news: tuple[World, Path, list[str]]) -> None:
     world, config, feeds = news
     assert monitor(config, "run")[0] == 0

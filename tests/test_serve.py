@@ -112,6 +112,7 @@ def completed_runs(config_path: Path) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
+@pytest.mark.slow
 def test_serve_runs_on_its_interval_and_stops_cleanly(
         serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
     proc, config_path, log = serving
@@ -149,6 +150,7 @@ def test_serve_runs_on_its_interval_and_stops_cleanly(
     assert "stopping the local Prefect server" in log.read_text()
 
 
+@pytest.mark.slow
 def test_sigterm_while_the_server_starts_leaves_nothing_behind(
         serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
     proc, _, log = serving
@@ -227,6 +229,7 @@ def processes_with_home(home: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, tmp_path: Path) -> None:
     """Without PREFECT_API_URL, `monitor run` launches Prefect's temporary API as it starts, runs the flow on
     it (the flow run is in that API's database) and leaves no process behind."""
@@ -247,6 +250,7 @@ def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, 
     assert processes_with_home(home) == []
 
 
+@pytest.mark.slow
 def test_a_temporary_api_that_cannot_start_is_a_clear_error(world: World, tmp_path: Path) -> None:
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH])
     config_path = write_config(tmp_path, [feed])
