@@ -43,6 +43,7 @@ def test_the_next_batch_is_started_early_and_picked_up_once(world: World) -> Non
     assert _fetched(world, first + second) == [1] * 11  # every page fetched exactly once
 
 
+@pytest.mark.slow
 def test_a_batch_started_early_but_never_collected_does_not_hold_up_closing(world: World) -> None:
     first, second = _entries(world, "orphan-a", 4), _entries(world, "orphan-b", 40)
     with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2) as pools:

@@ -174,6 +174,7 @@ ADVERSARIAL = {
 }
 
 
+@pytest.mark.slow  # five megabytes of adversarial text: ~15 s of CPU
 @pytest.mark.parametrize("unit", ADVERSARIAL.values(), ids=list(ADVERSARIAL))
 def test_one_megabyte_adversarial_input_is_linear(unit: str) -> None:
     big = unit * (1_000_000 // len(unit))
