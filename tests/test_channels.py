@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from monitor import alerts, cli, config, store
 from tests import alert_stories
 from tests.pipeline_fixtures import write_config
-from tests.test_alerts import KILLED, REVISION, alerts_line, queue
+from tests.test_alerts import KILLED, REVISION, Inbox, alerts_line, email_toml, queue, smtp_server
 from tests.world import World
 
 NK = "North Korean troops in Russia"
@@ -397,3 +397,32 @@ def test_queued_channel_rows_keep_the_url_out(tmp_path: Path, receiver: Receiver
     [row] = rows(cfg, "SELECT recipient, transport, message_id, alert_id FROM alert_outbox")
     assert row["recipient"] == "ops" and row["transport"] == "apprise" and row["message_id"] == row["alert_id"]
     assert f"127.0.0.1:{receiver.port}" not in dump(cfg.database) and "HOOK_TOKEN" not in dump(cfg.database)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Inbox]:
+    with smtp_server(Inbox()) as box:
+        yield box
+
+
+def test_mail_and_channels_share_one_outbox_and_one_delivery(tmp_path: Path, receiver: Receiver, mailbox: Inbox,
+                                                             hook_token: str) -> None:
+    inbox = mailbox
+    path = write_config(tmp_path, [], extra=email_toml(inbox.port, ("a@example.org", "b@example.org"))
+                        + channels_toml(receiver.port, ("ops", "json:///ops", None)))
+    cfg = config.load(path)
+    queue(cfg, [])  # the baseline
+    _, n = queue(cfg, [REVISION, KILLED])
+    assert n == 3  # one digest per address, one per channel
+    delivery = alerts.send_pending(cfg.database, cfg)
+    assert (delivery.sent, delivery.pending, delivery.errors) == (3, 0, ())
+    assert sorted(r for m in inbox.received for r in m.rcpt_tos) == ["a@example.org", "b@example.org"]
+    [post] = receiver.posts
+    assert rows(cfg, "SELECT recipient, transport, status FROM alerts ORDER BY alert_id") == [
+        {"recipient": "a@example.org", "transport": "email", "status": "sent"},
+        {"recipient": "b@example.org", "transport": "email", "status": "sent"},
+        {"recipient": "ops", "transport": "apprise", "status": "sent"}]
+    mail_text = inbox.received[0].part("plain")
+    # the same digest whatever carries it: the channel's text is the mail's plain part, addressed to the channel
+    assert post.body["message"].split("\n-- \n")[0] == mail_text.split("\n-- \n")[0].replace(
+        inbox.received[0].message["X-News-Monitor-Alert"], str(post.alert_id))
