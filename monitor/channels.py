@@ -14,11 +14,10 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from monitor import config, digest
 from monitor.errors import AlertError
-
-log = logging.getLogger(__name__)
 
 ALERT_HEADER = "X-News-Monitor-Alert"  # on webhook posts (json://, form://, xml://): the alert's id
 REDACTED = "***"
@@ -37,7 +36,9 @@ def expand(channel: config.ChannelConfig, environ: Mapping[str, str]) -> tuple[s
     if missing:
         raise ChannelDown(f"channel {channel.name}: ${missing[0]} is not set. Set it in the environment of "
                           "`monitor run` / `monitor serve` (the channel's url in monitor.toml refers to it).")
-    secrets = tuple(environ[n] for n in names)
+    values = [environ[n] for n in names]
+    # as a URL carries them too: a token with "/" or "+" is logged percent-encoded in a request line
+    secrets = tuple(dict.fromkeys([*values, *(quote(v, safe="") for v in values), *(quote_plus(v) for v in values)]))
     return _REFERENCE.sub(lambda m: environ[m.group(1)], channel.url), secrets
 
 
