@@ -95,6 +95,7 @@ def _state_of_a_fresh_process(html: bytes) -> tuple[int, dict[str, object]]:
     return compiled, articles.extract(html, "http://127.0.0.1/news/warm")
 
 
+@pytest.mark.slow  # starts two forkserver processes that build dateparser's expressions: ~10 s of CPU
 def test_extraction_processes_start_warm_and_extract_the_same() -> None:
     """The forkserver builds dateparser's per-locale expressions once (monitor.warmup), ~2 s of CPU each
     process would otherwise pay on its first undated fragment; the results do not change."""
