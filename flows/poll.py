@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import SyncClientContext
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed
 from prefect.utilities.annotations import quote
@@ -190,9 +192,12 @@ def _article_done(article: articles.Article) -> None:
 
 
 @task(name="store articles", cache_policy=NO_CACHE, timeout_seconds=WRITE_TIMEOUT)
-def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic_version: str) -> None:
+def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic_version: str,
+                counts: dict[str, int]) -> None:
+    """A batch and the run's counts so far, in one transaction: a run that ends early says what it stored."""
     with store.open_for_write(db_path) as con, store.transaction(con):
         store.save_articles(con, run_id, batch, topic_version, figures.VERSION)
+        store.record_counts(con, run_id, counts)
 
 
 @task(name="record new figures", cache_policy=NO_CACHE, timeout_seconds=WRITE_TIMEOUT)
@@ -311,10 +316,13 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
         store.start_run(con, run_id, str(cfg.path), _flow_run_id())
         runs.record_deferred(con, cfg.database)
         states = store.feed_states(con)
+    pools = articles.Pools(workers=cfg.fetch.workers, threads=cfg.fetch.concurrency, per_host=cfg.fetch.per_host,
+                           cycle_ends=time.monotonic() + cfg.fetch.cycle_budget, host_budget=cfg.fetch.host_budget,
+                           page_cpu_budget=cfg.fetch.page_cpu_budget)
     try:
-        with fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client, \
-                articles.Pools(workers=cfg.fetch.workers, threads=cfg.fetch.concurrency,
-                               per_host=cfg.fetch.per_host) as pools:
+        # the client closes first: a run ending early cuts its requests off before the pools wait for them
+        with pools, \
+                fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client:
             progress.start("feeds", len(cfg.feeds))
             polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools))
             failed = [p for p in polls if p.retryable]
@@ -345,13 +353,15 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
             progress.start("articles", len(selection.new))
             extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None
                          else _extracted(cfg, client, pools, batches, specs))
+            deferred: set[str] = set()  # feeds with pages left for the next cycle
             for found in extracted:
-                store_batch(cfg.database, run_id, as_is(found), topic_version)
-                summary.new_articles += len(found)
-                summary.articles_failed += sum(1 for a in found if a.fetch_error)
-                summary.topic_matches += sum(len(a.matches) for a in found)
-                summary.figures += sum(len(a.figures) for a in found)
-                del found  # not held while the next batch is extracted: one batch in memory at a time
+                kept = [a for a in found if not a.deferred]
+                deferred.update(a.feed_url for a in found if a.deferred)
+                summary.add_articles(kept, deferred=len(found) - len(kept))
+                store_batch(cfg.database, run_id, as_is(kept), topic_version, summary.counts())
+                del found, kept  # not held while the next batch is extracted: one batch in memory at a time
+            if deferred:
+                _leave_for_next_cycle(cfg, summary, deferred)
             progress.done("articles", f"{summary.articles_failed} without a fetched body, "
                                       f"{summary.figures} figures")
         changes = record_changes(cfg, run_id)
@@ -365,14 +375,41 @@ def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
             progress.done("alerts", f"{delivery.sent} sent, {delivery.pending} pending")
             summary.notes.extend(delivery.errors)
     except BaseException as e:
-        summary.status = "failed"
-        summary.errors.append({"feed_url": "", "error": f"run failed: {type(e).__name__}: {e}"})
+        if pools.salvaged:  # articles done in the batch that was interrupted: stored, not lost
+            _store_salvaged(cfg, summary, pools.salvaged, topic_version)
+        stopped = isinstance(e, TerminationSignal | KeyboardInterrupt)
+        summary.status = "interrupted" if stopped else "failed"
+        why = f"signal {e.signal}" if isinstance(e, TerminationSignal) else f"{type(e).__name__}: {e}"
+        summary.errors.append({"feed_url": "", "error": f"run {'stopped' if stopped else 'failed'}: {why}"})
         with store.open_for_write(cfg.database) as con:
-            store.finish_run(con, run_id, "failed", summary.counts(), summary.errors)
+            store.finish_run(con, run_id, summary.status, summary.counts(), summary.errors)
         raise
     summary.finish()
     with store.open_for_write(cfg.database) as con:
         store.finish_run(con, run_id, summary.status, summary.counts(), summary.errors)
+
+
+def _store_salvaged(cfg: config.Config, summary: runs.Summary, found: list[articles.Article],
+                    topic_version: str) -> None:
+    kept = [a for a in found if not a.deferred]
+    summary.add_articles(kept, deferred=len(found) - len(kept))
+    try:
+        with store.open_for_write(cfg.database) as con, store.transaction(con):
+            store.save_articles(con, summary.run_id, kept, topic_version, figures.VERSION)
+            store.record_counts(con, summary.run_id, summary.counts())
+    except Exception as e:  # the run is ending anyway: its own error is the one to report
+        get_run_logger().warning("articles of the interrupted batch not stored: %s", e)
+
+
+def _leave_for_next_cycle(cfg: config.Config, summary: runs.Summary, feed_urls: set[str]) -> None:
+    """Pages the budget left unfetched wait for the next cycle: their feeds are fetched in full then (their
+    validators forgotten), so those entries are selected again; the pages stored now are recognised."""
+    with store.open_for_write(cfg.database) as con:
+        store.forget_validators(con, sorted(feed_urls))
+    summary.notes.append(
+        f"{summary.articles_deferred} pages of {len(feed_urls)} feeds not fetched within the time budget "
+        f"(cycle_budget {cfg.fetch.cycle_budget:g} s, host_budget {cfg.fetch.host_budget:g} s): "
+        "left for the next cycle")
 
 
 def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
@@ -384,10 +421,13 @@ def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
     batch is stored.
     """
     logger = get_run_logger()
+    # the budget ends every batch in time; the timeout is for a hang, and must not cut a long budget short
+    timeout = max(BATCH_TIMEOUT, cfg.fetch.cycle_budget + cfg.fetch.deadline + 60)
     for i, batch in enumerate(batches, 1):
         logger.info("batch %d/%d: fetching and extracting %d articles", i, len(batches), len(batch))
-        yield process_batch(as_is(client), as_is(batch), specs, as_is(pools), cfg.fetch.article_max_bytes,
-                            ahead=as_is(batches[i] if i < len(batches) else ()))
+        yield process_batch.with_options(timeout_seconds=timeout)(
+            as_is(client), as_is(batch), specs, as_is(pools), cfg.fetch.article_max_bytes,
+            ahead=as_is(batches[i] if i < len(batches) else ()))
 
 
 def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]],

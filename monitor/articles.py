@@ -6,18 +6,23 @@ one worker per core, so a batch costs about what trafilatura alone costs on all 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
+import math
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from time import monotonic
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -37,6 +42,7 @@ QUEUED_PER_WORKER = 16
 # Fewer pages than this are extracted in the calling process: starting processes would cost more.
 MIN_PAGES_FOR_PROCESSES = 4
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+DEFERRED = "not fetched within this cycle's time budget; left for the next cycle"
 _WORD = re.compile(r"\w+")
 
 TopicSpec = tuple[str, str]  # (name, query string): plain strings so jobs pickle cheaply to worker processes
@@ -64,6 +70,7 @@ class Article:
     http_bytes: int
     matches: tuple[topics.Match, ...] = ()
     figures: tuple[figures.Figure, ...] = ()
+    deferred: bool = False      # not fetched within the cycle's budget: not stored, fetched next cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,21 +83,32 @@ class Page:
     content_type: str           # the Content-Type header as sent, charset and all
     fetched_at: datetime
     error: str | None = None
+    deferred: bool = False      # the cycle's or the host's time budget ran out before it was fetched
 
 
 @dataclass(slots=True)
 class Pools:
-    """The fetch threads and extraction processes of one run; reused across batches."""
+    """The fetch threads and extraction processes of one run; reused across batches.
+
+    The run's time budgets live here too: no page is fetched after `cycle_ends` (a `monotonic()`
+    value), nor from a host more than `host_budget` seconds after its first page in this run; a request
+    in flight is cut at that time. Pages not fetched are returned `deferred`, for the next cycle.
+    """
 
     workers: int = 0
     threads: int = 16
     per_host: int = 4
+    cycle_ends: float = float("inf")
+    host_budget: float = float("inf")
+    page_cpu_budget: float = math.inf  # config.PAGE_CPU_BUDGET in a run
     _process: Executor | None = None
     _thread: ThreadPoolExecutor | None = None
     _host_slots: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+    _host_ends: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ahead: dict[str, Future[Article]] = field(default_factory=dict)  # the next batch, started early
     _in_flight: threading.BoundedSemaphore | None = None  # pages fetched for the processes, not yet extracted
+    salvaged: list[Article] = field(default_factory=list)  # done before collect() was interrupted
 
     def in_flight(self) -> threading.BoundedSemaphore:
         """One slot per page between its fetch and the end of its extraction (see QUEUED_PER_WORKER)."""
@@ -117,6 +135,15 @@ class Pools:
             if slot is None:
                 slot = self._host_slots[host] = threading.BoundedSemaphore(self.per_host)
             return slot
+
+    def fetch_until(self, url: str) -> float:
+        """When fetching `url` must end: the cycle's budget, or its host's (counted from the host's first page)."""
+        host = urlsplit(url).hostname or ""
+        with self._lock:
+            ends = self._host_ends.get(host)
+            if ends is None:
+                ends = self._host_ends[host] = monotonic() + self.host_budget
+        return min(ends, self.cycle_ends)
 
     def close(self) -> None:
         self._ahead.clear()
@@ -210,13 +237,21 @@ def _ready() -> None:
 
 
 def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: Pools) -> Page:
-    """Fetch one article page; a failure becomes a Page with an error, never an exception."""
+    """Fetch one article page; a failure becomes a Page with an error, never an exception.
+
+    A page the run's time budget (or its stopping) leaves unfetched, or cuts off, comes back `deferred`.
+    """
     now = datetime.now(UTC)
     with pools.host_slot(entry.link):
+        until = pools.fetch_until(entry.link)
+        if monotonic() >= until or client.stopped:
+            return Page(entry, b"", entry.link, "", now, error=DEFERRED, deferred=True)
         try:
-            response = client.get(entry.link, max_bytes=max_bytes,
+            response = client.get(entry.link, max_bytes=max_bytes, until=until,
                                   accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
         except FetchError as e:
+            if monotonic() >= until or client.stopped:
+                return Page(entry, b"", entry.link, "", now, error=DEFERRED, deferred=True)
             return Page(entry, b"", entry.link, "", now, error=e.reason)
     return Page(entry, response.body, response.url, response.content_type_header, now)
 
@@ -233,17 +268,32 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     """
     if not entries:
         return []
-    specs = tuple(topic_specs)
+    out: list[Article] = []
+    try:
+        _collect(client, entries, tuple(topic_specs), pools, max_bytes, progress, ahead, out)
+    except BaseException:  # SIGTERM, a timeout: end the requests in flight now, not at their deadlines,
+        client.stop()      # and keep the articles done so far for the caller to store (Pools.salvaged)
+        pools.salvaged.extend(out)
+        raise
+    # as_completed order is arbitrary; keep the feed order so runs are reproducible
+    order = {e.link: i for i, e in enumerate(entries)}
+    out.sort(key=lambda art: order.get(art.url, 0))
+    return out
+
+
+def _collect(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...], pools: Pools,
+             max_bytes: int, progress: Callable[[Article], None] | None, ahead: Sequence[feeds.Entry],
+             out: list[Article]) -> None:
     multi = (pools.workers or os.cpu_count() or 1) > 1
     started = {e.link: early for e in entries if (early := pools._ahead.pop(e.link, None)) is not None}
-    out: list[Article] = []
+    entries = by_host_in_turn(entries)
     if not started and not (multi and len(entries) >= MIN_PAGES_FOR_PROCESSES):
         fetches = [pools.thread_pool().submit(fetch_page, client, e, max_bytes, pools) for e in entries]
-        for f in fetches:
-            out.append(analyse(f.result(), specs))
+        for f in as_completed(fetches):  # extracted as they arrive: a stalled page holds up none of the others
+            out.append(analyse(f.result(), specs, pools.page_cpu_budget))
             if progress:
                 progress(out[-1])
-        return out
+        return
     # Each page is queued for extraction the moment it arrives (at most the in-flight limit wait), and
     # each article reported the moment it is done, so progress moves while the batch is still fetched.
     pending = [started.get(e.link) or _chain(client, e, specs, pools, max_bytes) for e in entries]
@@ -254,12 +304,22 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
         out.append(article)
         if progress:
             progress(article)
-    # as_completed order is arbitrary; keep the feed order so runs are reproducible
-    order = {e.link: i for i, e in enumerate(entries)}
-    out.sort(key=lambda art: order.get(art.url, 0))
+
+
+def by_host_in_turn(entries: Sequence[feeds.Entry]) -> list[feeds.Entry]:
+    """The entries with their hosts taking turns (a, b, c, a, b, c, …): the fetch threads wait for a host's
+    few slots in this order, so a slow host's hundred pages cannot hold every thread while the pages of
+    other hosts wait behind them."""
+    queues: dict[str, deque[feeds.Entry]] = {}
+    for e in entries:
+        queues.setdefault(urlsplit(e.link).hostname or "", deque()).append(e)
+    out: list[feeds.Entry] = []
+    while queues:
+        for host in list(queues):
+            out.append(queues[host].popleft())
+            if not queues[host]:
+                del queues[host]
     return out
-
-
 def _start_ahead(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...],
                  pools: Pools, max_bytes: int) -> None:
     """Fetch the first of `entries` on the threads and queue each page for extraction as it arrives;
@@ -294,7 +354,7 @@ def _extract_in_pool(pools: Pools, page: Page, specs: tuple[TopicSpec, ...]) -> 
     """Queue a page fetched by _fetch_for_pool for extraction; its slot is freed when the job ends."""
     slots = pools.in_flight()
     try:
-        job = pools.process_pool().submit(analyse, page, specs)
+        job = pools.process_pool().submit(analyse, page, specs, pools.page_cpu_budget)
     except BaseException:
         slots.release()
         raise
@@ -321,18 +381,30 @@ def _pass_on(result: Future[Article], job: Future[Article]) -> None:
         result.set_result(job.result())
 
 
-def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
-    """Extract text and metadata from a fetched page, then topics and figures. Runs in a worker process."""
+def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = math.inf) -> Article:
+    """Extract text and metadata from a fetched page, then topics and figures. Runs in a worker process.
+
+    Extraction stops after `cpu_budget` CPU seconds (in a process's main thread, where a timer signal can
+    stop it); the page is then kept with the feed's summary and the reason.
+    """
     entry = page.entry
     error = page.error
     extracted = NOT_EXTRACTED
+    if page.deferred:
+        return _deferred(page)
     if error is None:
         media_type = page.content_type.split(";")[0].strip().lower()
         if media_type not in HTML_TYPES:
             error = f"not an HTML page ({media_type}); kept the feed's summary"
         else:
-            extracted = extract(page.body, page.final_url, content_type=page.content_type)
-            if len(extracted.text or "") < MIN_BODY_CHARS:
+            try:
+                with _cpu_budget(cpu_budget):
+                    extracted = extract(page.body, page.final_url, content_type=page.content_type)
+            except _OverBudget:
+                extracted = NOT_EXTRACTED
+                error = (f"extraction took more than {cpu_budget:g} s of CPU ({len(page.body):,} bytes); "
+                         "skipped, kept the feed's summary")
+            if error is None and len(extracted.text or "") < MIN_BODY_CHARS:
                 why = f" ({extracted.error})" if extracted.error else ""
                 error = f"no article body found on the page{why}; kept the feed's summary"
                 extracted = replace(extracted, text=None)
@@ -375,6 +447,39 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec]) -> Article:
         matches=matches,
         figures=found,
     )
+
+
+def _deferred(page: Page) -> Article:
+    entry = page.entry
+    return Article(url=entry.link, guid=entry.guid, feed_url=entry.feed_url, source_url=entry.source_link,
+                   final_url=entry.link, outlet="", title=entry.title, author=entry.author,
+                   published_at=entry.published_at, fetched_at=page.fetched_at, site_name=None, language=None,
+                   text="", text_source="title", summary=entry.summary, fingerprint="", fetch_error=page.error,
+                   http_bytes=0, deferred=True)
+
+
+class _OverBudget(BaseException):
+    """Raised by the CPU timer inside extraction (a BaseException: trafilatura's `except Exception` must not
+    swallow it)."""
+
+
+def _over_budget(signum: int, frame: object) -> None:
+    raise _OverBudget
+
+
+@contextlib.contextmanager
+def _cpu_budget(seconds: float) -> Iterator[None]:
+    """Raise _OverBudget once this process has spent `seconds` of CPU in the block (ITIMER_PROF)."""
+    if threading.current_thread() is not threading.main_thread() or not math.isfinite(seconds):
+        yield  # signals reach only the main thread: a page extracted on another one has no CPU budget
+        return
+    previous = signal.signal(signal.SIGPROF, _over_budget)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 _HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)", re.IGNORECASE)

@@ -26,6 +26,14 @@ MAX_ITEMS_PER_FEED = 500  # a 100,000-item feed must not become 100,000 fetches 
 FEED_CONCURRENCY = 16
 PER_HOST_CONCURRENCY = 4
 BATCH_SIZE = 500  # articles fetched, extracted and written per batch: two Prefect task runs each
+# Seconds a cycle may spend fetching article pages, from its start: a 15-minute schedule keeps 5 minutes for
+# the rest and for slack. Pages not fetched in time are left for the next cycle, never a failed run.
+CYCLE_BUDGET = 10 * 60.0
+# Seconds one host's pages may take in a cycle, from its first page: one slow site cannot use the whole cycle.
+HOST_BUDGET = 5 * 60.0
+# CPU seconds one page's extraction may take: trafilatura needs ~0.05 s for a news page, 15 s for a 5 MiB
+# page of tables; a page over it is skipped with its reason (the feed's summary is kept).
+PAGE_CPU_BUDGET = 10.0
 SMTP_TIMEOUT = 30.0
 CHANNEL_MAX_FIGURES = 20  # per channel message: a chat message is read on a phone
 Security = Literal["none", "starttls", "tls"]
@@ -67,6 +75,9 @@ class FetchConfig:
     user_agent: str = fetch.USER_AGENT
     batch_size: int = BATCH_SIZE
     workers: int = 0  # extraction processes; 0 = one per core
+    cycle_budget: float = CYCLE_BUDGET
+    host_budget: float = HOST_BUDGET
+    page_cpu_budget: float = PAGE_CPU_BUDGET
 
     @property
     def limits(self) -> fetch.Limits:
@@ -263,7 +274,7 @@ class _Reader:
         w = "fetch"
         allowed = {"allow_networks", "feed_max_bytes", "article_max_bytes", "max_items_per_feed", "concurrency",
                    "per_host", "connect_timeout", "read_timeout", "deadline", "user_agent", "batch_size",
-                   "workers"}
+                   "workers", "cycle_budget", "host_budget", "page_cpu_budget"}
         self.check_keys(t, allowed, w)
         nets = self.get(t, "allow_networks", list, w, [], 'a list of networks like ["127.0.0.0/8"]')
         for i, net in enumerate(nets):
@@ -288,6 +299,9 @@ class _Reader:
             user_agent=self.get(t, "user_agent", str, w, fetch.USER_AGENT),
             batch_size=self.positive(t, "batch_size", w, BATCH_SIZE, integer=True),
             workers=workers,
+            cycle_budget=float(self.positive(t, "cycle_budget", w, CYCLE_BUDGET)),
+            host_budget=float(self.positive(t, "host_budget", w, HOST_BUDGET)),
+            page_cpu_budget=float(self.positive(t, "page_cpu_budget", w, PAGE_CPU_BUDGET)),
         )
 
     def feeds(self, items: Any) -> tuple[FeedConfig, ...]:

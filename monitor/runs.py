@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 UNRECORDED_SUFFIX = ".unrecorded-runs.jsonl"
 
 
-RunStatus = Literal["running", "ok", "partial", "failed", "skipped"]
+RunStatus = Literal["running", "ok", "partial", "failed", "interrupted", "skipped"]
 
 
 @dataclass(slots=True)
@@ -37,6 +37,7 @@ class Summary:
     new_entries: int = 0
     new_articles: int = 0
     articles_failed: int = 0
+    articles_deferred: int = 0       # pages the time budget left for the next cycle
     topic_matches: int = 0
     figures: int = 0
     new_figures: int = 0
@@ -50,8 +51,8 @@ class Summary:
     seconds: float = 0.0
 
     COUNTS = ("feeds_total", "feeds_ok", "feeds_not_modified", "feeds_failed", "feeds_skipped", "new_entries",
-              "new_articles", "articles_failed", "topic_matches", "figures", "new_figures", "revisions",
-              "alerts_sent", "alerts_pending")
+              "new_articles", "articles_failed", "articles_deferred", "topic_matches", "figures", "new_figures",
+              "revisions", "alerts_sent", "alerts_pending")
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.COUNTS}
@@ -69,6 +70,14 @@ class Summary:
                               f"{self.feeds_skipped} backing off after repeated failures); "
                               "`monitor run --strict` exits 1 on such a run")
             self.notes += [f"{p.feed_url}: {p.error}" for p in polls if p.status == "backoff"][:20]
+
+    def add_articles(self, stored: Sequence[Any], *, deferred: int = 0) -> None:
+        """Count a batch of stored articles (articles.Article) and the pages left for the next cycle."""
+        self.new_articles += len(stored)
+        self.articles_failed += sum(1 for a in stored if a.fetch_error)
+        self.topic_matches += sum(len(a.matches) for a in stored)
+        self.figures += sum(len(a.figures) for a in stored)
+        self.articles_deferred += deferred
 
     @property
     def polled_none(self) -> bool:
@@ -109,7 +118,8 @@ class Summary:
             f"feeds: {self.feeds_ok}/{self.feeds_total} ok ({self.feeds_not_modified} unchanged), "
             f"{self.feeds_failed} failed, {self.feeds_skipped} backing off",
             f"articles: {self.new_articles} new ({self.articles_failed} without a fetched body), "
-            f"{self.topic_matches} topic matches",
+            f"{self.topic_matches} topic matches"
+            + (f", {self.articles_deferred} left for the next cycle" if self.articles_deferred else ""),
             f"figures: {self.figures} found, {self.new_figures} new, {self.revisions} revised",
         ]
         if self.alerts_sent or self.alerts_pending:

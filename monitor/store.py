@@ -380,6 +380,19 @@ def guid_key(feed_url: str, guid: str) -> str:
 _GLOBAL_GUID = re.compile(r"(?:https?://|urn:|tag:)", re.IGNORECASE)
 
 
+def record_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[str, int]) -> None:
+    """A running run's counts so far (with each stored batch): a run killed later still says what it stored."""
+    sets = ", ".join(f"{k} = ?" for k in counts)
+    if sets:
+        con.execute(f"UPDATE runs SET {sets} WHERE run_id = ?", [*counts.values(), run_id])
+
+
+def forget_validators(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> None:
+    """Fetch these feeds in full next time (no ETag, Last-Modified or body digest): entries are left over."""
+    con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL "
+                "WHERE url IN (SELECT unnest(?))", [list(feed_urls)])
+
+
 def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
                   ) -> tuple[dict[str, str], dict[str, str]]:
     """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run).

@@ -330,6 +330,21 @@ def slow_drip(interval: float = 0.5, length: int = 100, *, head_first: bool = Tr
     return handle
 
 
+def paced(body: bytes, seconds: float, *, content_type: str = "text/html; charset=utf-8", steps: int = 20) -> Route:
+    """``body`` sent in ``steps`` pieces spread over ``seconds``: a slow site's page, complete in the end."""
+
+    def handle(h: BaseHTTPRequestHandler) -> None:
+        send_head(h, 200, {"Content-Type": content_type, "Content-Length": str(len(body))})
+        size = -(-len(body) // steps)
+        for i in range(0, len(body), size):
+            if client_gone(h, seconds / steps):
+                return
+            h.wfile.write(body[i : i + size])
+            h.wfile.flush()
+
+    return handle
+
+
 def hang(max_seconds: float = STALL_MAX) -> Route:
     """Read the request, then send nothing until the client hangs up (or ``max_seconds`` pass)."""
 

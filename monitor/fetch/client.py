@@ -140,6 +140,7 @@ class Client:
     def __init__(self, *, allow_networks: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.allow_networks = guard.parse_networks(allow_networks)
+        self._cutoff = guard.Cutoff()
         # Requests go straight to the transport, not through httpx.Client: the client would read
         # proxies and .netrc from the environment (unless told not to), keep a cookie jar across
         # feeds, and parse every Location header itself (raising on hostile ones) even with
@@ -159,10 +160,12 @@ class Client:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = "*/*",
+        until: float | None = None,
     ) -> Response:
         """GET ``url``, following up to ``limits.max_redirects`` redirects, within ``limits.deadline``.
 
-        Sends If-None-Match / If-Modified-Since when ``etag`` / ``last_modified`` are given.
+        Sends If-None-Match / If-Modified-Since when ``etag`` / ``last_modified`` are given. ``until`` (a
+        ``time.monotonic()`` value) ends the request earlier than its deadline: a run's time budget.
 
         Raises:
             BlockedURLError: bad scheme or shape, or a hop's host resolves to a non-public address.
@@ -177,7 +180,8 @@ class Client:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         seen = [hop]
-        guard.deadline.at = started + self.limits.deadline
+        guard.deadline.at = min(started + self.limits.deadline, until if until is not None else float("inf"))
+        guard.deadline.cutoff = self._cutoff
         try:
             for _ in range(self.limits.max_redirects + 1):
                 response = self._send(url, hop, headers)
@@ -197,6 +201,16 @@ class Client:
             )
         finally:
             guard.deadline.at = None
+            guard.deadline.cutoff = None
+
+    def stop(self) -> None:
+        """End every request in flight and any started later (within a read timeout at most): the run is
+        stopping, and their results would be dropped anyway."""
+        self._cutoff.at = time.monotonic()
+
+    @property
+    def stopped(self) -> bool:
+        return self._cutoff.at <= time.monotonic()
 
     def close(self) -> None:
         """Close all pooled connections."""

@@ -34,17 +34,29 @@ class BlockedAddress(Exception):
     """Raised inside the transport; fetch.Client.get turns it into BlockedURLError naming the URL."""
 
 
+class Cutoff:
+    """A time shared by every request of one client, moved earlier to end them all at once (a run stopping)."""
+
+    def __init__(self) -> None:
+        self.at = float("inf")
+
+
 class Deadline(threading.local):
-    """The monotonic time the current thread's request must end by (None outside fetch.Client.get)."""
+    """The monotonic time the current thread's request must end by (None outside fetch.Client.get), and
+    its client's cutoff."""
 
     at: float | None = None
+    cutoff: Cutoff | None = None
 
 
 deadline = Deadline()
 
 
 def remaining() -> float:
-    return float("inf") if deadline.at is None else deadline.at - time.monotonic()
+    at = float("inf") if deadline.at is None else deadline.at
+    if deadline.cutoff is not None:
+        at = min(at, deadline.cutoff.at)
+    return at - time.monotonic()
 
 
 def bounded(timeout: float | None, expired: type[Exception]) -> float | None:

@@ -1,0 +1,263 @@
+"""Hostile feeds cost a bounded amount (issue 17): each break a real `python -m monitor` process against
+hostile servers on 127.0.0.1, beside a healthy feed on 127.0.0.2 that must not pay for them.
+
+  drip     a feed of 120 items whose pages trickle in over seconds each: the run ends within its budget,
+           stores the healthy feed's articles, and leaves the rest for later runs, which never refetch a page
+  sigterm  SIGTERM while pages drip: the run ends within 30 s and its `runs` row counts what it stored
+  cpu      a page that takes more CPU than page_cpu_budget to extract: skipped with its reason
+  malformed  10 MB of unclosed tags as a feed: parsed under a time and memory budget, failed with its reason
+
+The reader-against-writer and damaged-file breaks are in tests/test_concurrency.py and tests/test_store_damage.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from monitor import store
+from tests import hostile_server as hs
+from tests.pipeline_fixtures import write_config
+from tests.stories import FILLER
+from tests.world import Story, page
+
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+P = "/b17"
+DRIP_ITEMS = 120
+HEALTHY = ("dispatch", "kursk", "losses", "wounded", "moved")
+SENTENCE = "North Korea has sent about {n},000 soldiers to Russia's Kursk region, Seoul said on {slug}."
+
+
+def news_page(slug: str, n: int = 1) -> bytes:
+    story = Story(slug=slug, title=f"North Korean troops in Russia: {slug}",
+                  paragraphs=(SENTENCE.format(n=n, slug=slug), FILLER), published=datetime(2024, 12, 2, 9, tzinfo=UTC))
+    return page(story).encode()
+
+
+def rss(base: str, paths: list[str], title: str) -> bytes:
+    items = "".join(f"<item><title>{title} {p.rsplit('/', 1)[-1]}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
+                    "<pubDate>Mon, 02 Dec 2024 09:00:00 GMT</pubDate>"
+                    f"<description>North Korean troops in Russia: {title}</description></item>" for p in paths)
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>' + title
+            + f"</title><link>{base}/</link><description>x</description>{items}</channel></rss>").encode()
+
+
+@dataclass
+class Servers:
+    hostile: hs.HostileServer  # 127.0.0.1
+    healthy: hs.HostileServer  # 127.0.0.2: another host, so per-host limits tell them apart
+
+    def healthy_feed(self) -> str:
+        paths = [f"{P}/ok/{slug}" for slug in HEALTHY]
+        for i, path in enumerate(paths):
+            self.healthy.route(path, hs.static(news_page(HEALTHY[i], i + 2), content_type="text/html"))
+        return self.healthy.route(f"{P}/ok.rss", hs.conditional(rss(self.healthy.base_url, paths, "healthy"),
+                                                                etag='"healthy-1"'))
+
+
+@pytest.fixture
+def servers(hostile: hs.HostileServer) -> Iterator[Servers]:
+    with hs.HostileServer("127.0.0.2") as healthy:
+        yield Servers(hostile, healthy)
+
+
+def monitor(config: Path, *args: str, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`python -m monitor -c CONFIG ARGS`, on the session's Prefect test API; its output and wall seconds."""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "monitor", "-c", str(config), *args], cwd=ROOT, env=env(),
+                          capture_output=True, text=True, timeout=timeout)
+    return done, time.monotonic() - started
+
+
+def env() -> dict[str, str]:
+    from prefect.settings import get_current_settings
+
+    return {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
+
+
+def rows(database: Path, sql: str) -> list[dict[str, Any]]:
+    with store.connect(database, read_only=True) as con:
+        return store.select_dicts(con, sql)
+
+
+def with_fetch(config: Path, settings: str) -> Path:
+    config.write_text(config.read_text().replace("[fetch]\n", f"[fetch]\n{settings}\n"))
+    return config
+
+
+# --- (1) a drip feed beside a healthy one ------------------------------------------------------------------
+
+def test_drip_feed_costs_its_budget_and_the_rest_waits_for_the_next_cycle(servers: Servers, tmp_path: Path) -> None:
+    hostile = servers.hostile
+    drip_paths = [f"{P}/drip/{i}" for i in range(DRIP_ITEMS)]
+    for i, path in enumerate(drip_paths):  # each page takes 3 s to arrive: 120 of them, 4 at a time, take 90 s
+        hostile.route(path, hs.paced(news_page(f"drip-{i}", 1), 3.0))
+    drip = hostile.route(f"{P}/drip.rss", hs.conditional(rss(hostile.base_url, drip_paths, "drip"), etag='"d1"'))
+    healthy = servers.healthy_feed()
+    budget = 20
+    config = with_fetch(write_config(tmp_path, [drip, healthy]), f"cycle_budget = {budget}\nhost_budget = 8")
+    database = tmp_path / "data" / "monitor.duckdb"
+
+    first, seconds = monitor(config, "run", "--json", "-q")
+    assert first.returncode == 0, first.stderr
+    assert seconds <= budget + 60, seconds
+    summary = json.loads(first.stdout)
+    stored = {r["url"]: r for r in rows(database, "SELECT url, feed_url, text_source FROM articles")}
+    healthy_urls = {servers.healthy.url(f"{P}/ok/{slug}") for slug in HEALTHY}
+    assert healthy_urls <= set(stored)
+    assert all(stored[u]["text_source"] == "extracted" for u in healthy_urls)
+    drip_stored = {u for u in stored if "/drip/" in u}
+    assert 0 < len(drip_stored) < DRIP_ITEMS
+    [run] = rows(database, "SELECT status, new_articles, articles_deferred FROM runs")
+    assert run == {"status": "ok", "new_articles": len(stored), "articles_deferred": DRIP_ITEMS - len(drip_stored)}
+    assert summary["new_articles"] == len(stored) and summary["articles_deferred"] == run["articles_deferred"]
+    assert any("left for the next cycle" in note for note in summary["notes"]), summary["notes"]
+
+    second, seconds = monitor(config, "run", "--json", "-q")
+    assert second.returncode == 0, second.stderr
+    assert seconds <= budget + 60, seconds
+    again = {r["url"] for r in rows(database, "SELECT url FROM articles")}
+    more = {u for u in again if "/drip/" in u} - drip_stored
+    assert more, "the second run stored none of the pages left over"
+    for url in drip_stored | more:  # a stored page is never fetched again
+        assert hostile.hits(url.removeprefix(hostile.base_url)) == 1, url
+    for slug in HEALTHY:
+        assert servers.healthy.hits(f"{P}/ok/{slug}") == 1
+    runs = rows(database, "SELECT status, new_articles FROM runs ORDER BY started_at")
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+    assert runs[1]["new_articles"] == len(more)
+
+
+# --- SIGTERM -------------------------------------------------------------------------------------------------
+
+def test_sigterm_ends_the_run_within_30_s_and_keeps_what_was_stored(servers: Servers, tmp_path: Path) -> None:
+    hostile = servers.hostile
+    drip_paths = [f"{P}/stall/{i}" for i in range(40)]
+    for path in drip_paths:  # a byte a second: never done within the 60 s deadline
+        hostile.route(path, hs.slow_drip(interval=1.0, length=10_000))
+    drip = hostile.route(f"{P}/stall.rss", hs.static(rss(hostile.base_url, drip_paths, "stall"),
+                                                     content_type="application/rss+xml"))
+    healthy = servers.healthy_feed()
+    config = with_fetch(write_config(tmp_path, [drip, healthy]), "cycle_budget = 600\nhost_budget = 600")
+    database = tmp_path / "data" / "monitor.duckdb"
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run", "--json"], cwd=ROOT,
+                                   env=env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while sum(servers.healthy.hits(f"{P}/ok/{slug}") for slug in HEALTHY) < len(HEALTHY) \
+                or hostile.hits(f"{P}/stall/0") == 0:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(2)  # the healthy pages extracted while the stalled ones drip
+        process.send_signal(signal.SIGTERM)  # the run itself, as systemd's stop does first
+        began = time.monotonic()
+        code = process.wait(timeout=60)
+        seconds = time.monotonic() - began
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = log.read_text()
+    assert seconds <= 30, (seconds, output)
+    assert code != 0 and "Traceback" not in output, output
+    stored = {r["url"] for r in rows(database, "SELECT url FROM articles")}
+    assert {servers.healthy.url(f"{P}/ok/{slug}") for slug in HEALTHY} <= stored
+    [run] = rows(database, "SELECT status, new_articles FROM runs")
+    assert run == {"status": "interrupted", "new_articles": len(stored)}
+
+
+# --- a page too costly to extract ----------------------------------------------------------------------------
+
+def test_a_page_over_the_cpu_budget_is_skipped_with_its_reason(servers: Servers, tmp_path: Path) -> None:
+    hostile = servers.hostile
+    cells = "".join(f"<tr>{''.join(f'<td>cell {r} {c} North Korean</td>' for c in range(12))}</tr>"
+                    for r in range(6000))
+    heavy = f"<html><body><article><h1>Tables</h1><table>{cells}</table></article></body></html>".encode()
+    hostile.route(f"{P}/heavy", hs.static(heavy, content_type="text/html"))
+    feed = hostile.route(f"{P}/heavy.rss", hs.static(rss(hostile.base_url, [f"{P}/heavy"], "heavy"),
+                                                     content_type="application/rss+xml"))
+    healthy = servers.healthy_feed()
+    config = with_fetch(write_config(tmp_path, [feed, healthy], workers=2), "page_cpu_budget = 0.5")
+    done, _ = monitor(config, "run", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    database = tmp_path / "data" / "monitor.duckdb"
+    [row] = rows(database, f"SELECT text_source, fetch_error FROM articles WHERE url LIKE '%{P}/heavy'")
+    assert row["text_source"] == "summary"
+    assert "extraction took more than 0.5 s of CPU" in row["fetch_error"], row
+    assert rows(database, "SELECT count(*) AS n FROM articles WHERE text_source = 'extracted'") == [{"n": 5}]
+
+
+# --- (2) a 10 MB malformed feed ------------------------------------------------------------------------------
+
+class TreePeak:
+    """The peak resident memory of a process and all its descendants, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for p in [self.root, *self.root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def test_a_10_mb_malformed_feed_is_parsed_within_a_budget(servers: Servers, tmp_path: Path) -> None:
+    hostile = servers.hostile
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>bad</title>' + b"<a>" * (10 * 2**20 // 3)
+    assert len(body) < 10 * 2**20 + 100
+    bad = hostile.route(f"{P}/malformed.rss", hs.static(body, content_type="application/rss+xml"))
+    healthy = servers.healthy_feed()
+    config = write_config(tmp_path, [bad, healthy], workers=2)
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run", "--json", "-q"],
+                               cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = TreePeak(process.pid)
+    out, err = process.communicate(timeout=300)
+    seconds = time.monotonic() - started
+    most = peak.stop()
+    assert process.returncode == 0, err
+    assert seconds <= 60, seconds
+    assert most <= 800 * 2**20, f"{most / 2**20:.0f} MiB"
+    summary = json.loads(out)
+    assert summary["feeds_ok"] == 1 and summary["feeds_failed"] == 1
+    [error] = summary["errors"]
+    assert error["feed_url"] == bad and "not well-formed" in error["error"], error
+    assert any(w in error["error"] for w in ("s to parse", "MiB to parse")), error
+    database = tmp_path / "data" / "monitor.duckdb"
+    assert rows(database, "SELECT count(*) AS n FROM articles") == [{"n": len(HEALTHY)}]
+    print(f"malformed feed: {seconds:.1f} s wall, peak tree RSS {most / 2**20:.0f} MiB")
