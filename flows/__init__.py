@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -36,3 +37,29 @@ def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
+
+
+class _OneLine(logging.Formatter):
+    """Another formatter's lines without the traceback: a failed task or flow is one line on the terminal."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:  # the API's log handler still stores the traceback, for the UI
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def one_line_logs() -> None:
+    """Prefect's console log lines without tracebacks (`monitor run` without --verbose): the reason is in
+    the line and in the run's summary; the traceback stays in the run's logs in Prefect."""
+    names = ["", *(n for n in logging.root.manager.loggerDict if n.startswith("prefect"))]
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.formatter, _OneLine):
+                handler.setFormatter(_OneLine(handler.formatter))

@@ -41,8 +41,28 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as e:
+            if type(e).__module__ not in ("duckdb", "_duckdb"):
+                raise
+            from monitor import store  # loaded already: a DuckDB error came through it
+
+            if not store.is_damage(e):
+                raise
+            click.echo(f"error: {store.damaged(_database(), e)}", err=True)
+            sys.exit(EXIT_USER)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database() -> str:
+    """The database the current command uses, as far as it can be told (for an error message)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.params.get("db_path"):
+        return str(ctx.params["db_path"])
+    try:
+        return str(load_config(ctx).database) if ctx is not None else "the database"
+    except MonitorError:
+        return "the database"
 
 
 # Options shared by the commands that read the database.
@@ -103,8 +123,19 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
     if quiet:  # "nothing but errors" covers Prefect's own warnings too; a value the user set still wins
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     # progress on stderr, so `--json` output on stdout stays clean: a bar on a terminal, log lines otherwise
-    with progress.display(sys.stderr, quiet=quiet, verbose=verbose):
-        summary = runs.from_dict(run_cycle(cfg, verbose=verbose))
+    try:
+        with progress.display(sys.stderr, quiet=quiet, verbose=verbose):
+            summary = runs.from_dict(run_cycle(cfg, verbose=verbose))
+    except Exception as e:  # the run's row says failed, with the reason; here it is one line, and JSON for scripts
+        from monitor import store
+
+        error: Exception = store.damaged(cfg.database, e) if store.is_damage(e) else e
+        if as_json:
+            click.echo(json.dumps({"status": "failed", "error": str(error)}, indent=2))
+        if isinstance(error, MonitorError):
+            raise error from None
+        click.echo(f"error: run failed: {type(e).__name__}: {e}", err=True)
+        sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), default=str, indent=2))
     elif not quiet:
@@ -145,6 +176,8 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
         from flows import poll
 
         with serve.use_api(api):
+            if not verbose:  # after the API's start, which sets Prefect's logging up again
+                flows.one_line_logs()
             return poll.run(str(cfg.path))
     finally:
         # prestarted for nothing when few pages were new (or none could be stored): stopped once started, not

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import re
+import resource
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,10 @@ MAX_ROWS = 100_000  # an accidental cross join must not fill the terminal or the
 # A reader holds the file while its query runs and a run's write waits for it (store.LOCK_WAIT, 60 s):
 # stopping user queries at 30 s means a user's query can delay a run but never make it fail.
 QUERY_TIMEOUT = 30.0
+# Memory a query may take beyond what the process had: `SELECT list(range(0, 50000000))` builds a 400 MB value
+# outside DuckDB's own memory_limit, then Python's 50 million ints (4 GB, and 40 s that DuckDB's interrupt
+# cannot cut short, holding the file). Over this the allocation fails at once, and the file is free.
+QUERY_MEMORY = 1 * 2**30
 
 
 def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, max_rows: int = MAX_ROWS,
@@ -29,7 +35,7 @@ def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
     """Run one read-only statement; returns column names and rows. Raises QueryError on bad SQL."""
     if not sql.strip():
         raise QueryError("empty SQL; give a statement such as SELECT * FROM runs")
-    with store.connect(path, read_only=True, wait=wait) as con:
+    with store.connect(path, read_only=True, wait=wait) as con, _memory_headroom(QUERY_MEMORY):
         timer = threading.Timer(timeout, con.interrupt)
         timer.daemon = True
         timer.start()
@@ -39,15 +45,38 @@ def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
                 return [], []
             columns = [d[0] for d in cur.description]
             rows = cur.fetchmany(max_rows)
+        except (duckdb.OutOfMemoryException, MemoryError):
+            raise QueryError(f"query stopped: it needed more than {QUERY_MEMORY // 2**20} MiB. Narrow the query "
+                             "(WHERE, LIMIT, fewer or smaller columns).") from None
         except duckdb.InterruptException:
             raise QueryError(f"query stopped after {timeout:g} s: queries share the database with scheduled "
                              "runs and may not hold it longer. Narrow the query (WHERE, LIMIT), or copy the "
                              "database file and query the copy with duckdb.") from None
         except duckdb.Error as e:
+            if store.is_damage(e):
+                raise store.damaged(path, e) from None
             raise QueryError(_sql_message(e)) from None
         finally:
             timer.cancel()
     return columns, rows
+
+
+@contextlib.contextmanager
+def _memory_headroom(extra: int) -> Iterator[None]:
+    """Limit this process's data memory to what it uses now plus `extra` (RLIMIT_DATA), restored afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    try:
+        with open("/proc/self/status") as status:
+            used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:"))
+    except (OSError, StopIteration, ValueError):  # not Linux: DuckDB's own memory_limit remains
+        yield
+        return
+    limit = used + extra if hard == resource.RLIM_INFINITY else min(used + extra, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
 def _sql_message(e: duckdb.Error) -> str:

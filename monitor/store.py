@@ -48,6 +48,7 @@ READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no netw
     "enable_external_access": "false",
     "autoinstall_known_extensions": "false",
     "autoload_known_extensions": "false",
+    "memory_limit": "1GB",  # joins and sorts of a hostile query spill or fail within it (see query.QUERY_MEMORY)
 }
 
 
@@ -149,8 +150,27 @@ def _turn(path: Path, *, exclusive: bool, deadline: float) -> Iterator[None]:
         os.close(fd)  # closing releases the flock
 
 
+# What DuckDB says about a file cut short or overwritten in the middle (a full disk, a bad copy, a crash of the disk)
+_DAMAGE = ("corrupt database file", "could not read enough bytes", "checksum")
+
+
+def is_damage(e: BaseException) -> bool:
+    """Whether a DuckDB error says the database file itself is damaged."""
+    text = str(e).lower()
+    return isinstance(e, duckdb.Error) and any(words in text for words in _DAMAGE)
+
+
+def damaged(path: Path | str, e: BaseException) -> StoreError:
+    """The one line for a damaged database file, whichever command met it."""
+    text = (str(e).splitlines() or [type(e).__name__])[0]
+    return StoreError(f"{path}: the database file is damaged ({text}). Restore it from a backup, or move it "
+                      "away: `monitor run` then starts a new one (docs/troubleshooting.md).")
+
+
 def _open_error(path: Path, e: Exception) -> StoreError:
     text = str(e).splitlines()[0]
+    if is_damage(e):
+        return damaged(path, e)
     if "lock" in text.lower():
         return StoreError(f"{path}: the database is busy (another process holds it: {text}). "
                           "Try again in a moment; if it persists, look for a stuck `monitor` process.")

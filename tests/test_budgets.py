@@ -7,7 +7,8 @@ hostile servers on 127.0.0.1, beside a healthy feed on 127.0.0.2 that must not p
   cpu      a page that takes more CPU than page_cpu_budget to extract: skipped with its reason
   malformed  10 MB of unclosed tags as a feed: parsed under a time and memory budget, failed with its reason
 
-The reader-against-writer and damaged-file breaks are in tests/test_concurrency.py and tests/test_store_damage.py.
+  query    a run started while `monitor sql` runs a hostile query exits 0
+  damaged  a half-truncated or overwritten database file: one `error:` line and exit 2 from every command
 """
 
 from __future__ import annotations
@@ -268,3 +269,82 @@ def test_a_10_mb_malformed_feed_is_parsed_within_a_budget(servers: Servers, tmp_
     assert rows(database, "SELECT count(*) AS n FROM articles") == [{"n": len(HEALTHY)}]
     print(f"malformed feed: {seconds:.1f} s wall, peak tree PSS {most / 2**20:.0f} MiB "
           f"(RSS summed {peak.peak_rss / 2**20:.0f} MiB)")
+
+
+# --- (3) a hostile read-only query while a run starts ---------------------------------------------------------
+
+def test_a_run_started_during_a_hostile_query_succeeds(servers: Servers, tmp_path: Path) -> None:
+    from monitor import query
+
+    assert store.LOCK_WAIT >= 2 * query.QUERY_TIMEOUT  # a writer waits out the longest query, with room to spare
+    healthy = servers.healthy_feed()
+    config = write_config(tmp_path, [healthy])
+    first, _ = monitor(config, "run", "-q")
+    assert first.returncode == 0, first.stderr
+    servers.healthy.route(f"{P}/ok.rss", hs.static(rss(servers.healthy.base_url, [f"{P}/ok/{s}" for s in HEALTHY]
+                                                       + [f"{P}/ok/later"], "healthy"),
+                                                   content_type="application/rss+xml"))
+    servers.healthy.route(f"{P}/ok/later", hs.static(news_page("later", 7), content_type="text/html"))
+    started = time.monotonic()
+    reader = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "sql",
+                               "SELECT list(range(0, 50000000))"], cwd=ROOT, env=env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    peak = TreePeak(reader.pid)
+    time.sleep(0.5)  # the query holds the file now
+    run, _ = monitor(config, "run", "--json", "-q")
+    out, err = reader.communicate(timeout=120)
+    query_seconds = time.monotonic() - started
+    most = peak.stop()
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["new_articles"] == 1
+    assert reader.returncode == 2 and "Traceback" not in err, err
+    assert err.startswith("error: query stopped") and len(err.strip().splitlines()) == 1, err
+    assert query_seconds < query.QUERY_TIMEOUT, query_seconds
+    print(f"hostile query: ended in {query_seconds:.1f} s, peak PSS {most / 2**20:.0f} MiB; the run exited 0")
+
+
+# --- (4) a damaged database file -------------------------------------------------------------------------------
+
+COMMANDS = [["status"], ["status", "--json"], ["report", "-o", "{dir}/report.html"], ["run", "-q"], ["run", "--json"],
+            ["sql", "SELECT count(*), sum(length(text)) FROM articles"], ["query", "latest_figures"],
+            ["alerts", "preview"], ["reprocess"]]
+
+
+def damaged_database(tmp_path: Path) -> tuple[Path, Path]:
+    config = write_config(tmp_path, ["http://127.0.0.1:9/feed.rss"])
+    database = tmp_path / "data" / "monitor.duckdb"
+    with store.open_for_write(database) as con:  # 60,000 articles: a file of ~10 MB, many blocks
+        con.execute("INSERT INTO articles (article_id, url, feed_url, fetched_at, text, text_source, run_id, "
+                    "first_seen_at, title) SELECT md5(i::VARCHAR), 'http://x.org/' || i, 'http://x.org/f', now(), "
+                    "repeat('North Korean troops in Russia ', 40) || i, 'extracted', 'r', now(), 'T' || i "
+                    "FROM range(60000) t(i)")
+    return config, database
+
+
+@pytest.mark.parametrize("damage", ["half-truncated", "overwritten-middle"])
+def test_a_damaged_database_is_one_line_and_exit_2_from_every_command(tmp_path: Path, damage: str) -> None:
+    config, database = damaged_database(tmp_path)
+    size = database.stat().st_size
+    if damage == "half-truncated":
+        os.truncate(database, size // 2)
+    else:  # 4 MB of zeros from the first MB on: the file opens, reading those blocks fails
+        with database.open("r+b") as f:
+            f.seek(2**20)
+            f.write(bytes(4 * 2**20))
+    failed = []
+    for args in COMMANDS:
+        done, _ = monitor(config, *(a.format(dir=tmp_path) for a in args), timeout=120)
+        assert "Traceback" not in done.stderr + done.stdout, (args, done.stderr)
+        if damage == "half-truncated" or done.returncode != 0:
+            assert done.returncode == 2, (args, done.returncode, done.stderr)
+            lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+            assert lines == [done.stderr.strip().splitlines()[-1]] and len(lines) == 1, (args, done.stderr)
+            assert f"{database}: the database file is damaged" in lines[0], lines
+            assert "Restore it from a backup, or move it away" in lines[0], lines
+            failed.append(args[0])
+            if args == ["run", "--json"]:
+                assert json.loads(done.stdout)["status"] == "failed"
+    if damage == "half-truncated":
+        assert len(failed) == len(COMMANDS)
+    else:  # commands that read only the intact blocks may work; the ones reading articles cannot
+        assert {"report", "sql", "run", "reprocess"} <= set(failed), failed
