@@ -58,7 +58,7 @@ from monitor import (
 from monitor.errors import ConfigError
 from monitor.store import FeedState
 
-RETRY_DELAYS = [1.0, 4.0]  # transient resets and 5xx: two more tries within the cycle
+RETRY_DELAYS = [1.0, 4.0]  # transient resets and 5xx: two more tries within the cycle, after these pauses
 # A stage running past its timeout is hung (every request has its own deadline); failing it frees the
 # run lock for the next scheduled cycle instead of blocking every cycle after it.
 POLL_TIMEOUT = 15 * 60.0
@@ -135,17 +135,20 @@ def _retry_worth_it(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(name="retry failed feeds", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
-      retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_retry_worth_it, timeout_seconds=POLL_TIMEOUT)
+# The task's first run is the first retry (after RETRY_DELAYS[0]); Prefect retries it for the others.
+@task(name="retry failed feeds", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS) - 1,
+      retry_delay_seconds=RETRY_DELAYS[1:], retry_condition_fn=_retry_worth_it, timeout_seconds=POLL_TIMEOUT)
 def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Poll],
                 states: dict[str, FeedState], pools: articles.Pools) -> list[feeds.Poll]:
     logger = get_run_logger()
+    if runtime.task_run.run_count <= 1:
+        time.sleep(RETRY_DELAYS[0])
     for p in failed:
         logger.info("retrying feed %s after: %s", p.feed_url, p.error)
     polls = _poll_all(client, cfg, [p.feed_url for p in failed], states, pools, counted=False)
     # Out of retries, the last try's polls are the result: the failures are recorded per feed and shown
     # once in the summary, not as a failed task with a traceback in the run's log and on the terminal.
-    if any(p.retryable for p in polls) and runtime.task_run.run_count <= len(RETRY_DELAYS):
+    if any(p.retryable for p in polls) and runtime.task_run.run_count < len(RETRY_DELAYS):
         raise FeedsStillFailing(polls)
     for p in polls:
         if p.retryable:

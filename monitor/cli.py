@@ -60,7 +60,8 @@ def _database() -> str:
     if ctx is not None and ctx.params.get("db_path"):
         return str(ctx.params["db_path"])
     try:
-        return str(load_config(ctx).database) if ctx is not None else "the database"
+        obj = ctx.find_root().obj or {} if ctx is not None else {}
+        return str(config_mod.load(config_mod.resolve_path(obj.get("config"), os.environ)).database)
     except MonitorError:
         return "the database"
 
@@ -75,7 +76,10 @@ format_option = click.option("-f", "--format", "fmt", type=click.Choice(["table"
 def load_config(ctx: click.Context) -> config_mod.Config:
     obj = ctx.find_root().obj or {}
     path = config_mod.resolve_path(obj.get("config"), os.environ)
-    return config_mod.load(path)
+    cfg = config_mod.load(path)
+    for warning in cfg.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return cfg
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -148,7 +152,23 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
 
 
 def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
-    """Run the polling flow for a loaded config and return its summary dict."""
+    """Run the polling flow for a loaded config and return its summary dict (status "skipped" when another
+    run holds the database: the lock is taken before Prefect starts, so two first runs on a new data
+    directory cannot both set up Prefect's database there)."""
+    from monitor import runs, store
+
+    with store.open_for_write(cfg.database):  # a database that cannot be opened: a clear error, not a crash
+        pass
+    try:
+        with store.run_lock(cfg.database):
+            return _run_cycle(cfg, verbose=verbose)
+    except store.RunInProgress as e:
+        summary = runs.Summary(store.new_run_id(), status="skipped", notes=[str(e)])
+        summary.finish()
+        return summary.to_dict()
+
+
+def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
     import flows
 
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
@@ -162,11 +182,9 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
         from monitor import articles
 
         articles.prestart(cfg.fetch.workers)
-    from monitor import articles, store
+    from monitor import articles
 
     try:
-        with store.open_for_write(cfg.database):  # a database that cannot be opened: a clear error, not a crash
-            pass
         if cfg.scale.dask_address is not None:
             # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
             with serve.prefect_api(cfg.data_dir, ui=False, say=lambda m: click.echo(m, err=True)):

@@ -132,6 +132,7 @@ class Config:
     email: EmailConfig | None = None
     scale: ScaleConfig = ScaleConfig()
     channels: tuple[ChannelConfig, ...] = ()
+    warnings: tuple[str, ...] = ()  # settings that work but put something at risk: the CLI prints them
 
     @property
     def data_dir(self) -> Path:
@@ -240,7 +241,16 @@ class _Reader:
             email=email,
             scale=self.scale(self.table(data, "scale")),
             channels=self.channels(self.table(data, "alerts"), topic_list),
+            warnings=self.warnings(email),
         )
+
+    def warnings(self, email: EmailConfig | None) -> tuple[str, ...]:
+        out = []
+        if email is not None and email.username and email.security == "none":
+            out.append(f'{self.path}: [email] username is set with security = "none": the SMTP password goes to '
+                       f'{email.smtp_host}:{email.smtp_port} unencrypted. Set security = "starttls" (port 587) or '
+                       '"tls" (465); "none" is only safe for a relay on this machine.')
+        return tuple(out)
 
     def schedule(self, t: Mapping[str, Any]) -> Schedule:
         self.check_keys(t, {"cron", "interval", "timezone"}, "schedule")

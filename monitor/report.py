@@ -278,8 +278,13 @@ def _date(when: datetime | date | None) -> str:
     return f"{when:%Y-%m-%d}" if when is not None else ""
 
 
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): a title with U+202E would show its
+# words backwards ("gnp.exe" as "exe.png") and reorder the cells after it. Dropped; RTL text needs none of them.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    return html.escape("" if text is None else str(text).translate(_BIDI_CONTROLS), quote=True)
 
 
 def _link(url: str | None, text: str) -> str:

@@ -122,11 +122,12 @@ def _turn(path: Path, *, exclusive: bool, deadline: float) -> Iterator[None]:
     exclusively while it opens. Readers arriving while a writer waits queue behind it, so a stream
     of queries cannot starve a run (DuckDB has no queue of its own: every open just fails while the
     file is held). The gate is held only while opening, never while a query or transaction runs.
-    Where the gate cannot be opened (a read-only directory), only the retries remain.
+    Where the gate cannot be opened (a read-only directory, or no writer has made one yet), only the
+    retries remain.
     """
     gate = path.with_name(path.name + ".gate")
-    try:
-        fd = os.open(gate, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # a writer creates the gate; a reader only uses it (`monitor sql --db FILE` leaves nothing beside FILE)
+        fd = os.open(gate, os.O_RDWR | (os.O_CREAT if exclusive else 0), 0o644)
     except OSError:
         try:
             fd = os.open(gate, os.O_RDONLY)
@@ -184,11 +185,20 @@ def _open_error(path: Path, e: Exception) -> StoreError:
                       "names a file this user can read and write, or point it at a new file.")
 
 
+_run_locks_held: set[Path] = set()  # by this process: `monitor run` takes the lock before the flow takes it again
+
+
 @contextlib.contextmanager
 def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
-    """Hold the one-writer lock for a whole run; raise RunInProgress if another run keeps it past `wait`."""
+    """Hold the one-writer lock for a whole run; raise RunInProgress if another run keeps it past `wait`.
+
+    Reentrant within a process (a flock taken twice by one process would wait for itself).
+    """
+    lock_path = path.with_name(path.name + ".run.lock").resolve()
+    if lock_path in _run_locks_held:
+        yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".run.lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait
@@ -206,7 +216,11 @@ def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
-        yield
+        _run_locks_held.add(lock_path)
+        try:
+            yield
+        finally:
+            _run_locks_held.discard(lock_path)
     finally:
         os.close(fd)  # closing releases the flock
 

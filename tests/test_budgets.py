@@ -292,7 +292,7 @@ def test_a_run_started_during_a_hostile_query_succeeds(servers: Servers, tmp_pat
     peak = TreePeak(reader.pid)
     time.sleep(0.5)  # the query holds the file now
     run, _ = monitor(config, "run", "--json", "-q")
-    out, err = reader.communicate(timeout=120)
+    _, err = reader.communicate(timeout=120)
     query_seconds = time.monotonic() - started
     most = peak.stop()
     assert run.returncode == 0, run.stderr
@@ -348,3 +348,81 @@ def test_a_damaged_database_is_one_line_and_exit_2_from_every_command(tmp_path: 
         assert len(failed) == len(COMMANDS)
     else:  # commands that read only the intact blocks may work; the ones reading articles cannot
         assert {"report", "sql", "run", "reprocess"} <= set(failed), failed
+
+
+# --- the smaller items --------------------------------------------------------------------------------------
+
+def test_a_stalled_feed_is_tried_as_often_as_the_code_says_and_oversized_headers_once(servers: Servers,
+                                                                                       tmp_path: Path) -> None:
+    from flows import poll
+
+    hostile = servers.hostile
+    stalled = hostile.route(f"{P}/stalled.rss", hs.hang(max_seconds=10))
+    big = {"X-Big": "a" * 200_000}
+    headers = hostile.route(f"{P}/headers.rss", hs.static(rss(hostile.base_url, [], "h"), headers=big,
+                                                          content_type="application/rss+xml"))
+    config = with_fetch(write_config(tmp_path, [stalled, headers, servers.healthy_feed()]), "read_timeout = 1")
+    done, _ = monitor(config, "run", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    assert hostile.hits(f"{P}/stalled.rss") == 1 + len(poll.RETRY_DELAYS) == 3  # "two more tries within the cycle"
+    assert hostile.hits(f"{P}/headers.rss") == 1  # the same headers every time: never retried
+    errors = {e["feed_url"]: e["error"] for e in json.loads(done.stdout)["errors"]}
+    assert "response headers longer than 100 KiB" in errors[headers], errors
+    assert "no data from the server for 1 s" in errors[stalled], errors
+
+
+def test_an_smtp_password_sent_in_clear_is_warned_about(tmp_path: Path) -> None:
+    email = '[email]\nsmtp_host = "mail.example.org"\nusername = "monitor"\nrecipients = ["desk@example.org"]\n'
+    config = write_config(tmp_path, [], extra=email + 'security = "none"\n')
+    done, _ = monitor(config, "status")
+    assert ('warning: ' in done.stderr and 'security = "none": the SMTP password goes to mail.example.org:25 '
+            'unencrypted' in done.stderr), done.stderr
+    config.write_text(config.read_text().replace('security = "none"', 'security = "starttls"'))
+    done, _ = monitor(config, "status")
+    assert "warning:" not in done.stderr, done.stderr
+
+
+def test_two_first_ever_runs_at_once_one_is_skipped_with_the_documented_line(servers: Servers,
+                                                                             tmp_path: Path) -> None:
+    from tests.real_prefect import clean_env
+
+    config = write_config(tmp_path, [servers.healthy_feed()])
+    # no PREFECT_API_URL: each starts Prefect's temporary API on the new data directory, as a user's would
+    procs = [subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run"], cwd=ROOT, env=clean_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert "Traceback" not in out + err, err
+        assert p.returncode == 0, err
+    skipped = [out for out, _ in outputs if ": skipped in " in out]
+    assert len(skipped) == 1, outputs
+    assert "another run is in progress (pid" in skipped[0] and "this one is skipped" in skipped[0], skipped
+    database = tmp_path / "data" / "monitor.duckdb"
+    assert rows(database, "SELECT count(*) AS n FROM articles") == [{"n": len(HEALTHY)}]
+
+
+def test_bidi_overrides_in_titles_are_neutralised_in_the_html_report(servers: Servers, tmp_path: Path) -> None:
+    healthy = servers.healthy
+    healthy.route(f"{P}/bidi/page", hs.static(news_page("bidi", 9), content_type="text/html"))
+    title = "North Korean troops \u202egnp.exe\u202c in \u2067Kursk\u2069"
+    body = rss(healthy.base_url, [f"{P}/bidi/page"], "x").replace(b"<title>x page</title>",
+                                                                   f"<title>{title}</title>".encode())
+    feed = healthy.route(f"{P}/bidi.rss", hs.static(body, content_type="application/rss+xml"))
+    config = write_config(tmp_path, [feed])
+    done, _ = monitor(config, "run", "-q")
+    assert done.returncode == 0, done.stderr
+    assert rows(tmp_path / "data" / "monitor.duckdb", "SELECT title FROM articles") == [{"title": title}]  # kept
+    report = tmp_path / "report.html"
+    done, _ = monitor(config, "report", "-o", str(report))
+    assert done.returncode == 0, done.stderr
+    text = report.read_text()
+    assert "North Korean troops gnp.exe in Kursk" in text
+    assert not any(chr(c) in text for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def test_sql_on_a_file_that_is_not_duckdb_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    notes = tmp_path / "NOT_A_DUCKDB_FILE"
+    notes.write_text("my notes\n")
+    done, _ = monitor(tmp_path / "none.toml", "sql", "--db", str(notes), "SELECT 1")
+    assert done.returncode == 2 and done.stderr.startswith(f"error: {notes}: not a news-monitor DuckDB"), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["NOT_A_DUCKDB_FILE"]

@@ -24,6 +24,7 @@ CONNECT_TIMEOUT = 10.0  # seconds for DNS + TCP connect + TLS handshake
 READ_TIMEOUT = 20.0  # seconds without a byte from the server
 DEADLINE = 60.0  # total seconds per request, including redirects and body
 MAX_REDIRECTS = 5
+HEADERS_MAX_BYTES = 100 * 1024  # httpcore's cap on a response's status line and headers
 FEED_MAX_BYTES = 10 * 2**20  # after decompression
 ARTICLE_MAX_BYTES = 5 * 2**20  # after decompression
 RETRY_AFTER_MAX = 6 * 3600.0  # a server may not park us for longer than this
@@ -324,6 +325,9 @@ def _errors(url: str, hop: str, limits: Limits) -> Iterator[None]:
         httpcore.TimeoutException,
         httpx.TransportError,
     ) as exc:
+        if "Receive buffer too long" in str(exc):  # h11's cap on the status line and headers: the same every try
+            raise RefusedResponseError(url, f"response headers longer than {HEADERS_MAX_BYTES // 1024} KiB{where}; "
+                                            "not read (the server's answer will not fit next time either)") from exc
         raise FetchError(url, _reason(exc, limits) + where) from exc
 
 
