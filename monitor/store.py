@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence, Sized
@@ -185,17 +186,24 @@ def _open_error(path: Path, e: Exception) -> StoreError:
                       "names a file this user can read and write, or point it at a new file.")
 
 
-_run_locks_held: set[Path] = set()  # by this process: `monitor run` takes the lock before the flow takes it again
+class _Held(threading.local):
+    """Run locks this thread holds: `monitor run` takes the lock before its flow (on the same thread) does."""
+
+    def __init__(self) -> None:
+        self.paths: set[Path] = set()
+
+
+_run_locks_held = _Held()
 
 
 @contextlib.contextmanager
 def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
     """Hold the one-writer lock for a whole run; raise RunInProgress if another run keeps it past `wait`.
 
-    Reentrant within a process (a flock taken twice by one process would wait for itself).
+    Reentrant within a thread (a flock taken again by the same process would wait for itself).
     """
     lock_path = path.with_name(path.name + ".run.lock").resolve()
-    if lock_path in _run_locks_held:
+    if lock_path in _run_locks_held.paths:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,11 +224,11 @@ def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
-        _run_locks_held.add(lock_path)
+        _run_locks_held.paths.add(lock_path)
         try:
             yield
         finally:
-            _run_locks_held.discard(lock_path)
+            _run_locks_held.paths.discard(lock_path)
     finally:
         os.close(fd)  # closing releases the flock
 

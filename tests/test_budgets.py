@@ -115,6 +115,7 @@ def test_drip_feed_costs_its_budget_and_the_rest_waits_for_the_next_cycle(server
     database = tmp_path / "data" / "monitor.duckdb"
 
     first, seconds = monitor(config, "run", "--json", "-q")
+    first_seconds = seconds
     assert first.returncode == 0, first.stderr
     assert seconds <= budget + 60, seconds
     summary = json.loads(first.stdout)
@@ -142,6 +143,8 @@ def test_drip_feed_costs_its_budget_and_the_rest_waits_for_the_next_cycle(server
     runs = rows(database, "SELECT status, new_articles FROM runs ORDER BY started_at")
     assert [r["status"] for r in runs] == ["ok", "ok"]
     assert runs[1]["new_articles"] == len(more)
+    print(f"drip: run 1 {first_seconds:.1f} s, stored {len(stored)} ({len(drip_stored)} drip), "
+          f"{run['articles_deferred']} deferred; run 2 {seconds:.1f} s, stored {len(more)} more")
 
 
 # --- SIGTERM -------------------------------------------------------------------------------------------------
@@ -182,6 +185,7 @@ def test_sigterm_ends_the_run_within_30_s_and_keeps_what_was_stored(servers: Ser
     assert {servers.healthy.url(f"{P}/ok/{slug}") for slug in HEALTHY} <= stored
     [run] = rows(database, "SELECT status, new_articles FROM runs")
     assert run == {"status": "interrupted", "new_articles": len(stored)}
+    print(f"sigterm: exited {seconds:.1f} s after the signal (exit {code}), {len(stored)} articles stored and counted")
 
 
 # --- a page too costly to extract ----------------------------------------------------------------------------
