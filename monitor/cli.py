@@ -160,7 +160,7 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
     with store.open_for_write(cfg.database):  # a database that cannot be opened: a clear error, not a crash
         pass
     try:
-        with store.run_lock(cfg.database):
+        with store.run_lock(cfg.database, for_own_run=True):
             return _run_cycle(cfg, verbose=verbose)
     except store.RunInProgress as e:
         summary = runs.Summary(store.new_run_id(), status="skipped", notes=[str(e)])

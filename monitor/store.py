@@ -187,7 +187,8 @@ def _open_error(path: Path, e: Exception) -> StoreError:
 
 
 class _Held(threading.local):
-    """Run locks this thread holds: `monitor run` takes the lock before its flow (on the same thread) does."""
+    """Run locks this thread holds for a run it starts: `monitor run` takes the lock before its flow (on the
+    same thread) takes it again."""
 
     def __init__(self) -> None:
         self.paths: set[Path] = set()
@@ -197,10 +198,11 @@ _run_locks_held = _Held()
 
 
 @contextlib.contextmanager
-def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
+def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT, for_own_run: bool = False) -> Iterator[None]:
     """Hold the one-writer lock for a whole run; raise RunInProgress if another run keeps it past `wait`.
 
-    Reentrant within a thread (a flock taken again by the same process would wait for itself).
+    With `for_own_run`, the run this thread starts next takes it again without waiting (a flock taken
+    twice by one process would wait for itself).
     """
     lock_path = path.with_name(path.name + ".run.lock").resolve()
     if lock_path in _run_locks_held.paths:
@@ -224,6 +226,9 @@ def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT) -> Iterator[None]:
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
+        if not for_own_run:
+            yield
+            return
         _run_locks_held.paths.add(lock_path)
         try:
             yield
