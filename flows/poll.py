@@ -18,6 +18,7 @@ everything that writes the database stays in this process.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections import deque
@@ -307,89 +308,116 @@ def _locked_cycle(cfg: config.Config, summary: runs.Summary) -> None:
     # One writer per database: a run still going holds this lock; a second one waits
     # store.RUN_LOCK_WAIT seconds for it, then is skipped (works with or without a Prefect server).
     with store.run_lock(cfg.database):
-        _cycle(cfg, summary)
+        run_once(cfg, summary)
 
 
-def _cycle(cfg: config.Config, summary: runs.Summary) -> None:
-    run_id = summary.run_id
-    specs = [(t.name, t.query) for t in cfg.topics]
-    topic_version = topics.version(specs)
-    with store.open_for_write(cfg.database) as con:
-        store.ensure_feeds(con, [(f.url, f.name) for f in cfg.feeds])
-        store.start_run(con, run_id, str(cfg.path), _flow_run_id())
-        runs.record_deferred(con, cfg.database)
-        states = store.feed_states(con)
+def run_once(cfg: config.Config, summary: runs.Summary) -> None:
+    """One polling cycle, as the README draws it: poll -> select new -> fetch + extract (topics, figures) ->
+    store -> history -> alerts. Every stage below is a plain call into `monitor/`, or a task wrapping one."""
+    states = _start(cfg, summary)
     pools = articles.Pools(workers=cfg.fetch.workers, threads=cfg.fetch.concurrency, per_host=cfg.fetch.per_host,
                            cycle_ends=time.monotonic() + cfg.fetch.cycle_budget, host_budget=cfg.fetch.host_budget,
                            page_cpu_budget=cfg.fetch.page_cpu_budget)
     try:
         # the client closes first: a run ending early cuts its requests off before the pools wait for them
-        with pools, \
-                fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client:
-            progress.start("feeds", len(cfg.feeds))
-            polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools))
-            failed = [p for p in polls if p.retryable]
-            if failed:
-                try:
-                    retried = {p.feed_url: p for p in retry_feeds(as_is(client), cfg, as_is(failed),
-                                                                   as_is(states), as_is(pools))}
-                except FeedsStillFailing as e:  # out of retries: the last try's polls are the result
-                    retried = {p.feed_url: p for p in e.polls}
-                polls = [retried.get(p.feed_url, p) for p in polls]
-            summary.add_polls(polls)
-            progress.done("feeds", f"{summary.feeds_ok} ok, {summary.feeds_failed} failed, "
-                                   f"{summary.feeds_skipped} backing off")
-            with store.open_for_write(cfg.database) as con:
-                store.save_polls(con, run_id, polls)
-                entries = [e for p in polls for e in p.entries]
-                by_url, by_guid = store.known_entries(con, [e.link for e in entries],
-                                                      [e.guid for e in entries])
-                pairs = store.link_pairs(con, [p.feed_url for p in polls if p.entries])
-                selection = runs.select_new(polls, by_url, by_guid, pairs)
-                with store.transaction(con):
-                    store.save_links(con, run_id, selection.known_links)
-                    store.set_new_items(con, run_id, selection.new_per_feed)
-            summary.new_entries = len(selection.new)
-            if cfg.scale.dask_address is None:  # the extraction processes start while the first pages are fetched
-                articles.prestart(cfg.fetch.workers, pages=len(selection.new))
-            batches = list(articles.batches(selection.new, cfg.fetch.batch_size))
-            progress.start("articles", len(selection.new))
-            extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None
-                         else _extracted(cfg, client, pools, batches, specs))
-            deferred: set[str] = set()  # feeds with pages left for the next cycle
-            for found in extracted:
-                kept = [a for a in found if not a.deferred]
-                deferred.update(a.feed_url for a in found if a.deferred)
-                summary.add_articles(kept, deferred=len(found) - len(kept))
-                store_batch(cfg.database, run_id, as_is(kept), topic_version, summary.counts())
-                del found, kept  # not held while the next batch is extracted: one batch in memory at a time
-            if deferred:
-                _leave_for_next_cycle(cfg, summary, deferred)
-            progress.done("articles", f"{summary.articles_failed} without a fetched body, "
-                                      f"{summary.figures} figures")
-        changes = record_changes(cfg, run_id)
-        summary.new_figures = sum(c.kind == "new" for c in changes)
-        summary.revisions = sum(c.kind != "new" for c in changes)  # revisions and counterclaims: values that moved
-        summary.new_figure_rows = [runs.change_row(c) for c in changes]
-        progress.done("figures", f"{summary.new_figures} new, {summary.revisions} revised")
-        if cfg.email is not None or cfg.channels:  # e-mail digests and channel messages
-            delivery = send_alerts(cfg)
-            summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
-            progress.done("alerts", f"{delivery.sent} sent, {delivery.pending} pending")
-            summary.notes.extend(delivery.errors)
+        with pools, fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client:
+            polls = _poll(client, cfg, states, pools, summary)
+            new = _select_new(cfg, summary, polls)
+            _fetch_extract_store(cfg, client, pools, new, summary)
+        _history(cfg, summary)
+        _alerts(cfg, summary)
     except BaseException as e:
-        if pools.salvaged:  # articles done in the batch that was interrupted: stored, not lost
-            _store_salvaged(cfg, summary, pools.salvaged, topic_version)
-        stopped = isinstance(e, TerminationSignal | KeyboardInterrupt)
-        summary.status = "interrupted" if stopped else "failed"
-        why = f"signal {e.signal}" if isinstance(e, TerminationSignal) else f"{type(e).__name__}: {e}"
-        summary.errors.append({"feed_url": "", "error": f"run {'stopped' if stopped else 'failed'}: {why}"})
-        with store.open_for_write(cfg.database) as con:
-            store.finish_run(con, run_id, summary.status, summary.counts(), summary.errors)
+        _end_early(cfg, summary, pools, e)
         raise
     summary.finish()
     with store.open_for_write(cfg.database) as con:
-        store.finish_run(con, run_id, summary.status, summary.counts(), summary.errors)
+        store.finish_run(con, summary.run_id, summary.status, summary.counts(), summary.errors)
+
+
+def _start(cfg: config.Config, summary: runs.Summary) -> dict[str, FeedState]:
+    """The run's `runs` row, the configured feeds, and what the last runs left of each feed."""
+    with store.open_for_write(cfg.database) as con:
+        store.ensure_feeds(con, [(f.url, f.name) for f in cfg.feeds])
+        store.start_run(con, summary.run_id, str(cfg.path), _flow_run_id())
+        runs.record_deferred(con, cfg.database)
+        return store.feed_states(con)
+
+
+def _poll(client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools,
+          summary: runs.Summary) -> list[feeds.Poll]:
+    """Every feed polled, and those failing with a retryable error retried (RETRY_DELAYS)."""
+    progress.start("feeds", len(cfg.feeds))
+    polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools))
+    failed = [p for p in polls if p.retryable]
+    if failed:
+        try:
+            retried = {p.feed_url: p for p in retry_feeds(as_is(client), cfg, as_is(failed), as_is(states),
+                                                           as_is(pools))}
+        except FeedsStillFailing as e:  # out of retries: the last try's polls are the result
+            retried = {p.feed_url: p for p in e.polls}
+        polls = [retried.get(p.feed_url, p) for p in polls]
+    summary.add_polls(polls)
+    progress.done("feeds", f"{summary.feeds_ok} ok, {summary.feeds_failed} failed, {summary.feeds_skipped} backing off")
+    return polls
+
+
+def _select_new(cfg: config.Config, summary: runs.Summary, polls: list[feeds.Poll]) -> tuple[feeds.Entry, ...]:
+    """The entries never seen before, chosen and recorded with the polls in one transaction."""
+    with store.open_for_write(cfg.database) as con:
+        selection = store.select_new(con, summary.run_id, polls, functools.partial(runs.select_new, polls))
+    summary.new_entries = len(selection.new)
+    return selection.new
+
+
+def _fetch_extract_store(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
+                         new: Sequence[feeds.Entry], summary: runs.Summary) -> None:
+    """Each batch's pages fetched, extracted (topics and figures with them) and stored, one batch at a time."""
+    specs = [(t.name, t.query) for t in cfg.topics]
+    if cfg.scale.dask_address is None:  # the extraction processes start while the first pages are fetched
+        articles.prestart(cfg.fetch.workers, pages=len(new))
+    batches = list(articles.batches(new, cfg.fetch.batch_size))
+    progress.start("articles", len(new))
+    extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None
+                 else _extracted(cfg, client, pools, batches, specs))
+    deferred: set[str] = set()  # feeds with pages left for the next cycle
+    for found in extracted:
+        kept = [a for a in found if not a.deferred]
+        deferred.update(a.feed_url for a in found if a.deferred)
+        summary.add_articles(kept, deferred=len(found) - len(kept))
+        store_batch(cfg.database, summary.run_id, as_is(kept), topics.version(specs), summary.counts())
+        del found, kept  # not held while the next batch is extracted: one batch in memory at a time
+    if deferred:
+        _leave_for_next_cycle(cfg, summary, deferred)
+    progress.done("articles", f"{summary.articles_failed} without a fetched body, {summary.figures} figures")
+
+
+def _history(cfg: config.Config, summary: runs.Summary) -> None:
+    changes = record_changes(cfg, summary.run_id)
+    summary.new_figures = sum(c.kind == "new" for c in changes)
+    summary.revisions = sum(c.kind != "new" for c in changes)  # revisions and counterclaims: values that moved
+    summary.new_figure_rows = [runs.change_row(c) for c in changes]
+    progress.done("figures", f"{summary.new_figures} new, {summary.revisions} revised")
+
+
+def _alerts(cfg: config.Config, summary: runs.Summary) -> None:
+    if cfg.email is None and not cfg.channels:  # e-mail digests and channel messages
+        return
+    delivery = send_alerts(cfg)
+    summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
+    progress.done("alerts", f"{delivery.sent} sent, {delivery.pending} pending")
+    summary.notes.extend(delivery.errors)
+
+
+def _end_early(cfg: config.Config, summary: runs.Summary, pools: articles.Pools, e: BaseException) -> None:
+    """A run ended by an error or a stop: what was done stored, the `runs` row saying how it ended."""
+    if pools.salvaged:  # articles done in the batch that was interrupted: stored, not lost
+        _store_salvaged(cfg, summary, pools.salvaged, topics.version([(t.name, t.query) for t in cfg.topics]))
+    stopped = isinstance(e, TerminationSignal | KeyboardInterrupt)
+    summary.status = "interrupted" if stopped else "failed"
+    why = f"signal {e.signal}" if isinstance(e, TerminationSignal) else f"{type(e).__name__}: {e}"
+    summary.errors.append({"feed_url": "", "error": f"run {'stopped' if stopped else 'failed'}: {why}"})
+    with store.open_for_write(cfg.database) as con:
+        store.finish_run(con, summary.run_id, summary.status, summary.counts(), summary.errors)
 
 
 def _store_salvaged(cfg: config.Config, summary: runs.Summary, found: list[articles.Article],

@@ -20,12 +20,12 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 
@@ -474,8 +474,35 @@ def select_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[PolledFeed]) -> None:
-    """Record each feed's poll (feed_polls) and its new state (feeds), in one transaction."""
+class Selection(Protocol):
+    """What a selection of new entries records: routes to stored articles, and each feed's count of new items."""
+
+    @property
+    def known_links(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def new_per_feed(self) -> Mapping[str, int]: ...
+
+
+S = TypeVar("S", bound=Selection)
+
+
+def select_new(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[PolledFeed],
+               choose: Callable[[dict[str, str], dict[str, str], set[tuple[str, str]]], S]) -> S:
+    """Record the polls, choose their new entries given what is stored (`choose(by_url, by_guid, pairs)`,
+    runs.select_new), and record the routes to articles already stored: one transaction."""
+    entries = [e for p in polls for e in p.entries]
+    with transaction(con):
+        _save_polls(con, run_id, polls)
+        by_url, by_guid = known_entries(con, [e.link for e in entries], [e.guid for e in entries])
+        selection = choose(by_url, by_guid, link_pairs(con, [p.feed_url for p in polls if p.entries]))
+        save_links(con, run_id, selection.known_links)
+        set_new_items(con, run_id, selection.new_per_feed)
+    return selection
+
+
+def _save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[PolledFeed]) -> None:
+    """Record each feed's poll (feed_polls) and its new state (feeds)."""
     if not polls:
         return
     state = [{
@@ -492,24 +519,23 @@ def save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Poll
     names = list(state[0])
     columns = [[row[n] for row in state] for n in names]
     select = ", ".join(f"unnest(${i + 1}) AS {n}" for i, n in enumerate(names))
-    with transaction(con):
-        con.execute(f"""
-            UPDATE feeds SET
-                etag = u.etag, last_modified = u.last_modified, body_hash = u.body_hash,
-                last_polled_at = CASE WHEN u.status = 'backoff' THEN feeds.last_polled_at ELSE u.polled_at END,
-                last_success_at = CASE WHEN u.ok THEN u.polled_at ELSE feeds.last_success_at END,
-                last_status = u.status,
-                -- a skipped back-off turn is no failure of its own: the error that caused the back-off stays
-                last_error = CASE WHEN u.ok THEN NULL WHEN u.status = 'backoff'
-                                  THEN coalesce(feeds.last_error, u.error) ELSE u.error END,
-                consecutive_failures = CASE WHEN u.ok THEN 0 WHEN u.status = 'failed'
-                                            THEN feeds.consecutive_failures + 1
-                                            ELSE feeds.consecutive_failures END,
-                backoff_until = u.backoff_until,
-                title = coalesce(u.title, feeds.title)
-            FROM (SELECT {select}) AS u
-            WHERE feeds.url = u.url""", columns)
-        insert_columns(con, "feed_polls", log_rows)
+    con.execute(f"""
+        UPDATE feeds SET
+            etag = u.etag, last_modified = u.last_modified, body_hash = u.body_hash,
+            last_polled_at = CASE WHEN u.status = 'backoff' THEN feeds.last_polled_at ELSE u.polled_at END,
+            last_success_at = CASE WHEN u.ok THEN u.polled_at ELSE feeds.last_success_at END,
+            last_status = u.status,
+            -- a skipped back-off turn is no failure of its own: the error that caused the back-off stays
+            last_error = CASE WHEN u.ok THEN NULL WHEN u.status = 'backoff'
+                              THEN coalesce(feeds.last_error, u.error) ELSE u.error END,
+            consecutive_failures = CASE WHEN u.ok THEN 0 WHEN u.status = 'failed'
+                                        THEN feeds.consecutive_failures + 1
+                                        ELSE feeds.consecutive_failures END,
+            backoff_until = u.backoff_until,
+            title = coalesce(u.title, feeds.title)
+        FROM (SELECT {select}) AS u
+        WHERE feeds.url = u.url""", columns)
+    insert_columns(con, "feed_polls", log_rows)
 
 
 def set_new_items(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[str, int]) -> None:
@@ -567,8 +593,18 @@ def figure_rows(aid: str, figures: Sequence[FoundFigure], extractor_version: str
 
 # --- what storage reads of the stages' records (storage imports no stage: their shape is enough) ---
 
+class PolledEntry(Protocol):
+    """What `select_new` reads of a feed's entry (feeds.Entry): its identities."""
+
+    @property
+    def link(self) -> str: ...
+
+    @property
+    def guid(self) -> str: ...
+
+
 class PolledFeed(Protocol):
-    """What `save_polls` reads of a feed's poll (feeds.Poll)."""
+    """What `select_new` records of a feed's poll (feeds.Poll)."""
 
     @property
     def feed_url(self) -> str: ...
@@ -583,7 +619,7 @@ class PolledFeed(Protocol):
     def ok(self) -> bool: ...
 
     @property
-    def entries(self) -> Sized: ...
+    def entries(self) -> Sequence[PolledEntry]: ...
 
     @property
     def http_status(self) -> int | None: ...
