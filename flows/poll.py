@@ -103,7 +103,11 @@ def _poll_all(client: fetch.Client, cfg: config.Config, urls: Sequence[str],
         return polled
 
     with ThreadPoolExecutor(max_workers=min(cfg.fetch.concurrency, max(1, len(urls)))) as ex:
-        return list(ex.map(one, urls))
+        try:
+            return list(ex.map(one, urls))
+        except BaseException:  # SIGTERM, a timeout: end the requests in flight before the threads are awaited
+            client.stop()
+            raise
 
 
 @task(name="poll feeds", cache_policy=NO_CACHE, timeout_seconds=POLL_TIMEOUT)
@@ -171,14 +175,17 @@ def process_batch(client: fetch.Client, batch: Sequence[feeds.Entry], specs: Seq
 # warning on every run; every request already has its own deadline (fetch.DEADLINE).
 @task(name="fetch and extract articles on dask", cache_policy=NO_CACHE)
 def process_batch_remote(fetch_cfg: config.FetchConfig, batch: Sequence[feeds.Entry],
-                         specs: Sequence[tuple[str, str]]) -> list[articles.Article]:
+                         specs: Sequence[tuple[str, str]], seconds_left: float = math.inf) -> list[articles.Article]:
     """The same on a Dask worker: its own client and threads, as sockets and locks do not pickle.
 
     Extraction runs in the worker's own process (workers=1): a Dask worker may not start processes,
-    and the cluster is the parallelism.
+    and the cluster is the parallelism. The cycle's budget comes as the seconds it had left when the part
+    was submitted (clocks differ between machines); a host's budget counts per part.
     """
     with fetch.Client(allow_networks=fetch_cfg.allow_networks, limits=fetch_cfg.limits) as client, \
-            articles.Pools(workers=1, threads=fetch_cfg.concurrency, per_host=fetch_cfg.per_host) as pools:
+            articles.Pools(workers=1, threads=fetch_cfg.concurrency, per_host=fetch_cfg.per_host,
+                           cycle_ends=time.monotonic() + seconds_left, host_budget=fetch_cfg.host_budget,
+                           page_cpu_budget=fetch_cfg.page_cpu_budget) as pools:
         found = articles.collect(client, batch, specs, pools, max_bytes=fetch_cfg.article_max_bytes)
     _log_fetch_errors(found)
     return found
@@ -377,7 +384,7 @@ def _fetch_extract_store(cfg: config.Config, client: fetch.Client, pools: articl
         articles.prestart(cfg.fetch.workers, pages=len(new))
     batches = list(articles.batches(new, cfg.fetch.batch_size))
     progress.start("articles", len(new))
-    extracted = (_extracted_on_dask(cfg, batches, specs) if cfg.scale.dask_address is not None
+    extracted = (_extracted_on_dask(cfg, batches, specs, pools.cycle_ends) if cfg.scale.dask_address is not None
                  else _extracted(cfg, client, pools, batches, specs))
     deferred: set[str] = set()  # feeds with pages left for the next cycle
     for found in extracted:
@@ -462,7 +469,7 @@ def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
 
 
 def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]],
-                       specs: Sequence[tuple[str, str]]) -> Iterator[list[articles.Article]]:
+                       specs: Sequence[tuple[str, str]], cycle_ends: float) -> Iterator[list[articles.Article]]:
     """Each batch fetched and extracted on the Dask cluster, in order, DASK_AHEAD batches in flight.
 
     A batch is split across the cluster's threads (one task run each), so a batch of 200 keeps every
@@ -494,7 +501,8 @@ def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entr
                 logger.info("batch %d/%d: %d articles to Dask in %d parts", i, len(batches), len(batch),
                             math.ceil(len(batch) / size))
                 in_flight.append([runner.submit(process_batch_remote, {
-                    "fetch_cfg": cfg.fetch, "batch": list(batch[j:j + size]), "specs": list(specs)})
+                    "fetch_cfg": cfg.fetch, "batch": list(batch[j:j + size]), "specs": list(specs),
+                    "seconds_left": max(0.0, cycle_ends - time.monotonic())})
                     for j in range(0, len(batch), size)])
                 return
 
