@@ -151,10 +151,29 @@ def resolve_path(option: str | None, environ: Mapping[str, str]) -> Path:
     return Path(option or environ.get(ENV_CONFIG) or DEFAULT_PATH)
 
 
+# Configs read in this process, by file identity and environment: the CLI, the flow runner and the flow each ask
+# for the config of a run, and the file is parsed once (a changed file or environment is read again).
+_loaded: dict[tuple[str, int, int, frozenset[tuple[str, str]]], Config] = {}
+
+
 def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, check and type the config file; every problem is a ConfigError naming key and file."""
     path = Path(path)
     env = os.environ if environ is None else environ
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, frozenset(env.items()))
+    except OSError:
+        key = None  # read below, which says what is wrong
+    if key is not None and key in _loaded:
+        return _loaded[key]
+    cfg = _read(path, env)
+    if key is not None:
+        _loaded[key] = cfg
+    return cfg
+
+
+def _read(path: Path, env: Mapping[str, str]) -> Config:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

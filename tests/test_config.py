@@ -49,6 +49,17 @@ def test_documented_shape_loads_with_paths_relative_to_the_file(tmp_path: Path) 
     assert "s3cret" not in repr(cfg)
 
 
+def test_a_run_parses_its_config_once_and_a_changed_file_again(tmp_path: Path) -> None:
+    # the CLI, the flow runner and the flow each load the run's config: one parse, the same object
+    path = write(tmp_path, ISSUE_SHAPE)
+    env = {"MONITOR_SMTP_PASSWORD": "s3cret"}
+    first = config.load(path, environ=env)
+    assert config.load(str(path), environ=env) is first
+    assert config.load(path, environ={"MONITOR_SMTP_PASSWORD": "other"}).email.password == "other"  # type: ignore[union-attr]
+    path.write_text(ISSUE_SHAPE.replace("Example World", "Example World Desk"))
+    assert config.load(path, environ=env).feeds[0].name == "Example World Desk"
+
+
 def test_shipped_config_is_valid() -> None:
     cfg = config.load(Path(__file__).parents[1] / "monitor.toml", environ={})
     assert len(cfg.feeds) >= 10
