@@ -329,7 +329,7 @@ def send_test(cfg: config.Config, to: Sequence[str] = ()) -> list[str]:
         raise ConfigError(f"{cfg.path}: no recipients: set [email] recipients (or a topic's recipients), "
                           "or give --to ADDRESS.")
     msg = mail.check_message(email, targets, str(cfg.path))
-    with mail.Transport(email) as smtp:
+    with mail.Transport(email, then="then try again.") as smtp:
         for address in targets:
             smtp.send(msg, address)
     return targets

@@ -23,6 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER = 2      # the user must act: config, arguments, input
 EXIT_FAILED = 1    # the work failed: every feed down, database unusable
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
+CELL_WIDTH = 60    # a table cell on a terminal, unless --wide: a URL or quote would wrap the table apart
 
 
 def handle_errors(fn: F) -> F:
@@ -59,6 +61,8 @@ def _database() -> str:
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.params.get("db_path"):
         return str(ctx.params["db_path"])
+    if ctx is not None and _root_obj(ctx).get("db"):  # given before the command
+        return str(_root_obj(ctx)["db"])
     try:
         obj = ctx.find_root().obj or {} if ctx is not None else {}
         return str(config_mod.load(config_mod.resolve_path(obj.get("config"), os.environ)).database)
@@ -66,16 +70,42 @@ def _database() -> str:
         return "the database"
 
 
-# Options shared by the commands that read the database.
-db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+def _root_obj(ctx: click.Context) -> dict[str, Any]:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    obj: dict[str, Any] = root.obj
+    return obj
+
+
+def _set_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # given after the command: it wins over one given before it
+        _root_obj(ctx)["config"] = value
+
+
+def _db_or_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        return value
+    given: Path | None = _root_obj(ctx).get("db")  # `monitor --db FILE sql …`: given before the command
+    return given
+
+
+# `-c FILE` is accepted before the command (`monitor -c my.toml run`) and after it (`monitor run -c my.toml`):
+# people type both. So is `--db FILE`, for the commands that read a database.
+config_option = click.option("-c", "--config", "config_path", metavar="FILE", expose_value=False,
+                             callback=_set_config, is_eager=True,
+                             help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml).")
+db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), callback=_db_or_root,
                          help="Database file (default: `database` from the config; with --db no config is needed).")
 format_option = click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]),
                              default="table", show_default=True, help="Output format.")
+wide_option = click.option("-w", "--wide", is_flag=True,
+                           help="Show whole values in the table (on a terminal long values are cut at "
+                                f"{CELL_WIDTH} characters; piped or redirected output always has them whole).")
 
 
 def load_config(ctx: click.Context) -> config_mod.Config:
-    obj = ctx.find_root().obj or {}
-    path = config_mod.resolve_path(obj.get("config"), os.environ)
+    path = config_mod.resolve_path(_root_obj(ctx).get("config"), os.environ)
     cfg = config_mod.load(path)
     for warning in cfg.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -84,10 +114,13 @@ def load_config(ctx: click.Context) -> config_mod.Config:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option("-c", "--config", "config_path", metavar="FILE",
-              help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml).")
+              help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml); also accepted after the command.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Database file, for the commands that read one (sql, query, report, status, alerts preview); "
+                   "also accepted after the command.")
 @click.version_option(package_name="news-monitor", prog_name="monitor")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def main(ctx: click.Context, config_path: str | None, db_path: Path | None) -> None:
     """news-monitor: poll news feeds, extract articles, find casualty and troop figures, keep them in DuckDB.
 
     \b
@@ -96,10 +129,17 @@ def main(ctx: click.Context, config_path: str | None) -> None:
       monitor sql "SELECT * FROM figures LIMIT 5"
       monitor figures "At least 12 soldiers were killed."
     """
-    ctx.obj = {"config": config_path}
+    ctx.obj = {"config": config_path, "db": db_path}
+    if db_path is not None and ctx.invoked_subcommand is not None:
+        command = main.get_command(ctx, ctx.invoked_subcommand)
+        if command is not None and not isinstance(command, click.Group) \
+                and not any(p.name == "db_path" for p in command.params):
+            raise click.UsageError(f"`monitor {ctx.invoked_subcommand}` takes no --db: it uses `database` from "
+                                   "the config file (-c FILE).")
 
 
 @main.command()
+@config_option
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing but errors: no progress, no summary; failed feeds as `failed: URL: reason`.")
 @click.option("-v", "--verbose", is_flag=True,
@@ -204,12 +244,14 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
 
 
 @main.command()
+@config_option
 @click.argument("query", required=False)
 @format_option
+@wide_option
 @db_option
 @click.pass_context
 @handle_errors
-def sql(ctx: click.Context, query: str | None, fmt: str, db_path: Path | None) -> None:
+def sql(ctx: click.Context, query: str | None, fmt: str, wide: bool, db_path: Path | None) -> None:
     """Run read-only SQL on the database (no file or network access from SQL).
 
     QUERY may also come on stdin.
@@ -227,7 +269,7 @@ def sql(ctx: click.Context, query: str | None, fmt: str, db_path: Path | None) -
         query = sys.stdin.read()
     path = db_path or load_config(ctx).database
     columns, rows = query_mod.run_sql(path, query)
-    write_rows(columns, rows, fmt)
+    write_rows(columns, rows, fmt, wide=wide)
 
 
 @main.command("figures")
@@ -287,7 +329,8 @@ def figures_cmd(text: str | None, jsonl: bool, language: str | None) -> None:
         click.echo(json.dumps(f, ensure_ascii=False))
 
 
-def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: Any = None) -> None:
+def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: Any = None,
+               wide: bool = False) -> None:
     """Rows as an aligned text table, CSV or JSON (a list of objects)."""
     out = out or sys.stdout
     if fmt == "json":
@@ -298,10 +341,16 @@ def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, 
         w.writerow(columns)
         w.writerows([[_cell(v) for v in r] for r in rows])
     else:
-        out.write(format_table(columns, rows) + "\n")
+        out.write(format_table(columns, rows, cell_width(wide, out)) + "\n")
 
 
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
+def cell_width(wide: bool = False, out: Any = None) -> int | None:
+    """Cells are cut to fit a terminal; into a file or a pipe (or with --wide) every value goes whole."""
+    stream = out or sys.stdout
+    return None if wide or not (hasattr(stream, "isatty") and stream.isatty()) else CELL_WIDTH
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int | None = CELL_WIDTH) -> str:
     cells = [[_cell(v, max_width) for v in r] for r in rows]
     widths = [len(c) for c in columns]
     for r in cells:
@@ -356,6 +405,7 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("test")
+@config_option
 @click.option("--to", "to", multiple=True, metavar="ADDRESS",
               help="Send to this address instead of the configured recipients (repeatable).")
 @click.pass_context
@@ -385,6 +435,7 @@ def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
 
 
 @alerts_group.command("preview")
+@config_option
 @click.option("--html", "as_html", is_flag=True,
               help="Print each digest's HTML part instead of its text, its charts embedded (data: URIs).")
 @click.option("--raw", is_flag=True, help="Print each digest as the full MIME message that would be sent.")
@@ -408,7 +459,12 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     database = db_path or cfg.database
     digests = alerts.pending(database)
     if not digests:
-        click.echo("no digests pending: the new figures of the next run are mailed right after it.")
+        if cfg.email is None:
+            click.echo(f"no digests pending, and none will be: {cfg.path} has no [email] table, so nothing is "
+                       "mailed. Add one with smtp_host, sender and recipients (see docs/alerts.md) to get new "
+                       "figures by e-mail; `monitor query new_figures_since -p since=7d` lists them meanwhile.")
+        else:
+            click.echo("no digests pending: the new figures of the next run are mailed right after it.")
         return
     click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
     drawn = charts.for_digest(database)  # the charts the run's mail would carry, drawn the same way
@@ -429,11 +485,12 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
 
 
 @main.command("report")
+@config_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("report.html"), show_default=True, help="The HTML file to write.")
 @click.option("--topic", metavar="NAME", help="Only this topic (default: every topic).")
 @click.option("--since", metavar="DATE", help="List new figures decided since DATE (YYYY-MM-DD or an ISO "
-              "time, UTC; default: the last 7 days).")
+              "time, UTC; yesterday, 7d, 2w; default: the last 7 days).")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Also write every chart as a PNG file into DIR.")
 @db_option
@@ -466,17 +523,18 @@ def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str |
 
 
 def _parse_since(value: str | None) -> dt.datetime | None:
+    from monitor import query
+
     if value is None:
         return None
     try:
-        when = dt.datetime.fromisoformat(value.strip())
+        return query.parse_when(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO time like "
-                                 "2025-01-31T12:00", param_hint="--since") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        raise click.BadParameter(f"{value!r} is not a date; {query.WHEN_HELP}", param_hint="--since") from None
 
 
 @main.command("status")
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for scripts.")
 @click.option("-n", "--runs", "n_runs", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many recent runs to show.")
@@ -521,7 +579,7 @@ def _status_text(info: Any) -> str:
                          r.status, f"{r.feeds_ok}/{r.feeds_total}", r.new_articles, r.figures, r.new_figures,
                          r.revisions, f"{r.alerts_sent}/{r.alerts_pending}", errors))
         out.append(format_table(["started (UTC)", "took", "status", "feeds ok", "articles", "figures", "new",
-                                 "revised", "alerts sent/pending", "failed feeds"], rows))
+                                 "revised", "alerts sent/pending", "failed feeds"], rows, cell_width()))
     else:
         out.append("no runs yet: `monitor run` starts the first.")
     out.append("")
@@ -534,7 +592,7 @@ def _status_text(info: Any) -> str:
                  f"{f.items_per_day:g}" if f.items_per_day is not None else "", f.last_error or "")
                 for f in info.feeds]
         out.append(format_table(["feed", "health", "last success", "failures", "median latency", "items/day",
-                                 "last error"], rows))
+                                 "last error"], rows, cell_width()))
     else:
         out.append("no feeds yet: add [[feeds]] to monitor.toml and run `monitor run`.")
     out.append("")
@@ -578,7 +636,7 @@ def demo_cmd(directory: Path) -> None:
             rows = [(r["topic"], r["category"], r["value"], r["kind"], r["previous"], r["claimant"] or "",
                      r["article_url"]) for r in summary.new_figure_rows]
             click.echo(format_table(["topic", "category", "value", "kind", "previous", "claimant", "article"],
-                                    rows))
+                                    rows, cell_width()))
         return summary.to_dict()
 
     started = dt.datetime.now(dt.UTC)
@@ -598,16 +656,18 @@ def demo_cmd(directory: Path) -> None:
 
 
 @main.command("query")
+@config_option
 @click.argument("name", required=False)
 @click.option("--list", "list_only", is_flag=True, help="List the named queries with what each answers.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A value for one of the query's $params (repeatable).")
 @format_option
+@wide_option
 @db_option
 @click.pass_context
 @handle_errors
 def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tuple[str, ...], fmt: str,
-              db_path: Path | None) -> None:
+              wide: bool, db_path: Path | None) -> None:
     """Run a named query from queries/ (read-only, like `monitor sql`); without NAME, list them.
 
     \b
@@ -630,13 +690,17 @@ def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tup
         return
     named = query_mod.named_query(name)  # an unknown name fails before the config is read
     values = query_mod.parse_params(params)
-    named.bind(values)
-    path = db_path or load_config(ctx).database
-    columns, rows = query_mod.run_named(path, named.name, values)
-    write_rows(columns, rows, fmt)
+    query_mod.check_values(named, named.bind(values))  # so does a value of the wrong type
+    topics: list[str] = []
+    if db_path is None:
+        cfg = load_config(ctx)
+        db_path, topics = cfg.database, [t.name for t in cfg.topics]
+    columns, rows = query_mod.run_named(db_path, named.name, values, topics=topics)
+    write_rows(columns, rows, fmt, wide=wide)
 
 
 @main.command("reprocess")
+@config_option
 @click.option("--topic", "topic_name", metavar="NAME",
               help="Only this topic's matches and history (after changing its query); figures are kept.")
 @click.pass_context
@@ -676,6 +740,7 @@ def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
 
 
 @main.command("serve")
+@config_option
 @click.option("--name", default="serve", show_default=True, metavar="NAME",
               help="Deployment name; give each config its own when several share one Prefect server. A "
                    "deployment of that name not created by `monitor serve` (prefect.yaml's `poll`) is refused.")

@@ -118,9 +118,10 @@ class Transport:
     Raises AlertError (naming host:port and what to check) when the session cannot be opened or breaks.
     """
 
-    def __init__(self, email: config.EmailConfig) -> None:
+    def __init__(self, email: config.EmailConfig, *, then: str = "then run `monitor alerts test`.") -> None:
         self.cfg = email
         self.where = f"{email.smtp_host}:{email.smtp_port}"
+        self.then = then  # the next step the errors end with: `monitor alerts test` itself says "try again"
         self.smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> Transport:
@@ -201,7 +202,7 @@ class Transport:
 
     def _error(self, e: BaseException) -> AlertError:
         where, cfg = self.where, self.cfg
-        check = "then run `monitor alerts test`."
+        check = self.then
         if isinstance(e, ConnectionRefusedError):
             return AlertError(f"{where}: connection refused (no SMTP server listening). Check smtp_host and "
                               f"smtp_port in [email] and that the mail server is running; {check}")

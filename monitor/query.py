@@ -10,6 +10,7 @@ import resource
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
     """Run one read-only statement; returns column names and rows. Raises QueryError on bad SQL."""
     if not sql.strip():
         raise QueryError("empty SQL; give a statement such as SELECT * FROM runs")
+    refuse_writes(sql)
     with store.connect(path, read_only=True, wait=wait) as con, _memory_headroom(QUERY_MEMORY):
         timer = threading.Timer(timeout, con.interrupt)
         timer.daemon = True
@@ -79,7 +81,27 @@ def _memory_headroom(extra: int) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
+# Statements that change the database. Refused before DuckDB sees them: on a view (`DELETE FROM figures`)
+# DuckDB would answer "Can only delete from base table", which reads as if a table would do.
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "MERGE_INTO", "COPY",
+                    "COPY_DATABASE", "CREATE_FUNC", "EXPORT", "VACUUM", "ANALYZE"})
+
+
+def refuse_writes(sql: str) -> None:
+    """QueryError with the read-only message when `sql` holds a statement that writes."""
+    try:
+        kinds = [s.type.name for s in duckdb.extract_statements(sql)]
+    except duckdb.Error:
+        return  # not SQL DuckDB can parse: running it gives the parser's own message, with the position
+    for kind in kinds:
+        if kind in WRITES:
+            word = kind.split("_")[0]
+            raise QueryError(f"{word} refused: `monitor sql` is read-only: writes, file and network access "
+                             "are disabled. Query only; copy data out with -f csv / -f json.")
+
+
 def _sql_message(e: duckdb.Error) -> str:
+
     text = str(e).strip()
     first = text.splitlines()[0] if text else type(e).__name__
     if "configuration has been locked" in text:
@@ -99,6 +121,15 @@ _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
 _DEFAULT = re.compile(r"\((?:default:\s*(?P<default>[^)]*)|(?P<optional>optional)[^)]*)\)\s*$")
 
 
+_CAST = re.compile(r"CAST\(\s*\$([A-Za-z_]\w*)\s+AS\s+(\w+)", re.IGNORECASE)
+KINDS = {"TIMESTAMPTZ": "time", "TIMESTAMP": "time", "DATE": "time", "INTEGER": "integer", "BIGINT": "integer"}
+TOPIC_PARAM = "topic"  # a `$topic` is checked against the topics there are, whatever its case
+_AGE = re.compile(r"^(\d+)\s*(h|d|w)$", re.IGNORECASE)
+AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+WHEN_HELP = ("use a date or time (2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as "
+             "12h, 7d or 2w")
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """A `$name` a named query takes, as its header comment declares it."""
@@ -107,6 +138,26 @@ class Param:
     description: str
     default: str | None  # given when the caller leaves it out; None with required=False means SQL NULL
     required: bool
+    kind: str = "text"   # time | integer | topic | text: what a given value is checked as
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """A time as people write it: an ISO date or time (UTC unless it says), `today`, `yesterday`, `now`, or
+    an age back from now (`12h`, `7d`, `2w`). ValueError when it is none of them."""
+    now = now or datetime.now(UTC)
+    word = text.strip().lower()
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if word == "now":
+        return now
+    if word == "today":
+        return midnight
+    if word == "yesterday":
+        return midnight - timedelta(days=1)
+    age = _AGE.match(word)
+    if age:
+        return now - int(age.group(1)) * AGE_UNITS[age.group(2).lower()]
+    when = datetime.fromisoformat(text.strip())  # ValueError when not ISO (3.11 reads a trailing Z)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +192,22 @@ def parse_named(name: str, text: str) -> NamedQuery:
     if not header:
         raise QueryError(f"{QUERIES_DIR}/{name}.sql: no opening comment; its first line must say what the "
                          "query answers.")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    # a parameter's type is the one the SQL casts it to: CAST($since AS TIMESTAMPTZ) takes a time
+    casts = {m.group(1): KINDS.get(m.group(2).upper(), "text") for m in _CAST.finditer(body)}
     params = []
     for line in header:
         m = _PARAM_LINE.match(line)
         if m:
-            desc = m.group(2).strip()
+            key, desc = m.group(1), m.group(2).strip()
+            kind = casts.get(key, "topic" if key == TOPIC_PARAM else "text")
             d = _DEFAULT.search(desc)
             if d is None:
-                params.append(Param(m.group(1), desc, None, True))
+                params.append(Param(key, desc, None, True, kind))
             else:
-                params.append(Param(m.group(1), desc[:d.start()].strip(),
-                                    None if d.group("optional") else d.group("default").strip(), False))
-    used = set(_PARAM_USE.findall("\n".join(line for line in text.splitlines() if not line.startswith("--"))))
+                params.append(Param(key, desc[:d.start()].strip(),
+                                    None if d.group("optional") else d.group("default").strip(), False, kind))
+    used = set(_PARAM_USE.findall(body))
     declared = {p.name for p in params}
     if used != declared:
         raise QueryError(f"{QUERIES_DIR}/{name}.sql: the parameters it uses ({', '.join(sorted(used))}) "
@@ -189,8 +244,54 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def check_values(q: NamedQuery, values: Mapping[str, str | None], now: datetime | None = None
+                 ) -> dict[str, str | None]:
+    """Each value checked as its parameter's type (times as people write them, turned into ISO times);
+    QueryError names the parameter and what it takes."""
+    out = dict(values)
+    for p in q.params:
+        value = values.get(p.name)
+        if value is None:
+            continue
+        if p.kind == "time":
+            try:
+                out[p.name] = parse_when(value, now).isoformat()
+            except ValueError:
+                raise QueryError(f"--param {p.name}={value!r}: not a date or time; {WHEN_HELP}.") from None
+        elif p.kind == "integer":
+            try:
+                out[p.name] = str(int(value.strip()))
+            except ValueError:
+                raise QueryError(f"--param {p.name}={value!r}: expected a whole number, e.g. "
+                                 f"--param {p.name}={p.default or 7}.") from None
+    return out
+
+
+def known_topics(path: Path, configured: Sequence[str] = (), *, wait: float = store.LOCK_WAIT) -> list[str]:
+    """The topics there are: those configured, then those with matches in the database."""
+    _, rows = run_sql(path, "SELECT DISTINCT topic FROM topic_matches ORDER BY topic", wait=wait)
+    names = list(configured)
+    seen = {n.casefold() for n in names}
+    return names + [r[0] for r in rows if r[0].casefold() not in seen]
+
+
+def topic_named(given: str, topics: Sequence[str]) -> str:
+    """The topic `given` names, whatever its case; QueryError lists the topics there are."""
+    for name in topics:
+        if name.casefold() == given.strip().casefold():
+            return name
+    known = ", ".join(repr(n) for n in topics) or "none yet"
+    raise QueryError(f"no topic named {given!r} (topics: {known}). Check the name in [[topics]].")
+
+
 def run_named(path: Path, name: str, params: Mapping[str, str] | None = None, *, max_rows: int = MAX_ROWS,
-              wait: float = store.LOCK_WAIT) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run a named query with `$params` (values as given, cast in the SQL); read-only like run_sql."""
+              wait: float = store.LOCK_WAIT, topics: Sequence[str] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a named query with `$params`, each checked against its type and a topic against the topics there
+    are (`topics` configured, and the database's); read-only like run_sql."""
     q = named_query(name)
-    return run_sql(path, q.sql, q.bind(params or {}), max_rows=max_rows, wait=wait)
+    values = check_values(q, q.bind(params or {}))
+    for p in q.params:
+        value = values.get(p.name)
+        if p.kind == "topic" and value is not None:
+            values[p.name] = topic_named(value, known_topics(path, topics, wait=wait))
+    return run_sql(path, q.sql, values, max_rows=max_rows, wait=wait)

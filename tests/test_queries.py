@@ -63,7 +63,10 @@ def check_latest_figures(config: Path) -> None:
     assert killed["n_outlets"] == 2
     assert when(killed["last_seen"]) == "2024-12-28 15:00"  # B's reprint, the day after
     assert named(config, "latest_figures") == list(got.values())  # one topic: the same without the filter
-    assert named(config, "latest_figures", topic="no such topic") == []
+    assert named(config, "latest_figures", topic=hs.TOPIC.upper()) == list(got.values())  # case does not matter
+    code, _, err = run(config, "query", "latest_figures", "-p", "topic=no such topic")  # not 0 rows: the list
+    assert code == 2 and err == (f"error: no topic named 'no such topic' (topics: {hs.TOPIC!r}). Check the name "
+                                 "in [[topics]].\n")
 
 
 def check_topic_timeline(config: Path) -> None:
@@ -204,9 +207,12 @@ def test_formats_and_parameters_are_values_not_sql(history_story: hs.StoryRun) -
     assert len(table) == 5 and table[0]["topic"] == hs.TOPIC
     code, out, _ = run(config, "query", "latest_figures")
     assert code == 0 and out.rstrip().endswith("(5 rows)")
-    assert named(config, "latest_figures", topic="x' OR 1=1 --") == []
+    code, _, err = run(config, "query", "latest_figures", "-p", "topic=x' OR 1=1 --")
+    assert code == 2 and err.startswith("error: no topic named \"x' OR 1=1 --\" (topics: ")
     code, _, err = run(config, "query", "new_figures_since", "--param", "since=last tuesday")
-    assert code == 2 and "SQL error" in err and "last tuesday" in err
+    assert code == 2 and err == ("error: --param since='last tuesday': not a date or time; use a date or time "
+                                 "(2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as 12h, 7d "
+                                 "or 2w.\n")
 
 
 # --- locked down -------------------------------------------------------------------------------------------
