@@ -163,12 +163,32 @@ class Pools:
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     n = workers or os.cpu_count() or 1
-    # forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe. The server
-    # imports trafilatura once and builds its lazy state (monitor.warmup); each worker forked from it shares
-    # those pages (less memory, faster start, no per-process warm-up on the first pages).
+    return ProcessPoolExecutor(max_workers=n, mp_context=_forkserver())
+
+
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    """The forkserver context, its server started now when called from the main thread.
+
+    forkserver: the flow process runs threads (Prefect's API client); forking it is unsafe. The server
+    imports trafilatura once and builds its lazy state (monitor.warmup); each worker forked from it shares
+    those pages (less memory, faster start, no per-process warm-up on the first pages).
+
+    The server is started with SIGINT ignored, which it and every process it forks inherit: a Ctrl-C at the
+    terminal reaches only the command, which stops them, instead of printing a KeyboardInterrupt traceback
+    from each (issue 18). Signal handlers can only be set from the main thread; elsewhere the server starts
+    on first use, as before.
+    """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["monitor.articles", "trafilatura", "monitor.warmup"])
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    if threading.current_thread() is threading.main_thread():
+        from multiprocessing import forkserver
+
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return ctx
 
 
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
@@ -190,6 +210,7 @@ def prestart(workers: int = 0, pages: int | None = None) -> None:
         return
     if pages is not None and pages < MIN_PAGES_FOR_PROCESSES:
         return
+    _forkserver()  # here, on the main thread: see _forkserver
 
     def start() -> None:
         global _prestarted

@@ -10,14 +10,20 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from monitor import config as config_mod
 from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor import runs
+
+STARTED = time.monotonic()  # the command's start, near enough: what a summary's "in N s" counts from
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,14 +168,16 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
       monitor run -q --strict          in a crontab: quiet, exit 1 when no feed could be polled
     """
     cfg = load_config(ctx)
-    from monitor import progress, runs
+    from monitor import progress  # light: the first line is out before Prefect, DuckDB and the rest load
 
     if quiet:  # "nothing but errors" covers Prefect's own warnings too; a value the user set still wins
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     # progress on stderr, so `--json` output on stdout stays clean: a bar on a terminal, log lines otherwise
     try:
         with progress.display(sys.stderr, quiet=quiet, verbose=verbose):
-            summary = runs.from_dict(run_cycle(cfg, verbose=verbose))
+            progress.note(f"polling {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path} "
+                          f"into {cfg.database}")
+            data = run_cycle(cfg, verbose=verbose)
     except Exception as e:  # the run's row says failed, with the reason; here it is one line, and JSON for scripts
         from monitor import store
 
@@ -180,15 +188,26 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
             raise error from None
         click.echo(f"error: run failed: {type(e).__name__}: {e}", err=True)
         sys.exit(EXIT_FAILED)
+    from monitor import runs
+
+    summary = timed(runs.from_dict(data))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), default=str, indent=2))
     elif not quiet:
         click.echo(summary.text())
     if quiet and not as_json:  # -q prints nothing but errors, and a feed that failed is one
-        for line in summary.failure_lines():
+        for line in ([summary.headline] if summary.headline else []) + summary.failure_lines():
             click.echo(line, err=True)
     if summary.status == "failed" or (strict and summary.polled_none):
         sys.exit(EXIT_FAILED)
+
+
+def timed(summary: runs.Summary, since: float | None = None) -> runs.Summary:
+    """The summary with the time the user waited (from `since`, default the command's start), and the
+    part of it that was not the cycle: starting Prefect (its local API, imports) and stopping."""
+    summary.waited_seconds = time.monotonic() - (STARTED if since is None else since)
+    summary.startup_seconds = max(0.0, summary.waited_seconds - summary.seconds)
+    return summary
 
 
 def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
@@ -210,15 +229,24 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
 
 def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
     import flows
+    from monitor import progress
 
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
     from flows import serve
 
     api = None
+    launched = time.monotonic()
     if cfg.scale.dask_address is None:
         # Prefect's temporary API starts now, on the other core while this process imports Prefect (~2 s),
         # and the extraction processes with it
+        home = Path(os.environ.get("PREFECT_HOME") or cfg.data_dir / "prefect").expanduser()
+        first = not (home / "prefect.db").exists()  # a new Prefect home: its database is created and migrated
         api = serve.temporary_api(cfg.data_dir)
+        if api is not None:
+            progress.note("starting Prefect's local API (" + ("the first time here: about 15 s" if first
+                                                              else "about 5 s") + ") …")
+        else:
+            progress.note(f"using the Prefect API at {os.environ.get(serve.ENV_API_URL)} …")
         from monitor import articles
 
         articles.prestart(cfg.fetch.workers)
@@ -233,9 +261,11 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
                 return poll.run(str(cfg.path))
         from flows import poll
 
-        with serve.use_api(api):
+        with serve.use_api(api) as url:
             if not verbose:  # after the API's start, which sets Prefect's logging up again
                 flows.one_line_logs()
+            if url is not None:
+                progress.note(f"Prefect's local API ready after {time.monotonic() - launched:.1f} s")
             return poll.run(str(cfg.path))
     finally:
         # prestarted for nothing when few pages were new (or none could be stored): stopped once started, not
@@ -626,11 +656,14 @@ def demo_cmd(directory: Path) -> None:
       monitor demo
       monitor demo /tmp/demo && monitor -c /tmp/demo/monitor.toml sql "SELECT * FROM new_figures"
     """
-    from monitor import demo, report, runs
+    from monitor import demo, progress, report, runs
 
     def one_cycle(config_path: Path, cycle: int) -> dict[str, Any]:
         cfg = config_mod.load(config_path)
-        summary = runs.from_dict(run_cycle(cfg))
+        began = time.monotonic()
+        with progress.display(sys.stderr):  # what the cycle is doing, on stderr, as `monitor run` shows it
+            data = run_cycle(cfg)
+        summary = timed(runs.from_dict(data), began)
         click.echo(summary.text())
         if summary.new_figure_rows:
             rows = [(r["topic"], r["category"], r["value"], r["kind"], r["previous"], r["claimant"] or "",

@@ -62,12 +62,21 @@ def done(stage: str, message: str = "") -> None:
     _tell("done", stage, message)
 
 
+def note(message: str) -> None:
+    """What is happening outside the counted stages ("starting Prefect's local API …"), so the user is
+    never left looking at nothing. Observers without a `note` method skip it."""
+    _tell("note", message)
+
+
 def _tell(method: str, *args: Any) -> None:
     with _lock:
         observers = list(_observers)
     for o in observers:
+        fn = getattr(o, method, None)
+        if fn is None:
+            continue
         try:
-            getattr(o, method)(*args)
+            fn(*args)
         except Exception:  # a broken display is not worth a failed run
             log.debug("progress display failed", exc_info=True)
 
@@ -99,6 +108,10 @@ class Lines:
             if now - self.last.get(stage, 0.0) >= self.every:
                 self.last[stage] = now
                 self._line(f"{stage}: {self.counts[stage]}/{self.totals.get(stage, '?')}")
+
+    def note(self, message: str) -> None:
+        with self.lock:
+            self._line(message)
 
     def done(self, stage: str, message: str) -> None:
         with self.lock:
@@ -134,6 +147,9 @@ class Bar:
         task = self.tasks[stage]
         total = self.progress.tasks[task].total or 0
         self.progress.update(task, completed=total, note=message)
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(message, highlight=False, markup=False)
 
     def close(self) -> None:
         self.progress.stop()

@@ -17,6 +17,8 @@ from monitor import feeds, series, store
 
 log = logging.getLogger(__name__)
 
+# The start of every error fetch gives for a failed name lookup or connection (fetch.client._reason).
+CONNECT_FAILED = "could not connect"
 # Runs that failed before they could write their `runs` row (the database could not be opened) wait here,
 # one JSON line each, beside the database; the next run that opens it records them.
 UNRECORDED_SUFFIX = ".unrecorded-runs.jsonl"
@@ -48,7 +50,10 @@ class Summary:
     new_figure_rows: list[dict[str, str | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    seconds: float = 0.0
+    seconds: float = 0.0             # the cycle itself, from the flow's start
+    headline: str = ""               # one line that explains the run before its counts (every feed unreachable)
+    waited_seconds: float | None = None   # what the user waited, start-up included (set by the CLI)
+    startup_seconds: float | None = None  # of it, starting Prefect (its local API) and the process
 
     COUNTS = ("feeds_total", "feeds_ok", "feeds_not_modified", "feeds_failed", "feeds_skipped", "new_entries",
               "new_articles", "articles_failed", "articles_deferred", "topic_matches", "figures", "new_figures",
@@ -64,6 +69,12 @@ class Summary:
         self.feeds_failed = sum(p.status == "failed" for p in polls)
         self.feeds_skipped = sum(p.status == "backoff" for p in polls)
         self.errors = [{"feed_url": p.feed_url, "error": p.error or ""} for p in polls if p.status == "failed"]
+        if self.polled_none and all(CONNECT_FAILED in (p.error or "") for p in polls):
+            # not N broken feeds but one broken connection: say that, once, with what to try
+            self.headline = (f"no feed could be reached: all {self.feeds_total} failed to connect (name lookup "
+                             "or connection). Is this machine offline, or does it reach the web only through "
+                             "a proxy? (news-monitor connects directly.) Check the network, or try "
+                             "`monitor demo`, which needs none.")
         if self.polled_none and self.feeds_skipped:
             # every feed failing or held back: a run that monitored nothing says so, with each back-off's cause
             self.notes.append(f"no feed polled: 0 of {self.feeds_total} ({self.feeds_failed} failed, "
@@ -113,8 +124,13 @@ class Summary:
 
     def text(self) -> str:
         """The few lines `monitor run` prints."""
+        took = f"{self.seconds:.1f}s"
+        if self.waited_seconds is not None and self.startup_seconds is not None:
+            took = (f"{self.waited_seconds:.1f}s ({self.startup_seconds:.1f}s of it starting Prefect, "
+                    f"{self.seconds:.1f}s the cycle)")
         lines = [
-            f"run {self.run_id}: {self.status} in {self.seconds:.1f}s",
+            f"run {self.run_id}: {self.status} in {took}",
+            *([self.headline] if self.headline else []),
             f"feeds: {self.feeds_ok}/{self.feeds_total} ok ({self.feeds_not_modified} unchanged), "
             f"{self.feeds_failed} failed, {self.feeds_skipped} backing off",
             f"articles: {self.new_articles} new ({self.articles_failed} without a fetched body), "
