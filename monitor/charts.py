@@ -51,6 +51,7 @@ def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, dat
     """A matplotlib Figure: each report a point coloured by claimant/outlet, the accepted value as a
     step line, ranges as bands; `span` fixes the time axis (charts of one topic share it)."""
     from matplotlib import ticker
+    from matplotlib.colors import to_rgba
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
@@ -81,9 +82,12 @@ def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, dat
     shapes = sorted({MARKERS.get(r.qualifier, "o") for r in reports})
     for n, marker in enumerate(shapes):
         these = [r for r in reports if MARKERS.get(r.qualifier, "o") == marker]
+        # rings with a light fill, not solid discs: two reports a day apart overlap as two rings where
+        # solid dots merged into one smudge (issue 18)
+        edge = [colours.get(r.label, OTHER) for r in these]
         coll = ax.scatter(_x([r.when for r in these]), [plot_value(r.low, r.high) for r in these],
-                          c=[colours.get(r.label, OTHER) for r in these], marker=marker, s=36,
-                          edgecolors="white", linewidths=0.6, zorder=4)
+                          facecolors=[to_rgba(c, 0.25) for c in edge], edgecolors=edge, marker=marker, s=40,
+                          linewidths=1.4, zorder=4)
         coll.set_gid(POINTS_ID if n == 0 else f"{POINTS_ID}-{n}")
     for label, colour in colours.items():
         ax.scatter([], [], c=colour, s=36, label=_safe(label[:60]))

@@ -242,10 +242,10 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
         home = Path(os.environ.get("PREFECT_HOME") or cfg.data_dir / "prefect").expanduser()
         first = not (home / "prefect.db").exists()  # a new Prefect home: its database is created and migrated
         api = serve.temporary_api(cfg.data_dir)
-        if api is not None:
+        if api is not None and not api.healthy:  # not when an earlier cycle of this process started it
             progress.note("starting Prefect's local API (" + ("the first time here: about 15 s" if first
                                                               else "about 5 s") + ") …")
-        else:
+        elif api is None:
             progress.note(f"using the Prefect API at {os.environ.get(serve.ENV_API_URL)} …")
         from monitor import articles
 
@@ -261,10 +261,11 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
                 return poll.run(str(cfg.path))
         from flows import poll
 
+        starting = api is not None and not api.healthy
         with serve.use_api(api) as url:
             if not verbose:  # after the API's start, which sets Prefect's logging up again
                 flows.one_line_logs()
-            if url is not None:
+            if url is not None and starting:
                 progress.note(f"Prefect's local API ready after {time.monotonic() - launched:.1f} s")
             return poll.run(str(cfg.path))
     finally:
@@ -517,7 +518,8 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
 @main.command("report")
 @config_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("report.html"), show_default=True, help="The HTML file to write.")
+              help="The HTML file to write (default: report.html in the data directory, beside the database). "
+                   "Its directory must exist.")
 @click.option("--topic", metavar="NAME", help="Only this topic (default: every topic).")
 @click.option("--since", metavar="DATE", help="List new figures decided since DATE (YYYY-MM-DD or an ISO "
               "time, UTC; yesterday, 7d, 2w; default: the last 7 days).")
@@ -526,7 +528,7 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
 @db_option
 @click.pass_context
 @handle_errors
-def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str | None, png_dir: Path | None,
+def report_cmd(ctx: click.Context, output: Path | None, topic: str | None, since: str | None, png_dir: Path | None,
                db_path: Path | None) -> None:
     """Write one self-contained HTML report: per topic the latest figures with previous value and change,
     the new figures of the period with quote and link, charts of every series over time, and article volume.
@@ -535,6 +537,7 @@ def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str |
 
     \b
     Examples:
+      monitor report                   writes data/report.html (the data directory) and prints its path
       monitor report -o report.html
       monitor report --topic "North Korean troops in Russia" --since 2025-01-01 --png charts/
       monitor report --db monitor-demo/monitor.duckdb -o demo.html
@@ -545,6 +548,8 @@ def report_cmd(ctx: click.Context, output: Path, topic: str | None, since: str |
     if db_path is None:
         cfg = load_config(ctx)
         db_path, topics = cfg.database, [t.name for t in cfg.topics]
+    # beside the database by default, not wherever the command happens to run
+    output = output or db_path.parent / report.DEFAULT_NAME
     page = report.write(db_path, output, topics=topics, only=topic, since=_parse_since(since),
                         png_dir=png_dir)
     click.echo(f"wrote {output} ({len(page.topics)} topic{'s' if len(page.topics) != 1 else ''}, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DEFAULT_PERIOD = timedelta(days=7)  # "what changed this week"
+DEFAULT_NAME = "report.html"        # written into the data directory unless -o says otherwise
 MAX_NEW_ROWS = 200                  # new figures listed per topic; the rest are counted, with a query
 MAX_VOLUME_DAYS = 365               # days of matched-article volume drawn per topic
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -63,8 +64,10 @@ def write(db_path: Path, out: Path, *, topics: Sequence[str] = (), only: str | N
             first = str(e).splitlines()[0]
             raise ReportError(f"{db_path}: the database lacks what the report reads ({first}). "
                               "Run `monitor run` once: it upgrades the database.") from None
+    if not out.parent.is_dir():  # a typo in -o should not leave a tree of new directories behind
+        raise ReportError(f"{out.parent}: no such directory, so the report cannot be written to {out}. Create "
+                          "the directory first, or choose another path with -o.")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page.html, encoding="utf-8")
         if png_dir is not None:
             png_dir.mkdir(parents=True, exist_ok=True)
@@ -110,8 +113,9 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
     all_steps = series.of_topic(con, topic)
     anchor = f"topic-{index + 1}"
     parts = [f'<section class="topic" id="{anchor}"><h2>{_e(topic)}</h2>']
-    parts.append(_latest_table(all_steps, series.corroboration(con, topic)))
-    parts.append(_new_table(all_steps, since))
+    names = feed_names(con, topic)
+    parts.append(_latest_table(all_steps, series.corroboration(con, topic), names))
+    parts.append(_new_table(all_steps, since, names))
     categories = sorted({s.category for s in all_steps}, key=_category_order)
     drawn = [series.chart(con, topic, c, decisions=all_steps, max_points=max_points) for c in categories]
     days = series.volume(con, topic, MAX_VOLUME_DAYS)
@@ -150,12 +154,27 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
     return "\n".join(parts)
 
 
+def feed_names(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, str]:
+    """Article URL -> the feed it came through, as configured ([[feeds]] name), else the feed's own title: the
+    report's source column names a source the user knows, not a host."""
+    rows = con.execute("""
+        SELECT a.url, coalesce(f.name, f.title)
+        FROM articles a JOIN feeds f ON f.url = a.feed_url JOIN topic_matches t USING (article_id)
+        WHERE t.topic = ? AND coalesce(f.name, f.title) IS NOT NULL""", [topic]).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _outlet(s: series.Decision, names: Mapping[str, str]) -> str:
+    return names.get(s.article_url) or s.outlet or ""
+
+
 def _kind(s: series.Decision) -> str:
     return (s.kind + (" · one incident" if s.scope == "incident" else "")
             + (" (suspect: fell by more than half)" if s.suspect else ""))
 
 
-def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroboration) -> str:
+def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroboration, names: Mapping[str, str]
+                  ) -> str:
     latest: dict[tuple[str, str, str], series.Decision] = {}
     for s in all_steps:  # publication order: the last one is the value in force
         latest[(s.category, s.group, s.scope)] = s
@@ -165,24 +184,19 @@ def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroborati
     for (category, group, scope), s in sorted(latest.items(),
                                               key=lambda kv: (_category_order(kv[0][0]), kv[0][1], kv[0][2])):
         outlets, reports = seen.get((category, group, scope, s.low, s.high), (1, 1))
-        rows.append(
-            f"<tr><td>{_e(category)}</td><td>{_e(group)}</td><td>{_e(scope)}</td>"
-            f"<td class='num'><b>{_e(_value(s))}</b></td>"
-            f"<td class='d'>{_date(_as_of(s))}</td><td>{_e(_kind(s))}</td>"
-            f"<td class='num'>{_e(series.previous_text(s))}</td>"
-            f"<td class='num'>{_e(_change(s))}</td><td>{_e(s.source)}</td>"
-            f"<td>{_link(s.article_url, s.outlet or 'article')}</td>"
-            f"<td class='num'>{outlets:,} / {reports:,}</td></tr>")
-    return ("<h3>Latest figures</h3><table><thead><tr><th>category</th><th>group</th><th>scope</th>"
-            "<th>value</th><th>as of</th><th>kind</th><th>previous</th><th>change</th><th>claimant</th>"
-            "<th>source</th>"
-            "<th title='distinct outlets / reports carrying this value'>outlets / reports</th></tr></thead>"
-            "<tbody>" + "".join(rows) + "</tbody></table>")
+        rows.append(_row(LATEST_COLUMNS, [
+            _e(category), _e(group), _e(scope), f"<b>{_e(_value(s))}</b>", _date(_as_of(s)), _e(_kind(s)),
+            _e(series.previous_text(s)), _e(_change(s)), _e(s.source),
+            _link(s.article_url, _outlet(s, names) or "article"), f"{outlets:,} / {reports:,}"]))
+    return ("<h3>Latest figures</h3>" + _head(LATEST_COLUMNS) + "<tbody>" + "".join(rows) + "</tbody></table>"
+            + f"<p class='note'>{PUBLISHED_NOTE}</p>")
 
 
-def _new_table(all_steps: Sequence[series.Decision], since: datetime) -> str:
+def _new_table(all_steps: Sequence[series.Decision], since: datetime, names: Mapping[str, str]) -> str:
     new = [s for s in all_steps if s.decided_at is not None and s.decided_at >= since]
-    head = f"<h3>New figures and revisions since {_date(since)}</h3>"
+    head = (f"<h3>New figures and revisions first seen since {_date(since)}</h3>"
+            f"<p class='note'>First seen by this monitor since {_date(since)} (the run that found them); "
+            "the <i>published</i> column is the article's own date, which can be much earlier.</p>")
     if not new:
         return head + '<p class="empty">None in this period.</p>'
     new.sort(key=lambda s: (_as_of(s), s.decided_at or _as_of(s)), reverse=True)
@@ -195,17 +209,41 @@ def _new_table(all_steps: Sequence[series.Decision], since: datetime) -> str:
     rows = []
     for s in new:
         previous = series.previous_text(s) if s.kind != "new" else ""
-        rows.append(
-            f"<tr><td class='d'>{_date(_as_of(s))}</td><td>{_e(s.category)}</td><td>{_e(s.group)}</td>"
-            f"<td class='num'><b>{_e(_value(s))}</b></td><td>{_e(_kind(s))}</td>"
-            f"<td class='num'>{_e(previous)}</td><td class='num'>{_e(_change(s))}</td>"
-            f"<td>{_e(s.source or '')}</td><td class='quote'>{_e(s.quote or '')}</td>"
-            f"<td>{_link(s.article_url, s.title or s.outlet or 'article')}"
-            f"<br><span class='outlet'>{_e(s.outlet or '')}</span></td></tr>")
-    return (head + "<table><thead><tr><th>as of</th><th>category</th><th>group</th><th>value</th>"
-            "<th>kind</th><th>previous</th><th>change</th><th>claimant</th><th>quote</th><th>article</th></tr></thead>"
-            "<tbody>"
-            + "".join(rows) + "</tbody></table>" + more)
+        outlet = _outlet(s, names)
+        rows.append(_row(NEW_COLUMNS, [
+            _date(_as_of(s)), _date(s.decided_at), _e(s.category), _e(s.group), f"<b>{_e(_value(s))}</b>",
+            _e(_kind(s)), _e(previous), _e(_change(s)), _e(s.source or ""), _e(s.quote or ""),
+            f"{_link(s.article_url, s.title or outlet or 'article')}<br><span class='outlet'>{_e(outlet)}</span>"]))
+    return head + _head(NEW_COLUMNS) + "<tbody>" + "".join(rows) + "</tbody></table>" + more
+
+
+# (header, cell class, header tooltip) per column; the header also labels each cell on a narrow screen
+Column = tuple[str, str, str]
+PUBLISHED = ("published", "d", "the article's publication date (the day it was fetched when it gives none)")
+LATEST_COLUMNS: tuple[Column, ...] = (
+    ("category", "", ""), ("group", "", ""), ("scope", "", ""), ("value", "num", ""), PUBLISHED,
+    ("kind", "", ""), ("previous", "num", ""), ("change", "num", ""), ("claimant", "", ""),
+    ("source", "", "the feed it came through, by its name in monitor.toml"),
+    ("outlets / reports", "num", "distinct outlets / reports carrying this value"))
+NEW_COLUMNS: tuple[Column, ...] = (
+    PUBLISHED, ("first seen", "d", "when this monitor first saw it (the run that found it new)"),
+    ("category", "", ""), ("group", "", ""), ("value", "num", ""), ("kind", "", ""), ("previous", "num", ""),
+    ("change", "num", ""), ("claimant", "", ""), ("quote", "quote", ""),
+    ("article", "", "the article, and the feed it came through"))
+PUBLISHED_NOTE = ("<i>published</i>: the date of the article that reported the value (the day it was fetched "
+                  "when the article gives none); <i>source</i>: the feed, by its name in monitor.toml.")
+
+
+def _head(columns: Sequence[Column]) -> str:
+    cells = "".join(f"<th title='{_e(tip)}'>{_e(name)}</th>" if tip else f"<th>{_e(name)}</th>"
+                    for name, _, tip in columns)
+    return f"<table><thead><tr>{cells}</tr></thead>"
+
+
+def _row(columns: Sequence[Column], cells: Sequence[str]) -> str:
+    """A table row; each cell carries its column's name, shown beside it when the table is a list of cards."""
+    return "<tr>" + "".join(f"<td data-label='{_e(name)}'" + (f" class='{cls}'" if cls else "") + f">{cell}</td>"
+                            for (name, cls, _), cell in zip(columns, cells, strict=True)) + "</tr>"
 
 
 def _figure(chart: Chart, prefix: str, caption: str) -> str:
@@ -246,20 +284,28 @@ in the database: <code>monitor sql "SELECT * FROM figures"</code>.</p></footer>
 """
 
 
+# Responsive: long words (URLs) wrap rather than run off the side; below NARROW px (a tablet upright, a phone) each
+# row becomes a card of "column: value" lines, as a phone needs. Tested at 390, 768 and 1280 px in Chromium.
+NARROW = 1024
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1d;margin:0 auto;
-max-width:1180px;padding:0 20px 40px}
+max-width:1180px;padding:0 20px 40px;overflow-wrap:break-word}
 header{border-bottom:1px solid #ddd;margin-bottom:12px}h1{font-size:22px;margin:18px 0 4px}
 h2{font-size:19px;margin:28px 0 6px;padding-top:8px;border-top:3px solid #1f77b4}
 h3{font-size:15px;margin:18px 0 6px}.meta{color:#555;margin:0 0 8px}
 nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 8px;
-border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f6f6}td.num{text-align:right;
-white-space:nowrap}td.d{white-space:nowrap}td.quote{color:#444;font-style:italic;max-width:380px}
+border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f6f6}td.num{text-align:right}
+td.d{white-space:nowrap}td.quote{color:#444;font-style:italic;max-width:380px}
 figure.chart{margin:10px 0 18px}figure.chart svg{width:100%;height:auto;max-width:960px;display:block}
 .outlet{color:#777;font-size:12px}figcaption{color:#555;font-size:12px;max-width:960px}.empty,.note{color:#777}code{font-size:12px}
-a{color:#0b5cad}
-"""
+a{color:#0b5cad}.note{font-size:12px;margin:4px 0 8px}
+@media (max-width:{NARROW}px){body{padding:0 10px 30px}table,tbody,tr,td{display:block;width:auto}
+thead{display:none}tr{border:1px solid #ddd;border-radius:4px;margin:0 0 10px;padding:4px 0;display:grid;
+grid-template-columns:repeat(auto-fill,minmax(220px,1fr))}td.quote,td:last-child{grid-column:1/-1}
+td,td.num,td.d{border:0;padding:2px 8px;text-align:left;white-space:normal;max-width:none}
+td::before{content:attr(data-label) ": ";color:#777;font-style:normal}}
+""".replace("{NARROW}", str(NARROW))
 
 
 def _value(s: series.Decision) -> str:

@@ -144,6 +144,9 @@ def _visit(cdp: _CDP, page: Path, script: str, screenshot: Path | None, width: i
     session = cdp.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     for domain in ("Network", "Runtime", "Log", "Page"):
         cdp.call(f"{domain}.enable", session)
+    # the viewport itself: headless Chromium keeps windows at least 500 px wide, narrower than a phone's 390
+    cdp.call("Emulation.setDeviceMetricsOverride", session, width=width, height=1000, deviceScaleFactor=1,
+             mobile=False)
     cdp.events.clear()  # about:blank's own events are not the page's
     cdp.call("Page.navigate", session, url=url)
     cdp.wait_for("Page.loadEventFired")

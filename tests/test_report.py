@@ -124,7 +124,7 @@ def test_report_tables_show_latest_values_with_previous_and_change(populated: Po
     assert rows["killed"][3] == "≈600"
     assert rows["deployed"][8] == "NIS"  # "Seoul's intelligence services": the claimant's key
     new = _rows(page[page.index("<h3>New figures"):page.index("<h3>Reported values")])
-    assert [(r[1], r[3], r[4]) for r in new] == [  # newest first, every first report and revision
+    assert [(r[2], r[4], r[5]) for r in new] == [  # newest first, every first report and revision
         ("deployed", "≈15,000", "counterclaim"), ("casualties", "≈4,700", "new"), ("killed", "≈600", "new"),
         ("deployed", "≈12,000", "counterclaim"), ("deployed", "≥10,000", "counterclaim"),
         ("deployed", "≈1,500", "new")]
@@ -150,7 +150,8 @@ def test_since_limits_the_new_figures_and_topic_selects_one(populated: Populated
                          "--topic", "north korean TROOPS in russia")
     assert code == 0, text
     page = out.read_text()
-    assert f"New figures and revisions since {tomorrow}</h3><p class=\"empty\">None in this period." in page
+    assert f"New figures and revisions first seen since {tomorrow}</h3>" in page
+    assert "which can be much earlier.</p><p class=\"empty\">None in this period." in page
     assert "≈15,000" in page  # the latest figures do not depend on the period
     code, text = monitor(populated.config, "report", "-o", str(out), "--topic", "Floods")
     assert code == 2 and "no topic named 'Floods' (topics: 'North Korean troops in Russia')" in text
