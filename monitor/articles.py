@@ -238,7 +238,7 @@ def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
     return pool
 
 
-def stop_prestarted() -> None:
+def stop_prestarted(*, interrupted: bool = False) -> None:
     """Stop the extraction processes prestarted and never taken (a run with too few new pages for them).
 
     Waits until they have started: a process the forkserver is still starting when the command exits finds
@@ -246,11 +246,23 @@ def stop_prestarted() -> None:
     """
     global _prestarted, _prestarting
     if _prestarting is not None:
+        if interrupted and _prestarting.is_alive():
+            _stop_forkserver()  # still loading trafilatura: seconds the user who pressed Ctrl-C need not wait
         _prestarting.join()
         _prestarting = None
     if _prestarted is not None:
         pool, _prestarted = _prestarted[1], None
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_forkserver() -> None:
+    """SIGTERM to the forkserver while it preloads: the prestart's connection then fails, and it gives up."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)  # no public accessor
+    if isinstance(pid, int):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
 
 
 def _ready() -> None:

@@ -23,7 +23,19 @@ from monitor.errors import ConfigError, MonitorError
 if TYPE_CHECKING:
     from monitor import runs
 
-STARTED = time.monotonic()  # the command's start, near enough: what a summary's "in N s" counts from
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux: /proc), so the interpreter's own start-up is counted."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+
+
+STARTED = time.monotonic() - _process_age()  # the command's start: what a summary's "in N s" counts from
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -252,6 +264,7 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
         articles.prestart(cfg.fetch.workers)
     from monitor import articles
 
+    interrupted = False
     try:
         if cfg.scale.dask_address is not None:
             # Dask workers need a real Prefect API to report to: without PREFECT_API_URL, a local server for the run
@@ -268,10 +281,13 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
             if url is not None and starting:
                 progress.note(f"Prefect's local API ready after {time.monotonic() - launched:.1f} s")
             return poll.run(str(cfg.path))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         # prestarted for nothing when few pages were new (or none could be stored): stopped once started, not
         # left starting as the command exits (a multiprocessing FileNotFoundError traceback, issue 16)
-        articles.stop_prestarted()
+        articles.stop_prestarted(interrupted=interrupted)
 
 
 @main.command()
