@@ -817,6 +817,9 @@ def serve_cmd(ctx: click.Context, name: str, no_ui: bool, quiet: bool) -> None:
     import flows
 
     cfg = load_config(ctx)
+    # at once: a Prefect server takes 10-30 s to start, and the first run waits for its time on the schedule
+    click.echo(f"monitor serve: {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path}; "
+               "starting …", err=True)
     flows.prepare_environment(cfg.data_dir, verbose=not quiet)
     from flows import serve
 

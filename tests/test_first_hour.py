@@ -495,3 +495,19 @@ def test_tables_show_whole_values_unless_a_terminal_is_narrow(filled: Filled, tm
     assert query.code == 0 and "…" not in query.out
     for seen in (to_pipe, on_tty, wide, query):
         no_traceback(seen)
+
+
+@pytest.mark.slow
+def test_serve_speaks_at_once_and_ctrl_c_while_its_server_starts_stops_it(tmp_path: Path) -> None:
+    write_config(tmp_path, [("http://127.0.0.1:9/feed.rss", None)])
+    seen = on_terminal(["serve"], tmp_path, clean_env({"PREFECT_HOME": str(tmp_path / "prefect")}),
+                       interrupt_after=4.0)
+    print(f"serve: first output after {seen.first:.2f} s; output: {seen.lines}")
+    assert seen.code == 130, seen.text[-3000:]
+    no_traceback(seen)
+    assert seen.first < FIRST_LINE
+    assert seen.lines[0] == "monitor serve: 1 feed of monitor.toml; starting …"
+    assert seen.lines[1].startswith("starting a local Prefect server on http://127.0.0.1:")
+    after_ctrl_c = ANSI.sub("", seen.out.split("^C", 1)[-1]).replace("\r", "\n")
+    assert [line for line in after_ctrl_c.split("\n") if line.strip()] == ["interrupted"], seen.out[-2000:]
+    assert seen.left == [], seen.left  # the Prefect server it was starting is stopped
