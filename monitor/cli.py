@@ -558,16 +558,18 @@ def report_cmd(ctx: click.Context, output: Path | None, topic: str | None, since
       monitor report --topic "North Korean troops in Russia" --since 2025-01-01 --png charts/
       monitor report --db monitor-demo/monitor.duckdb -o demo.html
     """
-    from monitor import report
-
     topics: list[str] = []
     if db_path is None:
         cfg = load_config(ctx)
         db_path, topics = cfg.database, [t.name for t in cfg.topics]
+    when = _parse_since(since)
+    # a line at once on stderr (stdout keeps the one line scripts read): drawing the charts takes seconds
+    click.echo(f"reading {db_path} and drawing the charts …", err=True)
+    from monitor import report
+
     # beside the database by default, not wherever the command happens to run
     output = output or db_path.parent / report.DEFAULT_NAME
-    page = report.write(db_path, output, topics=topics, only=topic, since=_parse_since(since),
-                        png_dir=png_dir)
+    page = report.write(db_path, output, topics=topics, only=topic, since=when, png_dir=png_dir)
     click.echo(f"wrote {output} ({len(page.topics)} topic{'s' if len(page.topics) != 1 else ''}, "
                f"{len(page.charts)} chart{'s' if len(page.charts) != 1 else ''})"
                + (f"; PNG charts in {png_dir}" if png_dir is not None else ""))

@@ -378,7 +378,7 @@ def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(
     seen = piped(["-c", str(filled.config), "report"], tmp_path)  # run from elsewhere: not into the cwd
     assert seen.code == 0, seen.err
     no_traceback(seen)
-    assert seen.first < FIRST_LINE + 2  # charts are drawn before the one line it prints
+    assert seen.first < FIRST_LINE and seen.err == f"reading {filled.database} and drawing the charts …\n"
     written = filled.database.parent / "report.html"
     assert seen.out.startswith(f"wrote {written} (1 topic, "), seen.out
     assert written.exists() and not (tmp_path / "report.html").exists()
@@ -395,9 +395,11 @@ def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(
     missing = piped(["-c", str(filled.config), "report", "-o", str(tmp_path / "missing" / "dir" / "x.html")],
                     tmp_path)
     assert missing.code == 2 and missing.out == ""
-    assert missing.err == (f"error: {tmp_path / 'missing' / 'dir'}: no such directory, so the report cannot be "
-                           f"written to {tmp_path / 'missing' / 'dir' / 'x.html'}. Create the directory first, or "
-                           "choose another path with -o.\n")
+    gone = tmp_path / "missing" / "dir"
+    assert missing.err.splitlines() == [  # the progress line, then one clear error
+        f"reading {filled.database} and drawing the charts …",
+        f"error: {gone}: no such directory, so the report cannot be written to {gone / 'x.html'}. Create the "
+        "directory first, or choose another path with -o."]
     assert not (tmp_path / "missing").exists()
     no_traceback(missing)
 
