@@ -441,6 +441,7 @@ def _json_default(value: Any) -> Any:
 
 
 @main.group("alerts")
+@config_option
 def alerts_group() -> None:
     """Digests of new figures by e-mail and to channels: check the settings, preview what the next run sends.
 

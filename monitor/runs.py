@@ -107,6 +107,8 @@ class Summary:
         if self.status == "skipped":
             return f"skipped: {self.notes[0] if self.notes else 'another run is in progress'}"
         if self.status == "failed" and self.feeds_total and self.feeds_failed == self.feeds_total:
+            if self.headline:  # none could be reached: the network more likely than the feeds
+                return f"failed: all {self.feeds_total} feeds failed to connect (offline? a proxy?)"
             return f"failed: all {self.feeds_total} feeds failed"  # which and why: the summary, once
         if self.status == "failed":
             return f"failed: {_first_failure(self.errors)}"
@@ -155,7 +157,7 @@ class Summary:
     def markdown(self) -> str:
         """The Prefect artifact: counts, failures, and a table of new figures and revisions."""
         out = [f"# news-monitor run `{self.run_id}` — {self.status}", "",
-               "| what | count |", "|---|---:|"]
+               *([_md(self.headline), ""] if self.headline else []), "| what | count |", "|---|---:|"]
         out += [f"| {k.replace('_', ' ')} | {v} |" for k, v in self.counts().items()]
         if self.errors:
             out += ["", "## Failed feeds", "", "| feed | error |", "|---|---|"]

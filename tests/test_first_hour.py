@@ -287,6 +287,8 @@ def test_no_feed_reachable_says_offline_or_proxy_in_one_line(tmp_path: Path, pre
     ours = [line for line in quiet.err.splitlines() if " | " not in line]  # not Prefect's own error log line
     assert ours[0].startswith("no feed could be reached: all 2 failed to connect"), quiet.err
     assert [line.split(": ")[0] for line in ours[1:]] == ["failed", "failed"], quiet.err
+    prefects = [line for line in quiet.err.splitlines() if " | " in line]  # Prefect's own line names it too
+    assert all("failed to connect (offline? a proxy?)" in line for line in prefects), prefects
     no_traceback(quiet)
 
 
@@ -443,6 +445,8 @@ def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_
     config.write_text(filled.config.read_text() + f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
                       'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n')
     test = piped(["alerts", "test", "-c", str(config)], tmp_path)
+    same = piped(["alerts", "-c", str(config), "test"], tmp_path)  # -c after the group works too
+    assert (same.code, same.err) == (2, test.err)
     assert test.code == 2 and test.out == ""
     assert test.err.startswith(f"error: 127.0.0.1:{port}: connection refused (no SMTP server listening).")
     assert test.err.endswith("then try again.\n") and "monitor alerts test" not in test.err, test.err
