@@ -89,10 +89,12 @@ def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, dat
                           facecolors=[to_rgba(c, 0.25) for c in edge], edgecolors=edge, marker=marker, s=40,
                           linewidths=1.4, zorder=4)
         coll.set_gid(POINTS_ID if n == 0 else f"{POINTS_ID}-{n}")
-    for label, colour in colours.items():
-        ax.scatter([], [], c=colour, s=36, label=_safe(label[:60]))
+    for label, colour in colours.items():  # the legend draws them as the chart does: rings
+        ax.scatter([], [], facecolors=[to_rgba(colour, 0.25)], edgecolors=[colour], linewidths=1.4, s=40,
+                   label=_safe(label[:60]))
     if len(counts) > MAX_LABELS:
-        ax.scatter([], [], c=OTHER, s=36, label=f"{len(counts) - MAX_LABELS} others")
+        ax.scatter([], [], facecolors=[to_rgba(OTHER, 0.25)], edgecolors=[OTHER], linewidths=1.4, s=40,
+                   label=f"{len(counts) - MAX_LABELS} others")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)
     _date_axis(ax, limits)
