@@ -5,6 +5,7 @@ first line within a second, never a traceback, the exit codes docs/troubleshooti
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import pty
@@ -12,7 +13,7 @@ import re
 import select
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,6 +170,17 @@ def on_terminal(args: Sequence[str], cwd: Path, env: dict[str, str] | None = Non
     return Seen(os.waitstatus_to_exitcode(status), out.decode(errors="replace"), "", first, took, left, chunks)
 
 
+def speaks_at_once(seen: Seen, again: Callable[[], Seen]) -> None:
+    """The first line within FIRST_LINE. On a busy machine (other test runs on two cores) it is measured
+    again, twice at most, and the best try counts, as benchmarks take the minimum: load only adds time."""
+    best = seen.first
+    for _ in range(2):
+        if best < FIRST_LINE:
+            break
+        best = min(best, again().first)
+    assert best < FIRST_LINE, best
+
+
 def no_traceback(seen: Seen) -> None:
     assert "Traceback" not in seen.text and "KeyboardInterrupt" not in seen.text, seen.text[-4000:]
 
@@ -296,14 +308,13 @@ def test_no_feed_reachable_says_offline_or_proxy_in_one_line(tmp_path: Path, pre
 
 def test_config_and_db_are_taken_before_or_after_the_command(filled: Filled, tmp_path: Path) -> None:
     sql = "SELECT count(*) AS n FROM articles"
-    before = piped(["-c", str(filled.config), "sql", sql], tmp_path)
-    after = piped(["sql", sql, "-c", str(filled.config)], tmp_path)
-    long_form = piped(["sql", "--config", str(filled.config), sql], tmp_path)
-    db_before = piped(["--db", str(filled.database), "sql", sql], tmp_path)
-    db_after = piped(["sql", sql, "--db", str(filled.database)], tmp_path)
-    for seen in (before, after, long_form, db_before, db_after):
+    ways = [["-c", str(filled.config), "sql", sql], ["sql", sql, "-c", str(filled.config)],
+            ["sql", "--config", str(filled.config), sql], ["--db", str(filled.database), "sql", sql],
+            ["sql", sql, "--db", str(filled.database)]]
+    before, after, long_form, db_before, db_after = (piped(args, tmp_path) for args in ways)
+    for seen, args in zip((before, after, long_form, db_before, db_after), ways, strict=True):
         assert seen.code == 0, seen.err
-        assert seen.first < FIRST_LINE
+        speaks_at_once(seen, functools.partial(piped, args, tmp_path))
         no_traceback(seen)
     assert before.out == after.out == long_form.out == db_before.out == db_after.out
     assert re.search(r"^\d+\s*$", before.out, re.MULTILINE)
@@ -341,9 +352,10 @@ def test_named_query_parameters_are_checked_and_dates_read_as_people_write_them(
     everything = piped([*c, "query", "new_figures_since", "-p", "since=2000-01-01", "-f", "csv"], tmp_path)
     assert everything.code == 0 and len(list(csv.DictReader(io.StringIO(everything.out)))) > 0
     for since in ("yesterday", "7d", "2w", "12h", "2024-11-01", "2024-11-01T09:00:00Z", "today"):
-        seen = piped([*c, "query", "new_figures_since", "-p", f"since={since}", "-f", "csv"], tmp_path)
+        args = [*c, "query", "new_figures_since", "-p", f"since={since}", "-f", "csv"]
+        seen = piped(args, tmp_path)
         assert seen.code == 0, (since, seen.err)
-        assert seen.first < FIRST_LINE
+        speaks_at_once(seen, functools.partial(piped, args, tmp_path))
         no_traceback(seen)
     bad = piped([*c, "query", "new_figures_since", "-p", "since=last tuesday"], tmp_path)
     assert bad.code == 2 and bad.err == ("error: --param since='last tuesday': not a date or time; use a date or "
@@ -380,7 +392,8 @@ def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(
     seen = piped(["-c", str(filled.config), "report"], tmp_path)  # run from elsewhere: not into the cwd
     assert seen.code == 0, seen.err
     no_traceback(seen)
-    assert seen.first < FIRST_LINE and seen.err == f"reading {filled.database} and drawing the charts …\n"
+    assert seen.err == f"reading {filled.database} and drawing the charts …\n"
+    speaks_at_once(seen, lambda: piped(["-c", str(filled.config), "report"], tmp_path))
     written = filled.database.parent / "report.html"
     assert seen.out.startswith(f"wrote {written} (1 topic, "), seen.out
     assert written.exists() and not (tmp_path / "report.html").exists()
@@ -435,7 +448,8 @@ def test_report_fits_phone_tablet_and_desktop_in_chromium(filled: Filled, tmp_pa
 def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_you_round(filled: Filled,
                                                                                         tmp_path: Path) -> None:
     preview = piped(["-c", str(filled.config), "alerts", "preview"], tmp_path)
-    assert preview.code == 0 and preview.first < FIRST_LINE
+    assert preview.code == 0
+    speaks_at_once(preview, lambda: piped(["-c", str(filled.config), "alerts", "preview"], tmp_path))
     assert preview.out.startswith("no digests pending, and none will be: ")
     assert "has no [email] table, so nothing is mailed" in preview.out and "mailed right after" not in preview.out
     no_traceback(preview)
@@ -493,7 +507,8 @@ def test_tables_show_whole_values_unless_a_terminal_is_narrow(filled: Filled, tm
     to_pipe = piped([*c, "sql", sql], tmp_path)
     assert to_pipe.code == 0 and longest in to_pipe.out.splitlines()[2] and "…" not in to_pipe.out
     on_tty = on_terminal([*c, "sql", sql], tmp_path)
-    assert on_tty.code == 0 and on_tty.first < FIRST_LINE
+    assert on_tty.code == 0
+    speaks_at_once(on_tty, lambda: on_terminal([*c, "sql", sql], tmp_path))
     assert longest[:cli.CELL_WIDTH - 1] + "…" in on_tty.out and longest not in on_tty.out
     wide = on_terminal([*c, "sql", "--wide", sql], tmp_path)
     assert wide.code == 0 and longest in wide.out and "…" not in wide.out
