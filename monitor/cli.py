@@ -507,12 +507,16 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     database = db_path or cfg.database
     digests = alerts.pending(database)
     if not digests:
-        if cfg.email is None:
-            click.echo(f"no digests pending, and none will be: {cfg.path} has no [email] table, so nothing is "
-                       "mailed. Add one with smtp_host, sender and recipients (see docs/alerts.md) to get new "
-                       "figures by e-mail; `monitor query new_figures_since -p since=7d` lists them meanwhile.")
+        if cfg.email is None and not cfg.channels:
+            click.echo(f"no digests pending, and none will be: {cfg.path} has no [email] table and no "
+                       "[[alerts.channels]], so nothing is sent. Add one (see docs/alerts.md) to get new figures "
+                       "by e-mail or in a chat; `monitor query new_figures_since -p since=7d` lists them meanwhile.")
         else:
-            click.echo("no digests pending: the new figures of the next run are mailed right after it.")
+            ways = ["mailed"] if cfg.email is not None else []
+            ways += [f"sent to {len(cfg.channels)} channel{'s' if len(cfg.channels) != 1 else ''}"] \
+                if cfg.channels else []
+            click.echo(f"no digests pending: the new figures of the next run are {' and '.join(ways)} right "
+                       "after it.")
         return
     click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
     drawn = charts.for_digest(database)  # the charts the run's mail would carry, drawn the same way

@@ -451,7 +451,8 @@ def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_
     assert preview.code == 0
     speaks_at_once(preview, lambda: piped(["-c", str(filled.config), "alerts", "preview"], tmp_path))
     assert preview.out.startswith("no digests pending, and none will be: ")
-    assert "has no [email] table, so nothing is mailed" in preview.out and "mailed right after" not in preview.out
+    assert "has no [email] table and no [[alerts.channels]], so nothing is sent" in preview.out
+    assert "mailed right after" not in preview.out
     no_traceback(preview)
 
     port = free_port()  # nothing listens: the test message cannot go
