@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -264,7 +265,12 @@ def test_channel_down_keeps_the_alert_pending_then_delivers_it_once_and_the_secr
     assert any(f"127.0.0.1:{receiver.port}" in r.getMessage() for r in logs.records)  # the HTTP libraries did log
     assert not [r.getMessage() for r in logs.records if hook_token in r.getMessage()]
     assert not [o for o in outputs if hook_token in o]
+    # Prefect ships run logs from a background worker: they reach the API a moment after the run returns
+    deadline = time.monotonic() + 20
     prefect_text = prefect_records(database)
+    while not ("news-monitor run" in prefect_text and "channel ops" in prefect_text) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        prefect_text = prefect_records(database)
     assert "news-monitor run" in prefect_text and "channel ops" in prefect_text  # artifacts and logs were read
     assert hook_token not in prefect_text
 
