@@ -26,7 +26,7 @@ from time import monotonic
 from typing import Literal
 from urllib.parse import urlsplit
 
-from monitor import feeds, fetch, figures, topics
+from monitor import feeds, fetch, figures, memory, topics
 from monitor.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,13 @@ AHEAD_PER_WORKER = 8
 QUEUED_PER_WORKER = 16
 # Fewer pages than this are extracted in the calling process: starting processes would cost more.
 MIN_PAGES_FOR_PROCESSES = 4
+# Pages go to the extraction processes in jobs of several: each job is a round trip through the pool (a
+# future, a queue, two pickles, wake-ups of the pool's threads), ~1 ms of the flow process's CPU that one
+# page per job paid 2,000 times a cycle. A job takes the pages waiting when it is sent, at most this many.
+PAGES_PER_JOB = 8
+# Jobs sent to the pool and not finished, per process: one running and one waiting, so a process never
+# idles between jobs; pages fetched meanwhile gather into the next job.
+JOBS_PER_WORKER = 2
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 DEFERRED = "not fetched within this cycle's time budget; left for the next cycle"
 _WORD = re.compile(r"\w+")
@@ -109,6 +116,7 @@ class Pools:
     _ahead: dict[str, Future[Article]] = field(default_factory=dict)  # the next batch, started early
     _in_flight: threading.BoundedSemaphore | None = None  # pages fetched for the processes, not yet extracted
     salvaged: list[Article] = field(default_factory=list)  # done before collect() was interrupted
+    _jobs: _Jobs | None = None  # fetched pages gathered into jobs of several for the processes
 
     def in_flight(self) -> threading.BoundedSemaphore:
         """One slot per page between its fetch and the end of its extraction (see QUEUED_PER_WORKER)."""
@@ -122,6 +130,12 @@ class Pools:
         if self._process is None:
             self._process = _take_prestarted(self.workers) or _process_pool(self.workers)
         return self._process
+
+    def jobs(self) -> _Jobs:
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = _Jobs(self, self.workers or os.cpu_count() or 1)
+            return self._jobs
 
     def thread_pool(self) -> ThreadPoolExecutor:
         if self._thread is None:
@@ -311,6 +325,7 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     # as_completed order is arbitrary; keep the feed order so runs are reproducible
     order = {e.link: i for i, e in enumerate(entries)}
     out.sort(key=lambda art: order.get(art.url, 0))
+    memory.release_freed()  # the batch's page bytes, passed through this process to the extraction processes
     return out
 
 
@@ -373,7 +388,7 @@ def _chain(client: fetch.Client, entry: feeds.Entry, specs: tuple[TopicSpec, ...
 
 def _fetch_for_pool(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: Pools) -> Page:
     """fetch_page, once fewer than the limit of pages wait for extraction; the slot is freed when this
-    page's extraction ends (_extract_in_pool), or here if the fetch itself fails."""
+    page's extraction job ends (_Jobs), or here if the fetch itself fails."""
     slots = pools.in_flight()
     slots.acquire()
     try:
@@ -383,35 +398,105 @@ def _fetch_for_pool(client: fetch.Client, entry: feeds.Entry, max_bytes: int, po
         raise
 
 
-def _extract_in_pool(pools: Pools, page: Page, specs: tuple[TopicSpec, ...]) -> Future[Article]:
-    """Queue a page fetched by _fetch_for_pool for extraction; its slot is freed when the job ends."""
-    slots = pools.in_flight()
-    try:
-        job = pools.process_pool().submit(analyse, page, specs, pools.page_cpu_budget)
-    except BaseException:
-        slots.release()
-        raise
-    job.add_done_callback(lambda _: slots.release())
-    return job
+class _Jobs:
+    """Fetched pages on their way to the extraction processes, sent in jobs of up to PAGES_PER_JOB.
+
+    A page is sent at once while fewer than JOBS_PER_WORKER jobs per process are out (a process would
+    otherwise wait for it); otherwise it waits for the next job to finish, and the pages waiting then go
+    together. So jobs are small while pages trickle in and large when fetching runs ahead of extraction, and
+    no page waits for a job to fill up. Each page's in-flight slot is freed when its job ends.
+    """
+
+    def __init__(self, pools: Pools, workers: int) -> None:
+        self._pools = pools
+        self._workers = workers
+        self._limit = JOBS_PER_WORKER * workers
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]] = []
+        self._out = 0  # jobs sent, not finished
+
+    def add(self, page: Page, specs: tuple[TopicSpec, ...], result: Future[Article]) -> None:
+        with self._lock:
+            self._waiting.append((page, specs, result))
+            job = self._take() if self._out < self._limit else []
+        self._send(job)
+
+    def _take(self) -> list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]]:
+        """The waiting pages of the first one's topic specs, a job's worth (the lock held): shared out among
+        the processes when few are waiting, so the last pages of a batch do not queue behind one process."""
+        if not self._waiting:
+            return []
+        specs = self._waiting[0][1]
+        same = [w for w in self._waiting if w[1] == specs]
+        job = same[:max(1, min(PAGES_PER_JOB, len(same) // self._workers))]
+        taken = {id(w[2]) for w in job}
+        self._waiting = [w for w in self._waiting if id(w[2]) not in taken]
+        self._out += 1
+        return job
+
+    def _send(self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]]) -> None:
+        if not job:
+            return
+        try:
+            sent = self._pools.process_pool().submit(analyse_pages, [page for page, _, _ in job], job[0][1],
+                                                     self._pools.page_cpu_budget)
+        except BaseException as e:  # the pool is shut down (the run is ending) or broken
+            self._done(job, None, e)
+            return
+        sent.add_done_callback(functools.partial(self._finished, job))
+
+    def _finished(self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]],
+                  sent: Future[list[Article | Exception]]) -> None:
+        if sent.cancelled():
+            self._done(job, None, None)
+            return
+        error = sent.exception()
+        self._done(job, None if error is not None else sent.result(), error)
+
+    def _done(self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]],
+              found: list[Article | Exception] | None, error: BaseException | None) -> None:
+        slots = self._pools.in_flight()
+        for i, (_, _, result) in enumerate(job):
+            slots.release()
+            if found is not None:
+                got = found[i]
+                if isinstance(got, Exception):
+                    result.set_exception(got)
+                else:
+                    result.set_result(got)
+            elif error is not None:
+                result.set_exception(error)
+            else:
+                result.cancel()
+        with self._lock:
+            self._out -= 1
+            more = self._take()
+        self._send(more)
 
 
 def _extract_fetched(pools: Pools, specs: tuple[TopicSpec, ...], result: Future[Article],
                      fetched: Future[Page]) -> None:
     try:
-        job = _extract_in_pool(pools, fetched.result(), specs)
+        page = fetched.result()
     except BaseException as e:  # the fetch was cancelled or the pool shut down: the run is ending
         result.set_exception(e)
         return
-    job.add_done_callback(functools.partial(_pass_on, result))
+    pools.jobs().add(page, specs, result)
 
 
-def _pass_on(result: Future[Article], job: Future[Article]) -> None:
-    if job.cancelled():
-        result.cancel()
-    elif (error := job.exception()) is not None:
-        result.set_exception(error)
-    else:
-        result.set_result(job.result())
+def analyse_pages(pages: Sequence[Page], topic_specs: Iterable[TopicSpec], cpu_budget: float = math.inf
+                  ) -> list[Article | Exception]:
+    """analyse() for each page of a job (each with its own `cpu_budget`); a page that raises does not take
+    the others with it."""
+    specs = tuple(topic_specs)
+    out: list[Article | Exception] = []
+    for page in pages:
+        try:
+            out.append(analyse(page, specs, cpu_budget))
+        except Exception as e:
+            out.append(e)
+    memory.release_freed()  # the job's trees and texts: freed, but kept by glibc otherwise
+    return out
 
 
 def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = math.inf) -> Article:

@@ -241,8 +241,10 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
 
 def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
     import flows
-    from monitor import progress
+    from monitor import memory, progress
 
+    # before any thread starts, and for the processes started below (the temporary API, the forkserver)
+    memory.limit_arenas(os.environ)
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
     from flows import serve
 
@@ -822,8 +824,10 @@ def serve_cmd(ctx: click.Context, name: str, no_ui: bool, quiet: bool) -> None:
       PREFECT_API_URL=http://127.0.0.1:4200/api monitor serve --name newsroom
     """
     import flows
+    from monitor import memory
 
     cfg = load_config(ctx)
+    memory.limit_arenas(os.environ)  # a long-lived process: cycle after cycle of pages through its threads
     # at once: a Prefect server takes 10-30 s to start, and the first run waits for its time on the schedule
     click.echo(f"monitor serve: {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path}; "
                "starting …", err=True)

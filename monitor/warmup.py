@@ -14,6 +14,7 @@ when a core would otherwise be idle (docs/benchmark.md).
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 
@@ -43,3 +44,7 @@ def warm_up() -> None:
 
 
 warm_up()
+# Everything built so far is kept for the processes' whole life: moved out of the collector's reach, so that
+# a collection in a worker does not write to (and so copy) the pages it shares with the forkserver.
+gc.collect()
+gc.freeze()

@@ -52,6 +52,37 @@ def test_a_batch_started_early_but_never_collected_does_not_hold_up_closing(worl
     assert not pools._ahead
 
 
+def test_pages_go_to_the_processes_in_jobs_and_each_comes_back_as_its_own_article(world: World) -> None:
+    """Pages travel to the extraction processes several to a job (articles.PAGES_PER_JOB); each article comes
+    back to its own entry, in feed order, with its own text and figures."""
+    entries = _entries(world, "jobs", 60)
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, \
+            articles.Pools(workers=2, threads=8) as pools:
+        got = articles.collect(client, entries, SPECS, pools)
+    assert [a.url for a in got] == [e.link for e in entries]
+    for i, a in enumerate(got):
+        assert a.title == f"Story jobs {i}"
+        assert f"Report {i} from the Kursk region" in a.text
+        assert [(f.low, f.high) for f in a.figures][:1] == [(100 + i, 100 + i)]
+        assert [m.topic for m in a.matches] == ["Kursk"]
+
+
+def test_a_page_that_fails_to_analyse_does_not_take_its_job_with_it() -> None:
+    entry = feeds.Entry(feed_url="http://127.0.0.1/feed.xml", link="http://127.0.0.1/news/a", guid="a",
+                        source_link="http://127.0.0.1/news/a", title="Kursk report", summary="",
+                        published_at=None)
+    html = ("<html><body><article><h1>Kursk report</h1>"
+            + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 4
+            + "</article></body></html>").encode()
+    now = datetime.now(UTC)
+    good = articles.Page(entry, html, entry.link, "text/html; charset=utf-8", now)
+    broken = articles.Page(entry, None, entry.link, "text/html", now)  # type: ignore[arg-type]
+    first, failed, last = articles.analyse_pages([good, broken, good], SPECS)
+    assert isinstance(first, articles.Article) and "1,000 soldiers" in first.text
+    assert isinstance(failed, Exception)
+    assert last == first
+
+
 @pytest.mark.slow
 def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: World) -> None:
     """Page bytes wait for an extraction process in memory: their number is capped, whatever the batch size,
@@ -80,9 +111,9 @@ def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: W
     assert [a.url for a in got] == [e.link for e in entries]
     assert all(a.text_source == "extracted" for a in got)
     assert _fetched(world, entries) == [1] * len(entries)
-    # a page's slot frees when its process finishes it, a moment before collect() reports the article: a few
-    # finished pages may be counted as still waiting (without the cap: 80 of 120)
-    assert max(ahead_of_extraction) <= limit + 4  # never the whole batch fetched ahead
+    # a page's slot frees when its job ends, a moment before collect() reports the job's articles one by one:
+    # a job's worth of finished pages may be counted as still waiting (without the cap: 80 of 120)
+    assert max(ahead_of_extraction) <= limit + articles.PAGES_PER_JOB + 4  # never the whole batch fetched ahead
     assert sum(reported_while_fetching) >= len(entries) - limit - 5
 
 
