@@ -285,6 +285,9 @@ class Bench:
             row(f"{label}: outside the flow body: exit (after the body's last line)", r, lambda k: k["exit"])
             row(f"{label}: CPU of the monitor run tree", r, lambda k: k["pipeline"]["cpu"])
             row(f"{label}: CPU of the bound", r, lambda k: k["bound_process"]["cpu"])
+            for part, name in (("main", "flow process"), ("workers", "extraction processes (and forkserver)"),
+                               ("server", "temporary API")):
+                row(f"{label}: CPU of the {name}", r, lambda k, p=part: k["pipeline"]["cpu_roles"].get(p, 0.0))
             row(f"{label}: peak memory, whole tree (flow, workers, temporary API): PSS sum", r,
                 lambda k: k["pipeline"]["peak"]["pss"]["tree"] / MB, " MB", "{:.0f}", PEAK_MB, last)
             row(f"{label}: peak memory, whole tree: RSS sum (shared pages counted per process)", r,
