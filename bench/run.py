@@ -1,7 +1,7 @@
 """news-monitor benchmark: is `monitor run` as fast as extraction itself, flat in memory, cheap when idle?
 
-    .venv/bin/python bench/run.py /work/shared/corpus/pages                     # full run (~35 min on 2 cores)
-    .venv/bin/python bench/run.py /work/shared/corpus/pages --only cold         # the cycle only (~25 min)
+    .venv/bin/python bench/run.py /work/shared/corpus/pages                     # full run (~20 min on 2 cores)
+    .venv/bin/python bench/run.py /work/shared/corpus/pages --only cold         # the cycle only (~12 min)
     .venv/bin/python bench/run.py /work/shared/corpus/pages --quick             # smoke run (~3 min)
     .venv/bin/python bench/run.py /work/shared/corpus/pages --only cold --n 200 --rounds 2
 
