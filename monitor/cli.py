@@ -179,6 +179,11 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
       monitor run --json -q > summary.json
       monitor run -q --strict          in a crontab: quiet, exit 1 when no feed could be polled
     """
+    from monitor import memory
+
+    # first, before any thread (DuckDB's, Prefect's, the fetch threads) makes glibc create its own heap, and
+    # for the processes started later (the temporary API, the forkserver)
+    memory.limit_arenas(os.environ)
     cfg = load_config(ctx)
     from monitor import progress  # light: the first line is out before Prefect, DuckDB and the rest load
 
@@ -241,10 +246,8 @@ def run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any
 
 def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, Any]:
     import flows
-    from monitor import memory, progress
+    from monitor import progress
 
-    # before any thread starts, and for the processes started below (the temporary API, the forkserver)
-    memory.limit_arenas(os.environ)
     flows.prepare_environment(cfg.data_dir, verbose=verbose)
     from flows import serve
 
