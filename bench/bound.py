@@ -26,8 +26,9 @@ def extract(item: tuple[str, bytes]) -> tuple[str, float]:
 
     url, html = item
     t = time.process_time()
-    text = trafilatura.extract(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-                               deduplicate=False)
+    text = trafilatura.extract(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False
+    )
     return text or "", time.process_time() - t
 
 
@@ -36,9 +37,12 @@ def main() -> None:
     parser.add_argument("pages", type=Path, help="a directory of NNNN.html files (the served copies)")
     parser.add_argument("--workers", type=int, default=0, help="processes (0 = one per core)")
     parser.add_argument("--figures", type=int, default=0, help="run figures.find on the first K texts")
-    parser.add_argument("--warm", action="store_true",
-                        help="import monitor.warmup before the pool forks, as the pipeline's forkserver does: "
-                             "the strictest bound for the pipeline to be compared with")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="import monitor.warmup before the pool forks, as the pipeline's forkserver does: "
+        "the strictest bound for the pipeline to be compared with",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # dateutil's time-zone warnings on real pages: noise here
     files = sorted(args.pages.glob("*.html"))
@@ -48,6 +52,7 @@ def main() -> None:
     # would.
     start = time.perf_counter()
     import trafilatura  # noqa: F401
+
     if args.warm:
         import monitor.warmup  # noqa: F401  (builds dateparser's locale expressions etc. once, before forking)
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -77,13 +82,25 @@ def main() -> None:
             side[0] += time.process_time() - t
             side[1] += extract_s
             side[2] += 1
-    print(json.dumps({
-        "pages": len(items), "workers": workers, "warm": args.warm, "wall": wall, "extract_cpu": sum(extract_cpu),
-        "empty_texts": sum(1 for t in texts if not t), "figures_pages": k, "figures_found": found,
-        "figures_cpu": cpu["en"][0] + cpu["other"][0], "extract_cpu_same_pages": cpu["en"][1] + cpu["other"][1],
-        "figures_by_language": {side: {"figures_cpu": v[0], "extract_cpu": v[1], "pages": v[2]}
-                                for side, v in cpu.items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "pages": len(items),
+                "workers": workers,
+                "warm": args.warm,
+                "wall": wall,
+                "extract_cpu": sum(extract_cpu),
+                "empty_texts": sum(1 for t in texts if not t),
+                "figures_pages": k,
+                "figures_found": found,
+                "figures_cpu": cpu["en"][0] + cpu["other"][0],
+                "extract_cpu_same_pages": cpu["en"][1] + cpu["other"][1],
+                "figures_by_language": {
+                    side: {"figures_cpu": v[0], "extract_cpu": v[1], "pages": v[2]} for side, v in cpu.items()
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

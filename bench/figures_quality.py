@@ -45,11 +45,11 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
             for n in (2, 3, 4, 5):
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
-    rows += [{**r, "source": "dc-en"} for r in evaluate.read_gold(DATA / "deployments_captives.jsonl")
-             if r["split"] == split]
+    rows += [
+        {**r, "source": "dc-en"} for r in evaluate.read_gold(DATA / "deployments_captives.jsonl") if r["split"] == split
+    ]
     for name in MULTILINGUAL:
-        rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name)
-                 if r["split"] == split]
+        rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]
@@ -69,8 +69,7 @@ def table(shared: Path, splits: list[str]) -> str:
         rows = rows_of(shared, split)
         results[split] = evaluate.score(rows, evaluate.predict(rows))
         english[split] = english_categories(rows)
-    lines = ["| set | " + " | ".join(f"{s} P / R / F1 (gold)" for s in splits) + " |",
-             "|---|" + "---|" * len(splits)]
+    lines = ["| set | " + " | ".join(f"{s} P / R / F1 (gold)" for s in splits) + " |", "|---|" + "---|" * len(splits)]
     names = sorted({n for r in results.values() for n in r["sources"]})
 
     def cell(s: dict[str, Any] | None) -> str:
@@ -82,16 +81,19 @@ def table(shared: Path, splits: list[str]) -> str:
         lines.append(f"| {name} | " + " | ".join(cell(results[s]["sources"].get(name)) for s in splits) + " |")
     cats = sorted({c for r in english.values() for c in r["categories"]})
     for cat in cats:
-        lines.append(f"| English {cat} | "
-                     + " | ".join(cell(english[s]["categories"].get(cat)) for s in splits) + " |")
+        lines.append(f"| English {cat} | " + " | ".join(cell(english[s]["categories"].get(cat)) for s in splits) + " |")
     lines.append("| English all | " + " | ".join(cell(english[s]["overall"]) for s in splits) + " |")
     lines.append("| all sets | " + " | ".join(cell(results[s]["overall"]) for s in splits) + " |")
-    lines.append("| claimant right (matched, all sets) | "
-                 + " | ".join(f"{results[s]['claimant_accuracy']:.3f} ({results[s]['claimants_scored']})"
-                              for s in splits) + " |")
-    lines.append("| claimant right (matched, English) | "
-                 + " | ".join(f"{english[s]['claimant_accuracy']:.3f} ({english[s]['claimants_scored']})"
-                              for s in splits) + " |")
+    lines.append(
+        "| claimant right (matched, all sets) | "
+        + " | ".join(f"{results[s]['claimant_accuracy']:.3f} ({results[s]['claimants_scored']})" for s in splits)
+        + " |"
+    )
+    lines.append(
+        "| claimant right (matched, English) | "
+        + " | ".join(f"{english[s]['claimant_accuracy']:.3f} ({english[s]['claimants_scored']})" for s in splits)
+        + " |"
+    )
     return "\n".join(lines)
 
 

@@ -76,8 +76,10 @@ def _measure(name: str, htmls: list[str]) -> None:
     find_s, found = _best(lambda: sum(len(figures.find(t, lang)) for t, lang in zip(texts, declared, strict=True)))
     n = len(htmls)
     chars = sum(len(t) for t in texts)
-    print(f"| {name} | {n} | {chars // max(n, 1):,} | {1000 * extract_s / n:.2f} | {1000 * find_s / n:.3f} "
-          f"| {found} | {100 * find_s / extract_s:.2f} % |")
+    print(
+        f"| {name} | {n} | {chars // max(n, 1):,} | {1000 * extract_s / n:.2f} | {1000 * find_s / n:.3f} "
+        f"| {found} | {100 * find_s / extract_s:.2f} % |"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -87,11 +89,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     pages = sorted(args.pages.glob("*.html"))
     if not pages:
-        print(f"error: no *.html pages in {args.pages}. Pass the directory holding the corpus pages.",
-              file=sys.stderr)
+        print(f"error: no *.html pages in {args.pages}. Pass the directory holding the corpus pages.", file=sys.stderr)
         return 2
-    for warm in ("3 soldiers were killed.", "Около 600 военных погибли.", "3명이 숨졌다.", "3人が死亡した。",
-                 "Zginęło 5 osób.", "Zwölf Menschen wurden getötet."):
+    for warm in (
+        "3 soldiers were killed.",
+        "Около 600 военных погибли.",
+        "3명이 숨졌다.",
+        "3人が死亡した。",
+        "Zginęło 5 osób.",
+        "Zwölf Menschen wurden getötet.",
+    ):
         figures.find(warm)  # load lexicons, analysers and the detector outside the timing
     print("| pages | n | chars/page | trafilatura ms/page | figures ms/page | figures found | figures/extract |")
     print("|---|---|---|---|---|---|---|")

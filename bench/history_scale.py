@@ -24,8 +24,9 @@ OUTLETS = 300
 QUERY_REPEAT = 5
 
 
-def measure(folder: Path, n_articles: int, n_mentions: int, pages: Path,
-            log: Callable[[str], None] = print) -> dict[str, Any]:
+def measure(
+    folder: Path, n_articles: int, n_mentions: int, pages: Path, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     from monitor import figures, history, store
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,8 +63,10 @@ def measure(folder: Path, n_articles: int, n_mentions: int, pages: Path,
     last = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=2 * (n_articles + extra))
     out["queries"], out["query_rows"] = _queries(db, last - timedelta(days=7), log)
     with store.connect(db, read_only=True) as con:
-        out["tables"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                         for t in ("articles", "figure_mentions", "series_mentions", "series_values")}
+        out["tables"] = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("articles", "figure_mentions", "series_mentions", "series_values")
+        }
     return out
 
 
@@ -80,11 +83,22 @@ def _execute(con: Any, sql: str, params: dict[str, Any]) -> None:
 def _fill(con: Any, n_articles: int, n_mentions: int, texts: list[str], version: str, first: int = 0) -> None:
     """Insert articles [first, first + n_articles) and their links, topic matches, mentions and runs."""
     per = max(1, n_mentions // n_articles)
-    params = {"first": first, "n": n_articles, "per": per, "texts": texts, "ntexts": len(texts),
-              "version": version, "apr": ARTICLES_PER_RUN, "topics": TOPICS, "outlets": OUTLETS,
-              "t0": datetime(2025, 1, 1, tzinfo=UTC)}
+    params = {
+        "first": first,
+        "n": n_articles,
+        "per": per,
+        "texts": texts,
+        "ntexts": len(texts),
+        "version": version,
+        "apr": ARTICLES_PER_RUN,
+        "topics": TOPICS,
+        "outlets": OUTLETS,
+        "t0": datetime(2025, 1, 1, tzinfo=UTC),
+    }
     con.execute("BEGIN")
-    _execute(con, """
+    _execute(
+        con,
+        """
         CREATE OR REPLACE TEMP TABLE bench_a AS
         SELECT i,
                'https://outlet' || (i % $outlets) || '.example/news/' || i AS url,
@@ -94,8 +108,12 @@ def _fill(con: Any, n_articles: int, n_mentions: int, texts: list[str], version:
                $t0::TIMESTAMPTZ + to_minutes(i * 2) AS published_at,
                '2025' || lpad((i // $apr)::VARCHAR, 6, '0') || 'T000000Z-'
                    || lpad(lower(to_hex((i // $apr) % 65536)), 4, '0') AS run_id
-        FROM range($first, $first + $n) r(i)""", params)
-    _execute(con, """
+        FROM range($first, $first + $n) r(i)""",
+        params,
+    )
+    _execute(
+        con,
+        """
         INSERT INTO articles (article_id, url, guid, feed_url, source_url, final_url, outlet, title, author,
                               published_at, fetched_at, site_name, language, text, text_source, summary,
                               fingerprint, fetch_error, run_id, first_seen_at)
@@ -104,18 +122,30 @@ def _fill(con: Any, n_articles: int, n_mentions: int, texts: list[str], version:
                list_extract($texts, (i % $ntexts) + 1) || ' [story ' || i || ']', 'extracted',
                left(list_extract($texts, (i % $ntexts) + 1), 200), md5(i::VARCHAR), NULL, run_id,
                published_at + INTERVAL 5 MINUTE
-        FROM bench_a""", params)
-    _execute(con, """
+        FROM bench_a""",
+        params,
+    )
+    _execute(
+        con,
+        """
         INSERT INTO article_links (article_id, feed_url, url, guid, first_seen_at, run_id)
         SELECT article_id, feed_url, url, url, published_at + INTERVAL 5 MINUTE, run_id
-        FROM bench_a""", params)
+        FROM bench_a""",
+        params,
+    )
     # every article matches one topic; every third a second one (the figures view then has more rows)
-    _execute(con, """
+    _execute(
+        con,
+        """
         INSERT INTO topic_matches (article_id, topic, terms, topic_version, matched_at)
         SELECT article_id, 'topic ' || ((i + k) % $topics), ['troops', 'killed'], 'bench',
                published_at + INTERVAL 5 MINUTE
-        FROM bench_a, range(2) t(k) WHERE k = 0 OR i % 3 = 0""", params)
-    _execute(con, """
+        FROM bench_a, range(2) t(k) WHERE k = 0 OR i % 3 = 0""",
+        params,
+    )
+    _execute(
+        con,
+        """
         INSERT INTO figure_mentions (article_id, seq, category, low, high, qualifier, who, quote,
                                      start_offset, end_offset, claimant, extractor_version, found_at)
         SELECT article_id, s, ['killed', 'wounded', 'casualties', 'captured', 'missing', 'deployed'][c + 1],
@@ -130,19 +160,24 @@ def _fill(con: Any, n_articles: int, n_mentions: int, texts: list[str], version:
         -- disagree at any time: mostly repeats, some revisions, as in the news.
         FROM (SELECT *, (i * 7 + s) % 6 AS c,
                      1000 * ((i * 7 + s) % 6 + 1) + (i // 5000) * 50 + ((i + s) % 3) * 10 AS v
-              FROM bench_a, range($per) m(s))""", params)
-    _execute(con, """
+              FROM bench_a, range($per) m(s))""",
+        params,
+    )
+    _execute(
+        con,
+        """
         INSERT INTO runs (run_id, started_at, finished_at, status, config_path, feeds_total, feeds_ok,
                           new_entries, new_articles, figures)
         SELECT run_id, min(published_at), min(published_at) + INTERVAL 1 MINUTE, 'ok', 'bench.toml', 100, 100,
                count(*), count(*), count(*) * $per
-        FROM bench_a GROUP BY run_id""", params)
+        FROM bench_a GROUP BY run_id""",
+        params,
+    )
     con.execute("DROP TABLE bench_a")
     con.execute("COMMIT")
 
 
-def _queries(db: Path, since: datetime, log: Callable[[str], None]
-             ) -> tuple[dict[str, float | None], dict[str, int]]:
+def _queries(db: Path, since: datetime, log: Callable[[str], None]) -> tuple[dict[str, float | None], dict[str, int]]:
     """Median time of each named history query, run as `monitor query` runs it (own read-only connection)."""
     from monitor import query
 

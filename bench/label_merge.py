@@ -46,22 +46,26 @@ def _draw_split(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     blind: set[str] = set()
     for lang in sorted(by_lang):
         blind |= set(rng.sample(by_lang[lang], round(len(by_lang[lang]) * BLIND_SHARE)))
-    return {gid: {"lang": rows[gid]["lang"], "text": rows[gid]["text"], "split": "blind" if gid in blind else "dev"}
-            for gid in sorted(rows)}
+    return {
+        gid: {"lang": rows[gid]["lang"], "text": rows[gid]["text"], "split": "blind" if gid in blind else "dev"}
+        for gid in sorted(rows)
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a", type=Path, nargs="+", required=True, help="annotator A's files")
     parser.add_argument("--b", type=Path, nargs="+", required=True, help="annotator B's files")
-    parser.add_argument("--split", type=Path, help="JSONL of {id, lang, split}; without it the texts are the "
-                        "project's own (A's rows carry them): they are kept, and 30%% per language drawn blind")
+    parser.add_argument(
+        "--split",
+        type=Path,
+        help="JSONL of {id, lang, split}; without it the texts are the "
+        "project's own (A's rows carry them): they are kept, and 30%% per language drawn blind",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     a, b = _read(args.a), _read(args.b)
-    split = (
-        {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))} if args.split else _draw_split(a)
-    )
+    split = {r["id"]: r for r in map(json.loads, args.split.open(encoding="utf-8"))} if args.split else _draw_split(a)
     missing = [i for i in split if i not in a or i not in b]
     if missing:
         raise SystemExit(f"error: {len(missing)} ids lack a label from one annotator, e.g. {missing[0]}")
@@ -81,8 +85,11 @@ def main() -> int:
                 claimants = sorted({c for c in (fa[k].get("claimant"), fb[k].get("claimant")) if c})
                 f["claimants"] = claimants
                 gold.append(f)
-            optional = [{field: f.get(field) for field in FIELDS}
-                        for k, f in list(fa.items()) + list(fb.items()) if k not in both]
+            optional = [
+                {field: f.get(field) for field in FIELDS}
+                for k, f in list(fa.items()) + list(fb.items())
+                if k not in both
+            ]
             row = {"id": gid, "lang": lang, "split": meta["split"], "figures": gold, "optional": optional}
             if "text" in meta:
                 row["text"] = meta["text"]

@@ -80,15 +80,23 @@ def feed(kind: str, name: str, items: list[tuple[str, str, datetime]]) -> bytes:
     if kind == "atom":
         entries = "".join(
             f'<entry><title>{html.escape(t)}</title><link href="{html.escape(u)}"/><id>{html.escape(u)}</id>'
-            f"<updated>{d.isoformat()}</updated></entry>" for t, u, d in items)
-        return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-                f"<title>{name}</title><id>urn:{name}</id><updated>{datetime.now(UTC).isoformat()}</updated>"
-                f"{entries}</feed>").encode()
+            f"<updated>{d.isoformat()}</updated></entry>"
+            for t, u, d in items
+        )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>{name}</title><id>urn:{name}</id><updated>{datetime.now(UTC).isoformat()}</updated>"
+            f"{entries}</feed>"
+        ).encode()
     entries = "".join(
         f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link><guid>{html.escape(u)}</guid>"
-        f"<pubDate>{format_datetime(d)}</pubDate></item>" for t, u, d in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
-            f"<link>http://example.test/</link><description>eval</description>{entries}</channel></rss>").encode()
+        f"<pubDate>{format_datetime(d)}</pubDate></item>"
+        for t, u, d in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
+        f"<link>http://example.test/</link><description>eval</description>{entries}</channel></rss>"
+    ).encode()
 
 
 def tokens(text: str) -> collections.Counter[str]:
@@ -106,8 +114,9 @@ def f1(predicted: str, truth: str) -> float:
 
 def run_monitor(config: Path) -> tuple[float, str]:
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "monitor", "-c", str(config), "run"], capture_output=True,
-                         text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(config), "run"], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         sys.exit(f"monitor run failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
     return time.monotonic() - started, out.stdout
@@ -117,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", type=Path, help="directory of NAME.html pages with truth.jsonl")
     args = parser.parse_args(argv)
-    truth = {json.loads(line)["file"]: json.loads(line)["body"]
-             for line in (args.pages / "truth.jsonl").read_text().splitlines() if line.strip()}
+    truth = {
+        json.loads(line)["file"]: json.loads(line)["body"]
+        for line in (args.pages / "truth.jsonl").read_text().splitlines()
+        if line.strip()
+    }
     pages = sorted(args.pages.glob("*.html"))
     site = Site()
-    feeds: dict[str, list[tuple[str, str, datetime]]] = {f"/feed{i}.{'atom' if i % 2 else 'rss'}": []
-                                                         for i in range(4)}
+    feeds: dict[str, list[tuple[str, str, datetime]]] = {f"/feed{i}.{'atom' if i % 2 else 'rss'}": [] for i in range(4)}
     start = datetime(2025, 1, 1, tzinfo=UTC)
     for i, page in enumerate(pages):
         site.routes[f"/pages/{page.name}"] = (page.read_bytes(), "text/html")
@@ -137,8 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         lines = ['database = "monitor.duckdb"', "[fetch]", 'allow_networks = ["127.0.0.0/8"]']
         for path in feeds:
             lines += ["[[feeds]]", f'url = "{site.base}{path}"']
-        lines += ["[[topics]]", 'name = "North Korean troops in Russia"',
-                  "query = '(\"North Korea\" OR \"North Korean\" OR DPRK OR Pyongyang) AND (Russia OR Ukraine)'"]
+        lines += [
+            "[[topics]]",
+            'name = "North Korean troops in Russia"',
+            'query = \'("North Korea" OR "North Korean" OR DPRK OR Pyongyang) AND (Russia OR Ukraine)\'',
+        ]
         config.write_text("\n".join(lines) + "\n")
         first_s, first_out = run_monitor(config)
         site.hits.clear()
@@ -146,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         second_s, _ = run_monitor(config)
         con = duckdb.connect(str(Path(tmp) / "monitor.duckdb"), read_only=True)
         stored = con.execute("SELECT final_url, text, text_source FROM articles").fetchall()
-        counts = con.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT url) FROM articles),"
-                             " (SELECT count(*) FROM figure_mentions), (SELECT count(*) FROM topic_matches)"
-                             ).fetchone()
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT url) FROM articles),"
+            " (SELECT count(*) FROM figure_mentions), (SELECT count(*) FROM topic_matches)"
+        ).fetchone()
         runs = con.execute("SELECT new_articles FROM runs ORDER BY started_at").fetchall()
         con.close()
 
@@ -159,16 +174,27 @@ def main(argv: list[str] | None = None) -> int:
             scores.append(f1(text or "", truth[name]))
     article_fetches = sum(n for p, n in site.hits.items() if p.startswith("/pages/"))
     assert counts is not None
-    print(f"pages served: {len(pages)}; articles stored: {counts[0]} ({counts[1]} distinct URLs); "
-          f"figures: {counts[2]}; topic matches: {counts[3]}")
-    print(f"pages with truth: {len(scores)}; token F1 median {statistics.median(scores):.3f}, "
-          f"mean {statistics.mean(scores):.3f}, below 0.5: {sum(s < 0.5 for s in scores)}")
+    print(
+        f"pages served: {len(pages)}; articles stored: {counts[0]} ({counts[1]} distinct URLs); "
+        f"figures: {counts[2]}; topic matches: {counts[3]}"
+    )
+    print(
+        f"pages with truth: {len(scores)}; token F1 median {statistics.median(scores):.3f}, "
+        f"mean {statistics.mean(scores):.3f}, below 0.5: {sum(s < 0.5 for s in scores)}"
+    )
     print(f"first run: {first_s:.1f}s ({first_out.splitlines()[0] if first_out else ''})")
-    print(f"second run: {second_s:.1f}s; new articles {runs[-1][0]}; article fetches {article_fetches}; "
-          f"feed requests {dict((p, site.hits[p]) for p in feeds)}; "
-          f"conditional {dict((p, site.conditional[p]) for p in feeds)}")
-    ok = (counts[0] == len(pages) and statistics.median(scores) >= 0.85 and article_fetches == 0
-          and all(site.hits[p] == 1 and site.conditional[p] == 1 for p in feeds) and runs[-1][0] == 0)
+    print(
+        f"second run: {second_s:.1f}s; new articles {runs[-1][0]}; article fetches {article_fetches}; "
+        f"feed requests {dict((p, site.hits[p]) for p in feeds)}; "
+        f"conditional {dict((p, site.conditional[p]) for p in feeds)}"
+    )
+    ok = (
+        counts[0] == len(pages)
+        and statistics.median(scores) >= 0.85
+        and article_fetches == 0
+        and all(site.hits[p] == 1 and site.conditional[p] == 1 for p in feeds)
+        and runs[-1][0] == 0
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -47,8 +47,10 @@ def main() -> None:
             summary = poll.run(path) if hasattr(poll, "run") else poll.poll_cycle(path)
             if inspect.iscoroutine(summary):
                 summary = asyncio.run(summary)
-            return {k: summary[k] for k in ("status", "feeds_total", "feeds_not_modified", "new_entries",
-                                            "new_articles", "seconds")}
+            return {
+                k: summary[k]
+                for k in ("status", "feeds_total", "feeds_not_modified", "new_entries", "new_articles", "seconds")
+            }
 
         def call() -> Any:
             return cycle(args.target)

@@ -23,7 +23,7 @@ from typing import Any
 import psutil
 
 SAMPLE_EVERY = 0.25  # seconds between samples of RSS and CPU
-PSS_EVERY = 4        # samples between reads of the process list and PSS (every second)
+PSS_EVERY = 4  # samples between reads of the process list and PSS (every second)
 MB = 2**20
 
 
@@ -130,8 +130,14 @@ class TreeSampler:
         r.samples += 1
         if full:
             pss = now["pss"]
-            r.timeline.append((round(time.perf_counter() - self._started, 2), pss.get("main", 0),
-                               pss.get("workers", 0), pss.get("tree_no_server", 0)))
+            r.timeline.append(
+                (
+                    round(time.perf_counter() - self._started, 2),
+                    pss.get("main", 0),
+                    pss.get("workers", 0),
+                    pss.get("tree_no_server", 0),
+                )
+            )
         for measure, parts in now.items():
             peaks = r.peak[measure]
             for part, value in parts.items():
@@ -143,12 +149,12 @@ class Measured:
     """One subprocess run."""
 
     wall: float
-    cpu_rusage: float          # RUSAGE_CHILDREN delta: user+system of the waited-for tree
-    cpu_sampled: float         # sum over sampled processes
+    cpu_rusage: float  # RUSAGE_CHILDREN delta: user+system of the waited-for tree
+    cpu_sampled: float  # sum over sampled processes
     cpu_roles: dict[str, float]
-    peak: dict[str, dict[str, int]]   # see Sample.peak
+    peak: dict[str, dict[str, int]]  # see Sample.peak
     timeline: list[tuple[float, int, int, int]]
-    maxrss_children: int       # ru_maxrss of children after the run: the largest single process so far
+    maxrss_children: int  # ru_maxrss of children after the run: the largest single process so far
     returncode: int
     stdout: str
     stderr: str
@@ -179,13 +185,15 @@ class Measured:
         return self
 
 
-def run(cmd: Sequence[str], env: Mapping[str, str], *, timeout: float = 3600, cwd: str | None = None,
-        sample: bool = True) -> Measured:
+def run(
+    cmd: Sequence[str], env: Mapping[str, str], *, timeout: float = 3600, cwd: str | None = None, sample: bool = True
+) -> Measured:
     """Run a command to completion and measure it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        list(cmd), env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     sampler = TreeSampler(proc.pid)
     if sample:
         sampler.__enter__()

@@ -42,7 +42,7 @@ def main() -> None:
         who = "flow"
         while m := _PROCESS.match(stack):
             who = role(m.group(2))
-            stack = stack[m.end():]
+            stack = stack[m.end() :]
         totals[who] += count
         seen: set[str] = set()
         for f in stack.split(";"):

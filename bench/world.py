@@ -27,8 +27,9 @@ def load_pages(folder: Path) -> list[tuple[str, bytes]]:
     """The corpus pages (NAME.html) as (name, bytes), in name order."""
     pages = [(p.stem, p.read_bytes()) for p in sorted(folder.glob("*.html"))]
     if not pages:
-        raise SystemExit(f"{folder}: no *.html pages found; give the corpus pages directory "
-                         "(e.g. /work/shared/corpus/pages).")
+        raise SystemExit(
+            f"{folder}: no *.html pages found; give the corpus pages directory (e.g. /work/shared/corpus/pages)."
+        )
     return pages
 
 
@@ -53,10 +54,12 @@ def rss(title: str, items: list[tuple[str, str, str, datetime]]) -> bytes:
         f"<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link>"
         f'<guid isPermaLink="false">{html.escape(guid)}</guid><pubDate>{format_datetime(when)}</pubDate>'
         f"<description>{html.escape(t)}: a story in the benchmark world.</description></item>"
-        for t, link, guid, when in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(title)}'
-            f"</title><link>http://127.0.0.1/</link><description>bench</description>{body}</channel></rss>"
-            ).encode()
+        for t, link, guid, when in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(title)}'
+        f"</title><link>http://127.0.0.1/</link><description>bench</description>{body}</channel></rss>"
+    ).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,5 +148,7 @@ def publish(server: Server, prefix: str, pages: list[bytes], n_feeds: int) -> li
         link = server.add(f"/{prefix}/a/{i}.html", body, "text/html; charset=utf-8")
         item = (f"{prefix} story {i}", link, f"{prefix}-{i}", start + timedelta(minutes=i))
         per_feed[i % n_feeds].append(item)
-    return [server.add(f"/{prefix}/feed/{f}.xml", rss(f"{prefix} feed {f}", items), "application/rss+xml")
-            for f, items in enumerate(per_feed)]
+    return [
+        server.add(f"/{prefix}/feed/{f}.xml", rss(f"{prefix} feed {f}", items), "application/rss+xml")
+        for f, items in enumerate(per_feed)
+    ]

@@ -10,8 +10,7 @@ from pathlib import Path
 EPHEMERAL_STARTUP_TIMEOUT = "90"  # the temporary API takes 11-20 s on a fresh database; 20 s is too tight
 
 
-def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None = None,
-                        verbose: bool = False) -> None:
+def prepare_environment(data_dir: Path, environ: MutableMapping[str, str] | None = None, verbose: bool = False) -> None:
     """Point Prefect at a home inside the data directory, with telemetry off, before Prefect is imported.
 
     Zero set-up: Prefect's state (profiles, the temporary API's SQLite file, a served server's) lives in

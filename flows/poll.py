@@ -85,19 +85,30 @@ class FeedsStillFailing(Exception):
         self.polls = polls
 
 
-def _poll_all(client: fetch.Client, cfg: config.Config, urls: Sequence[str],
-              states: dict[str, FeedState], pools: articles.Pools, *, counted: bool = True
-              ) -> list[feeds.Poll]:
+def _poll_all(
+    client: fetch.Client,
+    cfg: config.Config,
+    urls: Sequence[str],
+    states: dict[str, FeedState],
+    pools: articles.Pools,
+    *,
+    counted: bool = True,
+) -> list[feeds.Poll]:
     def one(url: str) -> feeds.Poll:
         s = states.get(url)
         with pools.host_slot(url):
-            polled = feeds.poll(client, url, etag=s.etag if s else None,
-                                last_modified=s.last_modified if s else None,
-                                previous_hash=s.body_hash if s else None,
-                                failures=s.consecutive_failures if s else 0,
-                                backoff_until=s.backoff_until if s else None,
-                                last_error=s.last_error if s else None,
-                                max_bytes=cfg.fetch.feed_max_bytes, max_items=cfg.fetch.max_items_per_feed)
+            polled = feeds.poll(
+                client,
+                url,
+                etag=s.etag if s else None,
+                last_modified=s.last_modified if s else None,
+                previous_hash=s.body_hash if s else None,
+                failures=s.consecutive_failures if s else 0,
+                backoff_until=s.backoff_until if s else None,
+                last_error=s.last_error if s else None,
+                max_bytes=cfg.fetch.feed_max_bytes,
+                max_items=cfg.fetch.max_items_per_feed,
+            )
         if counted:  # retries poll the same feeds again: the count stays one per feed
             progress.advance("feeds")
         return polled
@@ -111,8 +122,9 @@ def _poll_all(client: fetch.Client, cfg: config.Config, urls: Sequence[str],
 
 
 @task(name="poll feeds", cache_policy=NO_CACHE, timeout_seconds=POLL_TIMEOUT)
-def poll_feeds(client: fetch.Client, cfg: config.Config, states: dict[str, FeedState],
-               pools: articles.Pools) -> list[feeds.Poll]:
+def poll_feeds(
+    client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools
+) -> list[feeds.Poll]:
     logger = get_run_logger()
     polls = _poll_all(client, cfg, [f.url for f in cfg.feeds], states, pools)
     for p in polls:
@@ -141,10 +153,21 @@ def _retry_worth_it(task: Any, task_run: Any, state: Any) -> bool:
 
 
 # The task's first run is the first retry (after RETRY_DELAYS[0]); Prefect retries it for the others.
-@task(name="retry failed feeds", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS) - 1,
-      retry_delay_seconds=RETRY_DELAYS[1:], retry_condition_fn=_retry_worth_it, timeout_seconds=POLL_TIMEOUT)
-def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Poll],
-                states: dict[str, FeedState], pools: articles.Pools) -> list[feeds.Poll]:
+@task(
+    name="retry failed feeds",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS) - 1,
+    retry_delay_seconds=RETRY_DELAYS[1:],
+    retry_condition_fn=_retry_worth_it,
+    timeout_seconds=POLL_TIMEOUT,
+)
+def retry_feeds(
+    client: fetch.Client,
+    cfg: config.Config,
+    failed: list[feeds.Poll],
+    states: dict[str, FeedState],
+    pools: articles.Pools,
+) -> list[feeds.Poll]:
     logger = get_run_logger()
     if runtime.task_run.run_count <= 1:
         time.sleep(RETRY_DELAYS[0])
@@ -162,11 +185,15 @@ def retry_feeds(client: fetch.Client, cfg: config.Config, failed: list[feeds.Pol
 
 
 @task(name="fetch and extract articles", cache_policy=NO_CACHE, timeout_seconds=BATCH_TIMEOUT)
-def process_batch(client: fetch.Client, batch: Sequence[feeds.Entry], specs: Sequence[tuple[str, str]],
-                  pools: articles.Pools, max_bytes: int, ahead: Sequence[feeds.Entry] = ()
-                  ) -> list[articles.Article]:
-    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes, progress=_article_done,
-                             ahead=ahead)
+def process_batch(
+    client: fetch.Client,
+    batch: Sequence[feeds.Entry],
+    specs: Sequence[tuple[str, str]],
+    pools: articles.Pools,
+    max_bytes: int,
+    ahead: Sequence[feeds.Entry] = (),
+) -> list[articles.Article]:
+    found = articles.collect(client, batch, specs, pools, max_bytes=max_bytes, progress=_article_done, ahead=ahead)
     _log_fetch_errors(found)
     return found
 
@@ -174,18 +201,29 @@ def process_batch(client: fetch.Client, batch: Sequence[feeds.Entry], specs: Seq
 # No timeout_seconds: on a Dask worker's thread Prefect cannot interrupt blocking work, and says so in a
 # warning on every run; every request already has its own deadline (fetch.DEADLINE).
 @task(name="fetch and extract articles on dask", cache_policy=NO_CACHE)
-def process_batch_remote(fetch_cfg: config.FetchConfig, batch: Sequence[feeds.Entry],
-                         specs: Sequence[tuple[str, str]], seconds_left: float = math.inf) -> list[articles.Article]:
+def process_batch_remote(
+    fetch_cfg: config.FetchConfig,
+    batch: Sequence[feeds.Entry],
+    specs: Sequence[tuple[str, str]],
+    seconds_left: float = math.inf,
+) -> list[articles.Article]:
     """The same on a Dask worker: its own client and threads, as sockets and locks do not pickle.
 
     Extraction runs in the worker's own process (workers=1): a Dask worker may not start processes,
     and the cluster is the parallelism. The cycle's budget comes as the seconds it had left when the part
     was submitted (clocks differ between machines); a host's budget counts per part.
     """
-    with fetch.Client(allow_networks=fetch_cfg.allow_networks, limits=fetch_cfg.limits) as client, \
-            articles.Pools(workers=1, threads=fetch_cfg.concurrency, per_host=fetch_cfg.per_host,
-                           cycle_ends=time.monotonic() + seconds_left, host_budget=fetch_cfg.host_budget,
-                           page_cpu_budget=fetch_cfg.page_cpu_budget) as pools:
+    with (
+        fetch.Client(allow_networks=fetch_cfg.allow_networks, limits=fetch_cfg.limits) as client,
+        articles.Pools(
+            workers=1,
+            threads=fetch_cfg.concurrency,
+            per_host=fetch_cfg.per_host,
+            cycle_ends=time.monotonic() + seconds_left,
+            host_budget=fetch_cfg.host_budget,
+            page_cpu_budget=fetch_cfg.page_cpu_budget,
+        ) as pools,
+    ):
         found = articles.collect(client, batch, specs, pools, max_bytes=fetch_cfg.article_max_bytes)
     _log_fetch_errors(found)
     return found
@@ -203,8 +241,9 @@ def _article_done(article: articles.Article) -> None:
 
 
 @task(name="store articles", cache_policy=NO_CACHE, timeout_seconds=WRITE_TIMEOUT)
-def store_batch(db_path: Path, run_id: str, batch: list[articles.Article], topic_version: str,
-                counts: dict[str, int]) -> None:
+def store_batch(
+    db_path: Path, run_id: str, batch: list[articles.Article], topic_version: str, counts: dict[str, int]
+) -> None:
     """A batch and the run's counts so far, in one transaction: a run that ends early says what it stored."""
     with store.open_for_write(db_path) as con, store.transaction(con):
         store.save_articles(con, run_id, batch, topic_version, figures.VERSION)
@@ -258,8 +297,9 @@ async def poll_cycle(config_path: str) -> State[dict[str, Any]]:
         raise
     finally:  # every run leaves its numbers in the UI, a failed one too
         summary.finish()
-        await acreate_markdown_artifact(key=ARTIFACT_KEY, markdown=summary.markdown(),
-                                        description=f"news-monitor run {run_id}: {summary.status}")
+        await acreate_markdown_artifact(
+            key=ARTIFACT_KEY, markdown=summary.markdown(), description=f"news-monitor run {run_id}: {summary.status}"
+        )
     if summary.status != "skipped":
         logger.info("%s", summary.text())
     if summary.status == "failed":
@@ -280,8 +320,9 @@ def _record_failed_start(cfg: config.Config, summary: runs.Summary) -> None:
         except OSError as e:
             get_run_logger().error("run %s could not be recorded anywhere: %s", summary.run_id, e)
             return
-        get_run_logger().warning("run %s is recorded in %s until the next run can open %s",
-                                 summary.run_id, where, cfg.database)
+        get_run_logger().warning(
+            "run %s is recorded in %s until the next run can open %s", summary.run_id, where, cfg.database
+        )
 
 
 def run(config_path: str) -> dict[str, Any]:
@@ -322,9 +363,14 @@ def run_once(cfg: config.Config, summary: runs.Summary) -> None:
     """One polling cycle, as the README draws it: poll -> select new -> fetch + extract (topics, figures) ->
     store -> history -> alerts. Every stage below is a plain call into `monitor/`, or a task wrapping one."""
     states = _start(cfg, summary)
-    pools = articles.Pools(workers=cfg.fetch.workers, threads=cfg.fetch.concurrency, per_host=cfg.fetch.per_host,
-                           cycle_ends=time.monotonic() + cfg.fetch.cycle_budget, host_budget=cfg.fetch.host_budget,
-                           page_cpu_budget=cfg.fetch.page_cpu_budget)
+    pools = articles.Pools(
+        workers=cfg.fetch.workers,
+        threads=cfg.fetch.concurrency,
+        per_host=cfg.fetch.per_host,
+        cycle_ends=time.monotonic() + cfg.fetch.cycle_budget,
+        host_budget=cfg.fetch.host_budget,
+        page_cpu_budget=cfg.fetch.page_cpu_budget,
+    )
     try:
         # the client closes first: a run ending early cuts its requests off before the pools wait for them
         with pools, fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client:
@@ -350,16 +396,18 @@ def _start(cfg: config.Config, summary: runs.Summary) -> dict[str, FeedState]:
         return store.feed_states(con)
 
 
-def _poll(client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools,
-          summary: runs.Summary) -> list[feeds.Poll]:
+def _poll(
+    client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools, summary: runs.Summary
+) -> list[feeds.Poll]:
     """Every feed polled, and those failing with a retryable error retried (RETRY_DELAYS)."""
     progress.start("feeds", len(cfg.feeds))
     polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools))
     failed = [p for p in polls if p.retryable]
     if failed:
         try:
-            retried = {p.feed_url: p for p in retry_feeds(as_is(client), cfg, as_is(failed), as_is(states),
-                                                           as_is(pools))}
+            retried = {
+                p.feed_url: p for p in retry_feeds(as_is(client), cfg, as_is(failed), as_is(states), as_is(pools))
+            }
         except FeedsStillFailing as e:  # out of retries: the last try's polls are the result
             retried = {p.feed_url: p for p in e.polls}
         polls = [retried.get(p.feed_url, p) for p in polls]
@@ -376,16 +424,20 @@ def _select_new(cfg: config.Config, summary: runs.Summary, polls: list[feeds.Pol
     return selection.new
 
 
-def _fetch_extract_store(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
-                         new: Sequence[feeds.Entry], summary: runs.Summary) -> None:
+def _fetch_extract_store(
+    cfg: config.Config, client: fetch.Client, pools: articles.Pools, new: Sequence[feeds.Entry], summary: runs.Summary
+) -> None:
     """Each batch's pages fetched, extracted (topics and figures with them) and stored, one batch at a time."""
     specs = [(t.name, t.query) for t in cfg.topics]
     if cfg.scale.dask_address is None:  # the extraction processes start while the first pages are fetched
         articles.prestart(cfg.fetch.workers, pages=len(new))
     batches = list(articles.batches(new, cfg.fetch.batch_size))
     progress.start("articles", len(new))
-    extracted = (_extracted_on_dask(cfg, batches, specs, pools.cycle_ends) if cfg.scale.dask_address is not None
-                 else _extracted(cfg, client, pools, batches, specs))
+    extracted = (
+        _extracted_on_dask(cfg, batches, specs, pools.cycle_ends)
+        if cfg.scale.dask_address is not None
+        else _extracted(cfg, client, pools, batches, specs)
+    )
     deferred: set[str] = set()  # feeds with pages left for the next cycle
     for found in extracted:
         kept = [a for a in found if not a.deferred]
@@ -427,8 +479,9 @@ def _end_early(cfg: config.Config, summary: runs.Summary, pools: articles.Pools,
         store.finish_run(con, summary.run_id, summary.status, summary.counts(), summary.errors)
 
 
-def _store_salvaged(cfg: config.Config, summary: runs.Summary, found: list[articles.Article],
-                    topic_version: str) -> None:
+def _store_salvaged(
+    cfg: config.Config, summary: runs.Summary, found: list[articles.Article], topic_version: str
+) -> None:
     kept = [a for a in found if not a.deferred]
     summary.add_articles(kept, deferred=len(found) - len(kept))
     try:
@@ -447,12 +500,17 @@ def _leave_for_next_cycle(cfg: config.Config, summary: runs.Summary, feed_urls: 
     summary.notes.append(
         f"{summary.articles_deferred} pages of {len(feed_urls)} feeds not fetched within the time budget "
         f"(cycle_budget {cfg.fetch.cycle_budget:g} s, host_budget {cfg.fetch.host_budget:g} s): "
-        "left for the next cycle")
+        "left for the next cycle"
+    )
 
 
-def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
-               batches: Sequence[Sequence[feeds.Entry]], specs: Sequence[tuple[str, str]]
-               ) -> Iterator[list[articles.Article]]:
+def _extracted(
+    cfg: config.Config,
+    client: fetch.Client,
+    pools: articles.Pools,
+    batches: Sequence[Sequence[feeds.Entry]],
+    specs: Sequence[tuple[str, str]],
+) -> Iterator[list[articles.Article]]:
     """Each batch fetched and extracted here: threads for fetching, the process pool for extraction.
 
     The next batch's first pages are started as each batch ends (`ahead`), so extraction runs on while a
@@ -464,12 +522,18 @@ def _extracted(cfg: config.Config, client: fetch.Client, pools: articles.Pools,
     for i, batch in enumerate(batches, 1):
         logger.info("batch %d/%d: fetching and extracting %d articles", i, len(batches), len(batch))
         yield process_batch.with_options(timeout_seconds=timeout)(
-            as_is(client), as_is(batch), specs, as_is(pools), cfg.fetch.article_max_bytes,
-            ahead=as_is(batches[i] if i < len(batches) else ()))
+            as_is(client),
+            as_is(batch),
+            specs,
+            as_is(pools),
+            cfg.fetch.article_max_bytes,
+            ahead=as_is(batches[i] if i < len(batches) else ()),
+        )
 
 
-def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]],
-                       specs: Sequence[tuple[str, str]], cycle_ends: float) -> Iterator[list[articles.Article]]:
+def _extracted_on_dask(
+    cfg: config.Config, batches: Sequence[Sequence[feeds.Entry]], specs: Sequence[tuple[str, str]], cycle_ends: float
+) -> Iterator[list[articles.Article]]:
     """Each batch fetched and extracted on the Dask cluster, in order, DASK_AHEAD batches in flight.
 
     A batch is split across the cluster's threads (one task run each), so a batch of 200 keeps every
@@ -482,8 +546,14 @@ def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entr
     if scale.dask_address == "local":
         # processes, one thread each: extraction is CPU-bound Python. The dashboard on any free port:
         # Dask's 8787 may be taken by another cluster on this machine.
-        runner = DaskTaskRunner(cluster_kwargs={"n_workers": scale.dask_workers, "threads_per_worker": 1,
-                                                "processes": True, "dashboard_address": "127.0.0.1:0"})
+        runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": scale.dask_workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": "127.0.0.1:0",
+            }
+        )
     else:
         runner = DaskTaskRunner(address=scale.dask_address)
     if not batches:
@@ -498,12 +568,27 @@ def _extracted_on_dask(cfg: config.Config, batches: Sequence[Sequence[feeds.Entr
         def submit_next() -> None:
             for i, batch in queued:
                 size = math.ceil(len(batch) / slots)
-                logger.info("batch %d/%d: %d articles to Dask in %d parts", i, len(batches), len(batch),
-                            math.ceil(len(batch) / size))
-                in_flight.append([runner.submit(process_batch_remote, {
-                    "fetch_cfg": cfg.fetch, "batch": list(batch[j:j + size]), "specs": list(specs),
-                    "seconds_left": max(0.0, cycle_ends - time.monotonic())})
-                    for j in range(0, len(batch), size)])
+                logger.info(
+                    "batch %d/%d: %d articles to Dask in %d parts",
+                    i,
+                    len(batches),
+                    len(batch),
+                    math.ceil(len(batch) / size),
+                )
+                in_flight.append(
+                    [
+                        runner.submit(
+                            process_batch_remote,
+                            {
+                                "fetch_cfg": cfg.fetch,
+                                "batch": list(batch[j : j + size]),
+                                "specs": list(specs),
+                                "seconds_left": max(0.0, cycle_ends - time.monotonic()),
+                            },
+                        )
+                        for j in range(0, len(batch), size)
+                    ]
+                )
                 return
 
         for _ in range(DASK_AHEAD):
@@ -523,13 +608,16 @@ def _check_dask(cfg: config.Config) -> None:
     try:
         import prefect_dask  # noqa: F401
     except ImportError:
-        raise ConfigError(f"{cfg.path}: [scale] dask_address needs Dask and prefect-dask: "
-                          "pip install 'news-monitor[dask]', or remove [scale] dask_address.") from None
+        raise ConfigError(
+            f"{cfg.path}: [scale] dask_address needs Dask and prefect-dask: "
+            "pip install 'news-monitor[dask]', or remove [scale] dask_address."
+        ) from None
     if not get_current_settings().api.url:
         raise ConfigError(
             f"{cfg.path}: [scale] dask_address needs a Prefect server for the Dask workers to report to "
             "(with Prefect's temporary API each worker would start its own). Use `monitor run` or "
-            "`monitor serve`, which start one, or set PREFECT_API_URL (see docs/scaling.md).")
+            "`monitor serve`, which start one, or set PREFECT_API_URL (see docs/scaling.md)."
+        )
 
 
 def _flow_run_id() -> str | None:

@@ -42,14 +42,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENV_API_URL = "PREFECT_API_URL"
-HOST = "127.0.0.1"                # the local server is for this machine only
-SERVER_START_TIMEOUT = 120.0      # a fresh server database migrates in 6-20 s; a busy machine takes longer
-SERVER_STOP_TIMEOUT = 20.0        # then SIGKILL
-HEALTH_POLL = 0.25                # seconds between health checks while the server starts
-LOG_TAIL_LINES = 15               # of the server's log, in the error when it does not come up
-DEPLOYMENT_NAME = "serve"         # news-monitor-poll/serve: prefect.yaml's deployment is news-monitor-poll/poll
-SERVE_TAG = "monitor-serve"       # marks the deployments `monitor serve` created: the only ones it replaces
-RUNS_AT_ONCE = 1                  # one flow run per serving process; the database's run lock covers the rest
+HOST = "127.0.0.1"  # the local server is for this machine only
+SERVER_START_TIMEOUT = 120.0  # a fresh server database migrates in 6-20 s; a busy machine takes longer
+SERVER_STOP_TIMEOUT = 20.0  # then SIGKILL
+HEALTH_POLL = 0.25  # seconds between health checks while the server starts
+LOG_TAIL_LINES = 15  # of the server's log, in the error when it does not come up
+DEPLOYMENT_NAME = "serve"  # news-monitor-poll/serve: prefect.yaml's deployment is news-monitor-poll/poll
+SERVE_TAG = "monitor-serve"  # marks the deployments `monitor serve` created: the only ones it replaces
+RUNS_AT_ONCE = 1  # one flow run per serving process; the database's run lock covers the rest
 
 
 class ServeError(MonitorError):
@@ -66,8 +66,9 @@ class LocalServer:
     name = "the Prefect server"
     log_name = "server.log"
 
-    def __init__(self, home: Path, *, port: int | None = None, ui: bool = True,
-                 timeout: float = SERVER_START_TIMEOUT) -> None:
+    def __init__(
+        self, home: Path, *, port: int | None = None, ui: bool = True, timeout: float = SERVER_START_TIMEOUT
+    ) -> None:
         self.home = home
         self.port = port or free_port()
         self.ui = ui
@@ -98,17 +99,19 @@ class LocalServer:
     def environment(self) -> dict[str, str]:
         """The server's environment: state under `home`, no telemetry, nothing fetched from outside."""
         env = {k: v for k, v in os.environ.items() if k != ENV_API_URL}
-        env.update({
-            "PREFECT_HOME": str(self.home),
-            # a file of its own: `monitor run` without a server keeps using the temporary API's prefect.db
-            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.database}",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            "PREFECT_UI_ENABLED": "true" if self.ui else "false",
-            # the UI asks /ui-settings which API to talk to: this server's, not whatever runs on 4200
-            "PREFECT_UI_API_URL": self.api_url,
-            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-        })
+        env.update(
+            {
+                "PREFECT_HOME": str(self.home),
+                # a file of its own: `monitor run` without a server keeps using the temporary API's prefect.db
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.database}",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+                "PREFECT_UI_ENABLED": "true" if self.ui else "false",
+                # the UI asks /ui-settings which API to talk to: this server's, not whatever runs on 4200
+                "PREFECT_UI_API_URL": self.api_url,
+                "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            }
+        )
         return env
 
     def command(self) -> list[str]:
@@ -127,11 +130,19 @@ class LocalServer:
             try:
                 # A session of its own, so a Ctrl-C meant for `monitor serve` does not stop the server
                 # before serving has wound down; stop() ends the whole group.
-                self.process = subprocess.Popen(command, env=self.environment(), stdin=subprocess.DEVNULL,
-                                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                self.process = subprocess.Popen(
+                    command,
+                    env=self.environment(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             except OSError as e:
-                raise ServeError(f"cannot start {self.name} ({' '.join(command)}): {e.strerror}. "
-                                 "Check that Prefect is installed in this environment.") from None
+                raise ServeError(
+                    f"cannot start {self.name} ({' '.join(command)}): {e.strerror}. "
+                    "Check that Prefect is installed in this environment."
+                ) from None
 
     def wait(self) -> None:
         """Block until the launched server answers /api/health; on failure stop it and raise ServeError."""
@@ -150,22 +161,26 @@ class LocalServer:
         with httpx.Client(timeout=2.0, trust_env=False) as http:
             while True:
                 if self.process.poll() is not None:
-                    raise ServeError(f"{self.name} on {self.url} exited with code "
-                                     f"{self.process.returncode} while starting. "
-                                     f"Its log ({self.log_path}) ends:\n{self.log_tail()}\n"
-                                     "Fix what the log names (often a PREFECT_* setting in the environment "
-                                     f"or profile), or run a server yourself (`prefect server start`) and "
-                                     f"set {ENV_API_URL}.")
+                    raise ServeError(
+                        f"{self.name} on {self.url} exited with code "
+                        f"{self.process.returncode} while starting. "
+                        f"Its log ({self.log_path}) ends:\n{self.log_tail()}\n"
+                        "Fix what the log names (often a PREFECT_* setting in the environment "
+                        f"or profile), or run a server yourself (`prefect server start`) and "
+                        f"set {ENV_API_URL}."
+                    )
                 try:
                     if http.get(f"{self.api_url}/health").status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass  # not listening yet
                 if time.monotonic() >= deadline:
-                    raise ServeError(f"{self.name} on {self.url} was not healthy after "
-                                     f"{self.timeout:.0f} s. Its log ({self.log_path}) ends:\n"
-                                     f"{self.log_tail()}\n"
-                                     f"Or run one yourself (`prefect server start`) and set {ENV_API_URL}.")
+                    raise ServeError(
+                        f"{self.name} on {self.url} was not healthy after "
+                        f"{self.timeout:.0f} s. Its log ({self.log_path}) ends:\n"
+                        f"{self.log_tail()}\n"
+                        f"Or run one yourself (`prefect server start`) and set {ENV_API_URL}."
+                    )
                 time.sleep(self.poll_interval)
 
     poll_interval = HEALTH_POLL
@@ -180,8 +195,9 @@ class LocalServer:
         try:
             process.wait(SERVER_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            log.warning("the Prefect server (pid %d) did not stop within %.0f s; killing it",
-                        process.pid, SERVER_STOP_TIMEOUT)
+            log.warning(
+                "the Prefect server (pid %d) did not stop within %.0f s; killing it", process.pid, SERVER_STOP_TIMEOUT
+            )
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
 
@@ -221,8 +237,11 @@ class TemporaryAPI(LocalServer):
         if api is None or api.home != home or api.process is None or api.process.poll() is not None:
             if api is not None:
                 api.stop()
-            api = cls._shared = cls(home, ui=False, timeout=float(os.environ.get(
-                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", SERVER_START_TIMEOUT)))
+            api = cls._shared = cls(
+                home,
+                ui=False,
+                timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", SERVER_START_TIMEOUT)),
+            )
             api.launch()
             atexit.register(api.stop)
         return api
@@ -231,21 +250,37 @@ class TemporaryAPI(LocalServer):
         spec = importlib.util.find_spec("prefect")  # finds the package without importing it
         if spec is None or spec.origin is None:
             raise ServeError("Prefect is not installed in this environment: pip install -e . first.")
-        return [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent),
-                "--factory", "prefect.server.api.server:create_app", "--host", HOST, "--port", str(self.port),
-                "--log-level", "error", "--lifespan", "on"]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(Path(spec.origin).parent.parent),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ]
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != ENV_API_URL}
-        env.update({
-            "PREFECT_HOME": str(self.home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            # what SubprocessASGIServer sets: no UI, the services of an ephemeral server only
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-        })
+        env.update(
+            {
+                "PREFECT_HOME": str(self.home),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+                # what SubprocessASGIServer sets: no UI, the services of an ephemeral server only
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+            }
+        )
         # A cycle uses no blocks. Registering Prefect's block types on start imports every installed Prefect
         # collection first (prefect-dask imports dask.distributed): ~1.1 s of CPU on the cycle's critical
         # path and ~27 MB. `monitor serve`'s server registers them as usual. An explicit setting wins.
@@ -352,14 +387,17 @@ def check_health(api_url: str) -> None:
             response = http.get(f"{api_url.rstrip('/')}/health", headers=headers)
         response.raise_for_status()
     except httpx.HTTPError as e:
-        raise ServeError(f"{ENV_API_URL}={api_url} does not answer ({type(e).__name__}: {e}). Start that "
-                         f"Prefect server or fix the URL (it ends in /api), or unset {ENV_API_URL} to let "
-                         "news-monitor start one.") from None
+        raise ServeError(
+            f"{ENV_API_URL}={api_url} does not answer ({type(e).__name__}: {e}). Start that "
+            f"Prefect server or fix the URL (it ends in /api), or unset {ENV_API_URL} to let "
+            "news-monitor start one."
+        ) from None
 
 
 @contextlib.contextmanager
-def prefect_api(data_dir: Path, *, needed: bool = True, ui: bool = True,
-                say: Callable[[str], None] = log.warning) -> Iterator[str | None]:
+def prefect_api(
+    data_dir: Path, *, needed: bool = True, ui: bool = True, say: Callable[[str], None] = log.warning
+) -> Iterator[str | None]:
     """A real Prefect API for the block when `needed`: the configured one, else a local server.
 
     Yields its URL; None when not needed (Prefect then uses whatever it is configured with, its temporary
@@ -379,8 +417,10 @@ def prefect_api(data_dir: Path, *, needed: bool = True, ui: bool = True,
     say(f"starting a local Prefect server on {server.url} (state in {server.home}) …")
     started = time.monotonic()
     with server:
-        say(f"Prefect server ready in {time.monotonic() - started:.0f} s (pid {server.pid})"
-            + (f"; UI at {server.url}" if ui else ""))
+        say(
+            f"Prefect server ready in {time.monotonic() - started:.0f} s (pid {server.pid})"
+            + (f"; UI at {server.url}" if ui else "")
+        )
         with _api_url(server.api_url):
             yield server.api_url
         say("stopping the local Prefect server …")
@@ -434,8 +474,9 @@ def deployment(cfg: config.Config, name: str = DEPLOYMENT_NAME) -> Any:
     )
 
 
-def serve(cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True,
-          say: Callable[[str], None] = log.warning) -> None:
+def serve(
+    cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True, say: Callable[[str], None] = log.warning
+) -> None:
     """Serve the polling deployment on cfg.schedule until SIGTERM or Ctrl-C, then stop what was started."""
     # Until Prefect's runner installs its own handler, SIGTERM unwinds normally, so a server being
     # started is stopped too; afterwards the runner's handler stops serving and we return here.
@@ -446,8 +487,10 @@ def serve(cfg: config.Config, *, name: str = DEPLOYMENT_NAME, ui: bool = True,
 
             check_not_taken(name)
             dep = deployment(cfg, name)
-            say(f"serving news-monitor-poll/{name} for {cfg.path} {describe(cfg.schedule)} via {api_url}; "
-                "stop with Ctrl-C or SIGTERM")
+            say(
+                f"serving news-monitor-poll/{name} for {cfg.path} {describe(cfg.schedule)} via {api_url}; "
+                "stop with Ctrl-C or SIGTERM"
+            )
             try:
                 prefect_serve(dep, limit=RUNS_AT_ONCE, print_starting_message=False)
             except RuntimeError as e:  # e.g. "Cannot schedule flows on an ephemeral server"
@@ -474,10 +517,12 @@ def check_not_taken(name: str) -> None:
     if SERVE_TAG in (found.tags or []):
         return
     pool = f"work pool {found.work_pool_name!r}" if found.work_pool_name else "no work pool"
-    raise ServeError(f"the Prefect server at {client.api_url} already has a deployment {full} ({pool}) that "
-                     "`monitor serve` did not create (prefect deploy, most likely); serving it would replace "
-                     "its schedule, parameters and concurrency limit. Serve under another name: "
-                     f"monitor serve --name NAME (default: {DEPLOYMENT_NAME}).")
+    raise ServeError(
+        f"the Prefect server at {client.api_url} already has a deployment {full} ({pool}) that "
+        "`monitor serve` did not create (prefect deploy, most likely); serving it would replace "
+        "its schedule, parameters and concurrency limit. Serve under another name: "
+        f"monitor serve --name NAME (default: {DEPLOYMENT_NAME})."
+    )
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

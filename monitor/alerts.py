@@ -29,9 +29,11 @@ from monitor.errors import AlertError, ConfigError
 log = logging.getLogger(__name__)
 
 ANSWERED = ("ok", "not_modified", "unchanged")  # feed_polls statuses of a feed that answered
-_COLUMNS = ("alert_id, run_id, recipient, subject, message_id, created_at, topics, items, n_new, "
-            "n_revisions, coalesce(n_counterclaims, 0) AS n_counterclaims, status, attempts, last_error, "
-            "coalesce(transport, 'email') AS transport")
+_COLUMNS = (
+    "alert_id, run_id, recipient, subject, message_id, created_at, topics, items, n_new, "
+    "n_revisions, coalesce(n_counterclaims, 0) AS n_counterclaims, status, attempts, last_error, "
+    "coalesce(transport, 'email') AS transport"
+)
 Status = Literal["pending", "sent", "failed"]
 
 
@@ -47,8 +49,8 @@ class Delivery:
 
 # --- queueing (inside the run's transaction) -------------------------------------------------------------
 
-def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision],
-            cfg: config.Config) -> int:
+
+def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision], cfg: config.Config) -> int:
     """Write this run's alerts to the outbox, in the caller's transaction; returns how many digests.
 
     One digest per e-mail recipient and one per channel ([[alerts.channels]]) told about a topic with news.
@@ -79,8 +81,20 @@ def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[serie
         n += 1
         alert_id = f"{run_id}-{n}"
         items = [digest.shown(c, titles.get(c.article_url)) for c in cs]
-        rows.append(_row(digest.compose(alert_id, run_id, recipient, items, order, cfg.email.max_figures,
-                                        mail.message_id(alert_id, cfg.email.sender), now)))
+        rows.append(
+            _row(
+                digest.compose(
+                    alert_id,
+                    run_id,
+                    recipient,
+                    items,
+                    order,
+                    cfg.email.max_figures,
+                    mail.message_id(alert_id, cfg.email.sender),
+                    now,
+                )
+            )
+        )
     for ch in cfg.channels:
         cs = per_channel[ch.name]
         if not cs:
@@ -96,8 +110,9 @@ def enqueue(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[serie
     return len(rows)
 
 
-def _baseline(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision],
-              cfg: config.Config, now: datetime) -> set[str]:
+def _baseline(
+    con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[series.Decision], cfg: config.Config, now: datetime
+) -> set[str]:
     """Topics whose first run this is; recorded once a run in which feeds answered has seen them.
 
     A first run whose feeds all failed fetched nothing, so it cannot be the baseline: otherwise the next
@@ -107,35 +122,57 @@ def _baseline(con: duckdb.DuckDBPyConnection, run_id: str, changes: Sequence[ser
     fresh = [t.name for t in cfg.topics if t.name not in known]
     if not fresh:
         return set()
-    row = con.execute("SELECT count(*) FROM feed_polls WHERE run_id = ? AND status IN (SELECT unnest(?))",
-                      [run_id, list(ANSWERED)]).fetchone()
+    row = con.execute(
+        "SELECT count(*) FROM feed_polls WHERE run_id = ? AND status IN (SELECT unnest(?))", [run_id, list(ANSWERED)]
+    ).fetchone()
     if row and row[0]:
         mailed = cfg.email is not None and cfg.email.send_history
         skipped = Counter(c.topic for c in changes)
-        store.insert_columns(con, "topic_baselines", [
-            {"topic": t, "run_id": run_id, "established_at": now,
-             "figures_skipped": 0 if mailed else skipped[t]} for t in fresh])
+        store.insert_columns(
+            con,
+            "topic_baselines",
+            [
+                {"topic": t, "run_id": run_id, "established_at": now, "figures_skipped": 0 if mailed else skipped[t]}
+                for t in fresh
+            ],
+        )
         for t in fresh:
-            log.info("alerts: baseline for topic %r: %d figure(s) recorded, %s", t, skipped[t],
-                     "sent (send_history)" if mailed else "not sent")
+            log.info(
+                "alerts: baseline for topic %r: %d figure(s) recorded, %s",
+                t,
+                skipped[t],
+                "sent (send_history)" if mailed else "not sent",
+            )
     return set(fresh)
 
 
 def _titles(con: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> dict[str, str]:
     if not urls:
         return {}
-    rows = con.execute("SELECT url, title FROM articles "
-                       "WHERE url IN (SELECT unnest(?)) AND title IS NOT NULL", [list(urls)]).fetchall()
+    rows = con.execute(
+        "SELECT url, title FROM articles WHERE url IN (SELECT unnest(?)) AND title IS NOT NULL", [list(urls)]
+    ).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
 def _row(d: digest.Digest) -> dict[str, Any]:
-    return {"alert_id": d.alert_id, "run_id": d.run_id, "created_at": d.created_at, "recipient": d.recipient,
-            "subject": d.subject, "message_id": d.message_id, "topics": list(d.topics), "n_new": d.n_new,
-            "n_revisions": d.n_revisions, "n_counterclaims": d.n_counterclaims,
-            "figures": [digest.line(i) for i in d.items],
-            "items": json.dumps([i.to_json() for i in d.items], ensure_ascii=False),
-            "status": "pending", "attempts": 0, "transport": d.transport}
+    return {
+        "alert_id": d.alert_id,
+        "run_id": d.run_id,
+        "created_at": d.created_at,
+        "recipient": d.recipient,
+        "subject": d.subject,
+        "message_id": d.message_id,
+        "topics": list(d.topics),
+        "n_new": d.n_new,
+        "n_revisions": d.n_revisions,
+        "n_counterclaims": d.n_counterclaims,
+        "figures": [digest.line(i) for i in d.items],
+        "items": json.dumps([i.to_json() for i in d.items], ensure_ascii=False),
+        "status": "pending",
+        "attempts": 0,
+        "transport": d.transport,
+    }
 
 
 # --- sending (after the run's transaction) ----------------------------------------------------------------
@@ -143,8 +180,9 @@ def _row(d: digest.Digest) -> dict[str, Any]:
 Charts = Callable[[digest.Digest], Sequence[digest.Chart]]
 
 
-def send_pending(db_path: Path, cfg: config.Config, *, charts: Charts | None = None,
-                 environ: Mapping[str, str] | None = None) -> Delivery:
+def send_pending(
+    db_path: Path, cfg: config.Config, *, charts: Charts | None = None, environ: Mapping[str, str] | None = None
+) -> Delivery:
     """Deliver every pending digest, oldest first, and mark each sent as soon as it is accepted.
 
     SMTP or a channel down, silent or refusing: the digests stay pending with the error recorded, and the
@@ -153,18 +191,23 @@ def send_pending(db_path: Path, cfg: config.Config, *, charts: Charts | None = N
     """
     names = {ch.name for ch in cfg.channels}
     with store.open_for_write(db_path) as con, store.transaction(con):
-        left = [d for d in _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
-                if (d.transport == "email" and cfg.email is not None) or (d.transport == "apprise"
-                                                                           and d.recipient in names)]
+        left = [
+            d
+            for d in _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
+            if (d.transport == "email" and cfg.email is not None) or (d.transport == "apprise" and d.recipient in names)
+        ]
         # counted before delivery starts: from here on a crash may leave a digest sent but not marked,
         # and last_attempt_at says when that could have happened
-        con.execute("UPDATE alert_outbox SET attempts = attempts + 1, last_attempt_at = ? "
-                    "WHERE alert_id IN (SELECT unnest(?))", [datetime.now(UTC), [d.alert_id for d in left]])
+        con.execute(
+            "UPDATE alert_outbox SET attempts = attempts + 1, last_attempt_at = ? WHERE alert_id IN (SELECT unnest(?))",
+            [datetime.now(UTC), [d.alert_id for d in left]],
+        )
     if not left:
         return Delivery()
     by_mail = _send_mail(db_path, cfg, [d for d in left if d.transport == "email"], charts)
-    by_channel = _send_channels(db_path, cfg, [d for d in left if d.transport == "apprise"],
-                                os.environ if environ is None else environ)
+    by_channel = _send_channels(
+        db_path, cfg, [d for d in left if d.transport == "apprise"], os.environ if environ is None else environ
+    )
     sent, failed = by_mail.sent + by_channel.sent, by_mail.failed + by_channel.failed
     pending = len(left) - sent - failed  # the run lock keeps every other writer out meanwhile
     log.info("alerts: %d sent, %d pending, %d failed", sent, pending, failed)
@@ -204,8 +247,9 @@ def _send_mail(db_path: Path, cfg: config.Config, left: list[digest.Digest], cha
     return Delivery(sent=sent, errors=tuple(errors), failed=failed)
 
 
-def _send_channels(db_path: Path, cfg: config.Config, left: Sequence[digest.Digest],
-                   environ: Mapping[str, str]) -> Delivery:
+def _send_channels(
+    db_path: Path, cfg: config.Config, left: Sequence[digest.Digest], environ: Mapping[str, str]
+) -> Delivery:
     """Each digest to its channel; a channel that failed once in this run is not tried again in it."""
     by_name = {ch.name: ch for ch in cfg.channels}
     down: dict[str, str] = {}
@@ -243,27 +287,46 @@ def _settle(db_path: Path, alert_ids: Sequence[str], status: Status | None, erro
     now = datetime.now(UTC)
     with store.connect(db_path) as con, store.transaction(con):
         if status == "sent":
-            con.execute("UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL "
-                        "WHERE alert_id IN (SELECT unnest(?))", [now, list(alert_ids)])
+            con.execute(
+                "UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL "
+                "WHERE alert_id IN (SELECT unnest(?))",
+                [now, list(alert_ids)],
+            )
         else:
-            con.execute("UPDATE alert_outbox SET status = coalesce(?, status), last_error = ? "
-                        "WHERE alert_id IN (SELECT unnest(?))", [status, error, list(alert_ids)])
+            con.execute(
+                "UPDATE alert_outbox SET status = coalesce(?, status), last_error = ? "
+                "WHERE alert_id IN (SELECT unnest(?))",
+                [status, error, list(alert_ids)],
+            )
 
 
-def _digests(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = (),
-             columns: str = _COLUMNS) -> list[digest.Digest]:
+def _digests(
+    con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any] = (), columns: str = _COLUMNS
+) -> list[digest.Digest]:
     out = []
     for r in store.select_dicts(con, f"SELECT {columns} FROM alert_outbox {where}", params):
         items = tuple(series.Decision.from_json(x) for x in json.loads(r["items"]))
-        out.append(digest.Digest(alert_id=r["alert_id"], run_id=r["run_id"], recipient=r["recipient"],
-                                 subject=r["subject"], message_id=r["message_id"], created_at=r["created_at"],
-                                 topics=tuple(r["topics"]), items=items, n_new=r["n_new"],
-                                 n_revisions=r["n_revisions"], n_counterclaims=r["n_counterclaims"],
-                                 transport=r["transport"]))
+        out.append(
+            digest.Digest(
+                alert_id=r["alert_id"],
+                run_id=r["run_id"],
+                recipient=r["recipient"],
+                subject=r["subject"],
+                message_id=r["message_id"],
+                created_at=r["created_at"],
+                topics=tuple(r["topics"]),
+                items=items,
+                n_new=r["n_new"],
+                n_revisions=r["n_revisions"],
+                n_counterclaims=r["n_counterclaims"],
+                transport=r["transport"],
+            )
+        )
     return out
 
 
 # --- what the CLI shows and checks -------------------------------------------------------------------------
+
 
 def pending(db_path: Path) -> list[digest.Digest]:
     """The digests the next run will send (read-only: safe while a run is writing)."""
@@ -271,8 +334,11 @@ def pending(db_path: Path) -> list[digest.Digest]:
         try:
             return _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id")
         except duckdb.BinderException:  # a database from before channels: the next run upgrades it
-            return _digests(con, "WHERE status = 'pending' ORDER BY created_at, alert_id",
-                            columns=_COLUMNS.replace("coalesce(transport, 'email')", "'email'"))
+            return _digests(
+                con,
+                "WHERE status = 'pending' ORDER BY created_at, alert_id",
+                columns=_COLUMNS.replace("coalesce(transport, 'email')", "'email'"),
+            )
         except duckdb.CatalogException:  # a database from before alerts existed: nothing queued
             return []
 
@@ -291,15 +357,17 @@ def recipients(cfg: config.Config) -> list[str]:
 class Check:
     """What `monitor alerts test` did on one way out (e-mail, or one channel): what went out, or why not."""
 
-    sent: str | None    # "sent a test message to a@x.org via host:25 (security: none)" | "channel ops: …"
+    sent: str | None  # "sent a test message to a@x.org via host:25 (security: none)" | "channel ops: …"
     error: str | None = None
 
 
 def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[Check]:
     """Send a test message through [email] (when configured, or when `to` is given) and to every channel."""
     if cfg.email is None and not cfg.channels:
-        raise ConfigError(f"{cfg.path}: no [email] table and no [[alerts.channels]], so no alerts are sent. "
-                          "Add one (see docs/alerts.md).")
+        raise ConfigError(
+            f"{cfg.path}: no [email] table and no [[alerts.channels]], so no alerts are sent. "
+            "Add one (see docs/alerts.md)."
+        )
     out: list[Check] = []
     if cfg.email is not None or to:
         email = require_email(cfg)
@@ -308,8 +376,12 @@ def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, s
         except AlertError as e:
             out.append(Check(None, str(e)))
         else:
-            out.append(Check(f"sent a test message to {', '.join(sent)} via {email.smtp_host}:{email.smtp_port} "
-                             f"(security: {email.security})"))
+            out.append(
+                Check(
+                    f"sent a test message to {', '.join(sent)} via {email.smtp_host}:{email.smtp_port} "
+                    f"(security: {email.security})"
+                )
+            )
     env = os.environ if environ is None else environ
     for ch in cfg.channels:
         try:
@@ -322,14 +394,17 @@ def test_all(cfg: config.Config, to: Sequence[str] = (), environ: Mapping[str, s
 
 
 # How a channel's error ends when a run meets it; `monitor alerts test` was just run, so it says "try again"
-RUN_HINTS = (" The next run tries again; `monitor alerts test` checks the channel.", "; the next run tries again.",
-             ", then run `monitor alerts test`.")
+RUN_HINTS = (
+    " The next run tries again; `monitor alerts test` checks the channel.",
+    "; the next run tries again.",
+    ", then run `monitor alerts test`.",
+)
 
 
 def _for_test(message: str) -> str:
     for hint in RUN_HINTS:
         if message.endswith(hint):
-            return message[:-len(hint)].rstrip(";,. ") + "; fix it, then try again."
+            return message[: -len(hint)].rstrip(";,. ") + "; fix it, then try again."
     return message
 
 
@@ -338,8 +413,9 @@ def send_test(cfg: config.Config, to: Sequence[str] = ()) -> list[str]:
     email = require_email(cfg)
     targets = list(to) or recipients(cfg)
     if not targets:
-        raise ConfigError(f"{cfg.path}: no recipients: set [email] recipients (or a topic's recipients), "
-                          "or give --to ADDRESS.")
+        raise ConfigError(
+            f"{cfg.path}: no recipients: set [email] recipients (or a topic's recipients), or give --to ADDRESS."
+        )
     msg = mail.check_message(email, targets, str(cfg.path))
     with mail.Transport(email, then="then try again.") as smtp:
         for address in targets:
@@ -349,6 +425,8 @@ def send_test(cfg: config.Config, to: Sequence[str] = ()) -> list[str]:
 
 def require_email(cfg: config.Config) -> config.EmailConfig:
     if cfg.email is None:
-        raise ConfigError(f"{cfg.path}: no [email] table, so no alerts are sent. Add one with smtp_host, "
-                          "sender and recipients (see docs/alerts.md).")
+        raise ConfigError(
+            f"{cfg.path}: no [email] table, so no alerts are sent. Add one with smtp_host, "
+            "sender and recipients (see docs/alerts.md)."
+        )
     return cfg.email

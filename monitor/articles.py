@@ -32,7 +32,7 @@ from monitor.errors import FetchError
 log = logging.getLogger(__name__)
 
 TEXT_MAX_CHARS = 500_000  # a 5 MiB page rarely holds more than ~100k characters of prose
-MIN_BODY_CHARS = 80       # shorter "bodies" are navigation or paywall stubs: keep the feed's summary instead
+MIN_BODY_CHARS = 80  # shorter "bodies" are navigation or paywall stubs: keep the feed's summary instead
 # Pages per extraction process of the next batch started before a batch ends: enough to keep the processes
 # busy through the batch's last pages and while it is stored (~0.3 s), few enough to add little memory.
 AHEAD_PER_WORKER = 8
@@ -57,12 +57,12 @@ TopicSpec = tuple[str, str]  # (name, query string): plain strings so jobs pickl
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    url: str                    # canonical URL: the identity of the article
+    url: str  # canonical URL: the identity of the article
     guid: str
     feed_url: str
-    source_url: str             # the link as the feed gave it
-    final_url: str              # where the fetch ended after redirects
-    outlet: str                 # the publisher's host, without www.
+    source_url: str  # the link as the feed gave it
+    final_url: str  # where the fetch ended after redirects
+    outlet: str  # the publisher's host, without www.
     title: str
     author: str | None
     published_at: datetime | None
@@ -70,14 +70,14 @@ class Article:
     site_name: str | None
     language: str | None
     text: str
-    text_source: TextSource     # how the text was obtained
+    text_source: TextSource  # how the text was obtained
     summary: str
-    fingerprint: str            # digest of the normalised words, to spot reprints under other URLs
+    fingerprint: str  # digest of the normalised words, to spot reprints under other URLs
     fetch_error: str | None
     http_bytes: int
     matches: tuple[topics.Match, ...] = ()
     figures: tuple[figures.Figure, ...] = ()
-    deferred: bool = False      # not fetched within the cycle's budget: not stored, fetched next cycle
+    deferred: bool = False  # not fetched within the cycle's budget: not stored, fetched next cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +87,10 @@ class Page:
     entry: feeds.Entry
     body: bytes
     final_url: str
-    content_type: str           # the Content-Type header as sent, charset and all
+    content_type: str  # the Content-Type header as sent, charset and all
     fetched_at: datetime
     error: str | None = None
-    deferred: bool = False      # the cycle's or the host's time budget ran out before it was fetched
+    deferred: bool = False  # the cycle's or the host's time budget ran out before it was fetched
 
 
 @dataclass(slots=True)
@@ -294,8 +294,9 @@ def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: 
         if monotonic() >= until or client.stopped:
             return Page(entry, b"", entry.link, "", now, error=DEFERRED, deferred=True)
         try:
-            response = client.get(entry.link, max_bytes=max_bytes, until=until,
-                                  accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            response = client.get(
+                entry.link, max_bytes=max_bytes, until=until, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+            )
         except FetchError as e:
             if monotonic() >= until or client.stopped:
                 return Page(entry, b"", entry.link, "", now, error=DEFERRED, deferred=True)
@@ -303,10 +304,16 @@ def fetch_page(client: fetch.Client, entry: feeds.Entry, max_bytes: int, pools: 
     return Page(entry, response.body, response.url, response.content_type_header, now)
 
 
-def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: Sequence[TopicSpec],
-            pools: Pools, *, max_bytes: int = fetch.ARTICLE_MAX_BYTES,
-            progress: Callable[[Article], None] | None = None,
-            ahead: Sequence[feeds.Entry] = ()) -> list[Article]:
+def collect(
+    client: fetch.Client,
+    entries: Sequence[feeds.Entry],
+    topic_specs: Sequence[TopicSpec],
+    pools: Pools,
+    *,
+    max_bytes: int = fetch.ARTICLE_MAX_BYTES,
+    progress: Callable[[Article], None] | None = None,
+    ahead: Sequence[feeds.Entry] = (),
+) -> list[Article]:
     """Fetch and analyse a batch of entries; pages are extracted as soon as they arrive.
 
     The first pages of `ahead` (the next batch) are fetched and queued for extraction behind this batch,
@@ -319,7 +326,7 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     try:
         _collect(client, entries, tuple(topic_specs), pools, max_bytes, progress, ahead, out)
     except BaseException:  # SIGTERM, a timeout: end the requests in flight now, not at their deadlines,
-        client.stop()      # and keep the articles done so far for the caller to store (Pools.salvaged)
+        client.stop()  # and keep the articles done so far for the caller to store (Pools.salvaged)
         pools.salvaged.extend(out)
         raise
     # as_completed order is arbitrary; keep the feed order so runs are reproducible
@@ -329,9 +336,16 @@ def collect(client: fetch.Client, entries: Sequence[feeds.Entry], topic_specs: S
     return out
 
 
-def _collect(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...], pools: Pools,
-             max_bytes: int, progress: Callable[[Article], None] | None, ahead: Sequence[feeds.Entry],
-             out: list[Article]) -> None:
+def _collect(
+    client: fetch.Client,
+    entries: Sequence[feeds.Entry],
+    specs: tuple[TopicSpec, ...],
+    pools: Pools,
+    max_bytes: int,
+    progress: Callable[[Article], None] | None,
+    ahead: Sequence[feeds.Entry],
+    out: list[Article],
+) -> None:
     multi = (pools.workers or os.cpu_count() or 1) > 1
     started = {e.link: early for e in entries if (early := pools._ahead.pop(e.link, None)) is not None}
     entries = by_host_in_turn(entries)
@@ -368,17 +382,21 @@ def by_host_in_turn(entries: Sequence[feeds.Entry]) -> list[feeds.Entry]:
             if not queues[host]:
                 del queues[host]
     return out
-def _start_ahead(client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...],
-                 pools: Pools, max_bytes: int) -> None:
+
+
+def _start_ahead(
+    client: fetch.Client, entries: Sequence[feeds.Entry], specs: tuple[TopicSpec, ...], pools: Pools, max_bytes: int
+) -> None:
     """Fetch the first of `entries` on the threads and queue each page for extraction as it arrives;
     collect() takes the results by link. Chained with callbacks: nothing here waits."""
-    for entry in entries[:AHEAD_PER_WORKER * (pools.workers or os.cpu_count() or 1)]:
+    for entry in entries[: AHEAD_PER_WORKER * (pools.workers or os.cpu_count() or 1)]:
         if entry.link not in pools._ahead:
             pools._ahead[entry.link] = _chain(client, entry, specs, pools, max_bytes)
 
 
-def _chain(client: fetch.Client, entry: feeds.Entry, specs: tuple[TopicSpec, ...], pools: Pools,
-           max_bytes: int) -> Future[Article]:
+def _chain(
+    client: fetch.Client, entry: feeds.Entry, specs: tuple[TopicSpec, ...], pools: Pools, max_bytes: int
+) -> Future[Article]:
     """The entry's article, to come: fetched on a thread, then extracted by a process (callbacks: no waiting)."""
     result: Future[Article] = Future()
     fetched = pools.thread_pool().submit(_fetch_for_pool, client, entry, max_bytes, pools)
@@ -428,7 +446,7 @@ class _Jobs:
             return []
         specs = self._waiting[0][1]
         same = [w for w in self._waiting if w[1] == specs]
-        job = same[:max(1, min(PAGES_PER_JOB, len(same) // self._workers))]
+        job = same[: max(1, min(PAGES_PER_JOB, len(same) // self._workers))]
         taken = {id(w[2]) for w in job}
         self._waiting = [w for w in self._waiting if id(w[2]) not in taken]
         self._out += 1
@@ -438,23 +456,29 @@ class _Jobs:
         if not job:
             return
         try:
-            sent = self._pools.process_pool().submit(analyse_pages, [page for page, _, _ in job], job[0][1],
-                                                     self._pools.page_cpu_budget)
+            sent = self._pools.process_pool().submit(
+                analyse_pages, [page for page, _, _ in job], job[0][1], self._pools.page_cpu_budget
+            )
         except BaseException as e:  # the pool is shut down (the run is ending) or broken
             self._done(job, None, e)
             return
         sent.add_done_callback(functools.partial(self._finished, job))
 
-    def _finished(self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]],
-                  sent: Future[list[Article | Exception]]) -> None:
+    def _finished(
+        self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]], sent: Future[list[Article | Exception]]
+    ) -> None:
         if sent.cancelled():
             self._done(job, None, None)
             return
         error = sent.exception()
         self._done(job, None if error is not None else sent.result(), error)
 
-    def _done(self, job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]],
-              found: list[Article | Exception] | None, error: BaseException | None) -> None:
+    def _done(
+        self,
+        job: list[tuple[Page, tuple[TopicSpec, ...], Future[Article]]],
+        found: list[Article | Exception] | None,
+        error: BaseException | None,
+    ) -> None:
         slots = self._pools.in_flight()
         for i, (_, _, result) in enumerate(job):
             slots.release()
@@ -474,8 +498,9 @@ class _Jobs:
         self._send(more)
 
 
-def _extract_fetched(pools: Pools, specs: tuple[TopicSpec, ...], result: Future[Article],
-                     fetched: Future[Page]) -> None:
+def _extract_fetched(
+    pools: Pools, specs: tuple[TopicSpec, ...], result: Future[Article], fetched: Future[Page]
+) -> None:
     try:
         page = fetched.result()
     except BaseException as e:  # the fetch was cancelled or the pool shut down: the run is ending
@@ -484,8 +509,9 @@ def _extract_fetched(pools: Pools, specs: tuple[TopicSpec, ...], result: Future[
     pools.jobs().add(page, specs, result)
 
 
-def analyse_pages(pages: Sequence[Page], topic_specs: Iterable[TopicSpec], cpu_budget: float = math.inf
-                  ) -> list[Article | Exception]:
+def analyse_pages(
+    pages: Sequence[Page], topic_specs: Iterable[TopicSpec], cpu_budget: float = math.inf
+) -> list[Article | Exception]:
     """analyse() for each page of a job (each with its own `cpu_budget`); a page that raises does not take
     the others with it."""
     specs = tuple(topic_specs)
@@ -520,8 +546,10 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = ma
                     extracted = extract(page.body, page.final_url, content_type=page.content_type)
             except _OverBudget:
                 extracted = NOT_EXTRACTED
-                error = (f"extraction took more than {cpu_budget:g} s of CPU ({len(page.body):,} bytes); "
-                         "skipped, kept the feed's summary")
+                error = (
+                    f"extraction took more than {cpu_budget:g} s of CPU ({len(page.body):,} bytes); "
+                    "skipped, kept the feed's summary"
+                )
             if error is None and len(extracted.text or "") < MIN_BODY_CHARS:
                 why = f" ({extracted.error})" if extracted.error else ""
                 error = f"no article body found on the page{why}; kept the feed's summary"
@@ -539,8 +567,11 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = ma
     matches = tuple(topics.match_all(_queries(topic_specs), title, text))
     # The page's declared language (<html lang>), else the text's detected one: figures are read in it. A
     # feed summary kept instead of the body is detected: the page's declaration need not describe it.
-    language = (figures.language.declared(_str(extracted.language) or declared_language(page.body))
-                if source == "extracted" else None) or (figures.detect(text)[0] if text else None)
+    language = (
+        figures.language.declared(_str(extracted.language) or declared_language(page.body))
+        if source == "extracted"
+        else None
+    ) or (figures.detect(text)[0] if text else None)
     found = tuple(figures.find(text, language)) if text else ()
     host = (urlsplit(page.final_url or entry.link).hostname or "").lower()
     return Article(
@@ -569,11 +600,27 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = ma
 
 def _deferred(page: Page) -> Article:
     entry = page.entry
-    return Article(url=entry.link, guid=entry.guid, feed_url=entry.feed_url, source_url=entry.source_link,
-                   final_url=entry.link, outlet="", title=entry.title, author=entry.author,
-                   published_at=entry.published_at, fetched_at=page.fetched_at, site_name=None, language=None,
-                   text="", text_source="title", summary=entry.summary, fingerprint="", fetch_error=page.error,
-                   http_bytes=0, deferred=True)
+    return Article(
+        url=entry.link,
+        guid=entry.guid,
+        feed_url=entry.feed_url,
+        source_url=entry.source_link,
+        final_url=entry.link,
+        outlet="",
+        title=entry.title,
+        author=entry.author,
+        published_at=entry.published_at,
+        fetched_at=page.fetched_at,
+        site_name=None,
+        language=None,
+        text="",
+        text_source="title",
+        summary=entry.summary,
+        fingerprint="",
+        fetch_error=page.error,
+        http_bytes=0,
+        deferred=True,
+    )
 
 
 class _OverBudget(BaseException):
@@ -645,16 +692,24 @@ def extract(html: bytes, url: str, *, content_type: str = "") -> Extracted:
         with warnings.catch_warnings():
             # dateutil warns on page dates with zone names like "EST": page noise, not the user's to act on
             warnings.filterwarnings("ignore", message="tzname .* identified but not understood")
-            doc = trafilatura.bare_extraction(page, url=url or None, with_metadata=True,
-                                              include_comments=False, include_tables=True, deduplicate=False)
+            doc = trafilatura.bare_extraction(
+                page,
+                url=url or None,
+                with_metadata=True,
+                include_comments=False,
+                include_tables=True,
+                deduplicate=False,
+            )
     except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
         log.info("%s: extraction failed: %s", url, e)
         return Extracted("failed", error=f"extraction failed: {type(e).__name__}")
     if doc is None:
         return Extracted("nothing")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    found = {k: v if isinstance(v := data.get(k), str) else None
-             for k in ("text", "title", "author", "date", "sitename", "language")}
+    found = {
+        k: v if isinstance(v := data.get(k), str) else None
+        for k in ("text", "title", "author", "date", "sitename", "language")
+    }
     return Extracted("extracted", **found)
 
 
@@ -693,4 +748,4 @@ def _str(value: object) -> str | None:
 def batches(items: Sequence[feeds.Entry], size: int) -> Iterator[Sequence[feeds.Entry]]:
     """Consecutive slices of at most `size` entries."""
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

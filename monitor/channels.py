@@ -34,8 +34,10 @@ def expand(channel: config.ChannelConfig, environ: Mapping[str, str]) -> tuple[s
     names = list(dict.fromkeys(_REFERENCE.findall(channel.url)))
     missing = [n for n in names if not environ.get(n)]
     if missing:
-        raise ChannelDown(f"channel {channel.name}: ${missing[0]} is not set. Set it in the environment of "
-                          "`monitor run` / `monitor serve` (the channel's url in monitor.toml refers to it).")
+        raise ChannelDown(
+            f"channel {channel.name}: ${missing[0]} is not set. Set it in the environment of "
+            "`monitor run` / `monitor serve` (the channel's url in monitor.toml refers to it)."
+        )
     values = [environ[n] for n in names]
     # as a URL carries them too: a token with "/" or "+" is logged percent-encoded in a request line
     secrets = tuple(dict.fromkeys([*values, *(quote(v, safe="") for v in values), *(quote_plus(v) for v in values)]))
@@ -89,13 +91,16 @@ def _plugin(channel: config.ChannelConfig, url: str) -> Any:
     asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
     plugin = apprise.Apprise.instantiate(url, asset=asset)
     if plugin is None:
-        raise ChannelDown(f"channel {channel.name}: Apprise cannot use its url (with the variables filled in). "
-                          "Check it against docs/alerts.md#channels, then run `monitor alerts test`.")
+        raise ChannelDown(
+            f"channel {channel.name}: Apprise cannot use its url (with the variables filled in). "
+            "Check it against docs/alerts.md#channels, then run `monitor alerts test`."
+        )
     return plugin
 
 
-def post(channel: config.ChannelConfig, title: str, body: str, environ: Mapping[str, str],
-         alert_id: str | None = None) -> None:
+def post(
+    channel: config.ChannelConfig, title: str, body: str, environ: Mapping[str, str], alert_id: str | None = None
+) -> None:
     """Post one message to a channel. Raises ChannelDown (redacted) when the channel does not take it."""
     import apprise
 
@@ -110,13 +115,18 @@ def post(channel: config.ChannelConfig, title: str, body: str, environ: Mapping[
         except ChannelDown:
             raise
         except Exception as e:  # any failure inside a plugin: the message waits for the next run
-            raise ChannelDown(redact(f"channel {channel.name}: {type(e).__name__}: {e}; the next run tries "
-                                     "again.", secrets)) from None
+            raise ChannelDown(
+                redact(f"channel {channel.name}: {type(e).__name__}: {e}; the next run tries again.", secrets)
+            ) from None
     if not ok:
         said = [line for line in captured.getvalue().splitlines() if line.strip()]
         reason = redact(said[-1] if said else "the service did not accept the message", secrets)
-        raise ChannelDown(digest.one_line(f"channel {channel.name}: {reason} The next run tries again; "
-                                          "`monitor alerts test` checks the channel.", 400))
+        raise ChannelDown(
+            digest.one_line(
+                f"channel {channel.name}: {reason} The next run tries again; `monitor alerts test` checks the channel.",
+                400,
+            )
+        )
 
 
 def send(channel: config.ChannelConfig, d: digest.Digest, environ: Mapping[str, str]) -> None:
@@ -126,6 +136,10 @@ def send(channel: config.ChannelConfig, d: digest.Digest, environ: Mapping[str, 
 
 def check(channel: config.ChannelConfig, where: str, environ: Mapping[str, str]) -> None:
     """Post a short message proving the channel works."""
-    post(channel, "news-monitor: test message",
-         f"This is a test message from news-monitor ({where}) to the channel {channel.name}. If you can read "
-         "it, alerts on new figures will reach this channel too.", environ)
+    post(
+        channel,
+        "news-monitor: test message",
+        f"This is a test message from news-monitor ({where}) to the channel {channel.name}. If you can read "
+        "it, alerts on new figures will reach this channel too.",
+        environ,
+    )

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_POINTS = series.MAX_POINTS  # reports drawn per chart (the latest ones)
-MAX_LABELS = 8        # claimants/outlets with their own colour; the rest are grey "others"
+MAX_LABELS = 8  # claimants/outlets with their own colour; the rest are grey "others"
 WIDTH, HEIGHT = 8.0, 3.0  # inches; 100 dpi for PNG
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 OTHER = "#9a9a9a"
@@ -72,12 +72,14 @@ def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, dat
         name = "accepted value" + (f" ({_safe(group)})" if group else "")
         ax.step(xs, [*mids, mids[-1]], where="post", color=colour, linewidth=1.6, label=name, zorder=2)
         if lows != highs:
-            ax.fill_between(xs, [*lows, lows[-1]], [*highs, highs[-1]], step="post", color=colour,
-                            alpha=0.12, linewidth=0, zorder=1)
+            ax.fill_between(
+                xs, [*lows, lows[-1]], [*highs, highs[-1]], step="post", color=colour, alpha=0.12, linewidth=0, zorder=1
+            )
     for r in reports:
         if r.low is not None and r.high is not None and r.low != r.high:
-            ax.vlines(_x([r.when])[0], r.low, r.high, color=colours.get(r.label, OTHER), linewidth=2.5,
-                      alpha=0.5, zorder=3)
+            ax.vlines(
+                _x([r.when])[0], r.low, r.high, color=colours.get(r.label, OTHER), linewidth=2.5, alpha=0.5, zorder=3
+            )
     # one collection per marker shape, under ids the page's tests (and a reader's tools) can find
     shapes = sorted({MARKERS.get(r.qualifier, "o") for r in reports})
     for n, marker in enumerate(shapes):
@@ -85,16 +87,37 @@ def series_figure(data: series.Chart, title: str = "", span: tuple[datetime, dat
         # rings with a light fill, not solid discs: two reports a day apart overlap as two rings where
         # solid dots merged into one smudge (issue 18)
         edge = [colours.get(r.label, OTHER) for r in these]
-        coll = ax.scatter(_x([r.when for r in these]), [plot_value(r.low, r.high) for r in these],
-                          facecolors=[to_rgba(c, 0.25) for c in edge], edgecolors=edge, marker=marker, s=40,
-                          linewidths=1.4, zorder=4)
+        coll = ax.scatter(
+            _x([r.when for r in these]),
+            [plot_value(r.low, r.high) for r in these],
+            facecolors=[to_rgba(c, 0.25) for c in edge],
+            edgecolors=edge,
+            marker=marker,
+            s=40,
+            linewidths=1.4,
+            zorder=4,
+        )
         coll.set_gid(POINTS_ID if n == 0 else f"{POINTS_ID}-{n}")
     for label, colour in colours.items():  # the legend draws them as the chart does: rings
-        ax.scatter([], [], facecolors=[to_rgba(colour, 0.25)], edgecolors=[colour], linewidths=1.4, s=40,
-                   label=_safe(label[:60]))
+        ax.scatter(
+            [],
+            [],
+            facecolors=[to_rgba(colour, 0.25)],
+            edgecolors=[colour],
+            linewidths=1.4,
+            s=40,
+            label=_safe(label[:60]),
+        )
     if len(counts) > MAX_LABELS:
-        ax.scatter([], [], facecolors=[to_rgba(OTHER, 0.25)], edgecolors=[OTHER], linewidths=1.4, s=40,
-                   label=f"{len(counts) - MAX_LABELS} others")
+        ax.scatter(
+            [],
+            [],
+            facecolors=[to_rgba(OTHER, 0.25)],
+            edgecolors=[OTHER],
+            linewidths=1.4,
+            s=40,
+            label=f"{len(counts) - MAX_LABELS} others",
+        )
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)
     _date_axis(ax, limits)
@@ -143,8 +166,9 @@ def _date_axis(ax: Axes, limits: tuple[datetime, datetime] | None) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def volume_figure(days: Sequence[tuple[date, int]], title: str = "",
-                  span: tuple[datetime, datetime] | None = None) -> Figure:
+def volume_figure(
+    days: Sequence[tuple[date, int]], title: str = "", span: tuple[datetime, datetime] | None = None
+) -> Figure:
     """Matched articles per day, as bars."""
     from matplotlib import ticker
     from matplotlib.figure import Figure
@@ -171,9 +195,9 @@ def to_svg(fig: Figure, prefix: str, title: str) -> str:
     buf = io.StringIO()
     _save(fig, buf, "svg")
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
-    svg = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
     svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', svg, count=1)
     from html import escape
@@ -193,8 +217,7 @@ def _save(fig: Figure, out: IO[Any], fmt: str, dpi: int = 100) -> None:
 
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     # stable ids in the SVG, and text as outlines so the page needs no fonts
-    with matplotlib.rc_context({"svg.hashsalt": "news-monitor", "svg.fonttype": "path"}), \
-            warnings.catch_warnings():
+    with matplotlib.rc_context({"svg.hashsalt": "news-monitor", "svg.fonttype": "path"}), warnings.catch_warnings():
         # a claimant written in a script DejaVu Sans lacks draws as boxes; a warning per glyph is noise
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         fig.savefig(out, format=fmt, dpi=dpi, metadata=metadata)
@@ -222,8 +245,14 @@ def for_digest(db_path: Path, limit: int = MAX_DIGEST_CHARTS) -> Callable[[diges
             with store.connect(db_path, read_only=True) as con:
                 for topic, category in shown:
                     png = series_png(con, topic, category)
-                    out.append(digest.Chart(cid=f"chart-{len(out) + 1}-{category}"[:64], png=png, topic=topic,
-                                          alt=f"{topic}: {category} reported over time"))
+                    out.append(
+                        digest.Chart(
+                            cid=f"chart-{len(out) + 1}-{category}"[:64],
+                            png=png,
+                            topic=topic,
+                            alt=f"{topic}: {category} reported over time",
+                        )
+                    )
         except Exception:  # a chart is an extra: the digest goes out without it rather than not at all
             log.warning("alerts: no charts for digest %s", d.alert_id, exc_info=True)
         return out

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from monitor import runs
 
 
-
 def _process_age() -> float:
     """Seconds since this process started (Linux: /proc), so the interpreter's own start-up is counted."""
     try:
@@ -39,10 +38,10 @@ STARTED = time.monotonic() - _process_age()  # the command's start: what a summa
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_USER = 2      # the user must act: config, arguments, input
-EXIT_FAILED = 1    # the work failed: every feed down, database unusable
+EXIT_USER = 2  # the user must act: config, arguments, input
+EXIT_FAILED = 1  # the work failed: every feed down, database unusable
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
-CELL_WIDTH = 60    # a table cell on a terminal, unless --wide: a URL or quote would wrap the table apart
+CELL_WIDTH = 60  # a table cell on a terminal, unless --wide: a URL or quote would wrap the table apart
 
 
 def handle_errors(fn: F) -> F:
@@ -110,16 +109,39 @@ def _db_or_root(ctx: click.Context, param: click.Parameter, value: Path | None) 
 
 # `-c FILE` is accepted before the command (`monitor -c my.toml run`) and after it (`monitor run -c my.toml`):
 # people type both. So is `--db FILE`, for the commands that read a database.
-config_option = click.option("-c", "--config", "config_path", metavar="FILE", expose_value=False,
-                             callback=_set_config, is_eager=True,
-                             help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml).")
-db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), callback=_db_or_root,
-                         help="Database file (default: `database` from the config; with --db no config is needed).")
-format_option = click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json"]),
-                             default="table", show_default=True, help="Output format.")
-wide_option = click.option("-w", "--wide", is_flag=True,
-                           help="Show whole values in the table (on a terminal long values are cut at "
-                                f"{CELL_WIDTH} characters; piped or redirected output always has them whole).")
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    metavar="FILE",
+    expose_value=False,
+    callback=_set_config,
+    is_eager=True,
+    help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml).",
+)
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_db_or_root,
+    help="Database file (default: `database` from the config; with --db no config is needed).",
+)
+format_option = click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+wide_option = click.option(
+    "-w",
+    "--wide",
+    is_flag=True,
+    help="Show whole values in the table (on a terminal long values are cut at "
+    f"{CELL_WIDTH} characters; piped or redirected output always has them whole).",
+)
 
 
 def load_config(ctx: click.Context) -> config_mod.Config:
@@ -131,11 +153,20 @@ def load_config(ctx: click.Context) -> config_mod.Config:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.option("-c", "--config", "config_path", metavar="FILE",
-              help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml); also accepted after the command.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database file, for the commands that read one (sql, query, report, status, alerts preview); "
-                   "also accepted after the command.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Config file (default: $MONITOR_CONFIG, else ./monitor.toml); also accepted after the command.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database file, for the commands that read one (sql, query, report, status, alerts preview); "
+    "also accepted after the command.",
+)
 @click.version_option(package_name="news-monitor", prog_name="monitor")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, db_path: Path | None) -> None:
@@ -150,22 +181,37 @@ def main(ctx: click.Context, config_path: str | None, db_path: Path | None) -> N
     ctx.obj = {"config": config_path, "db": db_path}
     if db_path is not None and ctx.invoked_subcommand is not None:
         command = main.get_command(ctx, ctx.invoked_subcommand)
-        if command is not None and not isinstance(command, click.Group) \
-                and not any(p.name == "db_path" for p in command.params):
-            raise click.UsageError(f"`monitor {ctx.invoked_subcommand}` takes no --db: it uses `database` from "
-                                   "the config file (-c FILE).")
+        if (
+            command is not None
+            and not isinstance(command, click.Group)
+            and not any(p.name == "db_path" for p in command.params)
+        ):
+            raise click.UsageError(
+                f"`monitor {ctx.invoked_subcommand}` takes no --db: it uses `database` from the config file (-c FILE)."
+            )
 
 
 @main.command()
 @config_option
-@click.option("-q", "--quiet", is_flag=True,
-              help="Print nothing but errors: no progress, no summary; failed feeds as `failed: URL: reason`.")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Show Prefect's and the pipeline's log lines (progress as plain lines, not a bar).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing but errors: no progress, no summary; failed feeds as `failed: URL: reason`.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show Prefect's and the pipeline's log lines (progress as plain lines, not a bar).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-@click.option("--strict", is_flag=True,
-              help="Exit 1 also when no feed could be polled (each one failing or backing off), not only when "
-                   "every feed failed: for cron, so a monitor that watches nothing is noticed.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 also when no feed could be polled (each one failing or backing off), not only when "
+    "every feed failed: for cron, so a monitor that watches nothing is noticed.",
+)
 @click.pass_context
 @handle_errors
 def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: bool) -> None:
@@ -192,8 +238,9 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
     # progress on stderr, so `--json` output on stdout stays clean: a bar on a terminal, log lines otherwise
     try:
         with progress.display(sys.stderr, quiet=quiet, verbose=verbose):
-            progress.note(f"polling {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path} "
-                          f"into {cfg.database}")
+            progress.note(
+                f"polling {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path} into {cfg.database}"
+            )
             data = run_cycle(cfg, verbose=verbose)
     except Exception as e:  # the run's row says failed, with the reason; here it is one line, and JSON for scripts
         from monitor import store
@@ -259,8 +306,9 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
         first = not (home / "prefect.db").exists()  # a new Prefect home: its database is created and migrated
         api = serve.temporary_api(cfg.data_dir)
         if api is not None and not api.healthy:  # not when an earlier cycle of this process started it
-            progress.note("starting Prefect's local API (" + ("the first time here: about 15 s" if first
-                                                              else "about 5 s") + ") …")
+            progress.note(
+                "starting Prefect's local API (" + ("the first time here: about 15 s" if first else "about 5 s") + ") …"
+            )
         elif api is None:
             progress.note(f"using the Prefect API at {os.environ.get(serve.ENV_API_URL)} …")
     from monitor import articles
@@ -326,12 +374,18 @@ def sql(ctx: click.Context, query: str | None, fmt: str, wide: bool, db_path: Pa
 
 @main.command("figures")
 @click.argument("text", required=False)
-@click.option("--jsonl", is_flag=True,
-              help='Batch mode: read lines {"id": …, "text": …, "lang": …?} on stdin, write {"id": …, '
-                   '"figures": […]}.')
-@click.option("--lang", "language", metavar="CODE",
-              help="The texts' language (ISO 639-1: en, ru, uk, ko, ja, …); default: a line's \"lang\", else "
-                   "detected from the text.")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Batch mode: read lines {"id": …, "text": …, "lang": …?} on stdin, write {"id": …, "figures": […]}.',
+)
+@click.option(
+    "--lang",
+    "language",
+    metavar="CODE",
+    help="The texts' language (ISO 639-1: en, ru, uk, ko, ja, …); default: a line's \"lang\", else "
+    "detected from the text.",
+)
 @handle_errors
 def figures_cmd(text: str | None, jsonl: bool, language: str | None) -> None:
     """Print the casualty and troop figures found in TEXT (or stdin), one JSON object per figure.
@@ -356,9 +410,12 @@ def figures_cmd(text: str | None, jsonl: bool, language: str | None) -> None:
         if not figures.supported(code):
             if code not in told:
                 told.add(code)
-                click.echo(f"monitor figures: no figures are found in language {code!r} (supported: "
-                           f"{', '.join(figures.SUPPORTED)}); its texts yield none. Pass --lang if the "
-                           "language was detected wrongly.", err=True)
+                click.echo(
+                    f"monitor figures: no figures are found in language {code!r} (supported: "
+                    f"{', '.join(figures.SUPPORTED)}); its texts yield none. Pass --lang if the "
+                    "language was detected wrongly.",
+                    err=True,
+                )
             return []
         return [f.to_dict() for f in figures.find(item_text, code)]
 
@@ -381,13 +438,18 @@ def figures_cmd(text: str | None, jsonl: bool, language: str | None) -> None:
         click.echo(json.dumps(f, ensure_ascii=False))
 
 
-def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: Any = None,
-               wide: bool = False) -> None:
+def write_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: Any = None, wide: bool = False
+) -> None:
     """Rows as an aligned text table, CSV or JSON (a list of objects)."""
     out = out or sys.stdout
     if fmt == "json":
-        out.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=_json_default,
-                             ensure_ascii=False, indent=1) + "\n")
+        out.write(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows], default=_json_default, ensure_ascii=False, indent=1
+            )
+            + "\n"
+        )
     elif fmt == "csv":
         w = csv.writer(out)
         w.writerow(columns)
@@ -459,8 +521,13 @@ def alerts_group() -> None:
 
 @alerts_group.command("test")
 @config_option
-@click.option("--to", "to", multiple=True, metavar="ADDRESS",
-              help="Send to this address instead of the configured recipients (repeatable).")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Send to this address instead of the configured recipients (repeatable).",
+)
 @click.pass_context
 @handle_errors
 def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
@@ -489,8 +556,12 @@ def alerts_test(ctx: click.Context, to: tuple[str, ...]) -> None:
 
 @alerts_group.command("preview")
 @config_option
-@click.option("--html", "as_html", is_flag=True,
-              help="Print each digest's HTML part instead of its text, its charts embedded (data: URIs).")
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Print each digest's HTML part instead of its text, its charts embedded (data: URIs).",
+)
 @click.option("--raw", is_flag=True, help="Print each digest as the full MIME message that would be sent.")
 @db_option
 @click.pass_context
@@ -513,22 +584,23 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
     digests = alerts.pending(database)
     if not digests:
         if cfg.email is None and not cfg.channels:
-            click.echo(f"no digests pending, and none will be: {cfg.path} has no [email] table and no "
-                       "[[alerts.channels]], so nothing is sent. Add one (see docs/alerts.md) to get new figures "
-                       "by e-mail or in a chat; `monitor query new_figures_since -p since=7d` lists them meanwhile.")
+            click.echo(
+                f"no digests pending, and none will be: {cfg.path} has no [email] table and no "
+                "[[alerts.channels]], so nothing is sent. Add one (see docs/alerts.md) to get new figures "
+                "by e-mail or in a chat; `monitor query new_figures_since -p since=7d` lists them meanwhile."
+            )
         else:
             ways = ["mailed"] if cfg.email is not None else []
-            ways += [f"sent to {len(cfg.channels)} channel{'s' if len(cfg.channels) != 1 else ''}"] \
-                if cfg.channels else []
-            click.echo(f"no digests pending: the new figures of the next run are {' and '.join(ways)} right "
-                       "after it.")
+            ways += (
+                [f"sent to {len(cfg.channels)} channel{'s' if len(cfg.channels) != 1 else ''}"] if cfg.channels else []
+            )
+            click.echo(f"no digests pending: the new figures of the next run are {' and '.join(ways)} right after it.")
         return
     click.echo(f"{len(digests)} digest{'s' if len(digests) != 1 else ''} pending\n")
     drawn = charts.for_digest(database)  # the charts the run's mail would carry, drawn the same way
     for d in digests:
         if d.transport == "apprise":  # a channel gets the text, titled with the subject, whatever the option
-            click.echo(f"To: channel {d.recipient}\nTitle: {d.subject}\nAlert: {d.alert_id}\n\n"
-                       f"{digest.render_text(d)}")
+            click.echo(f"To: channel {d.recipient}\nTitle: {d.subject}\nAlert: {d.alert_id}\n\n{digest.render_text(d)}")
             continue
         if raw:
             msg = mail.build(d, alerts.require_email(cfg), drawn(d))
@@ -543,19 +615,39 @@ def alerts_preview(ctx: click.Context, as_html: bool, raw: bool, db_path: Path |
 
 @main.command("report")
 @config_option
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The HTML file to write (default: report.html in the data directory, beside the database). "
-                   "Its directory must exist.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write (default: report.html in the data directory, beside the database). "
+    "Its directory must exist.",
+)
 @click.option("--topic", metavar="NAME", help="Only this topic (default: every topic).")
-@click.option("--since", metavar="DATE", help="List new figures decided since DATE (YYYY-MM-DD or an ISO "
-              "time, UTC; yesterday, 7d, 2w; default: the last 7 days).")
-@click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Also write every chart as a PNG file into DIR.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="List new figures decided since DATE (YYYY-MM-DD or an ISO "
+    "time, UTC; yesterday, 7d, 2w; default: the last 7 days).",
+)
+@click.option(
+    "--png",
+    "png_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Also write every chart as a PNG file into DIR.",
+)
 @db_option
 @click.pass_context
 @handle_errors
-def report_cmd(ctx: click.Context, output: Path | None, topic: str | None, since: str | None, png_dir: Path | None,
-               db_path: Path | None) -> None:
+def report_cmd(
+    ctx: click.Context,
+    output: Path | None,
+    topic: str | None,
+    since: str | None,
+    png_dir: Path | None,
+    db_path: Path | None,
+) -> None:
     """Write one self-contained HTML report: per topic the latest figures with previous value and change,
     the new figures of the period with quote and link, charts of every series over time, and article volume.
 
@@ -580,9 +672,11 @@ def report_cmd(ctx: click.Context, output: Path | None, topic: str | None, since
     # beside the database by default, not wherever the command happens to run
     output = output or db_path.parent / report.DEFAULT_NAME
     page = report.write(db_path, output, topics=topics, only=topic, since=when, png_dir=png_dir)
-    click.echo(f"wrote {output} ({len(page.topics)} topic{'s' if len(page.topics) != 1 else ''}, "
-               f"{len(page.charts)} chart{'s' if len(page.charts) != 1 else ''})"
-               + (f"; PNG charts in {png_dir}" if png_dir is not None else ""))
+    click.echo(
+        f"wrote {output} ({len(page.topics)} topic{'s' if len(page.topics) != 1 else ''}, "
+        f"{len(page.charts)} chart{'s' if len(page.charts) != 1 else ''})"
+        + (f"; PNG charts in {png_dir}" if png_dir is not None else "")
+    )
 
 
 def _parse_since(value: str | None) -> dt.datetime | None:
@@ -599,8 +693,15 @@ def _parse_since(value: str | None) -> dt.datetime | None:
 @main.command("status")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for scripts.")
-@click.option("-n", "--runs", "n_runs", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="How many recent runs to show.")
+@click.option(
+    "-n",
+    "--runs",
+    "n_runs",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many recent runs to show.",
+)
 @db_option
 @click.pass_context
 @handle_errors
@@ -629,8 +730,7 @@ def status_cmd(ctx: click.Context, as_json: bool, n_runs: int, db_path: Path | N
 def _status_text(info: Any) -> str:
     from monitor.status import HEALTH_WINDOW, when_text
 
-    out = [f"database: {info.database} (schema {info.schema_version}), "
-           f"checked {when_text(info.checked_at)} UTC", ""]
+    out = [f"database: {info.database} (schema {info.schema_version}), checked {when_text(info.checked_at)} UTC", ""]
     if info.runs:
         out.append(f"last {len(info.runs)} run{'s' if len(info.runs) != 1 else ''}:")
         rows: list[tuple[object, ...]] = []
@@ -638,24 +738,64 @@ def _status_text(info: Any) -> str:
             errors = "; ".join(e.get("feed_url", "") or e.get("error", "") for e in r.errors[:2])
             if len(r.errors) > 2:
                 errors += f" (+{len(r.errors) - 2} more)"
-            rows.append((when_text(r.started_at), f"{r.seconds:.1f}s" if r.seconds is not None else "",
-                         r.status, f"{r.feeds_ok}/{r.feeds_total}", r.new_articles, r.figures, r.new_figures,
-                         r.revisions, f"{r.alerts_sent}/{r.alerts_pending}", errors))
-        out.append(format_table(["started (UTC)", "took", "status", "feeds ok", "articles", "figures", "new",
-                                 "revised", "alerts sent/pending", "failed feeds"], rows, cell_width()))
+            rows.append(
+                (
+                    when_text(r.started_at),
+                    f"{r.seconds:.1f}s" if r.seconds is not None else "",
+                    r.status,
+                    f"{r.feeds_ok}/{r.feeds_total}",
+                    r.new_articles,
+                    r.figures,
+                    r.new_figures,
+                    r.revisions,
+                    f"{r.alerts_sent}/{r.alerts_pending}",
+                    errors,
+                )
+            )
+        out.append(
+            format_table(
+                [
+                    "started (UTC)",
+                    "took",
+                    "status",
+                    "feeds ok",
+                    "articles",
+                    "figures",
+                    "new",
+                    "revised",
+                    "alerts sent/pending",
+                    "failed feeds",
+                ],
+                rows,
+                cell_width(),
+            )
+        )
     else:
         out.append("no runs yet: `monitor run` starts the first.")
     out.append("")
     if info.feeds:
         out.append(f"feeds (median latency and items per day over the last {HEALTH_WINDOW.days} days):")
-        rows = [(f.name or f.url, f"backing off until {when_text(f.backoff_until)}"
-                 if f.health == "backing off" and f.backoff_until is not None else f.health,
-                 when_text(f.last_success_at), f.consecutive_failures,
-                 f"{f.median_latency_ms:,.0f} ms" if f.median_latency_ms is not None else "",
-                 f"{f.items_per_day:g}" if f.items_per_day is not None else "", f.last_error or "")
-                for f in info.feeds]
-        out.append(format_table(["feed", "health", "last success", "failures", "median latency", "items/day",
-                                 "last error"], rows, cell_width()))
+        rows = [
+            (
+                f.name or f.url,
+                f"backing off until {when_text(f.backoff_until)}"
+                if f.health == "backing off" and f.backoff_until is not None
+                else f.health,
+                when_text(f.last_success_at),
+                f.consecutive_failures,
+                f"{f.median_latency_ms:,.0f} ms" if f.median_latency_ms is not None else "",
+                f"{f.items_per_day:g}" if f.items_per_day is not None else "",
+                f.last_error or "",
+            )
+            for f in info.feeds
+        ]
+        out.append(
+            format_table(
+                ["feed", "health", "last success", "failures", "median latency", "items/day", "last error"],
+                rows,
+                cell_width(),
+            )
+        )
     else:
         out.append("no feeds yet: add [[feeds]] to monitor.toml and run `monitor run`.")
     out.append("")
@@ -699,23 +839,31 @@ def demo_cmd(directory: Path) -> None:
         summary = timed(runs.from_dict(data), began)
         click.echo(summary.text())
         if summary.new_figure_rows:
-            rows = [(r["topic"], r["category"], r["value"], r["kind"], r["previous"], r["claimant"] or "",
-                     r["article_url"]) for r in summary.new_figure_rows]
-            click.echo(format_table(["topic", "category", "value", "kind", "previous", "claimant", "article"],
-                                    rows, cell_width()))
+            rows = [
+                (r["topic"], r["category"], r["value"], r["kind"], r["previous"], r["claimant"] or "", r["article_url"])
+                for r in summary.new_figure_rows
+            ]
+            click.echo(
+                format_table(
+                    ["topic", "category", "value", "kind", "previous", "claimant", "article"], rows, cell_width()
+                )
+            )
         return summary.to_dict()
 
     started = dt.datetime.now(dt.UTC)
     result = demo.run(directory, one_cycle, click.echo)
-    click.echo("\n== the digest the last cycle would e-mail (the demo has no mail server; "
-               "see docs/alerts.md to set one up)\n")
+    click.echo(
+        "\n== the digest the last cycle would e-mail (the demo has no mail server; see docs/alerts.md to set one up)\n"
+    )
     click.echo(result.digest_text or "(no new figures in the last cycle, so no digest)")
     out = directory / demo.REPORT_NAME
     report.write(result.database, out, topics=[result.story.topic], since=started)
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    click.echo(f"\n== done in {seconds:.0f}s\nreport:   {out}  (open it in a browser)\n"
-               f"database: {result.database}\n"
-               f"try:      monitor -c {directory / demo.CONFIG_NAME} sql \"SELECT * FROM new_figures\"")
+    click.echo(
+        f"\n== done in {seconds:.0f}s\nreport:   {out}  (open it in a browser)\n"
+        f"database: {result.database}\n"
+        f'try:      monitor -c {directory / demo.CONFIG_NAME} sql "SELECT * FROM new_figures"'
+    )
 
 
 # --- history and queries commands ---
@@ -725,15 +873,28 @@ def demo_cmd(directory: Path) -> None:
 @config_option
 @click.argument("name", required=False)
 @click.option("--list", "list_only", is_flag=True, help="List the named queries with what each answers.")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A value for one of the query's $params (repeatable).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A value for one of the query's $params (repeatable).",
+)
 @format_option
 @wide_option
 @db_option
 @click.pass_context
 @handle_errors
-def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tuple[str, ...], fmt: str,
-              wide: bool, db_path: Path | None) -> None:
+def query_cmd(
+    ctx: click.Context,
+    name: str | None,
+    list_only: bool,
+    params: tuple[str, ...],
+    fmt: str,
+    wide: bool,
+    db_path: Path | None,
+) -> None:
     """Run a named query from queries/ (read-only, like `monitor sql`); without NAME, list them.
 
     \b
@@ -767,8 +928,12 @@ def query_cmd(ctx: click.Context, name: str | None, list_only: bool, params: tup
 
 @main.command("reprocess")
 @config_option
-@click.option("--topic", "topic_name", metavar="NAME",
-              help="Only this topic's matches and history (after changing its query); figures are kept.")
+@click.option(
+    "--topic",
+    "topic_name",
+    metavar="NAME",
+    help="Only this topic's matches and history (after changing its query); figures are kept.",
+)
 @click.pass_context
 @handle_errors
 def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
@@ -796,9 +961,14 @@ def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
             last[0] = now
             click.echo(f"reprocess: {message}", err=True)
 
-    result = reprocess.run(cfg.database, [(t.name, t.query) for t in cfg.topics], topic=topic,
-                           workers=cfg.fetch.workers, progress=progress,
-                           subjects={t.name: t.subject for t in cfg.topics})
+    result = reprocess.run(
+        cfg.database,
+        [(t.name, t.query) for t in cfg.topics],
+        topic=topic,
+        workers=cfg.fetch.workers,
+        progress=progress,
+        subjects={t.name: t.subject for t in cfg.topics},
+    )
     click.echo(result.text())
 
 
@@ -807,9 +977,14 @@ def reprocess_cmd(ctx: click.Context, topic_name: str | None) -> None:
 
 @main.command("serve")
 @config_option
-@click.option("--name", default="serve", show_default=True, metavar="NAME",
-              help="Deployment name; give each config its own when several share one Prefect server. A "
-                   "deployment of that name not created by `monitor serve` (prefect.yaml's `poll`) is refused.")
+@click.option(
+    "--name",
+    default="serve",
+    show_default=True,
+    metavar="NAME",
+    help="Deployment name; give each config its own when several share one Prefect server. A "
+    "deployment of that name not created by `monitor serve` (prefect.yaml's `poll`) is refused.",
+)
 @click.option("--no-ui", is_flag=True, help="Do not serve Prefect's web UI from the local server.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors from Prefect and the pipeline.")
 @click.pass_context
@@ -832,8 +1007,9 @@ def serve_cmd(ctx: click.Context, name: str, no_ui: bool, quiet: bool) -> None:
     cfg = load_config(ctx)
     memory.limit_arenas(os.environ)  # a long-lived process: cycle after cycle of pages through its threads
     # at once: a Prefect server takes 10-30 s to start, and the first run waits for its time on the schedule
-    click.echo(f"monitor serve: {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path}; "
-               "starting …", err=True)
+    click.echo(
+        f"monitor serve: {len(cfg.feeds)} feed{'s' if len(cfg.feeds) != 1 else ''} of {cfg.path}; starting …", err=True
+    )
     flows.prepare_environment(cfg.data_dir, verbose=not quiet)
     from flows import serve
 

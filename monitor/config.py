@@ -110,7 +110,7 @@ class ChannelConfig:
     are read from the environment only when a message is sent (monitor.channels)."""
 
     name: str
-    url: str                               # with ${VARIABLE} references unexpanded
+    url: str  # with ${VARIABLE} references unexpanded
     topics: tuple[str, ...] | None = None  # the topics it is told about; None: every topic
     max_figures: int = CHANNEL_MAX_FIGURES
 
@@ -182,13 +182,14 @@ def _read(path: Path, env: Mapping[str, str]) -> Config:
             f"or point to one with -c FILE or ${ENV_CONFIG}."
         ) from None
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config file ({e.strerror}). Check that it is a file this "
-                          f"user can read, or point to another with -c FILE or ${ENV_CONFIG}.") from None
+        raise ConfigError(
+            f"{path}: cannot read the config file ({e.strerror}). Check that it is a file this "
+            f"user can read, or point to another with -c FILE or ${ENV_CONFIG}."
+        ) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text. Save it as UTF-8 (TOML must be)."
-                          ) from None
+        raise ConfigError(f"{path}: the config file is not UTF-8 text. Save it as UTF-8 (TOML must be).") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}. Fix the line it names.") from None
     return _Reader(path, env).config(data)
@@ -213,8 +214,15 @@ class _Reader:
                 name = f"{where}.{key}" if where else key
                 raise self.fail(name, f"unknown key.{hint}")
 
-    def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
-            default: Any = None, expected: str = "") -> Any:
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        where: str,
+        default: Any = None,
+        expected: str = "",
+    ) -> Any:
         name = f"{where}.{key}" if where else key
         if key not in table:
             return default
@@ -226,8 +234,7 @@ class _Reader:
             raise self.fail(name, f"expected {expected or _kind_name(kind)}, got {value!r}.")
         return value
 
-    def positive(self, table: Mapping[str, Any], key: str, where: str, default: float,
-                 integer: bool = False) -> Any:
+    def positive(self, table: Mapping[str, Any], key: str, where: str, default: float, integer: bool = False) -> Any:
         kind: type | tuple[type, ...] = int if integer else (int, float)
         value = self.get(table, key, kind, where, default, "a positive number")
         if value <= 0:
@@ -266,9 +273,11 @@ class _Reader:
     def warnings(self, email: EmailConfig | None) -> tuple[str, ...]:
         out = []
         if email is not None and email.username and email.security == "none":
-            out.append(f'{self.path}: [email] username is set with security = "none": the SMTP password goes to '
-                       f'{email.smtp_host}:{email.smtp_port} unencrypted. Set security = "starttls" (port 587) or '
-                       '"tls" (465); "none" is only safe for a relay on this machine.')
+            out.append(
+                f'{self.path}: [email] username is set with security = "none": the SMTP password goes to '
+                f'{email.smtp_host}:{email.smtp_port} unencrypted. Set security = "starttls" (port 587) or '
+                '"tls" (465); "none" is only safe for a relay on this machine.'
+            )
         return tuple(out)
 
     def schedule(self, t: Mapping[str, Any]) -> Schedule:
@@ -287,31 +296,49 @@ class _Reader:
             try:
                 CronSim(cron, datetime.now())
             except CronSimError as e:
-                raise self.fail("schedule.cron", f'not a valid cron expression {cron!r} ({e}); '
-                                                 'e.g. "*/15 * * * *" for every 15 minutes.') from None
+                raise self.fail(
+                    "schedule.cron",
+                    f'not a valid cron expression {cron!r} ({e}); e.g. "*/15 * * * *" for every 15 minutes.',
+                ) from None
         if cron is None and interval is None:
             cron = DEFAULT_CRON
         tz = self.get(t, "timezone", str, "schedule", "UTC", 'a time zone name like "Europe/Berlin"')
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail("schedule.timezone", f"unknown time zone {tz!r}; use an IANA name like "
-                                                 f'"Europe/Berlin" or "UTC".') from None
+            raise self.fail(
+                "schedule.timezone", f'unknown time zone {tz!r}; use an IANA name like "Europe/Berlin" or "UTC".'
+            ) from None
         return Schedule(cron=cron, interval=interval, timezone=tz)
 
     def fetch(self, t: Mapping[str, Any]) -> FetchConfig:
         w = "fetch"
-        allowed = {"allow_networks", "feed_max_bytes", "article_max_bytes", "max_items_per_feed", "concurrency",
-                   "per_host", "connect_timeout", "read_timeout", "deadline", "user_agent", "batch_size",
-                   "workers", "cycle_budget", "host_budget", "page_cpu_budget"}
+        allowed = {
+            "allow_networks",
+            "feed_max_bytes",
+            "article_max_bytes",
+            "max_items_per_feed",
+            "concurrency",
+            "per_host",
+            "connect_timeout",
+            "read_timeout",
+            "deadline",
+            "user_agent",
+            "batch_size",
+            "workers",
+            "cycle_budget",
+            "host_budget",
+            "page_cpu_budget",
+        }
         self.check_keys(t, allowed, w)
         nets = self.get(t, "allow_networks", list, w, [], 'a list of networks like ["127.0.0.0/8"]')
         for i, net in enumerate(nets):
             try:
                 ipaddress.ip_network(net, strict=False)
             except (ValueError, TypeError):
-                raise self.fail(f"fetch.allow_networks[{i}]",
-                                f'expected a network like "127.0.0.0/8" or "::1/128", got {net!r}.') from None
+                raise self.fail(
+                    f"fetch.allow_networks[{i}]", f'expected a network like "127.0.0.0/8" or "::1/128", got {net!r}.'
+                ) from None
         workers = self.get(t, "workers", int, w, 0, "a whole number (0 = one per core)")
         if workers < 0:
             raise self.fail("fetch.workers", f"expected 0 or more, got {workers}.")
@@ -335,13 +362,13 @@ class _Reader:
 
     def feeds(self, items: Any) -> tuple[FeedConfig, ...]:
         if not isinstance(items, list):
-            raise self.fail("feeds", "expected [[feeds]] entries, each with url = \"https://…\".")
+            raise self.fail("feeds", 'expected [[feeds]] entries, each with url = "https://…".')
         out: list[FeedConfig] = []
         seen: set[str] = set()
         for i, item in enumerate(items):
             where = f"feeds[{i}]"
             if not isinstance(item, dict):
-                raise self.fail(where, "expected a table with url = \"https://…\".")
+                raise self.fail(where, 'expected a table with url = "https://…".')
             self.check_keys(item, {"url", "name"}, where)
             url = self.get(item, "url", str, where, None, "a URL string")
             if not url:
@@ -387,8 +414,11 @@ class _Reader:
                 subject = self.get(item, "subject", str, where, "", 'a force like "North Korean"').strip()
                 if history.subject_force(subject) is None:
                     forces = ", ".join(repr(f) for f, _ in history.groups().forces)
-                    raise self.fail(f"{where}.subject", f"{subject!r} names no force the history knows "
-                                    f"(known: {forces}; lists in monitor/lexicon/history_groups.toml).")
+                    raise self.fail(
+                        f"{where}.subject",
+                        f"{subject!r} names no force the history knows "
+                        f"(known: {forces}; lists in monitor/lexicon/history_groups.toml).",
+                    )
             out.append(TopicConfig(name=name.strip(), query=query, recipients=recipients, subject=subject))
         return tuple(out)
 
@@ -401,17 +431,30 @@ class _Reader:
 
     def email(self, t: Mapping[str, Any]) -> EmailConfig:
         w = "email"
-        allowed = {"smtp_host", "smtp_port", "security", "sender", "recipients", "username", "timeout",
-                   "max_figures", "send_history", "password", "ca_file"}
+        allowed = {
+            "smtp_host",
+            "smtp_port",
+            "security",
+            "sender",
+            "recipients",
+            "username",
+            "timeout",
+            "max_figures",
+            "send_history",
+            "password",
+            "ca_file",
+        }
         self.check_keys(t, allowed, w)
         if "password" in t:
-            raise self.fail("email.password", f"secrets do not belong in the config file; remove it and set "
-                                              f"${ENV_SMTP_PASSWORD} in the environment instead.")
+            raise self.fail(
+                "email.password",
+                f"secrets do not belong in the config file; remove it and set "
+                f"${ENV_SMTP_PASSWORD} in the environment instead.",
+            )
         security = self.get(t, "security", str, w, "none", "none, starttls or tls")
         if security not in SECURITY_MODES:
             raise self.fail("email.security", f"expected one of none, starttls, tls, got {security!r}.")
-        port = self.get(t, "smtp_port", int, w, {"none": 25, "starttls": 587, "tls": 465}[security],
-                        "a port number")
+        port = self.get(t, "smtp_port", int, w, {"none": 25, "starttls": 587, "tls": 465}[security], "a port number")
         if not 0 < port < 65536:
             raise self.fail("email.smtp_port", f"expected a port number 1-65535, got {port}.")
         sender = self.get(t, "sender", str, w, "monitor@localhost", "an e-mail address")
@@ -439,8 +482,11 @@ class _Reader:
         path = Path(value).expanduser()
         path = path if path.is_absolute() else self.base / path
         if not path.is_file():
-            raise self.fail("email.ca_file", f"{path}: no such file. Give the PEM file of the CA that signed "
-                                             "the mail server's certificate, or remove the key.")
+            raise self.fail(
+                "email.ca_file",
+                f"{path}: no such file. Give the PEM file of the CA that signed "
+                "the mail server's certificate, or remove the key.",
+            )
         return str(path)
 
     def channels(self, t: Mapping[str, Any], topic_list: tuple[TopicConfig, ...]) -> tuple[ChannelConfig, ...]:
@@ -458,15 +504,23 @@ class _Reader:
             url = self.get(item, "url", str, where, "", 'an Apprise URL like "slack://…"').strip()
             scheme = url.partition("://")[0].lower() if "://" in url else ""
             if not scheme:
-                raise self.fail(f"{where}.url", f'expected an Apprise URL like "ntfy://host/topic", got {url!r} '
-                                                "(see docs/alerts.md#channels).")
+                raise self.fail(
+                    f"{where}.url",
+                    f'expected an Apprise URL like "ntfy://host/topic", got {url!r} (see docs/alerts.md#channels).',
+                )
             if not _apprise_knows(scheme):
-                raise self.fail(f"{where}.url", f"{scheme}:// is not a service Apprise knows. Check the URL "
-                                                "against https://github.com/caronc/apprise/wiki.")
+                raise self.fail(
+                    f"{where}.url",
+                    f"{scheme}:// is not a service Apprise knows. Check the URL "
+                    "against https://github.com/caronc/apprise/wiki.",
+                )
             bad = [v for v in _VARIABLE_REF.findall(url) if not _VARIABLE_NAME.fullmatch(v)]
             if bad:
-                raise self.fail(f"{where}.url", f"${{{bad[0]}}} is not an environment variable name (letters, "
-                                                "digits and _, not starting with a digit).")
+                raise self.fail(
+                    f"{where}.url",
+                    f"${{{bad[0]}}} is not an environment variable name (letters, "
+                    "digits and _, not starting with a digit).",
+                )
             names = None
             if "topics" in item:
                 values = self.get(item, "topics", list, where, [], 'a list of topic names like ["Floods"]')
@@ -481,9 +535,14 @@ class _Reader:
                 raise self.fail(f"{where}.name", f"expected a one-line name, got {name!r}.")
             if any(c.name.casefold() == name.casefold() for c in out):
                 raise self.fail(f"{where}.name", f"channel {name!r} is defined twice; give each a name.")
-            out.append(ChannelConfig(name=name, url=url, topics=tuple(names) if names is not None else None,
-                                     max_figures=self.positive(item, "max_figures", where, CHANNEL_MAX_FIGURES,
-                                                               integer=True)))
+            out.append(
+                ChannelConfig(
+                    name=name,
+                    url=url,
+                    topics=tuple(names) if names is not None else None,
+                    max_figures=self.positive(item, "max_figures", where, CHANNEL_MAX_FIGURES, integer=True),
+                )
+            )
         return tuple(out)
 
     def scale(self, t: Mapping[str, Any]) -> ScaleConfig:
@@ -491,8 +550,9 @@ class _Reader:
         address = self.get(t, "dask_address", str, "scale", None, '"local" or an address like "tcp://host:8786"')
         if address is not None and address != "local" and "://" not in address:
             raise self.fail("scale.dask_address", f'expected "local" or "tcp://host:port", got {address!r}.')
-        return ScaleConfig(dask_address=address,
-                           dask_workers=self.positive(t, "dask_workers", "scale", 2, integer=True))
+        return ScaleConfig(
+            dask_address=address, dask_workers=self.positive(t, "dask_workers", "scale", 2, integer=True)
+        )
 
 
 _VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
@@ -507,6 +567,12 @@ def _apprise_knows(scheme: str) -> bool:
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)

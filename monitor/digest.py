@@ -20,9 +20,9 @@ from typing import Literal
 from monitor import figures, history
 from monitor.series import Decision
 
-SUBJECT_MAX = 150    # characters; mail clients cut a subject long before this anyway
+SUBJECT_MAX = 150  # characters; mail clients cut a subject long before this anyway
 TITLE_MAX = 200
-QUOTE_MAX = 600      # a quote is a sentence or two; a whole paragraph means the extractor over-reached
+QUOTE_MAX = 600  # a quote is a sentence or two; a whole paragraph means the extractor over-reached
 WHO_MAX = 120
 TEXT_WIDTH = 76
 MORE_QUERY = "new_figures"  # the view listing every new figure and revision by run (docs/history.md)
@@ -41,8 +41,8 @@ class Digest:
     message_id: str
     created_at: datetime
     topics: tuple[str, ...]
-    items: tuple[Decision, ...]       # the figures shown: at most max_figures
-    n_new: int                        # all new figures of the run for this recipient, shown or not
+    items: tuple[Decision, ...]  # the figures shown: at most max_figures
+    n_new: int  # all new figures of the run for this recipient, shown or not
     n_revisions: int
     n_counterclaims: int = 0
     transport: Literal["email", "apprise"] = "email"  # what carries it: recipient is an address or a channel
@@ -63,8 +63,10 @@ class Chart:
     topic: str | None = None
 
 
-SUSPECT_NOTE = ("SUSPECT: the total fell by more than half from the previous value; check the report before "
-                "believing it (often one incident read as the whole toll).")
+SUSPECT_NOTE = (
+    "SUSPECT: the total fell by more than half from the previous value; check the report before "
+    "believing it (often one incident read as the whole toll)."
+)
 
 
 def badge(item: Decision) -> str:
@@ -107,8 +109,8 @@ def line(d: Decision) -> str:
     return text
 
 
-
 # --- text cleaning --------------------------------------------------------------------------------------
+
 
 def one_line(value: object, limit: int) -> str:
     """Web text as one clean line: control and format characters gone, whitespace collapsed, capped."""
@@ -155,8 +157,7 @@ def counts_text(n_new: int, n_revisions: int, n_counterclaims: int = 0) -> str:
     return ", ".join(parts)
 
 
-def subject(n_new: int, n_revisions: int, topics: Sequence[str], headline: str | None,
-            n_counterclaims: int = 0) -> str:
+def subject(n_new: int, n_revisions: int, topics: Sequence[str], headline: str | None, n_counterclaims: int = 0) -> str:
     """news-monitor: 3 new figures — North Korean troops in Russia · “the first figure's headline”."""
     names = ", ".join(topics[:3])
     if len(topics) > 3:
@@ -194,10 +195,16 @@ def grouped(items: Iterable[Decision], topics: Sequence[str]) -> list[tuple[str,
 
 # --- rendering ------------------------------------------------------------------------------------------
 
+
 def render_text(digest: Digest) -> str:
     """The plain-text part."""
-    wrap = textwrap.TextWrapper(width=TEXT_WIDTH, initial_indent="    ", subsequent_indent="    ",
-                                break_long_words=False, break_on_hyphens=False)
+    wrap = textwrap.TextWrapper(
+        width=TEXT_WIDTH,
+        initial_indent="    ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
     out = [f"news-monitor found {_counts(digest)} in run {digest.run_id}.", ""]
     for topic, items in grouped(digest.items, digest.topics):
         head = f"{one_line(topic, 200)} ({len(items)})"
@@ -212,14 +219,18 @@ def render_text(digest: Digest) -> str:
                 earlier = f"{was(it)} on {when(it.previous_as_of, with_time=False)}"
                 if it.change is not None:
                     earlier += f" ({signed(it.change)})"
-                source = f"{it.value} — {one_line(it.source, WHO_MAX)}; " if it.kind == "counterclaim" and \
-                    it.source else ""
+                source = (
+                    f"{it.value} — {one_line(it.source, WHO_MAX)}; " if it.kind == "counterclaim" and it.source else ""
+                )
                 out.append(f"    {source}{earlier}")
             if it.suspect:
                 out.append(f"    {SUSPECT_NOTE}")
             if it.claimant:
-                key = f" ({one_line(it.claimant_key, WHO_MAX)})" if it.claimant_key and \
-                    it.claimant_key != it.claimant else ""
+                key = (
+                    f" ({one_line(it.claimant_key, WHO_MAX)})"
+                    if it.claimant_key and it.claimant_key != it.claimant
+                    else ""
+                )
                 out.append(f"    claimed by: {one_line(it.claimant, WHO_MAX)}{key}")
             out += wrap.wrap(f"“{one_line(it.quote, QUOTE_MAX)}”")
             if it.title:
@@ -229,28 +240,30 @@ def render_text(digest: Digest) -> str:
             out.append("")
     if digest.more:
         out += [f"… and {digest.more} more not shown here. List them all with:", f"  {more_hint(digest)}", ""]
-    out += ["-- ", f"Sent by news-monitor to {digest.recipient} for: {', '.join(digest.topics)}.",
-            f"Alert {digest.alert_id}; see `monitor sql \"SELECT * FROM alerts\"`."]
+    out += [
+        "-- ",
+        f"Sent by news-monitor to {digest.recipient} for: {', '.join(digest.topics)}.",
+        f'Alert {digest.alert_id}; see `monitor sql "SELECT * FROM alerts"`.',
+    ]
     return "\n".join(out) + "\n"
 
 
 _S = {
     "body": "margin:0;padding:0;background:#f4f5f7;",
     "page": "max-width:680px;margin:0 auto;padding:16px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,"
-            "sans-serif;color:#1f2328;font-size:14px;line-height:1.45;",
+    "sans-serif;color:#1f2328;font-size:14px;line-height:1.45;",
     "intro": "margin:0 0 12px;font-size:15px;",
     "h2": "font-size:17px;margin:22px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de;",
     "count": "color:#656d76;font-weight:normal;",
-    "card": "background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:12px 14px;"
-            "margin:0 0 10px;",
+    "card": "background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:12px 14px;margin:0 0 10px;",
     "new": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
-           "border-radius:10px;background:#dafbe1;color:#116329;",
+    "border-radius:10px;background:#dafbe1;color:#116329;",
     "revision": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
-                "border-radius:10px;background:#fff8c5;color:#7d4e00;",
+    "border-radius:10px;background:#fff8c5;color:#7d4e00;",
     "counterclaim": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
-                    "border-radius:10px;background:#ddf4ff;color:#0550ae;",
+    "border-radius:10px;background:#ddf4ff;color:#0550ae;",
     "suspect": "display:inline-block;font-size:11px;font-weight:600;letter-spacing:.05em;padding:1px 6px;"
-               "border-radius:10px;background:#ffebe9;color:#a40e26;",
+    "border-radius:10px;background:#ffebe9;color:#a40e26;",
     "category": "font-size:12px;color:#656d76;text-transform:uppercase;letter-spacing:.04em;margin-left:6px;",
     "value": "font-size:22px;font-weight:600;margin:4px 0 2px;",
     "who": "font-size:14px;font-weight:normal;color:#424a53;",
@@ -274,25 +287,32 @@ def render_html(digest: Digest, charts: Sequence[Chart] = (), *, embed: bool = F
     (`monitor alerts preview --html`) and a browser shows what the mail client shows.
     """
     e = html.escape
-    parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8">'
-             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-             f"<title>{e(digest.subject)}</title></head>",
-             f'<body style="{_S["body"]}"><div style="{_S["page"]}">',
-             f'<p style="{_S["intro"]}">news-monitor found '
-             f"<b>{e(_counts(digest))}</b> in run "
-             f"<code>{e(digest.run_id)}</code>.</p>"]
+    parts = [
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(digest.subject)}</title></head>",
+        f'<body style="{_S["body"]}"><div style="{_S["page"]}">',
+        f'<p style="{_S["intro"]}">news-monitor found '
+        f"<b>{e(_counts(digest))}</b> in run "
+        f"<code>{e(digest.run_id)}</code>.</p>",
+    ]
     for topic, items in grouped(digest.items, digest.topics):
-        parts.append(f'<h2 style="{_S["h2"]}">{e(one_line(topic, 200))} '
-                     f'<span style="{_S["count"]}">({len(items)})</span></h2>')
+        parts.append(
+            f'<h2 style="{_S["h2"]}">{e(one_line(topic, 200))} <span style="{_S["count"]}">({len(items)})</span></h2>'
+        )
         parts.extend(_card(it) for it in items)
         parts.extend(_img(c, embed) for c in charts if c.topic == topic)
     parts.extend(_img(c, embed) for c in charts if c.topic is None or c.topic not in digest.topics)
     if digest.more:
-        parts.append(f'<p style="{_S["more"]}">… and <b>{digest.more} more</b> not shown here. List them all '
-                     f'with:<br><code style="{_S["code"]}">{e(more_hint(digest))}</code></p>')
-    parts.append(f'<p style="{_S["footer"]}">Sent by news-monitor to {e(digest.recipient)} for '
-                 f"{e(', '.join(digest.topics))}. Alert <code>{e(digest.alert_id)}</code>; see "
-                 f'<code>monitor sql "SELECT * FROM alerts"</code>.</p></div></body></html>')
+        parts.append(
+            f'<p style="{_S["more"]}">… and <b>{digest.more} more</b> not shown here. List them all '
+            f'with:<br><code style="{_S["code"]}">{e(more_hint(digest))}</code></p>'
+        )
+    parts.append(
+        f'<p style="{_S["footer"]}">Sent by news-monitor to {e(digest.recipient)} for '
+        f"{e(', '.join(digest.topics))}. Alert <code>{e(digest.alert_id)}</code>; see "
+        f'<code>monitor sql "SELECT * FROM alerts"</code>.</p></div></body></html>'
+    )
     return "\n".join(parts) + "\n"
 
 
@@ -300,12 +320,14 @@ def _card(it: Decision) -> str:
     e = html.escape
     style = _S["suspect"] if it.suspect else _S[it.kind if it.kind in _S else "new"]
     incident = " · one incident" if it.scope == "incident" else ""
-    out = [f'<div style="{_S["card"]}">',
-           f'<div><span style="{style}">{e(badge(it))}</span>'
-           f'<span style="{_S["category"]}">{e(it.category)}{incident}</span></div>',
-           f'<div style="{_S["value"]}">{e(it.value)}'
-           + (f' <span style="{_S["who"]}">{e(one_line(it.who, WHO_MAX))}</span>' if it.who else "")
-           + "</div>"]
+    out = [
+        f'<div style="{_S["card"]}">',
+        f'<div><span style="{style}">{e(badge(it))}</span>'
+        f'<span style="{_S["category"]}">{e(it.category)}{incident}</span></div>',
+        f'<div style="{_S["value"]}">{e(it.value)}'
+        + (f' <span style="{_S["who"]}">{e(one_line(it.who, WHO_MAX))}</span>' if it.who else "")
+        + "</div>",
+    ]
     if it.kind != "new":
         earlier = f"{e(was(it))} on {e(when(it.previous_as_of, with_time=False))}"
         if it.change is not None:
@@ -315,15 +337,19 @@ def _card(it: Decision) -> str:
         out.append(f'<div style="{_S["was"]}"><b>{e(SUSPECT_NOTE)}</b></div>')
     if it.claimant:
         claimant = e(one_line(it.claimant, WHO_MAX))
-        key = (f" ({e(one_line(it.claimant_key, WHO_MAX))})" if it.claimant_key and it.claimant_key != it.claimant
-               else "")
+        key = (
+            f" ({e(one_line(it.claimant_key, WHO_MAX))})" if it.claimant_key and it.claimant_key != it.claimant else ""
+        )
         out.append(f'<div style="{_S["claimant"]}">claimed by <b>{claimant}</b>{key}</div>')
     out.append(f'<blockquote style="{_S["quote"]}">“{e(one_line(it.quote, QUOTE_MAX))}”</blockquote>')
     url = one_line(it.article_url, 2000)
     label = e(one_line(it.title, TITLE_MAX)) if it.title else e(url)
     # only web links become links: a javascript: or data: URL from a feed is shown as text
-    link = (f'<a href="{e(url, quote=True)}" style="{_S["link"]}">{label}</a>'
-            if re.match(r"(?i)^https?://", url) else label)
+    link = (
+        f'<a href="{e(url, quote=True)}" style="{_S["link"]}">{label}</a>'
+        if re.match(r"(?i)^https?://", url)
+        else label
+    )
     source = f"{e(one_line(it.outlet or 'unknown outlet', 80))} · {e(when(it.published_at))}"
     out.append(f'<div style="{_S["source"]}">{link}<br>{source}</div></div>')
     return "\n".join(out)
@@ -331,11 +357,11 @@ def _card(it: Decision) -> str:
 
 def _img(chart: Chart, embed: bool = False) -> str:
     src = f"data:image/png;base64,{base64.b64encode(chart.png).decode()}" if embed else f"cid:{chart.cid}"
-    return (f'<img src="{html.escape(src, quote=True)}" alt="{html.escape(chart.alt, quote=True)}" '
-            f'style="{_S["img"]}">')
+    return f'<img src="{html.escape(src, quote=True)}" alt="{html.escape(chart.alt, quote=True)}" style="{_S["img"]}">'
 
 
 # --- composing ------------------------------------------------------------------------------------------
+
 
 def shown(d: Decision, title: str | None = None) -> Decision:
     """A decision as a digest shows it: with its article's title; "casualties" or "fatalities" as who names
@@ -344,20 +370,38 @@ def shown(d: Decision, title: str | None = None) -> Decision:
     return replace(d, who=who, title=title if title is not None else d.title)
 
 
-def compose(alert_id: str, run_id: str, recipient: str, items: Sequence[Decision], topic_order: Sequence[str],
-            max_figures: int, message_id: str, now: datetime) -> Digest:
+def compose(
+    alert_id: str,
+    run_id: str,
+    recipient: str,
+    items: Sequence[Decision],
+    topic_order: Sequence[str],
+    max_figures: int,
+    message_id: str,
+    now: datetime,
+) -> Digest:
     """One recipient's (or channel's) digest: at most max_figures items, shared fairly between its topics."""
-    topics = tuple(dict.fromkeys([t for t in topic_order if any(i.topic == t for i in items)]
-                                 + [i.topic for i in items]))
+    topics = tuple(
+        dict.fromkeys([t for t in topic_order if any(i.topic == t for i in items)] + [i.topic for i in items])
+    )
     ordered = tuple(i for _, group in grouped(fair_share(items, topics, max_figures), topics) for i in group)
     n_revisions = sum(i.kind == "revision" for i in items)
     n_counterclaims = sum(i.kind == "counterclaim" for i in items)
     n_new = len(items) - n_revisions - n_counterclaims
     headline = ordered[0].title if ordered else None
-    return Digest(alert_id=alert_id, run_id=run_id, recipient=recipient,
-                  subject=subject(n_new, n_revisions, topics, headline, n_counterclaims),
-                  message_id=message_id, created_at=now, topics=topics, items=ordered, n_new=n_new,
-                  n_revisions=n_revisions, n_counterclaims=n_counterclaims)
+    return Digest(
+        alert_id=alert_id,
+        run_id=run_id,
+        recipient=recipient,
+        subject=subject(n_new, n_revisions, topics, headline, n_counterclaims),
+        message_id=message_id,
+        created_at=now,
+        topics=topics,
+        items=ordered,
+        n_new=n_new,
+        n_revisions=n_revisions,
+        n_counterclaims=n_counterclaims,
+    )
 
 
 def fair_share(items: Sequence[Decision], topics: Sequence[str], limit: int) -> list[Decision]:

@@ -14,8 +14,7 @@ class ConfigError(MonitorError):
 class FetchError(MonitorError):
     """An HTTP request failed; the message names the URL and the reason."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 # A body that is not well-formed XML sends feedparser to its loose parser: on 10 MB of unclosed tags that takes
 # minutes of CPU and gigabytes. Such a body is parsed in a child process with these limits, two at a time.
-FEED_PARSE_SECONDS = 20.0          # wall seconds
-FEED_PARSE_MEMORY = 256 * 2**20    # bytes of address space (loosely parsing 8 MB of real items takes ~110 MB)
+FEED_PARSE_SECONDS = 20.0  # wall seconds
+FEED_PARSE_MEMORY = 256 * 2**20  # bytes of address space (loosely parsing 8 MB of real items takes ~110 MB)
 FEED_PARSE_AT_ONCE = 2
 _parse_slots = threading.BoundedSemaphore(FEED_PARSE_AT_ONCE)
 TITLE_MAX_CHARS = 1_000
@@ -41,12 +41,39 @@ GUID_MAX_CHARS = 1_000
 FUTURE_TOLERANCE = timedelta(days=1)  # clock skew; a date further ahead is a feed's mistake, not news
 
 # Query parameters that only track the reader; dropped so one story has one URL.
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_hsenc", "_hsmi",
-    "ocid", "cmpid", "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "at_medium",
-    "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "CMP", "ref_src", "smid", "smtyp",
-    "taid",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_hsenc",
+        "_hsmi",
+        "ocid",
+        "cmpid",
+        "ito",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "CMP",
+        "ref_src",
+        "smid",
+        "smtyp",
+        "taid",
+    }
+)
 TRACKING_PREFIXES = ("utm_", "at_", "ga_", "pk_", "mtm_")
 
 # The end of an RSS <item> or Atom <entry>, with or without a namespace prefix (<rss:item>, <atom:entry>).
@@ -63,8 +90,8 @@ _SPACE = re.compile(r"[ \t\r\f\v]+")
 @dataclass(frozen=True, slots=True)
 class Entry:
     feed_url: str
-    link: str           # canonical URL of the article ("" when the item has none)
-    source_link: str    # the link as the feed gave it
+    link: str  # canonical URL of the article ("" when the item has none)
+    source_link: str  # the link as the feed gave it
     guid: str
     title: str
     summary: str
@@ -77,13 +104,21 @@ class ParsedFeed:
     url: str
     title: str
     entries: tuple[Entry, ...]
-    skipped: int          # items without a usable link
-    truncated: int        # items beyond the per-feed cap
-    warning: str | None   # a recovered parse problem worth showing
+    skipped: int  # items without a usable link
+    truncated: int  # items beyond the per-feed cap
+    warning: str | None  # a recovered parse problem worth showing
 
 
-def parse(body: bytes, url: str, *, content_type: str = "", content_location: str = "", final_url: str = "",
-          max_items: int = 500, now: datetime | None = None) -> ParsedFeed:
+def parse(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str = "",
+    content_location: str = "",
+    final_url: str = "",
+    max_items: int = 500,
+    now: datetime | None = None,
+) -> ParsedFeed:
     """Parse a feed body; raise FeedError when it is not RSS/Atom (HTML, empty, broken beyond repair).
 
     Args:
@@ -97,10 +132,13 @@ def parse(body: bytes, url: str, *, content_type: str = "", content_location: st
     if not body.strip():
         raise FeedError(f"{url}: the feed is empty (0 bytes of content). Check the URL in monitor.toml.")
     head = body[:2048].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or (media_type == "text/html" and b"<rss" not in head
-                                                          and b"<feed" not in head and b"<rdf" not in head):
-        raise FeedError(f"{url}: got an HTML page, not RSS/Atom ({media_type or 'no content type'}). "
-                        "Fix the URL (look for the page's RSS link) or remove the feed in monitor.toml.")
+    if head.startswith((b"<!doctype html", b"<html")) or (
+        media_type == "text/html" and b"<rss" not in head and b"<feed" not in head and b"<rdf" not in head
+    ):
+        raise FeedError(
+            f"{url}: got an HTML page, not RSS/Atom ({media_type or 'no content type'}). "
+            "Fix the URL (look for the page's RSS link) or remove the feed in monitor.toml."
+        )
     body, cut = _first_items(body, max_items)
     body = _valid_charrefs(body)
     base = _base_url(final_url or url, content_location)
@@ -120,17 +158,25 @@ def well_formed(body: bytes) -> bool:
     return True
 
 
-def _parse_in_child(body: bytes, url: str, content_type: str, base: str, max_items: int, now: datetime,
-                    cut: int) -> ParsedFeed:
+def _parse_in_child(
+    body: bytes, url: str, content_type: str, base: str, max_items: int, now: datetime, cut: int
+) -> ParsedFeed:
     """_parse_body in a child process limited to FEED_PARSE_SECONDS and FEED_PARSE_MEMORY."""
     job = pickle.dumps((body, url, content_type, base, max_items, now, cut))
     with _parse_slots:
         try:
-            done = subprocess.run([sys.executable, "-c", "from monitor import feeds; feeds._child()"], input=job,
-                                  capture_output=True, timeout=FEED_PARSE_SECONDS, check=False)
+            done = subprocess.run(
+                [sys.executable, "-c", "from monitor import feeds; feeds._child()"],
+                input=job,
+                capture_output=True,
+                timeout=FEED_PARSE_SECONDS,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise FeedError(f"{url}: the feed is not well-formed XML and needed more than {FEED_PARSE_SECONDS:g} s "
-                            "to parse; not read. Tell the publisher, or remove the feed in monitor.toml.") from None
+            raise FeedError(
+                f"{url}: the feed is not well-formed XML and needed more than {FEED_PARSE_SECONDS:g} s "
+                "to parse; not read. Tell the publisher, or remove the feed in monitor.toml."
+            ) from None
     if done.returncode == 0:
         outcome, value = pickle.loads(done.stdout)
         if outcome == "ok":
@@ -138,12 +184,16 @@ def _parse_in_child(body: bytes, url: str, content_type: str, base: str, max_ite
             return parsed
         raise FeedError(value)
     if done.returncode == 3 or b"MemoryError" in done.stderr:
-        raise FeedError(f"{url}: the feed is not well-formed XML and needed more than "
-                        f"{FEED_PARSE_MEMORY // 2**20} MiB to parse; not read. Tell the publisher, or remove the "
-                        "feed in monitor.toml.")
+        raise FeedError(
+            f"{url}: the feed is not well-formed XML and needed more than "
+            f"{FEED_PARSE_MEMORY // 2**20} MiB to parse; not read. Tell the publisher, or remove the "
+            "feed in monitor.toml."
+        )
     last = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"])[-1]
-    raise FeedError(f"{url}: the feed is not well-formed XML and could not be parsed ({clean_text(last, 200)}). "
-                    "Tell the publisher, or remove the feed in monitor.toml.")
+    raise FeedError(
+        f"{url}: the feed is not well-formed XML and could not be parsed ({clean_text(last, 200)}). "
+        "Tell the publisher, or remove the feed in monitor.toml."
+    )
 
 
 def _child() -> None:
@@ -161,19 +211,25 @@ def _child() -> None:
     sys.stdout.buffer.write(pickle.dumps(outcome))
 
 
-def _parse_body(body: bytes, url: str, content_type: str, base: str, max_items: int, now: datetime,
-                cut: int) -> ParsedFeed:
+def _parse_body(
+    body: bytes, url: str, content_type: str, base: str, max_items: int, now: datetime, cut: int
+) -> ParsedFeed:
     try:
         # A stream, never a URL or a path: feedparser would fetch a URL itself (no timeout, no address checks)
         # and open a body that happens to name a local file ("/etc/hosts") as that file.
-        parsed = feedparser.parse(io.BytesIO(body), response_headers=_feedparser_headers(content_type, base, body),
-                                  sanitize_html=False, resolve_relative_uris=False)
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=_feedparser_headers(content_type, base, body),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     except MemoryError:  # over FEED_PARSE_MEMORY in _child: reported as such
         raise
     except Exception as e:  # its loose parser raises on some hostile input; one feed must not stop a run
         why = f"{type(e).__name__}: {clean_text(str(e), 200)}"
-        raise FeedError(f"{url}: the feed could not be parsed ({why}). "
-                        "Tell the publisher, or remove the feed in monitor.toml.") from None
+        raise FeedError(
+            f"{url}: the feed could not be parsed ({why}). Tell the publisher, or remove the feed in monitor.toml."
+        ) from None
     version = parsed.get("version") or ""
     items = parsed.entries
     if not version and not items:
@@ -197,10 +253,18 @@ def _parse_body(body: bytes, url: str, content_type: str, base: str, max_items: 
         seen.add(key)
         entries.append(entry)
     if parsed.get("bozo") and not entries:
-        raise FeedError(f"{url}: the feed is not well-formed and no item with a link could be recovered "
-                        f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml.")
-    return ParsedFeed(url=url, title=feed_title, entries=tuple(entries), skipped=skipped,
-                      truncated=cut + max(0, len(items) - max_items), warning=warning)
+        raise FeedError(
+            f"{url}: the feed is not well-formed and no item with a link could be recovered "
+            f"({_bozo_reason(parsed)}). Tell the publisher, or remove the feed in monitor.toml."
+        )
+    return ParsedFeed(
+        url=url,
+        title=feed_title,
+        entries=tuple(entries),
+        skipped=skipped,
+        truncated=cut + max(0, len(items) - max_items),
+        warning=warning,
+    )
 
 
 def _base_url(url: str, content_location: str) -> str:
@@ -300,8 +364,11 @@ def canonical_url(url: str) -> str:
         host = f"[{host}]"
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
     # Characters never valid in a URL (a raw space, quotes, angle brackets) percent-encoded, as browsers send
     # them; existing %XX escapes and non-ASCII letters (IRIs) are kept as they are.
     path = _UNSAFE_IN_URL.sub(lambda m: quote(m.group(0), safe=""), parts.path) or "/"
@@ -388,7 +455,7 @@ def _bozo_reason(parsed: feedparser.FeedParserDict) -> str:
 
 # --- polling -------------------------------------------------------------------------------------------
 
-BACKOFF_AFTER = 3                      # consecutive failures before a feed is polled less often
+BACKOFF_AFTER = 3  # consecutive failures before a feed is polled less often
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=24)
 
@@ -406,7 +473,7 @@ class Poll:
     entries: tuple[Entry, ...] = ()
     http_status: int | None = None
     error: str | None = None
-    retryable: bool = False         # a timeout, reset or 5xx: worth another try in this run
+    retryable: bool = False  # a timeout, reset or 5xx: worth another try in this run
     latency_ms: float | None = None
     bytes: int = 0
     etag: str | None = None
@@ -421,10 +488,20 @@ class Poll:
         return self.status in ("ok", "not_modified", "unchanged")
 
 
-def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modified: str | None = None,
-         previous_hash: str | None = None, failures: int = 0, backoff_until: datetime | None = None,
-         last_error: str | None = None, max_bytes: int = fetch.FEED_MAX_BYTES, max_items: int = 500,
-         now: datetime | None = None) -> Poll:
+def poll(
+    client: fetch.Client,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    previous_hash: str | None = None,
+    failures: int = 0,
+    backoff_until: datetime | None = None,
+    last_error: str | None = None,
+    max_bytes: int = fetch.FEED_MAX_BYTES,
+    max_items: int = 500,
+    now: datetime | None = None,
+) -> Poll:
     """Poll one feed with a conditional GET; every failure becomes a Poll with a reason, never an exception.
 
     A feed backing off is not polled; its Poll says until when, and why (`last_error`, the failure that
@@ -433,19 +510,47 @@ def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modifi
     now = now or datetime.now(UTC)
     if backoff_until is not None and backoff_until > now:
         why = f" after: {last_error}" if last_error else ""
-        return Poll(url, "backoff", now, error=f"backing off until {backoff_until:%Y-%m-%d %H:%M} UTC{why}",
-                    etag=etag, last_modified=last_modified, body_hash=previous_hash, backoff_until=backoff_until)
+        return Poll(
+            url,
+            "backoff",
+            now,
+            error=f"backing off until {backoff_until:%Y-%m-%d %H:%M} UTC{why}",
+            etag=etag,
+            last_modified=last_modified,
+            body_hash=previous_hash,
+            backoff_until=backoff_until,
+        )
     started = time.monotonic()
     try:
-        response = client.get(url, max_bytes=max_bytes, etag=etag, last_modified=last_modified,
-                              accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-                                     "text/xml;q=0.9, */*;q=0.5")
+        response = client.get(
+            url,
+            max_bytes=max_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        )
     except FetchError as e:
-        return _failed(url, now, e.reason, started, failures, e.retryable, e.status, e.retry_after,
-                       etag, last_modified, previous_hash)
+        return _failed(
+            url,
+            now,
+            e.reason,
+            started,
+            failures,
+            e.retryable,
+            e.status,
+            e.retry_after,
+            etag,
+            last_modified,
+            previous_hash,
+        )
     latency = (time.monotonic() - started) * 1000
-    common = {"http_status": response.status, "latency_ms": latency, "bytes": len(response.body),
-              "etag": response.etag or etag, "last_modified": response.last_modified or last_modified}
+    common = {
+        "http_status": response.status,
+        "latency_ms": latency,
+        "bytes": len(response.body),
+        "etag": response.etag or etag,
+        "last_modified": response.last_modified or last_modified,
+    }
     if response.not_modified:
         return Poll(url, "not_modified", now, body_hash=previous_hash, **common)  # type: ignore[arg-type]
     digest = body_hash(response.body)
@@ -453,31 +558,66 @@ def poll(client: fetch.Client, url: str, *, etag: str | None = None, last_modifi
         # A server that ignores conditional headers: same bytes, nothing to parse.
         return Poll(url, "unchanged", now, body_hash=digest, **common)  # type: ignore[arg-type]
     try:
-        parsed = parse(response.body, url, content_type=response.content_type_header,
-                       content_location=response.headers.get("content-location", ""), final_url=response.url,
-                       max_items=max_items, now=now)
+        parsed = parse(
+            response.body,
+            url,
+            content_type=response.content_type_header,
+            content_location=response.headers.get("content-location", ""),
+            final_url=response.url,
+            max_items=max_items,
+            now=now,
+        )
     except FeedError as e:
-        return _failed(url, now, str(e).removeprefix(f"{url}: "), started, failures, False,
-                       response.status, None, etag, last_modified, previous_hash)
+        return _failed(
+            url,
+            now,
+            str(e).removeprefix(f"{url}: "),
+            started,
+            failures,
+            False,
+            response.status,
+            None,
+            etag,
+            last_modified,
+            previous_hash,
+        )
     notes = [parsed.warning] if parsed.warning else []
     if parsed.skipped:  # file:, javascript:, mailto: or no link at all: nothing we may fetch or store
         notes.append(f"{parsed.skipped} items without an http(s) link skipped")
     if parsed.truncated:
         notes.append(f"{parsed.truncated} items beyond the cap of {max_items} ignored")
     warning = "; ".join(notes) or None
-    return Poll(url, "ok", now, entries=parsed.entries, body_hash=digest, title=parsed.title,
-                warning=warning, **common)  # type: ignore[arg-type]
+    return Poll(url, "ok", now, entries=parsed.entries, body_hash=digest, title=parsed.title, warning=warning, **common)  # type: ignore[arg-type]
 
 
-def _failed(url: str, now: datetime, reason: str, started: float, failures: int, retryable: bool,
-            status: int | None, retry_after: float | None, etag: str | None, last_modified: str | None,
-            previous_hash: str | None) -> Poll:
+def _failed(
+    url: str,
+    now: datetime,
+    reason: str,
+    started: float,
+    failures: int,
+    retryable: bool,
+    status: int | None,
+    retry_after: float | None,
+    etag: str | None,
+    last_modified: str | None,
+    previous_hash: str | None,
+) -> Poll:
     until = None
     if retry_after is not None:
         until = now + timedelta(seconds=retry_after)
     elif failures + 1 >= BACKOFF_AFTER:
         until = now + min(BACKOFF_BASE * 2 ** (failures + 1 - BACKOFF_AFTER), BACKOFF_MAX)
-    return Poll(url, "failed", now, http_status=status, error=reason,
-                retryable=retryable and retry_after is None,
-                latency_ms=(time.monotonic() - started) * 1000, etag=etag, last_modified=last_modified,
-                body_hash=previous_hash, backoff_until=until)
+    return Poll(
+        url,
+        "failed",
+        now,
+        http_status=status,
+        error=reason,
+        retryable=retryable and retry_after is None,
+        latency_ms=(time.monotonic() - started) * 1000,
+        etag=etag,
+        last_modified=last_modified,
+        body_hash=previous_hash,
+        backoff_until=until,
+    )

@@ -29,10 +29,10 @@ from monitor import series, store
 from monitor.figures import scope as scopes
 
 CIVILIANS = "civilians"
-MILITARY = "military"        # combatants of the topic's own force, or of no named side
+MILITARY = "military"  # combatants of the topic's own force, or of no named side
 GROUPS_FILE = "lexicon/history_groups.toml"
-FLUSH_ROWS = 200_000         # mention decisions buffered per write, when replaying a large database
-FETCH_ROWS = 20_000          # mentions read per fetchmany while replaying
+FLUSH_ROWS = 200_000  # mention decisions buffered per write, when replaying a large database
+FETCH_ROWS = 20_000  # mentions read per fetchmany while replaying
 
 Value = tuple[int | None, int | None]
 Order = tuple[int, str, int]  # (as_of µs, article_id, seq): publication order, ties broken stably
@@ -42,6 +42,7 @@ Change = series.Decision  # what `update` returns: the decided record, as every 
 
 
 # --- groups ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Groups:
@@ -75,8 +76,7 @@ class Groups:
 
 
 def _words(phrases: Iterable[str]) -> re.Pattern[str]:
-    parts = sorted((r"\s+".join(re.escape(w) for w in p.casefold().split()) for p in phrases), key=len,
-                   reverse=True)
+    parts = sorted((r"\s+".join(re.escape(w) for w in p.casefold().split()) for p in phrases), key=len, reverse=True)
     return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)")
 
 
@@ -84,8 +84,11 @@ def _words(phrases: Iterable[str]) -> re.Pattern[str]:
 def groups() -> Groups:
     """The group word lists shipped with the package."""
     data = tomllib.loads((resources.files("monitor") / GROUPS_FILE).read_text(encoding="utf-8"))
-    return Groups(civilians=_words(data["civilians"]["words"]), military=_words(data["military"]["words"]),
-                  forces=tuple((name, _words(words)) for name, words in data["forces"].items()))
+    return Groups(
+        civilians=_words(data["civilians"]["words"]),
+        military=_words(data["military"]["words"]),
+        forces=tuple((name, _words(words)) for name, words in data["forces"].items()),
+    )
 
 
 def subject_force(subject: str, lexicon: Groups | None = None) -> str | None:
@@ -105,8 +108,9 @@ def own_forces(subjects: Mapping[str, str | None] | None) -> dict[str, str]:
     return out
 
 
-def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None,
-                   forces: Sequence[str] | None = None) -> list[str]:
+def article_labels(
+    whos: Sequence[str | None], lexicon: Groups | None = None, forces: Sequence[str] | None = None
+) -> list[str]:
     """Labels of one article's figures in text order; a figure naming nobody takes the label of the people
     named last before it, else first after it ("15,000 soldiers … 4,700 casualties" are both military).
     `forces` are the forces the figures' clauses are about (`clause_force`, "" for none): a figure whose
@@ -114,8 +118,7 @@ def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None,
     lexicon = lexicon or groups()
     labels = [lexicon.label(w) for w in whos]
     if forces is not None:
-        labels = [force if force and lab in (MILITARY, "") else lab
-                  for lab, force in zip(labels, forces, strict=True)]
+        labels = [force if force and lab in (MILITARY, "") else lab for lab, force in zip(labels, forces, strict=True)]
     known = [(i, lab) for i, lab in enumerate(labels) if lab]
     if not known:
         return labels
@@ -129,17 +132,25 @@ def article_labels(whos: Sequence[str | None], lexicon: Groups | None = None,
 
 
 # The clause before a figure ends at punctuation or a joining word: "…, and that 400 Russian soldiers".
-_CLAUSE_START = re.compile(r"[,;:.!?()\u2014\u2013\"“”]|\b(?:that|and|but|while|whereas|which|who|as|after|"
-                           r"before|when|if|because|although|though)\b", re.IGNORECASE)
+_CLAUSE_START = re.compile(
+    r"[,;:.!?()\u2014\u2013\"“”]|\b(?:that|and|but|while|whereas|which|who|as|after|"
+    r"before|when|if|because|although|though)\b",
+    re.IGNORECASE,
+)
 # Between a force and the count it is the subject of, a verb — not a claim ("Seoul says 300 …" is Seoul's
 # claim about someone else's losses) — and a few words at most.
-_CLAIM_VERBS = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|claimed|claims|claim|estimated|"
-                          r"estimates|estimate|believes|believe|thinks|think|according|indicated|indicates|"
-                          r"indicate|suggested|suggests|assessed|assesses|confirmed|confirms|announced|"
-                          r"announces|stated|states|noted|notes|added|adds|put|puts|counted|counts)\b",
-                          re.IGNORECASE)
-_PREPOSITION = re.compile(r"\b(?:by|against|from|to|with|of|in|into|for|on|at|near|inside|within|toward|towards|"
-                          r"over|across|through)\s*$", re.IGNORECASE)
+_CLAIM_VERBS = re.compile(
+    r"\b(?:said|says|say|told|tells|reported|reports|report|claimed|claims|claim|estimated|"
+    r"estimates|estimate|believes|believe|thinks|think|according|indicated|indicates|"
+    r"indicate|suggested|suggests|assessed|assesses|confirmed|confirms|announced|"
+    r"announces|stated|states|noted|notes|added|adds|put|puts|counted|counts)\b",
+    re.IGNORECASE,
+)
+_PREPOSITION = re.compile(
+    r"\b(?:by|against|from|to|with|of|in|into|for|on|at|near|inside|within|toward|towards|"
+    r"over|across|through)\s*$",
+    re.IGNORECASE,
+)
 CLAUSE_WORDS = 5  # words at most between a force and its count ("Russia has already lost more than")
 
 
@@ -148,7 +159,7 @@ def clause_force(lead: str, lexicon: Groups | None = None) -> str:
     "Ukraine's general staff said Russia has lost more than" -> "Russian"."""
     lexicon = lexicon or groups()
     starts = [m.end() for m in _CLAUSE_START.finditer(lead)]
-    segment = lead[starts[-1]:] if starts else lead
+    segment = lead[starts[-1] :] if starts else lead
     if not segment.strip():
         return ""
     folded = segment.casefold()
@@ -203,13 +214,14 @@ class _Mention(NamedTuple):
     as_of: int  # microseconds since the epoch: exact, and cheap to read a million of
     scope: str
     claimant_key: str | None
-    lead: str   # the text just before the figure (LEAD_CHARS): whose force its clause is about
+    lead: str  # the text just before the figure (LEAD_CHARS): whose force its clause is about
 
 
 # Decisions as columns, written by SQL that joins in the mention's and the article's other columns; run_id
 # and decided_at come from history_articles (the deciding round).
 _WRITE = {
-    "series_mentions": ("""
+    "series_mentions": (
+        """
         INSERT INTO series_mentions (topic, category, grp, low, high, kind, article_id, seq, as_of, outlet,
                                      fingerprint, run_id, value_id, scope, claimant_key)
         SELECT d.topic, m.category, d.grp, m.low, m.high, d.kind, d.article_id, d.seq,
@@ -220,8 +232,10 @@ _WRITE = {
         JOIN figure_mentions m USING (article_id, seq)
         JOIN articles a USING (article_id)
         JOIN history_articles h USING (article_id)""",
-        ("topic", "article_id", "seq", "grp", "kind", "value_id")),
-    "series_values": ("""
+        ("topic", "article_id", "seq", "grp", "kind", "value_id"),
+    ),
+    "series_values": (
+        """
         INSERT INTO series_values (topic, category, grp, low, high, kind, qualifier, who, claimant, quote,
                                    previous_low, previous_high, previous_as_of, change, article_id, seq,
                                    article_url, outlet, published_at, as_of, run_id, decided_at, value_id,
@@ -239,15 +253,30 @@ _WRITE = {
         JOIN articles a USING (article_id)
         JOIN history_articles h USING (article_id)
         LEFT JOIN articles p ON p.article_id = d.previous_article""",
-        ("topic", "article_id", "seq", "grp", "kind", "value_id", "previous_low", "previous_high",
-         "previous_article", "change", "previous_claimant", "suspect")),
-    "topic_groups": ("""
+        (
+            "topic",
+            "article_id",
+            "seq",
+            "grp",
+            "kind",
+            "value_id",
+            "previous_low",
+            "previous_high",
+            "previous_article",
+            "change",
+            "previous_claimant",
+            "suspect",
+        ),
+    ),
+    "topic_groups": (
+        """
         INSERT INTO topic_groups (topic, trait, value, article_id, seq, run_id, decided_at)
         SELECT d.topic, d.trait, d.value, d.article_id, d.seq, h.run_id, h.decided_at
         FROM (SELECT unnest($1) AS topic, unnest($2) AS trait, unnest($3) AS value, unnest($4) AS article_id,
                      unnest($5) AS seq) d
         JOIN history_articles h USING (article_id)""",
-        ("topic", "trait", "value", "article_id", "seq")),
+        ("topic", "trait", "value", "article_id", "seq"),
+    ),
 }
 
 
@@ -302,8 +331,7 @@ class _Book:
             ordered = sorted({m.seq: m for m in article}.items())
             whos = [m.who for _, m in ordered]
             forces = [clause_force(m.lead, self.lexicon) for _, m in ordered]
-            labels = dict(zip([seq for seq, _ in ordered], article_labels(whos, self.lexicon, forces),
-                              strict=True))
+            labels = dict(zip([seq for seq, _ in ordered], article_labels(whos, self.lexicon, forces), strict=True))
             for m in article:
                 yield m, self.group(m, labels[m.seq], out)
 
@@ -321,20 +349,33 @@ class _Book:
             if previous:
                 (_, prev_article, _), prev_value, prev_claimant = previous
                 kind = "revision" if prev_claimant == m.claimant_key else "counterclaim"
-                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, prev_value[0],
-                                                  prev_value[1], prev_article, _difference(value, prev_value),
-                                                  prev_claimant, _suspect(value, prev_value)))
+                out.rows["series_values"].append(
+                    (
+                        m.topic,
+                        m.article_id,
+                        m.seq,
+                        grp,
+                        kind,
+                        vid,
+                        prev_value[0],
+                        prev_value[1],
+                        prev_article,
+                        _difference(value, prev_value),
+                        prev_claimant,
+                        _suspect(value, prev_value),
+                    )
+                )
             else:
                 kind = "new"
-                out.rows["series_values"].append((m.topic, m.article_id, m.seq, grp, kind, vid, None, None,
-                                                  None, None, None, False))
+                out.rows["series_values"].append(
+                    (m.topic, m.article_id, m.seq, grp, kind, vid, None, None, None, None, None, False)
+                )
         else:
             kind = "repeat"
         out.rows["series_mentions"].append((m.topic, m.article_id, m.seq, grp, kind, vid))
 
 
-def value_id(topic: str, category: str, grp: str, low: int | None, high: int | None,
-             scope: str = scopes.TOTAL) -> int:
+def value_id(topic: str, category: str, grp: str, low: int | None, high: int | None, scope: str = scopes.TOTAL) -> int:
     """A value's id: the same in every database, so a reprocessed one and a fresh one agree."""
     series = grp if scope == scopes.TOTAL else f"{grp}\0{scope}"  # a total's id is what it was before scopes
     key = f"{topic}\0{category}\0{series}\0{low}\0{high}".encode()
@@ -376,9 +417,11 @@ _MENTIONS = """
     {where}
     ORDER BY {first} as_of, m.article_id, m.seq, t.topic"""
 
+
 def _load_traits(con: duckdb.DuckDBPyConnection, book: _Book, topics: set[str]) -> None:
-    rows = con.execute("SELECT topic, trait, value FROM topic_groups WHERE topic IN (SELECT unnest($1))",
-                       [sorted(topics)]).fetchall()
+    rows = con.execute(
+        "SELECT topic, trait, value FROM topic_groups WHERE topic IN (SELECT unnest($1))", [sorted(topics)]
+    ).fetchall()
     for topic, trait, value in rows:
         book.traits.setdefault(topic, {})[trait] = value
 
@@ -388,21 +431,25 @@ def _load_series(con: duckdb.DuckDBPyConnection, book: _Book, keys: set[SeriesKe
     if not keys:
         return
     topics, categories, grps, scope_list = (list(c) for c in zip(*sorted(keys), strict=True))
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT topic, category, grp, coalesce(scope, 'total') AS scope, low, high, epoch_us(as_of), article_id,
                seq, claimant_key
         FROM series_values
         JOIN (SELECT unnest($1) AS topic, unnest($2) AS category, unnest($3) AS grp, unnest($4) AS scope) k
             USING (topic, category, grp, scope)
-        ORDER BY as_of, article_id, seq""", [topics, categories, grps, scope_list]).fetchall()
+        ORDER BY as_of, article_id, seq""",
+        [topics, categories, grps, scope_list],
+    ).fetchall()
     for topic, category, grp, scope, low, high, as_of, article_id, seq, claimant_key in rows:
         s = book.series.setdefault((topic, category, grp, scope), _Series())
         s.values.add((low, high))
         s.timeline.append(((as_of, article_id, seq), (low, high), claimant_key))
 
 
-def update(con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, str | None] | None = None
-           ) -> list[series.Decision]:
+def update(
+    con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, str | None] | None = None
+) -> list[series.Decision]:
     """Decide new figures, revisions and counterclaims for every mention not yet decided; idempotent.
 
     Runs in the caller's transaction. Every stored article not yet decided (this run's, and those of a run
@@ -410,14 +457,18 @@ def update(con: duckdb.DuckDBPyConnection, run_id: str, subjects: Mapping[str, s
     a topic to its declared subject ([[topics]] subject: its own force), where monitor.toml declares one.
     """
     now = datetime.now(UTC)
-    undecided = [r[0] for r in con.execute(
-        "SELECT article_id FROM articles ANTI JOIN history_articles USING (article_id)").fetchall()]
+    undecided = [
+        r[0]
+        for r in con.execute("SELECT article_id FROM articles ANTI JOIN history_articles USING (article_id)").fetchall()
+    ]
     if not undecided:
         return []
-    store.insert_columns(con, "history_articles",
-                         [{"article_id": a, "run_id": run_id, "decided_at": now} for a in undecided])
-    sql = _MENTIONS.format(join="JOIN (SELECT unnest($1) AS article_id) u USING (article_id)", where="",
-                           first="", lead=LEAD_CHARS)
+    store.insert_columns(
+        con, "history_articles", [{"article_id": a, "run_id": run_id, "decided_at": now} for a in undecided]
+    )
+    sql = _MENTIONS.format(
+        join="JOIN (SELECT unnest($1) AS article_id) u USING (article_id)", where="", first="", lead=LEAD_CHARS
+    )
     rows = con.execute(sql, [undecided]).fetchall()
     book, out = _Book(subjects=own_forces(subjects)), _Decisions()
     _load_traits(con, book, {r[0] for r in rows})
@@ -439,9 +490,12 @@ class Replay:
     counterclaims: int = 0
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
-            progress: Callable[[int], None] | None = None,
-            subjects: Mapping[str, str | None] | None = None) -> Replay:
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    topics: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    subjects: Mapping[str, str | None] | None = None,
+) -> Replay:
     """Decide the mentions of every decided article again, as the runs that decided them would today.
 
     Rounds (the runs that decided articles) are replayed in the order they ran, each in publication
@@ -454,8 +508,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
     params: list[Any] = [] if topics is None else [list(topics)]
     for table in ("series_mentions", "series_values", "topic_groups"):
         con.execute(f"DELETE FROM {table} {where.replace('t.topic', 'topic')}", params)
-    sql = _MENTIONS.format(join="JOIN history_articles h USING (article_id)", where=where,
-                           first="h.decided_at, h.run_id,", lead=LEAD_CHARS)
+    sql = _MENTIONS.format(
+        join="JOIN history_articles h USING (article_id)", where=where, first="h.decided_at, h.run_id,", lead=LEAD_CHARS
+    )
     decided = 0
 
     def flush(out: _Decisions) -> None:
@@ -476,10 +531,17 @@ def rebuild(con: duckdb.DuckDBPyConnection, topics: Sequence[str] | None = None,
         flush(out)
     finally:
         reader.close()
-    counts = dict(con.execute(f"SELECT kind, count(*) FROM series_values {where.replace('t.topic', 'topic')} "
-                              "GROUP BY kind", params).fetchall())
-    return Replay(mentions=decided, new=counts.get("new", 0), revisions=counts.get("revision", 0),
-                  counterclaims=counts.get("counterclaim", 0))
+    counts = dict(
+        con.execute(
+            f"SELECT kind, count(*) FROM series_values {where.replace('t.topic', 'topic')} GROUP BY kind", params
+        ).fetchall()
+    )
+    return Replay(
+        mentions=decided,
+        new=counts.get("new", 0),
+        revisions=counts.get("revision", 0),
+        counterclaims=counts.get("counterclaim", 0),
+    )
 
 
 def _stream(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:

@@ -43,6 +43,7 @@ class Unbuildable(AlertError):
 
 # --- messages -------------------------------------------------------------------------------------------
 
+
 def message_id(alert_id: str, sender: str) -> str:
     """The digest's Message-ID: derived from its outbox id, so every attempt to send it carries the same."""
     domain = re.sub(r"[^A-Za-z0-9.-]", "", sender.rpartition("@")[2]).strip(".") or "news-monitor.invalid"
@@ -50,14 +51,15 @@ def message_id(alert_id: str, sender: str) -> str:
     return f"<{local}.alert@{domain}>"
 
 
-
-def build(d: Digest, email: config.EmailConfig, charts: Sequence[Chart] = (),
-          now: datetime | None = None) -> EmailMessage:
+def build(
+    d: Digest, email: config.EmailConfig, charts: Sequence[Chart] = (), now: datetime | None = None
+) -> EmailMessage:
     """The digest as a multipart/alternative message (text + HTML, with charts inline when given)."""
     for c in charts:
         if not _CID.match(c.cid):
-            raise Unbuildable(f"chart content id {c.cid!r}: use letters, digits, '.', '_' or '-' "
-                             "(at most 64 characters).")
+            raise Unbuildable(
+                f"chart content id {c.cid!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)."
+            )
     msg = _headers(email, d.recipient, d.subject, d.message_id, now)
     msg["X-News-Monitor-Alert"] = header_text(d.alert_id, 80)
     # quoted-printable keeps the parts readable in a raw message and in `monitor alerts preview --raw`
@@ -68,19 +70,21 @@ def build(d: Digest, email: config.EmailConfig, charts: Sequence[Chart] = (),
         assert isinstance(html_part, EmailMessage)
         for c in charts:
             # inline, not the default attachment a filename brings: clients would list every chart as a file
-            html_part.add_related(c.png, "image", "png", cid=f"<{c.cid}>", filename=f"{c.cid}.png",
-                                  disposition="inline")
+            html_part.add_related(
+                c.png, "image", "png", cid=f"<{c.cid}>", filename=f"{c.cid}.png", disposition="inline"
+            )
     _check_headers(msg)
     return msg
 
 
 def check_message(email: config.EmailConfig, recipients: Sequence[str], where: str) -> EmailMessage:
     """A short message proving the [email] settings work."""
-    msg = _headers(email, ", ".join(recipients), "news-monitor: test message",
-                   make_msgid(domain=_domain(email)), None)
-    msg.set_content(f"This is a test message from news-monitor ({where}).\n\n"
-                    f"It was sent through {email.smtp_host}:{email.smtp_port} (security: {email.security}). "
-                    "If you can read it, digests of new figures will reach you too.\n")
+    msg = _headers(email, ", ".join(recipients), "news-monitor: test message", make_msgid(domain=_domain(email)), None)
+    msg.set_content(
+        f"This is a test message from news-monitor ({where}).\n\n"
+        f"It was sent through {email.smtp_host}:{email.smtp_port} (security: {email.security}). "
+        "If you can read it, digests of new figures will reach you too.\n"
+    )
     _check_headers(msg)
     return msg
 
@@ -89,8 +93,7 @@ def _domain(email: config.EmailConfig) -> str:
     return message_id("x", email.sender).rpartition("@")[2].rstrip(">")
 
 
-def _headers(email: config.EmailConfig, to: str, subject_text: str, msg_id: str,
-             now: datetime | None) -> EmailMessage:
+def _headers(email: config.EmailConfig, to: str, subject_text: str, msg_id: str, now: datetime | None) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = header_text(subject_text, digest.SUBJECT_MAX)
     msg["From"] = formataddr((FROM_NAME, email.sender))
@@ -105,11 +108,14 @@ def _check_headers(msg: EmailMessage) -> None:
     """Refuse a message whose serialised headers are not exactly the ones we set (defence in depth)."""
     parsed = BytesParser(policy=policy.SMTP).parsebytes(msg.as_bytes(), headersonly=True)
     if [k.lower() for k in parsed] != [k.lower() for k in msg]:
-        raise Unbuildable(f"refusing to send {msg['Message-ID']}: its headers changed when written out "
-                         f"({', '.join(parsed.keys())}); a title or quote tried to add a header.")
+        raise Unbuildable(
+            f"refusing to send {msg['Message-ID']}: its headers changed when written out "
+            f"({', '.join(parsed.keys())}); a title or quote tried to add a header."
+        )
 
 
 # --- SMTP -----------------------------------------------------------------------------------------------
+
 
 class Transport:
     """One SMTP session for a batch of messages. Every step (connect, greeting, EHLO, STARTTLS, login, each
@@ -128,30 +134,33 @@ class Transport:
         self.open()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def open(self) -> None:
         cfg = self.cfg
         if cfg.username and not cfg.password:
-            raise AlertError(f"{self.where}: [email] username is {cfg.username!r} but "
-                             f"${config.ENV_SMTP_PASSWORD} is not set. Set it in the environment of "
-                             "`monitor run` (or remove username for a relay without login).")
+            raise AlertError(
+                f"{self.where}: [email] username is {cfg.username!r} but "
+                f"${config.ENV_SMTP_PASSWORD} is not set. Set it in the environment of "
+                "`monitor run` (or remove username for a relay without login)."
+            )
         # getfqdn() can block on reverse DNS for seconds; the bare host name is enough for EHLO
         local = socket.gethostname() or "localhost"
         try:
             if cfg.security == "tls":
-                self.smtp = smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, local_hostname=local,
-                                             timeout=cfg.timeout, context=self._tls())
+                self.smtp = smtplib.SMTP_SSL(
+                    cfg.smtp_host, cfg.smtp_port, local_hostname=local, timeout=cfg.timeout, context=self._tls()
+                )
             else:
-                self.smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, local_hostname=local,
-                                         timeout=cfg.timeout)
+                self.smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, local_hostname=local, timeout=cfg.timeout)
             self.smtp.ehlo()
             if cfg.security == "starttls":
                 if not self.smtp.has_extn("starttls"):
-                    raise AlertError(f"{self.where}: the server does not offer STARTTLS. Set [email] "
-                                     'security = "tls" for a TLS port (465), or "none" for a local relay.')
+                    raise AlertError(
+                        f"{self.where}: the server does not offer STARTTLS. Set [email] "
+                        'security = "tls" for a TLS port (465), or "none" for a local relay.'
+                    )
                 self.smtp.starttls(context=self._tls())
                 self.smtp.ehlo()
             if cfg.username and cfg.password:
@@ -187,8 +196,7 @@ class Transport:
 
     def _refusal(self, code: int, what: str) -> AlertError:
         if code >= 500:
-            return MessageRejected(f"{self.where}: {what}; not retried. Check the address in [email] "
-                                   "recipients.")
+            return MessageRejected(f"{self.where}: {what}; not retried. Check the address in [email] recipients.")
         return MessageDeferred(f"{self.where}: {what}; the next run tries again.")
 
     def close(self) -> None:
@@ -204,34 +212,45 @@ class Transport:
         where, cfg = self.where, self.cfg
         check = self.then
         if isinstance(e, ConnectionRefusedError):
-            return AlertError(f"{where}: connection refused (no SMTP server listening). Check smtp_host and "
-                              f"smtp_port in [email] and that the mail server is running; {check}")
+            return AlertError(
+                f"{where}: connection refused (no SMTP server listening). Check smtp_host and "
+                f"smtp_port in [email] and that the mail server is running; {check}"
+            )
         # smtplib turns a timed-out read into SMTPServerDisconnected; the timeout is the news
         if isinstance(e, TimeoutError) or isinstance(e.__context__, TimeoutError):
-            return AlertError(f"{where}: no answer within {cfg.timeout:g} s. Check smtp_host, smtp_port and "
-                              "security in [email] (a TLS port says nothing to plain SMTP), or raise "
-                              f"[email] timeout; {check}")
+            return AlertError(
+                f"{where}: no answer within {cfg.timeout:g} s. Check smtp_host, smtp_port and "
+                "security in [email] (a TLS port says nothing to plain SMTP), or raise "
+                f"[email] timeout; {check}"
+            )
         if isinstance(e, socket.gaierror):
             return AlertError(f"{where}: unknown host ({e.strerror}). Check smtp_host in [email]; {check}")
         if isinstance(e, ssl.SSLCertVerificationError):
-            return AlertError(f"{where}: the server's TLS certificate is not trusted ({e.verify_message}). "
-                              "Set [email] ca_file to the CA that signed it, or fix the server's "
-                              f"certificate; {check}")
+            return AlertError(
+                f"{where}: the server's TLS certificate is not trusted ({e.verify_message}). "
+                "Set [email] ca_file to the CA that signed it, or fix the server's "
+                f"certificate; {check}"
+            )
         if isinstance(e, ssl.SSLError):
-            return AlertError(f"{where}: TLS failed ({e.reason or e}). Check [email] security: \"tls\" for "
-                              f'implicit TLS (usually port 465), "starttls" for port 587; {check}')
+            return AlertError(
+                f'{where}: TLS failed ({e.reason or e}). Check [email] security: "tls" for '
+                f'implicit TLS (usually port 465), "starttls" for port 587; {check}'
+            )
         if isinstance(e, smtplib.SMTPAuthenticationError):
-            return AlertError(f"{where}: login as {cfg.username!r} refused ({e.smtp_code} "
-                              f"{_text(e.smtp_error)}). Check [email] username and "
-                              f"${config.ENV_SMTP_PASSWORD}; {check}")
+            return AlertError(
+                f"{where}: login as {cfg.username!r} refused ({e.smtp_code} "
+                f"{_text(e.smtp_error)}). Check [email] username and "
+                f"${config.ENV_SMTP_PASSWORD}; {check}"
+            )
         if isinstance(e, smtplib.SMTPSenderRefused):
-            return AlertError(f"{where}: sender {cfg.sender} refused ({e.smtp_code} {_text(e.smtp_error)}). "
-                              f"Check [email] sender (the server may only accept its own domain); {check}")
+            return AlertError(
+                f"{where}: sender {cfg.sender} refused ({e.smtp_code} {_text(e.smtp_error)}). "
+                f"Check [email] sender (the server may only accept its own domain); {check}"
+            )
         if isinstance(e, smtplib.SMTPNotSupportedError):
             return AlertError(f"{where}: {e}. Check [email] security and username; {check}")
         if isinstance(e, smtplib.SMTPServerDisconnected):
-            return AlertError(f"{where}: the server closed the connection ({e or 'no reason given'}); "
-                              f"{check}")
+            return AlertError(f"{where}: the server closed the connection ({e or 'no reason given'}); {check}")
         if isinstance(e, smtplib.SMTPResponseException):
             return AlertError(f"{where}: the server answered {e.smtp_code} {_text(e.smtp_error)}; {check}")
         if isinstance(e, OSError):
@@ -242,4 +261,3 @@ class Transport:
 def _text(value: bytes | str) -> str:
     raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return one_line(raw, 200)
-

@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 
 log = logging.getLogger(__name__)
 
-ARENAS = 2        # heaps per process: enough for a few busy threads; glibc's default is 8 per core
+ARENAS = 2  # heaps per process: enough for a few busy threads; glibc's default is 8 per core
 _M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 

@@ -30,9 +30,15 @@ QUERY_TIMEOUT = 30.0
 QUERY_MEMORY = 1 * 2**30
 
 
-def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, max_rows: int = MAX_ROWS,
-            wait: float = store.LOCK_WAIT, timeout: float = QUERY_TIMEOUT
-            ) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_sql(
+    path: Path,
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any] = (),
+    *,
+    max_rows: int = MAX_ROWS,
+    wait: float = store.LOCK_WAIT,
+    timeout: float = QUERY_TIMEOUT,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one read-only statement; returns column names and rows. Raises QueryError on bad SQL."""
     if not sql.strip():
         raise QueryError("empty SQL; give a statement such as SELECT * FROM runs")
@@ -48,12 +54,16 @@ def run_sql(path: Path, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
             columns = [d[0] for d in cur.description]
             rows = cur.fetchmany(max_rows)
         except (duckdb.OutOfMemoryException, MemoryError):
-            raise QueryError(f"query stopped: it needed more than {QUERY_MEMORY // 2**20} MiB. Narrow the query "
-                             "(WHERE, LIMIT, fewer or smaller columns).") from None
+            raise QueryError(
+                f"query stopped: it needed more than {QUERY_MEMORY // 2**20} MiB. Narrow the query "
+                "(WHERE, LIMIT, fewer or smaller columns)."
+            ) from None
         except duckdb.InterruptException:
-            raise QueryError(f"query stopped after {timeout:g} s: queries share the database with scheduled "
-                             "runs and may not hold it longer. Narrow the query (WHERE, LIMIT), or copy the "
-                             "database file and query the copy with duckdb.") from None
+            raise QueryError(
+                f"query stopped after {timeout:g} s: queries share the database with scheduled "
+                "runs and may not hold it longer. Narrow the query (WHERE, LIMIT), or copy the "
+                "database file and query the copy with duckdb."
+            ) from None
         except duckdb.Error as e:
             if store.is_damage(e):
                 raise store.damaged(path, e) from None
@@ -83,8 +93,23 @@ def _memory_headroom(extra: int) -> Iterator[None]:
 
 # Statements that change the database. Refused before DuckDB sees them: on a view (`DELETE FROM figures`)
 # DuckDB would answer "Can only delete from base table", which reads as if a table would do.
-WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "MERGE_INTO", "COPY",
-                    "COPY_DATABASE", "CREATE_FUNC", "EXPORT", "VACUUM", "ANALYZE"})
+WRITES = frozenset(
+    {
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "MERGE_INTO",
+        "COPY",
+        "COPY_DATABASE",
+        "CREATE_FUNC",
+        "EXPORT",
+        "VACUUM",
+        "ANALYZE",
+    }
+)
 
 
 def refuse_writes(sql: str) -> None:
@@ -96,12 +121,13 @@ def refuse_writes(sql: str) -> None:
     for kind in kinds:
         if kind in WRITES:
             word = kind.split("_")[0]
-            raise QueryError(f"{word} refused: `monitor sql` is read-only: writes, file and network access "
-                             "are disabled. Query only; copy data out with -f csv / -f json.")
+            raise QueryError(
+                f"{word} refused: `monitor sql` is read-only: writes, file and network access "
+                "are disabled. Query only; copy data out with -f csv / -f json."
+            )
 
 
 def _sql_message(e: duckdb.Error) -> str:
-
     text = str(e).strip()
     first = text.splitlines()[0] if text else type(e).__name__
     if "configuration has been locked" in text:
@@ -126,8 +152,7 @@ KINDS = {"TIMESTAMPTZ": "time", "TIMESTAMP": "time", "DATE": "time", "INTEGER": 
 TOPIC_PARAM = "topic"  # a `$topic` is checked against the topics there are, whatever its case
 _AGE = re.compile(r"^(\d+)\s*(h|d|w)$", re.IGNORECASE)
 AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-WHEN_HELP = ("use a date or time (2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as "
-             "12h, 7d or 2w")
+WHEN_HELP = "use a date or time (2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as 12h, 7d or 2w"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +163,7 @@ class Param:
     description: str
     default: str | None  # given when the caller leaves it out; None with required=False means SQL NULL
     required: bool
-    kind: str = "text"   # time | integer | topic | text: what a given value is checked as
+    kind: str = "text"  # time | integer | topic | text: what a given value is checked as
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:
@@ -174,12 +199,17 @@ class NamedQuery:
         known = {p.name for p in self.params}
         unknown = sorted(set(given) - known)
         if unknown:
-            raise QueryError(f"query {self.name!r} has no parameter {', '.join(unknown)}; "
-                             f"it takes: {self.usage() or 'no parameters'}.")
+            raise QueryError(
+                f"query {self.name!r} has no parameter {', '.join(unknown)}; "
+                f"it takes: {self.usage() or 'no parameters'}."
+            )
         missing = [p for p in self.params if p.required and p.name not in given]
         if missing:
-            raise QueryError(f"query {self.name!r} needs " + ", ".join(
-                f"--param {p.name}=… ({p.description})" for p in missing) + ".")
+            raise QueryError(
+                f"query {self.name!r} needs "
+                + ", ".join(f"--param {p.name}=… ({p.description})" for p in missing)
+                + "."
+            )
         return {p.name: given.get(p.name, p.default) for p in self.params}
 
     def usage(self) -> str:
@@ -190,8 +220,9 @@ def parse_named(name: str, text: str) -> NamedQuery:
     """A named query from its file: the leading comment gives the description and declares the params."""
     header = list(itertools.takewhile(lambda line: line.startswith("--"), text.lstrip().splitlines()))
     if not header:
-        raise QueryError(f"{QUERIES_DIR}/{name}.sql: no opening comment; its first line must say what the "
-                         "query answers.")
+        raise QueryError(
+            f"{QUERIES_DIR}/{name}.sql: no opening comment; its first line must say what the query answers."
+        )
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     # a parameter's type is the one the SQL casts it to: CAST($since AS TIMESTAMPTZ) takes a time
     casts = {m.group(1): KINDS.get(m.group(2).upper(), "text") for m in _CAST.finditer(body)}
@@ -205,15 +236,23 @@ def parse_named(name: str, text: str) -> NamedQuery:
             if d is None:
                 params.append(Param(key, desc, None, True, kind))
             else:
-                params.append(Param(key, desc[:d.start()].strip(),
-                                    None if d.group("optional") else d.group("default").strip(), False, kind))
+                params.append(
+                    Param(
+                        key,
+                        desc[: d.start()].strip(),
+                        None if d.group("optional") else d.group("default").strip(),
+                        False,
+                        kind,
+                    )
+                )
     used = set(_PARAM_USE.findall(body))
     declared = {p.name for p in params}
     if used != declared:
-        raise QueryError(f"{QUERIES_DIR}/{name}.sql: the parameters it uses ({', '.join(sorted(used))}) "
-                         f"differ from those its comment declares ({', '.join(sorted(declared))}).")
-    return NamedQuery(name=name, description=header[0].removeprefix("--").strip(), params=tuple(params),
-                      sql=text)
+        raise QueryError(
+            f"{QUERIES_DIR}/{name}.sql: the parameters it uses ({', '.join(sorted(used))}) "
+            f"differ from those its comment declares ({', '.join(sorted(declared))})."
+        )
+    return NamedQuery(name=name, description=header[0].removeprefix("--").strip(), params=tuple(params), sql=text)
 
 
 @functools.cache
@@ -244,8 +283,7 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def check_values(q: NamedQuery, values: Mapping[str, str | None], now: datetime | None = None
-                 ) -> dict[str, str | None]:
+def check_values(q: NamedQuery, values: Mapping[str, str | None], now: datetime | None = None) -> dict[str, str | None]:
     """Each value checked as its parameter's type (times as people write them, turned into ISO times);
     QueryError names the parameter and what it takes."""
     out = dict(values)
@@ -262,8 +300,9 @@ def check_values(q: NamedQuery, values: Mapping[str, str | None], now: datetime 
             try:
                 out[p.name] = str(int(value.strip()))
             except ValueError:
-                raise QueryError(f"--param {p.name}={value!r}: expected a whole number, e.g. "
-                                 f"--param {p.name}={p.default or 7}.") from None
+                raise QueryError(
+                    f"--param {p.name}={value!r}: expected a whole number, e.g. --param {p.name}={p.default or 7}."
+                ) from None
     return out
 
 
@@ -284,8 +323,15 @@ def topic_named(given: str, topics: Sequence[str]) -> str:
     raise QueryError(f"no topic named {given!r} (topics: {known}). Check the name in [[topics]].")
 
 
-def run_named(path: Path, name: str, params: Mapping[str, str] | None = None, *, max_rows: int = MAX_ROWS,
-              wait: float = store.LOCK_WAIT, topics: Sequence[str] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_named(
+    path: Path,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    max_rows: int = MAX_ROWS,
+    wait: float = store.LOCK_WAIT,
+    topics: Sequence[str] = (),
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run a named query with `$params`, each checked against its type and a topic against the topics there
     are (`topics` configured, and the database's); read-only like run_sql."""
     q = named_query(name)

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DEFAULT_PERIOD = timedelta(days=7)  # "what changed this week"
-DEFAULT_NAME = "report.html"        # written into the data directory unless -o says otherwise
-MAX_NEW_ROWS = 200                  # new figures listed per topic; the rest are counted, with a query
-MAX_VOLUME_DAYS = 365               # days of matched-article volume drawn per topic
+DEFAULT_NAME = "report.html"  # written into the data directory unless -o says otherwise
+MAX_NEW_ROWS = 200  # new figures listed per topic; the rest are counted, with a query
+MAX_VOLUME_DAYS = 365  # days of matched-article volume drawn per topic
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
@@ -36,11 +36,11 @@ class ReportError(MonitorError):
 
 @dataclass(frozen=True, slots=True)
 class Chart:
-    name: str                  # file name stem for --png: topic-slug--category
+    name: str  # file name stem for --png: topic-slug--category
     title: str
     figure: Figure
-    points: int                # reports drawn
-    total: int                 # reports in the database
+    points: int  # reports drawn
+    total: int  # reports in the database
 
 
 @dataclass(slots=True)
@@ -52,21 +52,34 @@ class Page:
     charts: list[Chart] = field(default_factory=list)
 
 
-def write(db_path: Path, out: Path, *, topics: Sequence[str] = (), only: str | None = None,
-          since: datetime | None = None, png_dir: Path | None = None, now: datetime | None = None,
-          max_points: int = charts.MAX_POINTS) -> Page:
+def write(
+    db_path: Path,
+    out: Path,
+    *,
+    topics: Sequence[str] = (),
+    only: str | None = None,
+    since: datetime | None = None,
+    png_dir: Path | None = None,
+    now: datetime | None = None,
+    max_points: int = charts.MAX_POINTS,
+) -> Page:
     """Build the report from the database and write it to `out` (and the charts as PNG to `png_dir`)."""
     with store.connect(db_path, read_only=True) as con:
         try:
-            page = build(con, topics=topics, only=only, since=since, now=now, source=str(db_path),
-                         max_points=max_points)
+            page = build(
+                con, topics=topics, only=only, since=since, now=now, source=str(db_path), max_points=max_points
+            )
         except duckdb.CatalogException as e:  # a file written by an older version, not yet upgraded
             first = str(e).splitlines()[0]
-            raise ReportError(f"{db_path}: the database lacks what the report reads ({first}). "
-                              "Run `monitor run` once: it upgrades the database.") from None
+            raise ReportError(
+                f"{db_path}: the database lacks what the report reads ({first}). "
+                "Run `monitor run` once: it upgrades the database."
+            ) from None
     if not out.parent.is_dir():  # a typo in -o should not leave a tree of new directories behind
-        raise ReportError(f"{out.parent}: no such directory, so the report cannot be written to {out}. Create "
-                          "the directory first, or choose another path with -o.")
+        raise ReportError(
+            f"{out.parent}: no such directory, so the report cannot be written to {out}. Create "
+            "the directory first, or choose another path with -o."
+        )
     try:
         out.write_text(page.html, encoding="utf-8")
         if png_dir is not None:
@@ -74,14 +87,22 @@ def write(db_path: Path, out: Path, *, topics: Sequence[str] = (), only: str | N
             for c in page.charts:
                 (png_dir / f"{c.name}.png").write_bytes(charts.to_png(c.figure))
     except OSError as e:
-        raise ReportError(f"{e.filename}: cannot write the report ({e.strerror}). "
-                          "Choose another path with -o / --png.") from None
+        raise ReportError(
+            f"{e.filename}: cannot write the report ({e.strerror}). Choose another path with -o / --png."
+        ) from None
     return page
 
 
-def build(con: duckdb.DuckDBPyConnection, *, topics: Sequence[str] = (), only: str | None = None,
-          since: datetime | None = None, now: datetime | None = None, source: str = "",
-          max_points: int = charts.MAX_POINTS) -> Page:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    topics: Sequence[str] = (),
+    only: str | None = None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    source: str = "",
+    max_points: int = charts.MAX_POINTS,
+) -> Page:
     """The report page for the database: every topic (those in `topics` and those with matches), or `only`."""
     now = series.utc(now or datetime.now(UTC))
     since = series.utc(since) if since else now - DEFAULT_PERIOD
@@ -108,8 +129,10 @@ def _topics(con: duckdb.DuckDBPyConnection, configured: Sequence[str]) -> list[s
 
 # --- page -------------------------------------------------------------------------------------------
 
-def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since: datetime, page: Page,
-                   max_points: int) -> str:
+
+def _topic_section(
+    con: duckdb.DuckDBPyConnection, topic: str, index: int, since: datetime, page: Page, max_points: int
+) -> str:
     all_steps = series.of_topic(con, topic)
     anchor = f"topic-{index + 1}"
     parts = [f'<section class="topic" id="{anchor}"><h2>{_e(topic)}</h2>']
@@ -120,34 +143,49 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
     drawn = [series.chart(con, topic, c, decisions=all_steps, max_points=max_points) for c in categories]
     days = series.volume(con, topic, MAX_VOLUME_DAYS)
     # every chart of a topic on one time axis, so a revision lines up with the news volume around it
-    span = charts.time_span([*(r.when for d in drawn for r in d.reports), *(_as_of(s) for s in all_steps),
-                             *(d for d, _ in days)])
+    span = charts.time_span(
+        [*(r.when for d in drawn for r in d.reports), *(_as_of(s) for s in all_steps), *(d for d, _ in days)]
+    )
     if drawn:
         parts.append("<h3>Reported values over time</h3>")
     for data in drawn:
         title = f"{topic} — {data.category}"
         fig = charts.series_figure(data, title=title, span=span)
-        chart = Chart(f"{index + 1:02d}-{_slug(topic)}--{data.category}", title, fig, len(data.reports),
-                      data.total_reports)
+        chart = Chart(
+            f"{index + 1:02d}-{_slug(topic)}--{data.category}", title, fig, len(data.reports), data.total_reports
+        )
         page.charts.append(chart)
-        capped = (f" Showing the latest {chart.points:,} of {chart.total:,} reports."
-                  if chart.total > chart.points else "")
-        caption = (f"<b>{_e(data.category)}</b>: each dot is one article's report, coloured by claimant "
-                   f"key (one colour per source however it is worded; outlet when no claimant is named); "
-                   f"▲ at least, ▼ at most; a vertical bar is a reported "
-                   f"range. The dark step line is the accepted value (new figures and revisions), shaded "
-                   f"where it is a range.{capped}")
+        capped = (
+            f" Showing the latest {chart.points:,} of {chart.total:,} reports." if chart.total > chart.points else ""
+        )
+        caption = (
+            f"<b>{_e(data.category)}</b>: each dot is one article's report, coloured by claimant "
+            f"key (one colour per source however it is worded; outlet when no claimant is named); "
+            f"▲ at least, ▼ at most; a vertical bar is a reported "
+            f"range. The dark step line is the accepted value (new figures and revisions), shaded "
+            f"where it is a range.{capped}"
+        )
         parts.append(_figure(chart, f"c{index + 1}-{data.category}", caption))
     parts.append("<h3>Matched articles per day</h3>")
     if days:
         title = f"{topic} — matched articles per day"
-        chart = Chart(f"{index + 1:02d}-{_slug(topic)}--volume", title,
-                      charts.volume_figure(days, title=title, span=span), len(days), len(days))
+        chart = Chart(
+            f"{index + 1:02d}-{_slug(topic)}--volume",
+            title,
+            charts.volume_figure(days, title=title, span=span),
+            len(days),
+            len(days),
+        )
         page.charts.append(chart)
         total = sum(n for _, n in days)
-        parts.append(_figure(chart, f"c{index + 1}-volume",
-                             f"{total:,} matched articles on {len(days):,} days (by publication day; "
-                             f"the latest {MAX_VOLUME_DAYS} days with matches at most)."))
+        parts.append(
+            _figure(
+                chart,
+                f"c{index + 1}-volume",
+                f"{total:,} matched articles on {len(days):,} days (by publication day; "
+                f"the latest {MAX_VOLUME_DAYS} days with matches at most).",
+            )
+        )
     else:
         parts.append('<p class="empty">No article has matched this topic yet.</p>')
     parts.append("</section>")
@@ -157,10 +195,13 @@ def _topic_section(con: duckdb.DuckDBPyConnection, topic: str, index: int, since
 def feed_names(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, str]:
     """Article URL -> the feed it came through, as configured ([[feeds]] name), else the feed's own title: the
     report's source column names a source the user knows, not a host."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT a.url, coalesce(f.name, f.title)
         FROM articles a JOIN feeds f ON f.url = a.feed_url JOIN topic_matches t USING (article_id)
-        WHERE t.topic = ? AND coalesce(f.name, f.title) IS NOT NULL""", [topic]).fetchall()
+        WHERE t.topic = ? AND coalesce(f.name, f.title) IS NOT NULL""",
+        [topic],
+    ).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -169,51 +210,90 @@ def _outlet(s: series.Decision, names: Mapping[str, str]) -> str:
 
 
 def _kind(s: series.Decision) -> str:
-    return (s.kind + (" · one incident" if s.scope == "incident" else "")
-            + (" (suspect: fell by more than half)" if s.suspect else ""))
+    return (
+        s.kind
+        + (" · one incident" if s.scope == "incident" else "")
+        + (" (suspect: fell by more than half)" if s.suspect else "")
+    )
 
 
-def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroboration, names: Mapping[str, str]
-                  ) -> str:
+def _latest_table(all_steps: Sequence[series.Decision], seen: series.Corroboration, names: Mapping[str, str]) -> str:
     latest: dict[tuple[str, str, str], series.Decision] = {}
     for s in all_steps:  # publication order: the last one is the value in force
         latest[(s.category, s.group, s.scope)] = s
     if not latest:
         return '<h3>Latest figures</h3><p class="empty">No figures reported for this topic yet.</p>'
     rows = []
-    for (category, group, scope), s in sorted(latest.items(),
-                                              key=lambda kv: (_category_order(kv[0][0]), kv[0][1], kv[0][2])):
+    for (category, group, scope), s in sorted(
+        latest.items(), key=lambda kv: (_category_order(kv[0][0]), kv[0][1], kv[0][2])
+    ):
         outlets, reports = seen.get((category, group, scope, s.low, s.high), (1, 1))
-        rows.append(_row(LATEST_COLUMNS, [
-            _e(category), _e(group), _e(scope), f"<b>{_e(_value(s))}</b>", _date(_as_of(s)), _e(_kind(s)),
-            _e(series.previous_text(s)), _e(_change(s)), _e(s.source),
-            _link(s.article_url, _outlet(s, names) or "article"), f"{outlets:,} / {reports:,}"]))
-    return ("<h3>Latest figures</h3>" + _head(LATEST_COLUMNS) + "<tbody>" + "".join(rows) + "</tbody></table>"
-            + f"<p class='note'>{PUBLISHED_NOTE}</p>")
+        rows.append(
+            _row(
+                LATEST_COLUMNS,
+                [
+                    _e(category),
+                    _e(group),
+                    _e(scope),
+                    f"<b>{_e(_value(s))}</b>",
+                    _date(_as_of(s)),
+                    _e(_kind(s)),
+                    _e(series.previous_text(s)),
+                    _e(_change(s)),
+                    _e(s.source),
+                    _link(s.article_url, _outlet(s, names) or "article"),
+                    f"{outlets:,} / {reports:,}",
+                ],
+            )
+        )
+    return (
+        "<h3>Latest figures</h3>"
+        + _head(LATEST_COLUMNS)
+        + "<tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + f"<p class='note'>{PUBLISHED_NOTE}</p>"
+    )
 
 
 def _new_table(all_steps: Sequence[series.Decision], since: datetime, names: Mapping[str, str]) -> str:
     new = [s for s in all_steps if s.decided_at is not None and s.decided_at >= since]
-    head = (f"<h3>New figures and revisions first seen since {_date(since)}</h3>"
-            f"<p class='note'>First seen by this monitor since {_date(since)} (the run that found them); "
-            "the <i>published</i> column is the article's own date, which can be much earlier.</p>")
+    head = (
+        f"<h3>New figures and revisions first seen since {_date(since)}</h3>"
+        f"<p class='note'>First seen by this monitor since {_date(since)} (the run that found them); "
+        "the <i>published</i> column is the article's own date, which can be much earlier.</p>"
+    )
     if not new:
         return head + '<p class="empty">None in this period.</p>'
     new.sort(key=lambda s: (_as_of(s), s.decided_at or _as_of(s)), reverse=True)
     more = ""
     if len(new) > MAX_NEW_ROWS:
         query = f"SELECT * FROM new_figures WHERE decided_at >= '{since:%Y-%m-%d}'"
-        more = (f"<p class='note'>… and {len(new) - MAX_NEW_ROWS:,} more: "
-                f"<code>monitor sql {_e(repr(query))}</code></p>")
+        more = f"<p class='note'>… and {len(new) - MAX_NEW_ROWS:,} more: <code>monitor sql {_e(repr(query))}</code></p>"
         new = new[:MAX_NEW_ROWS]
     rows = []
     for s in new:
         previous = series.previous_text(s) if s.kind != "new" else ""
         outlet = _outlet(s, names)
-        rows.append(_row(NEW_COLUMNS, [
-            _date(_as_of(s)), _date(s.decided_at), _e(s.category), _e(s.group), f"<b>{_e(_value(s))}</b>",
-            _e(_kind(s)), _e(previous), _e(_change(s)), _e(s.source or ""), _e(s.quote or ""),
-            f"{_link(s.article_url, s.title or outlet or 'article')}<br><span class='outlet'>{_e(outlet)}</span>"]))
+        rows.append(
+            _row(
+                NEW_COLUMNS,
+                [
+                    _date(_as_of(s)),
+                    _date(s.decided_at),
+                    _e(s.category),
+                    _e(s.group),
+                    f"<b>{_e(_value(s))}</b>",
+                    _e(_kind(s)),
+                    _e(previous),
+                    _e(_change(s)),
+                    _e(s.source or ""),
+                    _e(s.quote or ""),
+                    _link(s.article_url, s.title or outlet or "article")
+                    + f"<br><span class='outlet'>{_e(outlet)}</span>",
+                ],
+            )
+        )
     return head + _head(NEW_COLUMNS) + "<tbody>" + "".join(rows) + "</tbody></table>" + more
 
 
@@ -221,46 +301,78 @@ def _new_table(all_steps: Sequence[series.Decision], since: datetime, names: Map
 Column = tuple[str, str, str]
 PUBLISHED = ("published", "d", "the article's publication date (the day it was fetched when it gives none)")
 LATEST_COLUMNS: tuple[Column, ...] = (
-    ("category", "", ""), ("group", "", ""), ("scope", "", ""), ("value", "num", ""), PUBLISHED,
-    ("kind", "", ""), ("previous", "num", ""), ("change", "num", ""), ("claimant", "", ""),
+    ("category", "", ""),
+    ("group", "", ""),
+    ("scope", "", ""),
+    ("value", "num", ""),
+    PUBLISHED,
+    ("kind", "", ""),
+    ("previous", "num", ""),
+    ("change", "num", ""),
+    ("claimant", "", ""),
     ("source", "", "the feed it came through, by its name in monitor.toml"),
-    ("outlets / reports", "num", "distinct outlets / reports carrying this value"))
+    ("outlets / reports", "num", "distinct outlets / reports carrying this value"),
+)
 NEW_COLUMNS: tuple[Column, ...] = (
-    PUBLISHED, ("first seen", "d", "when this monitor first saw it (the run that found it new)"),
-    ("category", "", ""), ("group", "", ""), ("value", "num", ""), ("kind", "", ""), ("previous", "num", ""),
-    ("change", "num", ""), ("claimant", "", ""), ("quote", "quote", ""),
-    ("article", "", "the article, and the feed it came through"))
-PUBLISHED_NOTE = ("<i>published</i>: the date of the article that reported the value (the day it was fetched "
-                  "when the article gives none); <i>source</i>: the feed, by its name in monitor.toml.")
+    PUBLISHED,
+    ("first seen", "d", "when this monitor first saw it (the run that found it new)"),
+    ("category", "", ""),
+    ("group", "", ""),
+    ("value", "num", ""),
+    ("kind", "", ""),
+    ("previous", "num", ""),
+    ("change", "num", ""),
+    ("claimant", "", ""),
+    ("quote", "quote", ""),
+    ("article", "", "the article, and the feed it came through"),
+)
+PUBLISHED_NOTE = (
+    "<i>published</i>: the date of the article that reported the value (the day it was fetched "
+    "when the article gives none); <i>source</i>: the feed, by its name in monitor.toml."
+)
 
 
 def _head(columns: Sequence[Column]) -> str:
-    cells = "".join(f"<th title='{_e(tip)}'>{_e(name)}</th>" if tip else f"<th>{_e(name)}</th>"
-                    for name, _, tip in columns)
+    cells = "".join(
+        f"<th title='{_e(tip)}'>{_e(name)}</th>" if tip else f"<th>{_e(name)}</th>" for name, _, tip in columns
+    )
     return f"<table><thead><tr>{cells}</tr></thead>"
 
 
 def _row(columns: Sequence[Column], cells: Sequence[str]) -> str:
     """A table row; each cell carries its column's name, shown beside it when the table is a list of cards."""
-    return "<tr>" + "".join(f"<td data-label='{_e(name)}'" + (f" class='{cls}'" if cls else "") + f">{cell}</td>"
-                            for (name, cls, _), cell in zip(columns, cells, strict=True)) + "</tr>"
+    return (
+        "<tr>"
+        + "".join(
+            f"<td data-label='{_e(name)}'" + (f" class='{cls}'" if cls else "") + f">{cell}</td>"
+            for (name, cls, _), cell in zip(columns, cells, strict=True)
+        )
+        + "</tr>"
+    )
 
 
 def _figure(chart: Chart, prefix: str, caption: str) -> str:
     svg = charts.to_svg(chart.figure, _slug(prefix), chart.title)
-    return (f'<figure class="chart" data-points="{chart.points}">{svg}'
-            f"<figcaption>{caption}</figcaption></figure>")
+    return f'<figure class="chart" data-points="{chart.points}">{svg}<figcaption>{caption}</figcaption></figure>'
 
 
-def _document(con: duckdb.DuckDBPyConnection, names: Sequence[str], sections: Iterable[str], since: datetime,
-              now: datetime, source: str, max_points: int) -> str:
+def _document(
+    con: duckdb.DuckDBPyConnection,
+    names: Sequence[str],
+    sections: Iterable[str],
+    since: datetime,
+    now: datetime,
+    source: str,
+    max_points: int,
+) -> str:
     row = con.execute("""
         SELECT (SELECT count(*) FROM runs), (SELECT max(timezone('UTC', started_at)) FROM runs),
                (SELECT count(*) FROM articles), (SELECT count(*) FROM figure_mentions)""").fetchone()
     n_runs, last_run, n_articles, n_figures = row if row else (0, None, 0, 0)
     nav = "".join(f'<li><a href="#topic-{i + 1}">{_e(n)}</a></li>' for i, n in enumerate(names))
-    body = "\n".join(sections) or ('<p class="empty">No topics yet: add [[topics]] to monitor.toml and run '
-                                  '<code>monitor run</code>.</p>')
+    body = "\n".join(sections) or (
+        '<p class="empty">No topics yet: add [[topics]] to monitor.toml and run <code>monitor run</code>.</p>'
+    )
     last = f"{last_run:%Y-%m-%d %H:%M} UTC" if last_run else "never"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

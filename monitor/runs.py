@@ -39,7 +39,7 @@ class Summary:
     new_entries: int = 0
     new_articles: int = 0
     articles_failed: int = 0
-    articles_deferred: int = 0       # pages the time budget left for the next cycle
+    articles_deferred: int = 0  # pages the time budget left for the next cycle
     topic_matches: int = 0
     figures: int = 0
     new_figures: int = 0
@@ -50,14 +50,28 @@ class Summary:
     new_figure_rows: list[dict[str, str | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    seconds: float = 0.0             # the cycle itself, from the flow's start
-    headline: str = ""               # one line that explains the run before its counts (every feed unreachable)
-    waited_seconds: float | None = None   # what the user waited, start-up included (set by the CLI)
+    seconds: float = 0.0  # the cycle itself, from the flow's start
+    headline: str = ""  # one line that explains the run before its counts (every feed unreachable)
+    waited_seconds: float | None = None  # what the user waited, start-up included (set by the CLI)
     startup_seconds: float | None = None  # of it, starting Prefect (its local API) and the process
 
-    COUNTS = ("feeds_total", "feeds_ok", "feeds_not_modified", "feeds_failed", "feeds_skipped", "new_entries",
-              "new_articles", "articles_failed", "articles_deferred", "topic_matches", "figures", "new_figures",
-              "revisions", "alerts_sent", "alerts_pending")
+    COUNTS = (
+        "feeds_total",
+        "feeds_ok",
+        "feeds_not_modified",
+        "feeds_failed",
+        "feeds_skipped",
+        "new_entries",
+        "new_articles",
+        "articles_failed",
+        "articles_deferred",
+        "topic_matches",
+        "figures",
+        "new_figures",
+        "revisions",
+        "alerts_sent",
+        "alerts_pending",
+    )
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.COUNTS}
@@ -71,15 +85,19 @@ class Summary:
         self.errors = [{"feed_url": p.feed_url, "error": p.error or ""} for p in polls if p.status == "failed"]
         if self.polled_none and all(CONNECT_FAILED in (p.error or "") for p in polls):
             # not N broken feeds but one broken connection: say that, once, with what to try
-            self.headline = (f"no feed could be reached: all {self.feeds_total} failed to connect (name lookup "
-                             "or connection). Is this machine offline, or does it reach the web only through "
-                             "a proxy? (news-monitor connects directly.) Check the network, or try "
-                             "`monitor demo`, which needs none.")
+            self.headline = (
+                f"no feed could be reached: all {self.feeds_total} failed to connect (name lookup "
+                "or connection). Is this machine offline, or does it reach the web only through "
+                "a proxy? (news-monitor connects directly.) Check the network, or try "
+                "`monitor demo`, which needs none."
+            )
         if self.polled_none and self.feeds_skipped:
             # every feed failing or held back: a run that monitored nothing says so, with each back-off's cause
-            self.notes.append(f"no feed polled: 0 of {self.feeds_total} ({self.feeds_failed} failed, "
-                              f"{self.feeds_skipped} backing off after repeated failures); "
-                              "`monitor run --strict` exits 1 on such a run")
+            self.notes.append(
+                f"no feed polled: 0 of {self.feeds_total} ({self.feeds_failed} failed, "
+                f"{self.feeds_skipped} backing off after repeated failures); "
+                "`monitor run --strict` exits 1 on such a run"
+            )
             self.notes += [f"{p.feed_url}: {p.error}" for p in polls if p.status == "backoff"][:20]
 
     def add_articles(self, stored: Sequence[Any], *, deferred: int = 0) -> None:
@@ -128,8 +146,10 @@ class Summary:
         """The few lines `monitor run` prints."""
         took = f"{self.seconds:.1f}s"
         if self.waited_seconds is not None and self.startup_seconds is not None:
-            took = (f"{self.waited_seconds:.1f}s ({self.startup_seconds:.1f}s of it starting Prefect, "
-                    f"{self.seconds:.1f}s the cycle)")
+            took = (
+                f"{self.waited_seconds:.1f}s ({self.startup_seconds:.1f}s of it starting Prefect, "
+                f"{self.seconds:.1f}s the cycle)"
+            )
         lines = [
             f"run {self.run_id}: {self.status} in {took}",
             *([self.headline] if self.headline else []),
@@ -148,28 +168,41 @@ class Summary:
 
     def failure_lines(self, limit: int = 20) -> list[str]:
         """`failed: URL: reason`, one line per failed feed (the first `limit`), as `monitor run` prints them."""
-        lines = [f"failed: {e['feed_url']}: {e['error']}" if e.get("feed_url") else f"failed: {e['error']}"
-                 for e in self.errors[:limit]]
+        lines = [
+            f"failed: {e['feed_url']}: {e['error']}" if e.get("feed_url") else f"failed: {e['error']}"
+            for e in self.errors[:limit]
+        ]
         if len(self.errors) > limit:
             lines.append(f"… and {len(self.errors) - limit} more failures (see `monitor sql` on runs/feed_polls)")
         return lines
 
     def markdown(self) -> str:
         """The Prefect artifact: counts, failures, and a table of new figures and revisions."""
-        out = [f"# news-monitor run `{self.run_id}` — {self.status}", "",
-               *([_md(self.headline), ""] if self.headline else []), "| what | count |", "|---|---:|"]
+        out = [
+            f"# news-monitor run `{self.run_id}` — {self.status}",
+            "",
+            *([_md(self.headline), ""] if self.headline else []),
+            "| what | count |",
+            "|---|---:|",
+        ]
         out += [f"| {k.replace('_', ' ')} | {v} |" for k, v in self.counts().items()]
         if self.errors:
             out += ["", "## Failed feeds", "", "| feed | error |", "|---|---|"]
             out += [f"| {_md(e['feed_url'])} | {_md(e['error'])} |" for e in self.errors]
         if self.new_figure_rows:
-            out += ["", "## New figures and revisions", "",
-                    "| topic | category | value | previous | kind | claimant | article |",
-                    "|---|---|---|---|---|---|---|"]
+            out += [
+                "",
+                "## New figures and revisions",
+                "",
+                "| topic | category | value | previous | kind | claimant | article |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for r in self.new_figure_rows:
-                out.append(f"| {_md(r.get('topic'))} | {r.get('category')} | {_md(r.get('value'))} | "
-                           f"{_md(r.get('previous'))} | {r.get('kind')} | {_md(r.get('claimant'))} | "
-                           f"{_md(r.get('article_url'))} |")
+                out.append(
+                    f"| {_md(r.get('topic'))} | {r.get('category')} | {_md(r.get('value'))} | "
+                    f"{_md(r.get('previous'))} | {r.get('kind')} | {_md(r.get('claimant'))} | "
+                    f"{_md(r.get('article_url'))} |"
+                )
         return "\n".join(out)
 
 
@@ -187,9 +220,16 @@ def unrecorded_path(database: Path) -> Path:
 
 def defer(database: Path, summary: Summary, config_path: str, flow_run_id: str | None) -> Path:
     """Keep the `runs` row of a run that could not open its database, for the next run to record."""
-    row = {"run_id": summary.run_id, "started_at": summary.started_at.isoformat(),
-           "finished_at": datetime.now(UTC).isoformat(), "status": summary.status, "config_path": config_path,
-           "flow_run_id": flow_run_id, "errors": summary.errors, **summary.counts()}
+    row = {
+        "run_id": summary.run_id,
+        "started_at": summary.started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "status": summary.status,
+        "config_path": config_path,
+        "flow_run_id": flow_run_id,
+        "errors": summary.errors,
+        **summary.counts(),
+    }
     path = unrecorded_path(database)
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
@@ -229,8 +269,13 @@ class Selection:
     new_per_feed: dict[str, int]
 
 
-def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: Mapping[str, str],
-               known_pairs: set[tuple[str, str]], now: datetime | None = None) -> Selection:
+def select_new(
+    polls: Sequence[feeds.Poll],
+    by_url: Mapping[str, str],
+    by_guid: Mapping[str, str],
+    known_pairs: set[tuple[str, str]],
+    now: datetime | None = None,
+) -> Selection:
     """Entries whose canonical URL and GUID were never seen (in any feed), each once.
 
     `by_guid` is keyed by store.guid_key, as store.known_entries returns it."""
@@ -247,16 +292,24 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
             if aid is not None:
                 if (e.feed_url, e.link) not in known_pairs:
                     known_pairs.add((e.feed_url, e.link))
-                    links.append({"article_id": aid, "feed_url": e.feed_url, "url": e.link, "guid": e.guid,
-                                  "first_seen_at": now})
+                    links.append(
+                        {"article_id": aid, "feed_url": e.feed_url, "url": e.link, "guid": e.guid, "first_seen_at": now}
+                    )
                 continue
             first = taken.get(e.link) or guids.get(key)
             if first is not None:
                 # the same story through a second feed in this run: fetched once, the route recorded
                 if first.feed_url != e.feed_url and (e.feed_url, e.link) not in known_pairs:
                     known_pairs.add((e.feed_url, e.link))
-                    links.append({"article_id": store.article_id(first.link), "feed_url": e.feed_url,
-                                  "url": e.link, "guid": e.guid, "first_seen_at": now})
+                    links.append(
+                        {
+                            "article_id": store.article_id(first.link),
+                            "feed_url": e.feed_url,
+                            "url": e.link,
+                            "guid": e.guid,
+                            "first_seen_at": now,
+                        }
+                    )
                 continue
             taken[e.link] = e
             guids[key] = e
@@ -268,8 +321,15 @@ def select_new(polls: Sequence[feeds.Poll], by_url: Mapping[str, str], by_guid: 
 
 def change_row(c: series.Decision) -> dict[str, str | None]:
     """A decision as a row of the summary's figures table."""
-    return {"topic": c.topic, "category": c.category, "value": c.value, "previous": c.previous or "",
-            "kind": c.kind, "claimant": c.source, "article_url": c.article_url}
+    return {
+        "topic": c.topic,
+        "category": c.category,
+        "value": c.value,
+        "previous": c.previous or "",
+        "kind": c.kind,
+        "claimant": c.source,
+        "article_url": c.article_url,
+    }
 
 
 def _md(value: object) -> str:

@@ -17,7 +17,7 @@ import duckdb
 Kind = Literal["new", "revision", "counterclaim"]
 Scope = Literal["total", "incident"]
 MILITARY = "military"  # the default group (history.MILITARY; repeated here so reading needs no deciding code)
-MAX_POINTS = 400       # reports drawn per chart (the latest ones): a chart of 40,000 dots says nothing more
+MAX_POINTS = 400  # reports drawn per chart (the latest ones): a chart of 40,000 dots says nothing more
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +35,21 @@ class Decision:
     previous_low: int | None
     previous_high: int | None
     previous_as_of: datetime | None
-    change: int | None             # value minus previous value, where both are single numbers
+    change: int | None  # value minus previous value, where both are single numbers
     article_url: str
     outlet: str | None
     published_at: datetime | None
     claimant: str | None
     quote: str
     run_id: str
-    group: str = MILITARY          # the series' group: civilians | military | a named other force
+    group: str = MILITARY  # the series' group: civilians | military | a named other force
     as_of: datetime | None = None  # the first report's publication time (fetch time when it has none)
-    scope: Scope = "total"         # total | incident (one event)
-    claimant_key: str | None = None       # the source, canonical (monitor.claimants)
+    scope: Scope = "total"  # total | incident (one event)
+    claimant_key: str | None = None  # the source, canonical (monitor.claimants)
     previous_claimant: str | None = None  # the claimant key of the value it replaced
-    suspect: bool = False          # a total that fell by more than half from the value it replaced
-    decided_at: datetime | None = None    # when the monitor decided it (the run), UTC
-    title: str | None = None       # the article's title, where it has one
+    suspect: bool = False  # a total that fell by more than half from the value it replaced
+    decided_at: datetime | None = None  # when the monitor decided it (the run), UTC
+    title: str | None = None  # the article's title, where it has one
 
     @property
     def value(self) -> str:
@@ -143,8 +143,9 @@ _COLUMNS = """
 
 
 def _read(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]) -> list[Decision]:
-    cur = con.execute(f"SELECT {_COLUMNS} FROM new_figures v LEFT JOIN articles a USING (article_id) {where}",
-                      list(params))
+    cur = con.execute(
+        f"SELECT {_COLUMNS} FROM new_figures v LEFT JOIN articles a USING (article_id) {where}", list(params)
+    )
     names = [c[0] for c in cur.description or ()]
     out = []
     for r in cur.fetchall():
@@ -160,8 +161,12 @@ def utc(when: datetime) -> datetime:
 
 def of_run(con: duckdb.DuckDBPyConnection, run_id: str, decided_at: datetime | None = None) -> list[Decision]:
     """What one run decided (one deciding round of it, when `decided_at` is given), in publication order."""
-    return _read(con, "WHERE v.run_id = $1 AND ($2::TIMESTAMPTZ IS NULL OR v.decided_at = $2) "
-                      "ORDER BY v.as_of, v.article_id, v.seq, v.topic", [run_id, decided_at])
+    return _read(
+        con,
+        "WHERE v.run_id = $1 AND ($2::TIMESTAMPTZ IS NULL OR v.decided_at = $2) "
+        "ORDER BY v.as_of, v.article_id, v.seq, v.topic",
+        [run_id, decided_at],
+    )
 
 
 def of_topic(con: duckdb.DuckDBPyConnection, topic: str) -> list[Decision]:
@@ -186,23 +191,33 @@ class Chart:
 
     topic: str
     category: str
-    reports: tuple[Report, ...]                  # the latest `max_points`, oldest first
+    reports: tuple[Report, ...]  # the latest `max_points`, oldest first
     values: Mapping[str, tuple[Decision, ...]] = field(default_factory=dict)  # accepted values, per group
-    total_reports: int = 0                       # before the cap
+    total_reports: int = 0  # before the cap
 
 
-def chart(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, group: str | None = None,
-          max_points: int = MAX_POINTS, decisions: Sequence[Decision] | None = None) -> Chart:
+def chart(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    category: str,
+    *,
+    group: str | None = None,
+    max_points: int = MAX_POINTS,
+    decisions: Sequence[Decision] | None = None,
+) -> Chart:
     """The reports (the latest `max_points`) and the accepted values of one category of a topic (of one group,
     when given); `decisions` are the topic's, when the caller has read them already."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT s.as_of, s.low, s.high, m.qualifier,
                coalesce(m.claimant_key, m.claimant, s.outlet, 'unknown'), count(*) OVER () AS total
         FROM series_mentions s
         JOIN figure_mentions m USING (article_id, seq)
         WHERE s.topic = $1 AND s.category = $2 AND ($3::VARCHAR IS NULL OR s.grp = $3)
         ORDER BY s.as_of DESC, s.article_id, s.seq
-        LIMIT $4""", [topic, category, group, max_points]).fetchall()
+        LIMIT $4""",
+        [topic, category, group, max_points],
+    ).fetchall()
     reports = tuple(Report(utc(r[0]), r[1], r[2], r[3], r[4]) for r in reversed(rows))
     values: dict[str, list[Decision]] = {}
     for d in of_topic(con, topic) if decisions is None else decisions:
@@ -211,8 +226,9 @@ def chart(con: duckdb.DuckDBPyConnection, topic: str, category: str, *, group: s
             values.setdefault(d.group, []).append(d)
     if len(values) == 1:  # one group: no need to name it on the chart
         values = {"": next(iter(values.values()))}
-    return Chart(topic, category, reports, {k: tuple(v) for k, v in values.items()},
-                 total_reports=int(rows[0][5]) if rows else 0)
+    return Chart(
+        topic, category, reports, {k: tuple(v) for k, v in values.items()}, total_reports=int(rows[0][5]) if rows else 0
+    )
 
 
 Corroboration = dict[tuple[str, str, str, int | None, int | None], tuple[int, int]]
@@ -220,17 +236,21 @@ Corroboration = dict[tuple[str, str, str, int | None, int | None], tuple[int, in
 
 def corroboration(con: duckdb.DuckDBPyConnection, topic: str) -> Corroboration:
     """(category, group, scope, low, high) -> (outlets, reports) that carried the value (`figure_series`)."""
-    rows = con.execute("SELECT category, grp, scope, low, high, n_outlets, n_mentions FROM figure_series "
-                       "WHERE topic = ?", [topic]).fetchall()
+    rows = con.execute(
+        "SELECT category, grp, scope, low, high, n_outlets, n_mentions FROM figure_series WHERE topic = ?", [topic]
+    ).fetchall()
     return {(r[0], r[1], r[2], r[3], r[4]): (int(r[5]), int(r[6])) for r in rows}
 
 
 def volume(con: duckdb.DuckDBPyConnection, topic: str, max_days: int) -> list[tuple[date, int]]:
     """Matched articles per day (publication day, fetch day when unknown), the latest `max_days` days."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT CAST(timezone('UTC', coalesce(a.published_at, a.fetched_at)) AS DATE) AS day,
                count(DISTINCT a.article_id) AS n
         FROM topic_matches t JOIN articles a USING (article_id)
         WHERE t.topic = ?
-        GROUP BY day ORDER BY day DESC LIMIT ?""", [topic, max_days]).fetchall()
+        GROUP BY day ORDER BY day DESC LIMIT ?""",
+        [topic, max_days],
+    ).fetchall()
     return [(r[0], int(r[1])) for r in reversed(rows)]

@@ -15,7 +15,7 @@ from monitor import store
 
 RUNS_SHOWN = 10
 HEALTH_WINDOW = timedelta(days=7)  # latency and items per day are measured over the last week of polls
-STALE_AFTER = timedelta(days=1)    # a feed without a success for a day is worth a look
+STALE_AFTER = timedelta(days=1)  # a feed without a success for a day is worth a look
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class RunInfo:
 class FeedHealth:
     url: str
     name: str | None
-    health: str                      # ok | failing | backing off | stale | never polled | not in config
+    health: str  # ok | failing | backing off | stale | never polled | not in config
     last_status: str | None
     last_polled_at: datetime | None
     last_success_at: datetime | None
@@ -49,8 +49,8 @@ class FeedHealth:
     last_error: str | None
     backoff_until: datetime | None
     median_latency_ms: float | None  # over the polls of the last HEALTH_WINDOW that reached the server
-    items_per_day: float | None      # new items per day over the same window
-    polls: int                       # polls in the window
+    items_per_day: float | None  # new items per day over the same window
+    polls: int  # polls in the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,9 @@ class Status:
         return asdict(self)
 
 
-def collect(db_path: Path, *, configured: Sequence[str] | None = None, runs: int = RUNS_SHOWN,
-            now: datetime | None = None) -> Status:
+def collect(
+    db_path: Path, *, configured: Sequence[str] | None = None, runs: int = RUNS_SHOWN, now: datetime | None = None
+) -> Status:
     """Read the status from the database (read-only); with `configured` feed URLs, feeds that are no
     longer configured are marked."""
     now = now or datetime.now(UTC)
@@ -92,25 +93,41 @@ def collect(db_path: Path, *, configured: Sequence[str] | None = None, runs: int
 
 
 def _runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[RunInfo]:
-    rows = store.select_dicts(con, """
+    rows = store.select_dicts(
+        con,
+        """
         SELECT run_id, started_at, finished_at, epoch(finished_at) - epoch(started_at) AS seconds, status,
                feeds_total, feeds_ok, feeds_failed, new_articles, figures, new_figures, revisions,
                alerts_sent, alerts_pending, errors
-        FROM runs ORDER BY started_at DESC LIMIT ?""", [limit])
+        FROM runs ORDER BY started_at DESC LIMIT ?""",
+        [limit],
+    )
     out = []
     for r in rows:
         errors = json.loads(r.pop("errors") or "[]")
-        counts = {k: int(v or 0) for k, v in r.items() if k not in ("run_id", "started_at", "finished_at",
-                                                                      "seconds", "status")}
-        out.append(RunInfo(r["run_id"], r["started_at"], r["finished_at"],
-                           float(r["seconds"]) if r["seconds"] is not None else None, r["status"],
-                           errors=tuple(errors), **counts))
+        counts = {
+            k: int(v or 0)
+            for k, v in r.items()
+            if k not in ("run_id", "started_at", "finished_at", "seconds", "status")
+        }
+        out.append(
+            RunInfo(
+                r["run_id"],
+                r["started_at"],
+                r["finished_at"],
+                float(r["seconds"]) if r["seconds"] is not None else None,
+                r["status"],
+                errors=tuple(errors),
+                **counts,
+            )
+        )
     return out
 
 
-def _feeds(con: duckdb.DuckDBPyConnection, now: datetime, configured: Sequence[str] | None
-           ) -> list[FeedHealth]:
-    rows = store.select_dicts(con, """
+def _feeds(con: duckdb.DuckDBPyConnection, now: datetime, configured: Sequence[str] | None) -> list[FeedHealth]:
+    rows = store.select_dicts(
+        con,
+        """
         SELECT f.url, f.name, f.last_status, f.last_polled_at, f.last_success_at, f.consecutive_failures,
                f.last_error, f.backoff_until,
                p.median_latency_ms, p.new_items, p.polls, p.first_poll
@@ -122,20 +139,32 @@ def _feeds(con: duckdb.DuckDBPyConnection, now: datetime, configured: Sequence[s
                    sum(new_items) AS new_items, count(*) AS polls, min(polled_at) AS first_poll
             FROM feed_polls WHERE polled_at >= ? GROUP BY feed_url
         ) p ON p.feed_url = f.url
-        ORDER BY f.consecutive_failures DESC, f.url""", [now - HEALTH_WINDOW])
+        ORDER BY f.consecutive_failures DESC, f.url""",
+        [now - HEALTH_WINDOW],
+    )
     known = set(configured) if configured is not None else None
     out = []
     for r in rows:
         span_days = max(1.0, (now - r["first_poll"]).total_seconds() / 86400) if r["first_poll"] else None
         per_day = round(float(r["new_items"] or 0) / span_days, 1) if span_days else None
-        out.append(FeedHealth(
-            url=r["url"], name=r["name"], health=_health(r, now, known), last_status=r["last_status"],
-            last_polled_at=r["last_polled_at"], last_success_at=r["last_success_at"],
-            consecutive_failures=int(r["consecutive_failures"] or 0), last_error=r["last_error"],
-            backoff_until=r["backoff_until"],
-            median_latency_ms=round(float(r["median_latency_ms"]), 1) if r["median_latency_ms"] is not None
-            else None,
-            items_per_day=per_day, polls=int(r["polls"] or 0)))
+        out.append(
+            FeedHealth(
+                url=r["url"],
+                name=r["name"],
+                health=_health(r, now, known),
+                last_status=r["last_status"],
+                last_polled_at=r["last_polled_at"],
+                last_success_at=r["last_success_at"],
+                consecutive_failures=int(r["consecutive_failures"] or 0),
+                last_error=r["last_error"],
+                backoff_until=r["backoff_until"],
+                median_latency_ms=round(float(r["median_latency_ms"]), 1)
+                if r["median_latency_ms"] is not None
+                else None,
+                items_per_day=per_day,
+                polls=int(r["polls"] or 0),
+            )
+        )
     return out
 
 
@@ -155,14 +184,20 @@ def _health(r: dict[str, Any], now: datetime, configured: set[str] | None) -> st
 
 def _alerts(con: duckdb.DuckDBPyConnection) -> AlertsInfo | None:
     """Pending and failed alerts, when this database has the alert outbox (schema from the alerts stage)."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'alerts'").fetchall()}
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'alerts'"
+        ).fetchall()
+    }
     if "status" not in columns:
         return None
     created = next((c for c in ("created_at", "queued_at", "enqueued_at") if c in columns), None)
     oldest = f"min({created}) FILTER (WHERE status = 'pending')" if created else "NULL"
-    row = con.execute(f"SELECT count(*) FILTER (WHERE status = 'pending'), "
-                      f"count(*) FILTER (WHERE status = 'failed'), {oldest} FROM alerts").fetchone()
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE status = 'pending'), "
+        f"count(*) FILTER (WHERE status = 'failed'), {oldest} FROM alerts"
+    ).fetchone()
     if row is None:
         return AlertsInfo(0, 0, None)
     return AlertsInfo(int(row[0]), int(row[1]), row[2])

@@ -35,16 +35,16 @@ from monitor.errors import MonitorError, StoreError
 log = logging.getLogger(__name__)
 
 BASE_SCHEMA_VERSION = 1  # schema.sql; later versions are migrations/NNN_name.sql, applied in order
-LOCK_WAIT = 60.0          # seconds a writer or reader waits for the file before giving up
-RUN_LOCK_WAIT = 5.0       # seconds a second run waits for the first before skipping
-OPEN_RETRY_MAX = 0.1      # longest pause between tries to open a busy file: a freed file is taken quickly
-GATE_POLL = 0.005         # pause between tries for a turn at the gate (held for milliseconds at a time)
+LOCK_WAIT = 60.0  # seconds a writer or reader waits for the file before giving up
+RUN_LOCK_WAIT = 5.0  # seconds a second run waits for the first before skipping
+OPEN_RETRY_MAX = 0.1  # longest pause between tries to open a busy file: a freed file is taken quickly
+GATE_POLL = 0.005  # pause between tries for a turn at the gate (held for milliseconds at a time)
 # The on-disk format new database files are written in. duckdb 2.0 writes its own format by default, which
 # every DuckDB before 2.0 refuses ("version number 69") — among them the DuckDB CLI that installs here
 # (duckdb-cli 1.5) and any Python client down to our floor, duckdb 1.1. A file keeps the format it was
 # created with, so this matters when the file is created (docs/schema.md#the-file-format).
 STORAGE_VERSION = "v1.1.0"
-READ_SETTINGS = {         # `monitor sql` and `monitor query`: no files, no network, no extensions
+READ_SETTINGS = {  # `monitor sql` and `monitor query`: no files, no network, no extensions
     "access_mode": "READ_ONLY",
     "enable_external_access": "false",
     "autoinstall_known_extensions": "false",
@@ -88,10 +88,14 @@ def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT) -> 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"{path}: cannot create the data directory ({e.strerror}). "
-                             "Check the `database` path in monitor.toml.") from None
-    settings = READ_SETTINGS if read_only else {"autoinstall_known_extensions": "false",
-                                                "storage_compatibility_version": STORAGE_VERSION}
+            raise StoreError(
+                f"{path}: cannot create the data directory ({e.strerror}). Check the `database` path in monitor.toml."
+            ) from None
+    settings = (
+        READ_SETTINGS
+        if read_only
+        else {"autoinstall_known_extensions": "false", "storage_compatibility_version": STORAGE_VERSION}
+    )
     config: dict[str, str | bool | int | float | list[str]] = dict(settings)
     deadline = time.monotonic() + wait
     delay = 0.02
@@ -165,8 +169,10 @@ def is_damage(e: BaseException) -> bool:
 def damaged(path: Path | str, e: BaseException) -> StoreError:
     """The one line for a damaged database file, whichever command met it."""
     text = (str(e).splitlines() or [type(e).__name__])[0]
-    return StoreError(f"{path}: the database file is damaged ({text}). Restore it from a backup, or move it "
-                      "away: `monitor run` then starts a new one (docs/troubleshooting.md).")
+    return StoreError(
+        f"{path}: the database file is damaged ({text}). Restore it from a backup, or move it "
+        "away: `monitor run` then starts a new one (docs/troubleshooting.md)."
+    )
 
 
 def _open_error(path: Path, e: Exception) -> StoreError:
@@ -174,16 +180,24 @@ def _open_error(path: Path, e: Exception) -> StoreError:
     if is_damage(e):
         return damaged(path, e)
     if "lock" in text.lower():
-        return StoreError(f"{path}: the database is busy (another process holds it: {text}). "
-                          "Try again in a moment; if it persists, look for a stuck `monitor` process.")
+        return StoreError(
+            f"{path}: the database is busy (another process holds it: {text}). "
+            "Try again in a moment; if it persists, look for a stuck `monitor` process."
+        )
     if "not a valid DuckDB" in text or "database file" in text.lower():
-        return StoreError(f"{path}: not a news-monitor DuckDB database ({text}). "
-                          "Point `database` in monitor.toml at another file, or move this one away.")
+        return StoreError(
+            f"{path}: not a news-monitor DuckDB database ({text}). "
+            "Point `database` in monitor.toml at another file, or move this one away."
+        )
     if path.is_dir():
-        return StoreError(f"{path}: is a directory, not a database file. Point `database` in monitor.toml "
-                          f"at a file, e.g. {path / 'monitor.duckdb'}.")
-    return StoreError(f"{path}: cannot open the database ({text}). Check that `database` in monitor.toml "
-                      "names a file this user can read and write, or point it at a new file.")
+        return StoreError(
+            f"{path}: is a directory, not a database file. Point `database` in monitor.toml "
+            f"at a file, e.g. {path / 'monitor.duckdb'}."
+        )
+    return StoreError(
+        f"{path}: cannot open the database ({text}). Check that `database` in monitor.toml "
+        "names a file this user can read and write, or point it at a new file."
+    )
 
 
 class _Held(threading.local):
@@ -221,8 +235,10 @@ def run_lock(path: Path, *, wait: float = RUN_LOCK_WAIT, for_own_run: bool = Fal
                     raise
                 if time.monotonic() >= deadline:
                     holder = _read_holder(lock_path)
-                    raise RunInProgress(f"{path}: another run is in progress ({holder}); "
-                                        "this one is skipped. It will poll on the next schedule.") from None
+                    raise RunInProgress(
+                        f"{path}: another run is in progress ({holder}); "
+                        "this one is skipped. It will poll on the next schedule."
+                    ) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
@@ -254,8 +270,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         current = int(row[0]) if row and row[0] is not None else 0
     latest = schema_version()
     if current > latest:
-        raise StoreError(f"the database has schema version {current}, newer than this news-monitor "
-                         f"({latest}). Upgrade news-monitor.")
+        raise StoreError(
+            f"the database has schema version {current}, newer than this news-monitor ({latest}). Upgrade news-monitor."
+        )
     if current == latest:
         _refresh_views(con)
         return current
@@ -291,7 +308,9 @@ def _refresh_views(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> No
             "SELECT (SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
             "        AND schema_name = 'main' AND table_name = 'schema_info'), "
             "       (SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
-            "        AND view_name IN (SELECT unnest(?)))", [_view_names()]).fetchone()
+            "        AND view_name IN (SELECT unnest(?)))",
+            [_view_names()],
+        ).fetchone()
         if row is not None and row[0] == mark and row[1] == len(_view_names()):
             return
     for sql in _view_files():
@@ -306,8 +325,13 @@ def _views_digest() -> str:
 
 @functools.cache
 def _view_names() -> list[str]:
-    return sorted({m.group(1).lower() for sql in _view_files()
-                   for m in re.finditer(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", sql, re.IGNORECASE)})
+    return sorted(
+        {
+            m.group(1).lower()
+            for sql in _view_files()
+            for m in re.finditer(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", sql, re.IGNORECASE)
+        }
+    )
 
 
 @functools.cache
@@ -386,8 +410,9 @@ def ensure_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[tuple[str, str 
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
-    rows = con.execute("SELECT url, etag, last_modified, body_hash, consecutive_failures, backoff_until, "
-                       "last_error FROM feeds").fetchall()
+    rows = con.execute(
+        "SELECT url, etag, last_modified, body_hash, consecutive_failures, backoff_until, last_error FROM feeds"
+    ).fetchall()
     return {r[0]: FeedState(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5], r[6]) for r in rows}
 
 
@@ -406,16 +431,24 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, config_path: str, flo
         if last is not None and last[0] in ("running", "interrupted", "failed"):
             con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL")
             log.info("the last run did not finish (%s): fetching every feed in full once", last[0])
-        con.execute("INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) "
-                    "VALUES (?, ?, 'running', ?, ?)", [run_id, datetime.now(UTC), config_path, flow_run_id])
+        con.execute(
+            "INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) VALUES (?, ?, 'running', ?, ?)",
+            [run_id, datetime.now(UTC), config_path, flow_run_id],
+        )
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: Mapping[str, int],
-               errors: Sequence[Mapping[str, str]]) -> None:
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    counts: Mapping[str, int],
+    errors: Sequence[Mapping[str, str]],
+) -> None:
     sets = ", ".join(f"{k} = ?" for k in counts)
-    con.execute(f"UPDATE runs SET finished_at = ?, status = ?, errors = ?{', ' + sets if sets else ''} "
-                "WHERE run_id = ?",
-                [datetime.now(UTC), status, json.dumps(list(errors)), *counts.values(), run_id])
+    con.execute(
+        f"UPDATE runs SET finished_at = ?, status = ?, errors = ?{', ' + sets if sets else ''} WHERE run_id = ?",
+        [datetime.now(UTC), status, json.dumps(list(errors)), *counts.values(), run_id],
+    )
 
 
 def guid_key(feed_url: str, guid: str) -> str:
@@ -436,12 +469,15 @@ def record_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[s
 
 def forget_validators(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> None:
     """Fetch these feeds in full next time (no ETag, Last-Modified or body digest): entries are left over."""
-    con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL "
-                "WHERE url IN (SELECT unnest(?))", [list(feed_urls)])
+    con.execute(
+        "UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL WHERE url IN (SELECT unnest(?))",
+        [list(feed_urls)],
+    )
 
 
-def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
-                  ) -> tuple[dict[str, str], dict[str, str]]:
+def known_entries(
+    con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: Sequence[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Article ids already stored for these canonical URLs and GUIDs (in any feed, any run).
 
     GUIDs come back keyed by guid_key: a bare GUID ("123") matches only in the feed that gave it.
@@ -450,25 +486,30 @@ def known_entries(con: duckdb.DuckDBPyConnection, links: Sequence[str], guids: S
     by_url: dict[str, str] = {}
     by_guid: dict[str, str] = {}
     if links:
-        rows = con.execute("SELECT l.url, l.article_id FROM article_links l "
-                           "WHERE l.url IN (SELECT unnest(?))", [list(set(links))]).fetchall()
+        rows = con.execute(
+            "SELECT l.url, l.article_id FROM article_links l WHERE l.url IN (SELECT unnest(?))", [list(set(links))]
+        ).fetchall()
         by_url = dict(rows)
     if guids:
-        rows = con.execute("SELECT l.feed_url, l.guid, l.article_id FROM article_links l "
-                           "WHERE l.guid IN (SELECT unnest(?))", [list(set(guids))]).fetchall()
+        rows = con.execute(
+            "SELECT l.feed_url, l.guid, l.article_id FROM article_links l WHERE l.guid IN (SELECT unnest(?))",
+            [list(set(guids))],
+        ).fetchall()
         by_guid = {guid_key(feed_url, guid): aid for feed_url, guid, aid in rows}
     return by_url, by_guid
 
 
 def link_pairs(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> set[tuple[str, str]]:
     """(feed_url, url) pairs already recorded, so a known link is recorded once per feed."""
-    rows = con.execute("SELECT feed_url, url FROM article_links WHERE feed_url IN (SELECT unnest(?))",
-                       [list(set(feed_urls))]).fetchall()
+    rows = con.execute(
+        "SELECT feed_url, url FROM article_links WHERE feed_url IN (SELECT unnest(?))", [list(set(feed_urls))]
+    ).fetchall()
     return {(r[0], r[1]) for r in rows}
 
 
-def select_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-                 ) -> list[dict[str, Any]]:
+def select_dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> list[dict[str, Any]]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -487,8 +528,12 @@ class Selection(Protocol):
 S = TypeVar("S", bound=Selection)
 
 
-def select_new(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[PolledFeed],
-               choose: Callable[[dict[str, str], dict[str, str], set[tuple[str, str]]], S]) -> S:
+def select_new(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    polls: Sequence[PolledFeed],
+    choose: Callable[[dict[str, str], dict[str, str], set[tuple[str, str]]], S],
+) -> S:
     """Record the polls, choose their new entries given what is stored (`choose(by_url, by_guid, pairs)`,
     runs.select_new), and record the routes to articles already stored: one transaction."""
     entries = [e for p in polls for e in p.entries]
@@ -505,21 +550,41 @@ def _save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Pol
     """Record each feed's poll (feed_polls) and its new state (feeds)."""
     if not polls:
         return
-    state = [{
-        "url": p.feed_url, "etag": p.etag, "last_modified": p.last_modified, "body_hash": p.body_hash,
-        "polled_at": p.polled_at, "ok": p.ok, "status": p.status, "error": p.error,
-        "backoff_until": p.backoff_until, "title": p.title,
-    } for p in polls]
-    log_rows = [{
-        "run_id": run_id, "feed_url": p.feed_url, "polled_at": p.polled_at, "status": p.status,
-        "http_status": p.http_status, "items": len(p.entries) if p.status == "ok" else None,
-        "new_items": None, "latency_ms": p.latency_ms, "bytes": p.bytes,
-        "error": p.error if p.error else p.warning,
-    } for p in polls]
+    state = [
+        {
+            "url": p.feed_url,
+            "etag": p.etag,
+            "last_modified": p.last_modified,
+            "body_hash": p.body_hash,
+            "polled_at": p.polled_at,
+            "ok": p.ok,
+            "status": p.status,
+            "error": p.error,
+            "backoff_until": p.backoff_until,
+            "title": p.title,
+        }
+        for p in polls
+    ]
+    log_rows = [
+        {
+            "run_id": run_id,
+            "feed_url": p.feed_url,
+            "polled_at": p.polled_at,
+            "status": p.status,
+            "http_status": p.http_status,
+            "items": len(p.entries) if p.status == "ok" else None,
+            "new_items": None,
+            "latency_ms": p.latency_ms,
+            "bytes": p.bytes,
+            "error": p.error if p.error else p.warning,
+        }
+        for p in polls
+    ]
     names = list(state[0])
     columns = [[row[n] for row in state] for n in names]
     select = ", ".join(f"unnest(${i + 1}) AS {n}" for i, n in enumerate(names))
-    con.execute(f"""
+    con.execute(
+        f"""
         UPDATE feeds SET
             etag = u.etag, last_modified = u.last_modified, body_hash = u.body_hash,
             last_polled_at = CASE WHEN u.status = 'backoff' THEN feeds.last_polled_at ELSE u.polled_at END,
@@ -534,16 +599,20 @@ def _save_polls(con: duckdb.DuckDBPyConnection, run_id: str, polls: Sequence[Pol
             backoff_until = u.backoff_until,
             title = coalesce(u.title, feeds.title)
         FROM (SELECT {select}) AS u
-        WHERE feeds.url = u.url""", columns)
+        WHERE feeds.url = u.url""",
+        columns,
+    )
     insert_columns(con, "feed_polls", log_rows)
 
 
 def set_new_items(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[str, int]) -> None:
     """How many of each feed's items were new in this run (known after de-duplication)."""
     if counts:
-        con.execute("UPDATE feed_polls SET new_items = u.n FROM (SELECT unnest($1) AS url, unnest($2) AS n) u "
-                    "WHERE feed_polls.run_id = $3 AND feed_polls.feed_url = u.url",
-                    [list(counts), list(counts.values()), run_id])
+        con.execute(
+            "UPDATE feed_polls SET new_items = u.n FROM (SELECT unnest($1) AS url, unnest($2) AS n) u "
+            "WHERE feed_polls.run_id = $3 AND feed_polls.feed_url = u.url",
+            [list(counts), list(counts.values()), run_id],
+        )
 
 
 def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[Mapping[str, Any]]) -> None:
@@ -551,24 +620,53 @@ def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[Mapp
     insert_columns(con, "article_links", [{**link, "run_id": run_id} for link in links])
 
 
-def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequence[AnalysedArticle],
-                  topic_version: str, extractor_version: str) -> None:
+def save_articles(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    articles: Sequence[AnalysedArticle],
+    topic_version: str,
+    extractor_version: str,
+) -> None:
     """Write a batch of analysed articles with their links, topic matches and figures (no transaction here:
     the caller wraps this and the history update in one)."""
     now = datetime.now(UTC)
     rows, links, matches, mentions = [], [], [], []
     for a in articles:
         aid = article_id(a.url)
-        rows.append({
-            "article_id": aid, "url": a.url, "guid": a.guid, "feed_url": a.feed_url,
-            "source_url": a.source_url, "final_url": a.final_url, "outlet": a.outlet, "title": a.title,
-            "author": a.author, "published_at": a.published_at, "fetched_at": a.fetched_at,
-            "site_name": a.site_name, "language": a.language, "text": a.text, "text_source": a.text_source,
-            "summary": a.summary, "fingerprint": a.fingerprint, "fetch_error": a.fetch_error,
-            "run_id": run_id, "first_seen_at": now,
-        })
-        links.append({"article_id": aid, "feed_url": a.feed_url, "url": a.url, "guid": a.guid,
-                      "first_seen_at": now, "run_id": run_id})
+        rows.append(
+            {
+                "article_id": aid,
+                "url": a.url,
+                "guid": a.guid,
+                "feed_url": a.feed_url,
+                "source_url": a.source_url,
+                "final_url": a.final_url,
+                "outlet": a.outlet,
+                "title": a.title,
+                "author": a.author,
+                "published_at": a.published_at,
+                "fetched_at": a.fetched_at,
+                "site_name": a.site_name,
+                "language": a.language,
+                "text": a.text,
+                "text_source": a.text_source,
+                "summary": a.summary,
+                "fingerprint": a.fingerprint,
+                "fetch_error": a.fetch_error,
+                "run_id": run_id,
+                "first_seen_at": now,
+            }
+        )
+        links.append(
+            {
+                "article_id": aid,
+                "feed_url": a.feed_url,
+                "url": a.url,
+                "guid": a.guid,
+                "first_seen_at": now,
+                "run_id": run_id,
+            }
+        )
         matches.extend(match_rows(aid, a.matches, topic_version, now))
         mentions.extend(figure_rows(aid, a.figures, extractor_version, now))
     insert_columns(con, "articles", rows)
@@ -578,20 +676,39 @@ def save_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: Sequenc
 
 
 def match_rows(aid: str, matches: Sequence[TopicMatch], topic_version: str, now: datetime) -> list[dict[str, Any]]:
-    return [{"article_id": aid, "topic": m.topic, "terms": list(m.terms), "topic_version": topic_version,
-             "matched_at": now} for m in matches]
+    return [
+        {"article_id": aid, "topic": m.topic, "terms": list(m.terms), "topic_version": topic_version, "matched_at": now}
+        for m in matches
+    ]
 
 
-def figure_rows(aid: str, figures: Sequence[FoundFigure], extractor_version: str,
-                now: datetime) -> list[dict[str, Any]]:
-    return [{"article_id": aid, "seq": i, "category": f.category, "low": f.low, "high": f.high,
-             "qualifier": f.qualifier, "who": f.who, "quote": f.quote, "start_offset": f.start,
-             "end_offset": f.end, "claimant": f.claimant, "extractor_version": extractor_version,
-             "found_at": now, "scope": f.scope, "claimant_key": claimants.key(f.claimant)}
-            for i, f in enumerate(figures)]
+def figure_rows(
+    aid: str, figures: Sequence[FoundFigure], extractor_version: str, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "article_id": aid,
+            "seq": i,
+            "category": f.category,
+            "low": f.low,
+            "high": f.high,
+            "qualifier": f.qualifier,
+            "who": f.who,
+            "quote": f.quote,
+            "start_offset": f.start,
+            "end_offset": f.end,
+            "claimant": f.claimant,
+            "extractor_version": extractor_version,
+            "found_at": now,
+            "scope": f.scope,
+            "claimant_key": claimants.key(f.claimant),
+        }
+        for i, f in enumerate(figures)
+    ]
 
 
 # --- what storage reads of the stages' records (storage imports no stage: their shape is enough) ---
+
 
 class PolledEntry(Protocol):
     """What `select_new` reads of a feed's entry (feeds.Entry): its identities."""

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-START_TIMEOUT = 60.0   # a cold start on a busy 2-core CI machine
+START_TIMEOUT = 60.0  # a cold start on a busy 2-core CI machine
 LOAD_TIMEOUT = 60.0
 
 
@@ -46,9 +46,9 @@ class Visit:
     """What happened while a page loaded."""
 
     url: str
-    requests: list[str] = field(default_factory=list)     # every URL the page asked for, its own included
-    errors: list[str] = field(default_factory=list)       # console errors, exceptions, CSP and load errors
-    result: Any = None                                    # the value of the script evaluated after load
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for, its own included
+    errors: list[str] = field(default_factory=list)  # console errors, exceptions, CSP and load errors
+    result: Any = None  # the value of the script evaluated after load
     screenshot: Path | None = None
 
     @property
@@ -65,8 +65,9 @@ class _CDP:
         self.ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
 
-    def call(self, method: str, session: str | None = None, timeout: float = LOAD_TIMEOUT,
-             **params: Any) -> dict[str, Any]:
+    def call(
+        self, method: str, session: str | None = None, timeout: float = LOAD_TIMEOUT, **params: Any
+    ) -> dict[str, Any]:
         msg_id = next(self.ids)
         msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params}
         if session:
@@ -108,12 +109,27 @@ def visit(page: Path, *, script: str = "null", screenshot: Path | None = None, w
     exe = chromium()
     profile = Path(tempfile.mkdtemp(prefix="monitor-chromium-"))
     proc = subprocess.Popen(
-        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--disable-dev-shm-usage", "--remote-debugging-address=127.0.0.1",
-         "--remote-debugging-port=0", f"--user-data-dir={profile}", f"--window-size={width},1000",
-         "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-dev-shm-usage",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},1000",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"  # Chromium writes its port and path here once listening
         deadline = time.monotonic() + START_TIMEOUT
@@ -145,8 +161,7 @@ def _visit(cdp: _CDP, page: Path, script: str, screenshot: Path | None, width: i
     for domain in ("Network", "Runtime", "Log", "Page"):
         cdp.call(f"{domain}.enable", session)
     # the viewport itself: headless Chromium keeps windows at least 500 px wide, narrower than a phone's 390
-    cdp.call("Emulation.setDeviceMetricsOverride", session, width=width, height=1000, deviceScaleFactor=1,
-             mobile=False)
+    cdp.call("Emulation.setDeviceMetricsOverride", session, width=width, height=1000, deviceScaleFactor=1, mobile=False)
     cdp.events.clear()  # about:blank's own events are not the page's
     cdp.call("Page.navigate", session, url=url)
     cdp.wait_for("Page.loadEventFired")
@@ -156,9 +171,13 @@ def _visit(cdp: _CDP, page: Path, script: str, screenshot: Path | None, width: i
     out.result = evaluated["result"].get("value")
     if screenshot is not None:
         size = cdp.call("Page.getLayoutMetrics", session)["cssContentSize"]
-        shot = cdp.call("Page.captureScreenshot", session, format="png", captureBeyondViewport=True,
-                        clip={"x": 0, "y": 0, "width": width, "height": min(size["height"], 16000),
-                              "scale": 1})
+        shot = cdp.call(
+            "Page.captureScreenshot",
+            session,
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": width, "height": min(size["height"], 16000), "scale": 1},
+        )
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         out.screenshot = screenshot
     cdp.drain(0.2)

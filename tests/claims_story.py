@@ -51,42 +51,72 @@ SUBJECT = "North Korean"
 
 
 def _story(slug: str, title: str, text: str, when: str, lang: str = "en", filler: bool = True) -> Story:
-    return Story(slug=f"claims-{slug}", title=title, paragraphs=(text, FILLER) if filler else (text,),
-                 published=day(when), lang=lang)
+    return Story(
+        slug=f"claims-{slug}",
+        title=title,
+        paragraphs=(text, FILLER) if filler else (text,),
+        published=day(when),
+        lang=lang,
+    )
 
 
 NIS_600 = _story(
-    "nis-600", "Seoul: 600 North Korean soldiers killed in Russia's war",
+    "nis-600",
+    "Seoul: 600 North Korean soldiers killed in Russia's war",
     "South Korea's National Intelligence Service said on Monday that about 600 North Korean soldiers have "
-    "been killed so far in Russia's war against Ukraine.", "2025-01-10")
+    "been killed so far in Russia's war against Ukraine.",
+    "2025-01-10",
+)
 CAPTURED = _story(
-    "captured", "Ukraine captures North Korean soldiers in Kursk",
+    "captured",
+    "Ukraine captures North Korean soldiers in Kursk",
     "Ukrainian forces captured two North Korean soldiers in the Kursk region, one of whom later died of his "
-    "wounds. About 600 North Korean soldiers have been killed so far, Seoul's spy agency said.", "2025-01-12")
+    "wounds. About 600 North Korean soldiers have been killed so far, Seoul's spy agency said.",
+    "2025-01-12",
+)
 NIS_KOREAN = _story(
-    "nis-korean", "국정원: 러시아 파병 북한군 사망자 1100명 (North Korean troops in Russia)",
+    "nis-korean",
+    "국정원: 러시아 파병 북한군 사망자 1100명 (North Korean troops in Russia)",
     "국정원은 러시아에 파병된 북한군 가운데 지금까지 약 1100명이 사망했다고 밝혔다. 국정원은 북한이 추가 파병을 "
-    "준비하고 있다고 덧붙였다. 전선의 상황은 여전히 불안정하다고 관계자들은 말했다.", "2025-01-20", lang="ko",
-    filler=False)
+    "준비하고 있다고 덧붙였다. 전선의 상황은 여전히 불안정하다고 관계자들은 말했다.",
+    "2025-01-20",
+    lang="ko",
+    filler=False,
+)
 RUSSIA_LOSSES = _story(
-    "russia-losses", "North Korean troops dig in as Russia's losses mount",
+    "russia-losses",
+    "North Korean troops dig in as Russia's losses mount",
     "North Korean units remain in the Kursk region. Ukraine's general staff said Russia has lost more than "
-    "800,000 troops since the invasion began.", "2025-01-21")
+    "800,000 troops since the invasion began.",
+    "2025-01-21",
+)
 ZELENSKY = _story(
-    "zelensky", "Zelensky: 3,000 North Korean soldiers killed",
-    "President Volodymyr Zelensky said about 3,000 North Korean soldiers have been killed so far in the Kursk "
-    "region.", "2025-02-01")
+    "zelensky",
+    "Zelensky: 3,000 North Korean soldiers killed",
+    "President Volodymyr Zelensky said about 3,000 North Korean soldiers have been killed so far in the Kursk region.",
+    "2025-02-01",
+)
 LATE = _story(
-    "late", "Seoul's count of North Korean dead in Russia, first published in January",
-    "Seoul's intelligence service said about 600 North Korean soldiers have been killed so far in Russia's "
-    "war.", "2025-01-11")
+    "late",
+    "Seoul's count of North Korean dead in Russia, first published in January",
+    "Seoul's intelligence service said about 600 North Korean soldiers have been killed so far in Russia's war.",
+    "2025-01-11",
+)
 MOD_DROP = _story(
-    "mod-drop", "Moscow disputes North Korean losses in Kursk",
-    "Russia's defence ministry said only 100 North Korean soldiers have been killed in total.", "2025-02-10")
+    "mod-drop",
+    "Moscow disputes North Korean losses in Kursk",
+    "Russia's defence ministry said only 100 North Korean soldiers have been killed in total.",
+    "2025-02-10",
+)
 GENSHTAB = _story(
-    "genshtab", "Генштаб ВСУ: около 3000 северокорейских военных погибли (North Korea, Russia)",
+    "genshtab",
+    "Генштаб ВСУ: около 3000 северокорейских военных погибли (North Korea, Russia)",
     "Генштаб ВСУ сообщил, что с начала боёв в Курской области погибли около 3000 северокорейских военных. "
-    "В Генштабе добавили, что бои продолжаются.", "2025-02-11", lang="ru", filler=False)
+    "В Генштабе добавили, что бои продолжаются.",
+    "2025-02-11",
+    lang="ru",
+    filler=False,
+)
 
 # What the feed lists, run by run (everything published so far: a feed is a window on the outlet).
 ROUNDS: tuple[tuple[Story, ...], ...] = (
@@ -114,8 +144,8 @@ class Inbox:
 @dataclass
 class ClaimsRun:
     config: Path
-    summaries: list[dict[str, Any]]                   # `monitor run --json` of each run
-    digests: list[list[EmailMessage]]                 # the messages each run sent
+    summaries: list[dict[str, Any]]  # `monitor run --json` of each run
+    digests: list[list[EmailMessage]]  # the messages each run sent
     snapshots: list[dict[str, list[dict[str, Any]]]]  # the history tables after each run
 
 
@@ -126,15 +156,16 @@ def text_of(msg: EmailMessage) -> str:
 
 
 @pytest.fixture(scope="session")
-def claims_story(prefect_harness: None, world: World, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[ClaimsRun]:
+def claims_story(prefect_harness: None, world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClaimsRun]:
     """The story through `monitor run`, one run per round and one more with nothing new, mail on."""
     inbox = Inbox()
     with mail_server(inbox) as port:
         tmp = tmp_path_factory.mktemp("claims")
         feed = world.url("/claims/feed.xml")
-        extra = (f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
-                 'recipients = ["analyst@example.org"]\nsend_history = true\n')
+        extra = (
+            f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
+            'recipients = ["analyst@example.org"]\nsend_history = true\n'
+        )
         config = write_config(tmp, [feed], topics={TOPIC: QUERY}, extra=extra)
         text = config.read_text().replace(f"query = '{QUERY}'\n", f"query = '{QUERY}'\nsubject = \"{SUBJECT}\"\n")
         config.write_text(text)

@@ -55,53 +55,79 @@ def _story(slug: str, title: str, text: str, when: str) -> Story:
 
 def _reprint(original: Story, slug: str, when: str) -> Story:
     """A wire story reprinted verbatim by another outlet, later that day: same words, same fingerprint."""
-    return Story(slug=f"hist-{slug}", title=original.title, paragraphs=original.paragraphs,
-                 published=day(when).replace(hour=15))
+    return Story(
+        slug=f"hist-{slug}", title=original.title, paragraphs=original.paragraphs, published=day(when).replace(hour=15)
+    )
 
 
 DISPATCH = _story(
-    "dispatch", "North Korea sends soldiers to Russia, Seoul says",
+    "dispatch",
+    "North Korea sends soldiers to Russia, Seoul says",
     "South Korea's spy agency said on Friday that North Korea has sent about 1,500 soldiers to Russia, the "
-    "first confirmation of a deployment that Pyongyang has not acknowledged.", "2024-10-18")
+    "first confirmation of a deployment that Pyongyang has not acknowledged.",
+    "2024-10-18",
+)
 DISPATCH_WIRE = _reprint(DISPATCH, "dispatch-wire", "2024-10-18")
 DOUBLED = _story(
-    "doubled", "Seoul doubles its estimate of North Korean troops in Russia",
+    "doubled",
+    "Seoul doubles its estimate of North Korean troops in Russia",
     "Seoul's intelligence service now says about 3,000 North Korean troops have been deployed to Russia, "
-    "double its estimate of last week.", "2024-10-25")
+    "double its estimate of last week.",
+    "2024-10-25",
+)
 KURSK = _story(
-    "kursk", "North Korean troops suffer first losses in Kursk",
+    "kursk",
+    "North Korean troops suffer first losses in Kursk",
     "Ukraine's military intelligence said about 11,000 North Korean soldiers are stationed in the Kursk "
-    "region and that 200 North Korean soldiers were killed in their first assaults.", "2024-11-13")
+    "region and that 200 North Korean soldiers were killed in their first assaults.",
+    "2024-11-13",
+)
 KURSK_WIRE = _reprint(KURSK, "kursk-wire", "2024-11-14")
 REVISED = _story(
-    "revised", "Seoul lowers its count of North Korean troops in Russia",
+    "revised",
+    "Seoul lowers its count of North Korean troops in Russia",
     "Seoul said on Friday that about 10,000 North Korean troops are deployed in Russia. At least 12 "
-    "civilians were killed when a drone struck a village in the Kursk region.", "2024-11-15")
+    "civilians were killed when a drone struck a village in the Kursk region.",
+    "2024-11-15",
+)
 LATE = _story(
-    "late", "Report: North Korean deployment to Russia was larger than admitted",
+    "late",
+    "Report: North Korean deployment to Russia was larger than admitted",
     "A report from late October, published only now, says about 3,000 North Korean soldiers had been "
-    "deployed to Russia by then, and 50 were wounded in training accidents.", "2024-10-30")
+    "deployed to Russia by then, and 50 were wounded in training accidents.",
+    "2024-10-30",
+)
 ZELENSKY = _story(
-    "zelensky", "Zelensky: heavy North Korean losses in Kursk",
+    "zelensky",
+    "Zelensky: heavy North Korean losses in Kursk",
     "President Zelensky said about 1,000 North Korean soldiers have been killed in Kursk, and that 400 "
-    "Russian soldiers were killed in the same battles.", "2024-12-27")
+    "Russian soldiers were killed in the same battles.",
+    "2024-12-27",
+)
 ZELENSKY_WIRE = _reprint(ZELENSKY, "zelensky-wire", "2024-12-28")
 FLOOD = _story(
-    "flood", "River floods villages after a week of rain",
-    "At least 7 people were killed when the river burst its banks, local officials said, and 20 were "
-    "injured.", "2024-11-21")
+    "flood",
+    "River floods villages after a week of rain",
+    "At least 7 people were killed when the river burst its banks, local officials said, and 20 were injured.",
+    "2024-11-21",
+)
 
 # What each outlet's feed lists, run by run (a feed lists everything it has published so far).
 ROUNDS: tuple[dict[int, tuple[Story, ...]], ...] = (
     {0: (DISPATCH, DOUBLED), 1: (DISPATCH_WIRE,), 2: (DISPATCH,)},  # C's feed links to A's article
     {0: (DISPATCH, DOUBLED, REVISED, FLOOD), 1: (DISPATCH_WIRE, KURSK_WIRE), 2: (DISPATCH, KURSK)},
-    {0: (DISPATCH, DOUBLED, REVISED, FLOOD, LATE), 1: (DISPATCH_WIRE, KURSK_WIRE, ZELENSKY_WIRE),
-     2: (DISPATCH, KURSK, ZELENSKY)},
+    {
+        0: (DISPATCH, DOUBLED, REVISED, FLOOD, LATE),
+        1: (DISPATCH_WIRE, KURSK_WIRE, ZELENSKY_WIRE),
+        2: (DISPATCH, KURSK, ZELENSKY),
+    },
 )
 # Which outlet publishes each story (its page lives on that host).
-OUTLET = {s.slug: 0 for s in (DISPATCH, DOUBLED, REVISED, LATE, FLOOD)} | \
-         {s.slug: 1 for s in (DISPATCH_WIRE, KURSK_WIRE, ZELENSKY_WIRE)} | \
-         {s.slug: 2 for s in (KURSK, ZELENSKY)}
+OUTLET = (
+    {s.slug: 0 for s in (DISPATCH, DOUBLED, REVISED, LATE, FLOOD)}
+    | {s.slug: 1 for s in (DISPATCH_WIRE, KURSK_WIRE, ZELENSKY_WIRE)}
+    | {s.slug: 2 for s in (KURSK, ZELENSKY)}
+)
 
 
 @dataclass(frozen=True)
@@ -126,8 +152,9 @@ EXPECTED = (
     Expected(1, "deployed", "military", 3000, 3000, "revision", (1500, 1500), 1500, DOUBLED.slug, NIS, NIS),
     Expected(2, "deployed", "military", 11000, 11000, "counterclaim", (3000, 3000), 8000, KURSK.slug, HUR, NIS),
     Expected(2, "killed", "military", 200, 200, "new", None, None, KURSK.slug, HUR),
-    Expected(2, "deployed", "military", 10000, 10000, "counterclaim", (11000, 11000), -1000, REVISED.slug,
-             "Seoul", HUR),
+    Expected(
+        2, "deployed", "military", 10000, 10000, "counterclaim", (11000, 11000), -1000, REVISED.slug, "Seoul", HUR
+    ),
     Expected(2, "killed", "civilians", 12, None, "new", None, None, REVISED.slug, scope="incident"),
     Expected(3, "wounded", "military", 50, 50, "new", None, None, LATE.slug),
     Expected(3, "killed", "military", 1000, 1000, "counterclaim", (200, 200), 800, ZELENSKY.slug, "Zelensky", HUR),
@@ -145,8 +172,10 @@ class Outlets:
         for s in self.servers:
             s.daemon_threads = True
             threading.Thread(target=s.serve_forever, daemon=True).start()
-        self.bases = [world.base, *(f"http://{host}:{s.server_address[1]}"
-                                    for host, s in zip(HOSTS[1:], self.servers, strict=True))]
+        self.bases = [
+            world.base,
+            *(f"http://{host}:{s.server_address[1]}" for host, s in zip(HOSTS[1:], self.servers, strict=True)),
+        ]
 
     def feed_urls(self, prefix: str) -> list[str]:
         return [f"{base}{prefix}/outlet{i}.xml" for i, base in enumerate(self.bases)]
@@ -188,12 +217,13 @@ def stories_in(round_no: int) -> Sequence[Story]:
 
 # --- the story fed through the real pipeline, once per test session ------------------------------------
 
+
 @dataclass
 class StoryRun:
     fresh: Path  # config of a database fed the story with today's topic query and extractor
-    old: Path    # config of a database fed the same runs with NARROW_QUERY, and run 2's figures as an
-                 # older extractor left them (one misread, one article missed)
-    summaries: list[dict[str, Any]]                   # `monitor run --json` of each fresh run
+    old: Path  # config of a database fed the same runs with NARROW_QUERY, and run 2's figures as an
+    # older extractor left them (one misread, one article missed)
+    summaries: list[dict[str, Any]]  # `monitor run --json` of each fresh run
     snapshots: list[dict[str, list[dict[str, Any]]]]  # the fresh history tables after each run
 
 
@@ -207,35 +237,34 @@ def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, 
 
 
 def history_tables(db: Path) -> dict[str, list[dict[str, Any]]]:
-    return {t: rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in
-            ("series_values", "series_mentions", "topic_groups", "history_articles")}
+    return {
+        t: rows(db, f"SELECT * FROM {t} ORDER BY ALL")
+        for t in ("series_values", "series_mentions", "topic_groups", "history_articles")
+    }
 
 
 def _as_if_an_older_extractor(db: Path) -> None:
     with store.open_for_write(db) as con, store.transaction(con):
-        con.execute("UPDATE figure_mentions SET low = 1100, high = 1100, extractor_version = '0-old' "
-                    "WHERE low = 11000")
-        con.execute("DELETE FROM figure_mentions WHERE article_id IN "
-                    "(SELECT article_id FROM articles WHERE url LIKE '%/hist-revised')")
+        con.execute("UPDATE figure_mentions SET low = 1100, high = 1100, extractor_version = '0-old' WHERE low = 11000")
+        con.execute(
+            "DELETE FROM figure_mentions WHERE article_id IN "
+            "(SELECT article_id FROM articles WHERE url LIKE '%/hist-revised')"
+        )
         history.rebuild(con)
 
 
 @pytest.fixture(scope="session")
-def history_story(prefect_harness: None, world: World, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[StoryRun]:
+def history_story(prefect_harness: None, world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoryRun]:
     """The story through `monitor run`: three runs publishing more each time, then one with nothing new."""
     with outlets(world) as o:
-        fresh = write_config(tmp_path_factory.mktemp("fresh"), o.feed_urls("/hist-fresh"),
-                             topics={TOPIC: QUERY})
-        old = write_config(tmp_path_factory.mktemp("old"), o.feed_urls("/hist-old"),
-                           topics={TOPIC: NARROW_QUERY})
+        fresh = write_config(tmp_path_factory.mktemp("fresh"), o.feed_urls("/hist-fresh"), topics={TOPIC: QUERY})
+        old = write_config(tmp_path_factory.mktemp("old"), o.feed_urls("/hist-old"), topics={TOPIC: NARROW_QUERY})
         summaries, snapshots = [], []
         for round_no in range(len(ROUNDS) + 1):
             feeding = [("/hist-fresh", fresh)] + ([("/hist-old", old)] if round_no < len(ROUNDS) else [])
             for prefix, config in feeding:
                 o.publish(prefix, min(round_no, len(ROUNDS) - 1))
-                result = CliRunner().invoke(cli.main, ["-c", str(config), "run", "--json"],
-                                            catch_exceptions=False)
+                result = CliRunner().invoke(cli.main, ["-c", str(config), "run", "--json"], catch_exceptions=False)
                 assert result.exit_code == 0, result.output
                 if config == fresh:
                     summaries.append(json.loads(result.stdout))

@@ -80,9 +80,7 @@ class HostileServer:
         if ssl_context is not None:  # HTTPS; the handshake happens on accept
             self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True)
             self.scheme = "https"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def port(self) -> int:
@@ -275,9 +273,7 @@ def encoded(
 ) -> Route:
     """``body`` compressed with ``encoding`` and labelled with it (deflate-raw is labelled deflate)."""
     labelled = {**(headers or {}), "Content-Encoding": encoding.replace("deflate-raw", "deflate")}
-    return static(
-        encode(body, encoding), status=status, headers=labelled, content_type=content_type, framing=framing
-    )
+    return static(encode(body, encoding), status=status, headers=labelled, content_type=content_type, framing=framing)
 
 
 @cache

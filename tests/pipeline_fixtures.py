@@ -38,14 +38,27 @@ def world() -> Iterator[World]:
     w.close()
 
 
-def write_config(directory: Path, feeds: list[str], *, topics: dict[str, str] | None = None,
-                 extra: str = "", workers: int = 1) -> Path:
+def write_config(
+    directory: Path, feeds: list[str], *, topics: dict[str, str] | None = None, extra: str = "", workers: int = 1
+) -> Path:
     """A monitor.toml for a test world: local addresses allowed, one extraction worker unless asked."""
-    topics = topics if topics is not None else {
-        "North Korean troops in Russia":
-            '("North Korea" OR "North Korean" OR DPRK OR Pyongyang) AND (Russia OR Kursk OR Ukraine)'}
-    lines = ['database = "data/monitor.duckdb"', "", "[fetch]", 'allow_networks = ["127.0.0.0/8"]',
-             f"workers = {workers}", ""]
+    topics = (
+        topics
+        if topics is not None
+        else {
+            "North Korean troops in Russia": (
+                '("North Korea" OR "North Korean" OR DPRK OR Pyongyang) AND (Russia OR Kursk OR Ukraine)'
+            )
+        }
+    )
+    lines = [
+        'database = "data/monitor.duckdb"',
+        "",
+        "[fetch]",
+        'allow_networks = ["127.0.0.0/8"]',
+        f"workers = {workers}",
+        "",
+    ]
     for url in feeds:
         lines += ["[[feeds]]", f'url = "{url}"', ""]
     for name, query in topics.items():

@@ -47,11 +47,19 @@ class Processes:
     directory: Path
     started: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
-    def start(self, name: str, command: list[str], env: dict[str, str], cwd: Path | None = None
-              ) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, command: list[str], env: dict[str, str], cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         with (self.directory / f"{name}.log").open("wb") as out:
-            proc = subprocess.Popen(command, env=env, cwd=cwd or self.directory, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                command,
+                env=env,
+                cwd=cwd or self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.started.append((name, proc))
         return proc
 
@@ -102,8 +110,14 @@ class PrefectServer:
         """Run the `prefect` CLI against this server; its output, or an assertion error with it."""
         # a shell sets PWD, which prefect.yaml's {{ $PWD }} reads
         env = self.env(PWD=str(cwd)) if cwd else self.env()
-        done = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=cwd,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(BIN / "prefect"), "--no-prompt", *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done.stdout
 
@@ -145,10 +159,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     port = free_port()
     server = PrefectServer(f"http://127.0.0.1:{port}", directory / "home", processes)
     server.home.mkdir()
-    processes.start("server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-                               str(port)],
-                    clean_env(PREFECT_HOME=str(server.home), PREFECT_UI_ENABLED="false",
-                              PREFECT_UI_API_URL=server.api_url))
+    processes.start(
+        "server",
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        clean_env(PREFECT_HOME=str(server.home), PREFECT_UI_ENABLED="false", PREFECT_UI_API_URL=server.api_url),
+    )
     try:
         wait_until("healthy Prefect server", server.healthy, START_TIMEOUT, processes)
         yield server

@@ -39,11 +39,21 @@ UTC = dt.UTC
 NK = "North Korean troops in Russia"
 FLOOD = "River floods"
 # the headers a digest carries, in order: anything else in a received message was injected
-DIGEST_HEADERS = ["subject", "from", "to", "date", "message-id", "auto-submitted", "x-news-monitor-alert",
-                  "mime-version", "content-type"]
+DIGEST_HEADERS = [
+    "subject",
+    "from",
+    "to",
+    "date",
+    "message-id",
+    "auto-submitted",
+    "x-news-monitor-alert",
+    "mime-version",
+    "content-type",
+]
 
 
 # --- a real SMTP server, and two that are not -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Received:
@@ -87,8 +97,9 @@ class Inbox:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
@@ -144,35 +155,68 @@ def dead_port() -> int:
 
 # --- building blocks: a config, runs, changes -------------------------------------------------------------
 
-def make_config(tmp_path: Path, port: int, *, recipients: Sequence[str] = ("analyst@example.org",),
-                topics: Sequence[TopicConfig] = (), **email: Any) -> config.Config:
+
+def make_config(
+    tmp_path: Path,
+    port: int,
+    *,
+    recipients: Sequence[str] = ("analyst@example.org",),
+    topics: Sequence[TopicConfig] = (),
+    **email: Any,
+) -> config.Config:
     email.setdefault("timeout", 5.0)
     return config.Config(
-        path=tmp_path / "monitor.toml", database=tmp_path / "monitor.duckdb",
+        path=tmp_path / "monitor.toml",
+        database=tmp_path / "monitor.duckdb",
         topics=tuple(topics) or (TopicConfig(NK, '"North Korean"'),),
-        email=EmailConfig(smtp_host="127.0.0.1", smtp_port=port, sender="monitor@example.org",
-                          recipients=tuple(recipients), **email))
+        email=EmailConfig(
+            smtp_host="127.0.0.1", smtp_port=port, sender="monitor@example.org", recipients=tuple(recipients), **email
+        ),
+    )
 
 
 def change(**kw: Any) -> history.Change:
     """A decided change as history.update returns it: by default a new casualty figure."""
     values: dict[str, Any] = {
-        "topic": NK, "category": "casualties", "who": "North Korean troops", "low": 4700, "high": 4700,
-        "qualifier": "approximate", "kind": "new", "previous_low": None, "previous_high": None,
-        "previous_as_of": None, "change": None, "article_url": "https://news.test/nk-casualties",
-        "outlet": "news.test", "published_at": dt.datetime(2025, 4, 30, 9, 0, tzinfo=UTC),
+        "topic": NK,
+        "category": "casualties",
+        "who": "North Korean troops",
+        "low": 4700,
+        "high": 4700,
+        "qualifier": "approximate",
+        "kind": "new",
+        "previous_low": None,
+        "previous_high": None,
+        "previous_as_of": None,
+        "change": None,
+        "article_url": "https://news.test/nk-casualties",
+        "outlet": "news.test",
+        "published_at": dt.datetime(2025, 4, 30, 9, 0, tzinfo=UTC),
         "claimant": "South Korea's National Intelligence Service",
-        "quote": "an estimated 4,700 casualties, including around 600 fatalities", "run_id": "",
+        "quote": "an estimated 4,700 casualties, including around 600 fatalities",
+        "run_id": "",
     }
     values.update(kw)
     return history.Change(**values)
 
 
-REVISION = change(kind="revision", previous_low=3000, previous_high=3000,
-                  previous_as_of=dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC), change=1700)
+REVISION = change(
+    kind="revision",
+    previous_low=3000,
+    previous_high=3000,
+    previous_as_of=dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC),
+    change=1700,
+)
 KILLED = change(category="killed", low=600, high=600, claimant=None, who=None)
-DEPLOYED = change(category="deployed", low=10_000, high=12_000, qualifier="range", kind="new",
-                  quote="between 10,000 and 12,000 soldiers", article_url="https://news.test/nk-deployed")
+DEPLOYED = change(
+    category="deployed",
+    low=10_000,
+    high=12_000,
+    qualifier="range",
+    kind="new",
+    quote="between 10,000 and 12,000 soldiers",
+    article_url="https://news.test/nk-deployed",
+)
 
 
 def queue(cfg: config.Config, changes: Sequence[history.Change], *, answered: bool = True) -> tuple[str, int]:
@@ -180,9 +224,18 @@ def queue(cfg: config.Config, changes: Sequence[history.Change], *, answered: bo
     run_id = store.new_run_id()
     with store.open_for_write(cfg.database) as con:
         store.start_run(con, run_id, str(cfg.path), None)
-        store.insert_columns(con, "feed_polls", [{
-            "run_id": run_id, "feed_url": "http://127.0.0.1:9/feed.xml", "polled_at": dt.datetime.now(UTC),
-            "status": "ok" if answered else "failed"}])
+        store.insert_columns(
+            con,
+            "feed_polls",
+            [
+                {
+                    "run_id": run_id,
+                    "feed_url": "http://127.0.0.1:9/feed.xml",
+                    "polled_at": dt.datetime.now(UTC),
+                    "status": "ok" if answered else "failed",
+                }
+            ],
+        )
     with store.open_for_write(cfg.database) as con, store.transaction(con):
         n = alerts.enqueue(con, run_id, [replace(c, run_id=run_id) for c in changes], cfg)
     return run_id, n
@@ -191,10 +244,22 @@ def queue(cfg: config.Config, changes: Sequence[history.Change], *, answered: bo
 def add_article(cfg: config.Config, url: str, title: str) -> None:
     now = dt.datetime.now(UTC)
     with store.open_for_write(cfg.database) as con:
-        store.insert_columns(con, "articles", [{
-            "article_id": store.article_id(url), "url": url, "feed_url": "http://127.0.0.1:9/feed.xml",
-            "title": title, "fetched_at": now, "text_source": "extracted", "run_id": "test",
-            "first_seen_at": now}])
+        store.insert_columns(
+            con,
+            "articles",
+            [
+                {
+                    "article_id": store.article_id(url),
+                    "url": url,
+                    "feed_url": "http://127.0.0.1:9/feed.xml",
+                    "title": title,
+                    "fetched_at": now,
+                    "text_source": "extracted",
+                    "run_id": "test",
+                    "first_seen_at": now,
+                }
+            ],
+        )
 
 
 def rows(cfg: config.Config, sql: str) -> list[dict[str, Any]]:
@@ -204,12 +269,14 @@ def rows(cfg: config.Config, sql: str) -> list[dict[str, Any]]:
 
 # --- baseline ---------------------------------------------------------------------------------------------
 
+
 def test_first_run_establishes_a_baseline_and_mails_nothing(tmp_path: Path, inbox: Inbox) -> None:
     cfg = make_config(tmp_path, inbox.port)
     run_id, queued = queue(cfg, [REVISION, KILLED])
     assert queued == 0
     assert rows(cfg, "SELECT topic, run_id, figures_skipped FROM topic_baselines") == [
-        {"topic": NK, "run_id": run_id, "figures_skipped": 2}]
+        {"topic": NK, "run_id": run_id, "figures_skipped": 2}
+    ]
     assert alerts.send_pending(cfg.database, cfg) == alerts.Delivery()
     assert inbox.received == []
 
@@ -238,8 +305,16 @@ def test_a_new_topic_starts_with_its_own_baseline(tmp_path: Path, inbox: Inbox) 
     cfg = make_config(tmp_path, inbox.port)
     queue(cfg, [])
     both = replace(cfg, topics=(*cfg.topics, TopicConfig(FLOOD, "flood")))
-    flood = change(topic=FLOOD, category="killed", low=12, high=12, qualifier="at_least", who=None,
-                   article_url="https://news.test/river-flood", quote="At least 12 people were killed")
+    flood = change(
+        topic=FLOOD,
+        category="killed",
+        low=12,
+        high=12,
+        qualifier="at_least",
+        who=None,
+        article_url="https://news.test/river-flood",
+        quote="At least 12 people were killed",
+    )
     assert queue(both, [KILLED, flood])[1] == 1
     assert queue(both, [replace(flood, low=14, high=14)])[1] == 1
     alerts.send_pending(both.database, both)
@@ -250,8 +325,8 @@ def test_a_new_topic_starts_with_its_own_baseline(tmp_path: Path, inbox: Inbox) 
 
 # --- digests: content, recipients, cap --------------------------------------------------------------------
 
-def test_one_digest_per_recipient_with_the_figures_as_analysts_read_them(tmp_path: Path,
-                                                                         inbox: Inbox) -> None:
+
+def test_one_digest_per_recipient_with_the_figures_as_analysts_read_them(tmp_path: Path, inbox: Inbox) -> None:
     cfg = make_config(tmp_path, inbox.port, recipients=("a@example.org", "b@example.org"))
     add_article(cfg, REVISION.article_url, "Seoul: North Korean losses mount in Russia's war")
     queue(cfg, [])
@@ -266,45 +341,62 @@ def test_one_digest_per_recipient_with_the_figures_as_analysts_read_them(tmp_pat
     assert got.mail_from == "monitor@example.org" and got.rcpt_tos == ("a@example.org",)
     assert msg["To"] == "a@example.org"
     assert msg["From"] == "news-monitor <monitor@example.org>"
-    assert msg["Subject"] == ("news-monitor: 2 new figures, 1 revision — North Korean troops in Russia · "
-                              "“Seoul: North Korean losses mount in Russia's war”")
+    assert msg["Subject"] == (
+        "news-monitor: 2 new figures, 1 revision — North Korean troops in Russia · "
+        "“Seoul: North Korean losses mount in Russia's war”"
+    )
     assert msg["Auto-Submitted"] == "auto-generated"
     text = got.part("plain")
     # the revision first, with what it was, when, and by how much it moved
-    assert ("  REVISED  casualties: ≈4,700 — North Korean troops\n"
-            "    was 3,000 on 2025-01-10 (+1,700)\n"
-            "    claimed by: South Korea's National Intelligence Service\n"
-            "    “an estimated 4,700 casualties, including around 600 fatalities”\n"
-            "    Seoul: North Korean losses mount in Russia's war\n"
-            "    news.test, 2025-04-30 09:00 UTC\n"
-            "    https://news.test/nk-casualties\n") in text
+    assert (
+        "  REVISED  casualties: ≈4,700 — North Korean troops\n"
+        "    was 3,000 on 2025-01-10 (+1,700)\n"
+        "    claimed by: South Korea's National Intelligence Service\n"
+        "    “an estimated 4,700 casualties, including around 600 fatalities”\n"
+        "    Seoul: North Korean losses mount in Russia's war\n"
+        "    news.test, 2025-04-30 09:00 UTC\n"
+        "    https://news.test/nk-casualties\n"
+    ) in text
     assert "  NEW  killed: ≈600\n" in text
     assert "  NEW  deployed: 10,000\N{EN DASH}12,000 — North Korean troops\n" in text
     assert text.index("REVISED") < text.index("NEW  killed") < text.index("NEW  deployed")
     html = got.part("html")
     assert "≈4,700" in html and "was 3,000 on 2025-01-10 · <b>+1,700</b>" in html
-    assert ('<a href="https://news.test/nk-casualties" style="color:#0969da;text-decoration:none;">'
-            "Seoul: North Korean losses mount in Russia&#x27;s war</a>") in html
+    assert (
+        '<a href="https://news.test/nk-casualties" style="color:#0969da;text-decoration:none;">'
+        "Seoul: North Korean losses mount in Russia&#x27;s war</a>"
+    ) in html
 
     [row] = rows(cfg, "SELECT * FROM alerts WHERE recipient = 'a@example.org'")
     assert row["run_id"] == run_id and row["status"] == "sent" and row["attempts"] == 1
     assert row["error"] is None and row["sent_at"] is not None
     assert row["message_id"] == msg["Message-ID"] == f"<{run_id}-1.alert@example.org>"
     assert row["n_figures"] == 3 and row["topics"] == [NK]
-    assert row["figures"][0] == (f"{NK}: casualties ≈4,700 (North Korean troops), revised from 3,000 "
-                                 "(+1,700); claimed by South Korea's National Intelligence Service — news.test")
+    assert row["figures"][0] == (
+        f"{NK}: casualties ≈4,700 (North Korean troops), revised from 3,000 "
+        "(+1,700); claimed by South Korea's National Intelligence Service — news.test"
+    )
 
     assert alerts.send_pending(cfg.database, cfg) == alerts.Delivery()  # nothing new: nothing sent
     assert len(inbox.received) == 2
 
 
 def test_per_topic_recipients_get_only_their_topics(tmp_path: Path, inbox: Inbox) -> None:
-    topics = (TopicConfig(NK, '"North Korean"'),
-              TopicConfig(FLOOD, "flood", recipients=("hydro@example.org", "both@example.org")))
-    cfg = make_config(tmp_path, inbox.port, recipients=("desk@example.org", "both@example.org"),
-                      topics=topics)
-    flood = change(topic=FLOOD, category="killed", low=12, high=12, qualifier="at_least", who=None,
-                   article_url="https://news.test/river-flood", quote="At least 12 people were killed")
+    topics = (
+        TopicConfig(NK, '"North Korean"'),
+        TopicConfig(FLOOD, "flood", recipients=("hydro@example.org", "both@example.org")),
+    )
+    cfg = make_config(tmp_path, inbox.port, recipients=("desk@example.org", "both@example.org"), topics=topics)
+    flood = change(
+        topic=FLOOD,
+        category="killed",
+        low=12,
+        high=12,
+        qualifier="at_least",
+        who=None,
+        article_url="https://news.test/river-flood",
+        quote="At least 12 people were killed",
+    )
     queue(cfg, [])
     assert queue(cfg, [KILLED, flood])[1] == 3
     assert alerts.send_pending(cfg.database, cfg).sent == 3
@@ -347,17 +439,24 @@ HOSTILE_TITLES = {
 
 
 def test_titles_and_quotes_from_the_web_cannot_add_headers(tmp_path: Path, inbox: Inbox) -> None:
-    topics = (TopicConfig(NK, '"North Korean"', recipients=("a@example.org",)),
-              TopicConfig(FLOOD, "flood", recipients=("b@example.org",)))
+    topics = (
+        TopicConfig(NK, '"North Korean"', recipients=("a@example.org",)),
+        TopicConfig(FLOOD, "flood", recipients=("b@example.org",)),
+    )
     cfg = make_config(tmp_path, inbox.port, topics=topics)
     for topic, title in HOSTILE_TITLES.items():
         add_article(cfg, f"https://news.test/{len(topic)}", title)
-    hostile = {"quote": "600 killed\r\nBcc: evil@attacker.example <script>alert(1)</script>",
-               "outlet": "<img src=x onerror=alert(1)>",
-               "claimant": "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?="}
+    hostile = {
+        "quote": "600 killed\r\nBcc: evil@attacker.example <script>alert(1)</script>",
+        "outlet": "<img src=x onerror=alert(1)>",
+        "claimant": "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?=",
+    }
     queue(cfg, [])
-    queue(cfg, [change(topic=t, article_url=f"https://news.test/{len(t)}", **hostile) for t in HOSTILE_TITLES]
-          + [change(article_url="javascript:alert(1)", category="deployed")])
+    queue(
+        cfg,
+        [change(topic=t, article_url=f"https://news.test/{len(t)}", **hostile) for t in HOSTILE_TITLES]
+        + [change(article_url="javascript:alert(1)", category="deployed")],
+    )
     assert alerts.send_pending(cfg.database, cfg).sent == 2
 
     assert len(inbox.received) == 2
@@ -373,8 +472,9 @@ def test_titles_and_quotes_from_the_web_cannot_add_headers(tmp_path: Path, inbox
         html = got.part("html")
         assert "<script>" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
         assert 'href="javascript:' not in html
-    assert "“Troops killed Bcc: evil@attacker.example X-Injected: yes”" in str(inbox.to("a@example.org")[0]
-                                                                           .message["Subject"])
+    assert "“Troops killed Bcc: evil@attacker.example X-Injected: yes”" in str(
+        inbox.to("a@example.org")[0].message["Subject"]
+    )
 
 
 def test_header_text_is_one_line_without_encoded_words() -> None:
@@ -385,8 +485,8 @@ def test_header_text_is_one_line_without_encoded_words() -> None:
 
 # --- delivery: down, silent, refused ----------------------------------------------------------------------
 
-def test_smtp_down_keeps_alerts_pending_until_a_run_can_send_them(tmp_path: Path, inbox: Inbox,
-                                                                  dead_port: int) -> None:
+
+def test_smtp_down_keeps_alerts_pending_until_a_run_can_send_them(tmp_path: Path, inbox: Inbox, dead_port: int) -> None:
     down = make_config(tmp_path, dead_port)
     queue(down, [])
     run_id, _ = queue(down, [REVISION])
@@ -458,12 +558,15 @@ def test_charts_are_attached_inline_under_their_topic(tmp_path: Path, inbox: Inb
 
 # --- the commands -----------------------------------------------------------------------------------------
 
+
 def write_toml(tmp_path: Path, port: int, extra: str = "") -> Path:
     path = tmp_path / "monitor.toml"
-    path.write_text(f'database = "monitor.duckdb"\n\n'
-                    f'[[topics]]\nname = "{NK}"\nquery = \'"North Korean"\'\n\n'
-                    f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
-                    f'recipients = ["analyst@example.org"]\ntimeout = 1\n{extra}')
+    path.write_text(
+        f'database = "monitor.duckdb"\n\n'
+        f'[[topics]]\nname = "{NK}"\nquery = \'"North Korean"\'\n\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
+        f'recipients = ["analyst@example.org"]\ntimeout = 1\n{extra}'
+    )
     return path
 
 
@@ -472,8 +575,9 @@ def monitor(config_path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_alerts_test_sends_a_message_or_names_what_to_fix(tmp_path: Path, inbox: Inbox, dead_port: int,
-                                                          silent_port: int) -> None:
+def test_alerts_test_sends_a_message_or_names_what_to_fix(
+    tmp_path: Path, inbox: Inbox, dead_port: int, silent_port: int
+) -> None:
     code, out = monitor(write_toml(tmp_path, inbox.port), "alerts", "test")
     assert code == 0, out
     assert out == f"sent a test message to analyst@example.org via 127.0.0.1:{inbox.port} (security: none)\n"
@@ -486,8 +590,10 @@ def test_alerts_test_sends_a_message_or_names_what_to_fix(tmp_path: Path, inbox:
 
     code, out = monitor(write_toml(tmp_path, dead_port), "alerts", "test")
     assert code == 2
-    assert out.startswith(f"error: 127.0.0.1:{dead_port}: connection refused (no SMTP server listening). "
-                          "Check smtp_host and smtp_port in [email]")
+    assert out.startswith(
+        f"error: 127.0.0.1:{dead_port}: connection refused (no SMTP server listening). "
+        "Check smtp_host and smtp_port in [email]"
+    )
     assert out.rstrip().endswith("then try again.") and "Traceback" not in out
     assert "monitor alerts test" not in out  # it was just run: "run `monitor alerts test`" would be no help
 
@@ -511,36 +617,42 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "news-monitor test relay")])
     now = dt.datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "relay.pem", directory / "relay.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
-def test_alerts_test_over_starttls_and_tls_with_login(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_alerts_test_over_starttls_and_tls_with_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cert, key = make_certificate(tmp_path)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
 
-    def authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
-                      auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword)
-              and (auth_data.login, auth_data.password) == (b"monitor", b"right"))
+    def authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"monitor", b"right")
         return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
 
     login = 'username = "monitor"\n'
-    with smtp_server(Inbox(), tls_context=server_tls, require_starttls=True, authenticator=authenticator,
-                     auth_required=True) as box:
+    with smtp_server(
+        Inbox(), tls_context=server_tls, require_starttls=True, authenticator=authenticator, auth_required=True
+    ) as box:
         path = write_toml(tmp_path, box.port, f'security = "starttls"\nca_file = "{cert.name}"\n{login}')
         monkeypatch.delenv(config.ENV_SMTP_PASSWORD, raising=False)
         code, out = monitor(path, "alerts", "test")
@@ -562,8 +674,9 @@ def test_alerts_test_over_starttls_and_tls_with_login(tmp_path: Path,
         assert code == 2 and "the server's TLS certificate is not trusted" in out and "ca_file" in out
 
     with smtp_server(Inbox(), ssl_context=server_tls) as box:
-        code, out = monitor(write_toml(tmp_path, box.port, f'security = "tls"\nca_file = "{cert.name}"\n'),
-                            "alerts", "test")
+        code, out = monitor(
+            write_toml(tmp_path, box.port, f'security = "tls"\nca_file = "{cert.name}"\n'), "alerts", "test"
+        )
         assert code == 0, out
         assert "(security: tls)" in out and len(box.received) == 1
 
@@ -578,9 +691,11 @@ def test_alerts_preview_shows_pending_digests_without_sending(tmp_path: Path, de
     run_id, _ = queue(cfg, [REVISION])
     code, out = monitor(path, "alerts", "preview")
     assert code == 0, out
-    assert out.startswith(f"1 digest pending\n\nTo: analyst@example.org\n"
-                          f"Subject: news-monitor: 1 revision — {NK}\n"
-                          f"Message-ID: <{run_id}-1.alert@example.org>\n\n")
+    assert out.startswith(
+        f"1 digest pending\n\nTo: analyst@example.org\n"
+        f"Subject: news-monitor: 1 revision — {NK}\n"
+        f"Message-ID: <{run_id}-1.alert@example.org>\n\n"
+    )
     assert "was 3,000 on 2025-01-10 (+1,700)" in out
 
     code, out = monitor(path, "alerts", "preview", "--raw")
@@ -602,15 +717,19 @@ def test_config_checks_ca_file(tmp_path: Path) -> None:
 
 # --- end to end: feeds on 127.0.0.1 -> `monitor run` (the real Prefect flow) -> mail ---------------------
 
+
 def email_toml(port: int, recipients: Sequence[str] = ("analyst@example.org",), more: str = "") -> str:
     listed = ", ".join(f'"{r}"' for r in recipients)
-    return (f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
-            f"recipients = [{listed}]\ntimeout = 2\n{more}")
+    return (
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
+        f"recipients = [{listed}]\ntimeout = 2\n{more}"
+    )
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_flow_mails_new_figures_then_the_revision_with_its_previous_value(world: World, tmp_path: Path,
-                                                                          inbox: Inbox) -> None:
+def test_flow_mails_new_figures_then_the_revision_with_its_previous_value(
+    world: World, tmp_path: Path, inbox: Inbox
+) -> None:
     feed_path = f"/{tmp_path.name}/korea.rss"
     feed = world.publish(feed_path, [alert_stories.EARLY_LOSSES])
     analysts = ("a@example.org", "b@example.org")
@@ -621,8 +740,7 @@ def test_flow_mails_new_figures_then_the_revision_with_its_previous_value(world:
     assert "figures: 3 found, 3 new, 0 revised" in out and alerts_line(out) == "alerts: 2 sent, 0 pending"
     assert [len(inbox.to(a)) for a in analysts] == [1, 1]
     first = inbox.to("a@example.org")[0]
-    assert first.message["Subject"] == (f"news-monitor: 3 new figures — {NK} · "
-                                        f"“{alert_stories.EARLY_LOSSES.title}”")
+    assert first.message["Subject"] == (f"news-monitor: 3 new figures — {NK} · “{alert_stories.EARLY_LOSSES.title}”")
     text = first.part("plain")
     assert "  NEW  casualties: ≈3,000" in text
     assert f"    {world.url('/news/' + alert_stories.EARLY_LOSSES.slug)}\n" in text
@@ -645,15 +763,16 @@ def test_flow_mails_new_figures_then_the_revision_with_its_previous_value(world:
     assert "  REVISED  casualties: ≈4,700\n    was 3,000 on 2025-01-10 (+1,700)\n" in text
     assert "  REVISED  killed: ≈600" in text and "    was 300 on 2025-01-10 (+300)\n" in text
     assert "was 3,000 on 2025-01-10 · <b>+1,700</b>" in second.part("html")
-    sent = sql_rows(path, "SELECT recipient, status, n_new, n_revisions FROM alerts "
-                          "ORDER BY queued_at, recipient")
-    assert sent == [{"recipient": a, "status": "sent", "n_new": n, "n_revisions": r}
-                    for n, r in ((3, 0), (0, 3)) for a in analysts]
+    sent = sql_rows(path, "SELECT recipient, status, n_new, n_revisions FROM alerts ORDER BY queued_at, recipient")
+    assert sent == [
+        {"recipient": a, "status": "sent", "n_new": n, "n_revisions": r} for n, r in ((3, 0), (0, 3)) for a in analysts
+    ]
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_flow_baseline_then_smtp_down_then_delivered_exactly_once(world: World, tmp_path: Path, inbox: Inbox,
-                                                                   dead_port: int) -> None:
+def test_flow_baseline_then_smtp_down_then_delivered_exactly_once(
+    world: World, tmp_path: Path, inbox: Inbox, dead_port: int
+) -> None:
     feed_path = f"/{tmp_path.name}/korea.rss"
     feed = world.publish(feed_path, [alert_stories.EARLY_LOSSES])
     path = write_config(tmp_path, [feed], extra=email_toml(dead_port))
@@ -661,15 +780,15 @@ def test_flow_baseline_then_smtp_down_then_delivered_exactly_once(world: World, 
     code, out = monitor(path, "run")  # the first run is the baseline: its figures are not mailed
     assert code == 0, out
     assert "3 new" in out and alerts_line(out) is None
-    assert sql_rows(path, "SELECT topic, figures_skipped FROM topic_baselines") == [
-        {"topic": NK, "figures_skipped": 3}]
+    assert sql_rows(path, "SELECT topic, figures_skipped FROM topic_baselines") == [{"topic": NK, "figures_skipped": 3}]
 
     world.publish(feed_path, [alert_stories.EARLY_LOSSES, alert_stories.HOSTILE_HEADLINE])
     code, out = monitor(path, "run")  # the mail server is down: the digest waits
     assert alerts_line(out) == "alerts: 0 sent, 1 pending"
     assert f"note: 127.0.0.1:{dead_port}: connection refused" in out
     assert sql_rows(path, "SELECT r.status, a.attempts FROM runs r JOIN alerts a USING (run_id)") == [
-        {"status": "partial", "attempts": 1}]
+        {"status": "partial", "attempts": 1}
+    ]
     code, preview = monitor(path, "alerts", "preview", "--html")  # the page with the charts the mail will have
     assert code == 0, preview
     shown = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', preview)

@@ -13,14 +13,31 @@ SPECS = [("Kursk", "Kursk")]
 
 
 def _entries(world: World, prefix: str, n: int) -> list[feeds.Entry]:
-    stories = [Story(slug=f"{prefix}-{i}", title=f"Story {prefix} {i}",
-                     paragraphs=(f"Report {i} from the Kursk region: about {100 + i} soldiers were "
-                                 "deployed to the front, officials said on Friday. " * 3,),
-                     published=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(n)]
+    stories = [
+        Story(
+            slug=f"{prefix}-{i}",
+            title=f"Story {prefix} {i}",
+            paragraphs=(
+                f"Report {i} from the Kursk region: about {100 + i} soldiers were "
+                "deployed to the front, officials said on Friday. " * 3,
+            ),
+            published=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        for i in range(n)
+    ]
     world.publish(f"/{prefix}/feed.xml", stories)
-    return [feeds.Entry(feed_url=world.url(f"/{prefix}/feed.xml"), link=world.url(f"/news/{s.slug}"),
-                        source_link=world.url(f"/news/{s.slug}"), guid=s.slug, title=s.title, summary="",
-                        published_at=s.published) for s in stories]
+    return [
+        feeds.Entry(
+            feed_url=world.url(f"/{prefix}/feed.xml"),
+            link=world.url(f"/news/{s.slug}"),
+            source_link=world.url(f"/news/{s.slug}"),
+            guid=s.slug,
+            title=s.title,
+            summary="",
+            published_at=s.published,
+        )
+        for s in stories
+    ]
 
 
 def _fetched(world: World, entries: list[feeds.Entry]) -> list[int]:
@@ -56,8 +73,7 @@ def test_pages_go_to_the_processes_in_jobs_and_each_comes_back_as_its_own_articl
     """Pages travel to the extraction processes several to a job (articles.PAGES_PER_JOB); each article comes
     back to its own entry, in feed order, with its own text and figures."""
     entries = _entries(world, "jobs", 60)
-    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, \
-            articles.Pools(workers=2, threads=8) as pools:
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2, threads=8) as pools:
         got = articles.collect(client, entries, SPECS, pools)
     assert [a.url for a in got] == [e.link for e in entries]
     for i, a in enumerate(got):
@@ -68,12 +84,20 @@ def test_pages_go_to_the_processes_in_jobs_and_each_comes_back_as_its_own_articl
 
 
 def test_a_page_that_fails_to_analyse_does_not_take_its_job_with_it() -> None:
-    entry = feeds.Entry(feed_url="http://127.0.0.1/feed.xml", link="http://127.0.0.1/news/a", guid="a",
-                        source_link="http://127.0.0.1/news/a", title="Kursk report", summary="",
-                        published_at=None)
-    html = ("<html><body><article><h1>Kursk report</h1>"
-            + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 4
-            + "</article></body></html>").encode()
+    entry = feeds.Entry(
+        feed_url="http://127.0.0.1/feed.xml",
+        link="http://127.0.0.1/news/a",
+        guid="a",
+        source_link="http://127.0.0.1/news/a",
+        title="Kursk report",
+        summary="",
+        published_at=None,
+    )
+    html = (
+        "<html><body><article><h1>Kursk report</h1>"
+        + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 4
+        + "</article></body></html>"
+    ).encode()
     now = datetime.now(UTC)
     good = articles.Page(entry, html, entry.link, "text/html; charset=utf-8", now)
     broken = articles.Page(entry, None, entry.link, "text/html", now)  # type: ignore[arg-type]
@@ -87,15 +111,32 @@ def test_a_page_that_fails_to_analyse_does_not_take_its_job_with_it() -> None:
 def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: World) -> None:
     """Page bytes wait for an extraction process in memory: their number is capped, whatever the batch size,
     and progress is reported article by article while the rest of the batch is still being fetched."""
-    stories = [Story(slug=f"window-{i}", title=f"Window {i}",
-                     paragraphs=tuple(f"Paragraph {j} of report {i} from the Kursk region, where officials "
-                                      f"said about {100 + j} soldiers were deployed to the front on Friday."
-                                      for j in range(300)),
-                     published=datetime(2026, 11, 1, tzinfo=UTC)) for i in range(120)]
+    stories = [
+        Story(
+            slug=f"window-{i}",
+            title=f"Window {i}",
+            paragraphs=tuple(
+                f"Paragraph {j} of report {i} from the Kursk region, where officials "
+                f"said about {100 + j} soldiers were deployed to the front on Friday."
+                for j in range(300)
+            ),
+            published=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        for i in range(120)
+    ]
     world.publish("/window/feed.xml", stories)
-    entries = [feeds.Entry(feed_url=world.url("/window/feed.xml"), link=world.url(f"/news/{s.slug}"),
-                           source_link=world.url(f"/news/{s.slug}"), guid=s.slug, title=s.title, summary="",
-                           published_at=s.published) for s in stories]
+    entries = [
+        feeds.Entry(
+            feed_url=world.url("/window/feed.xml"),
+            link=world.url(f"/news/{s.slug}"),
+            source_link=world.url(f"/news/{s.slug}"),
+            guid=s.slug,
+            title=s.title,
+            summary="",
+            published_at=s.published,
+        )
+        for s in stories
+    ]
     ahead_of_extraction: list[int] = []
     reported_while_fetching: list[bool] = []
 
@@ -104,8 +145,7 @@ def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: W
         ahead_of_extraction.append(fetched - len(ahead_of_extraction) - 1)
         reported_while_fetching.append(fetched < len(entries))
 
-    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, \
-            articles.Pools(workers=2, threads=4) as pools:
+    with fetch.Client(allow_networks=("127.0.0.0/8",)) as client, articles.Pools(workers=2, threads=4) as pools:
         got = articles.collect(client, entries, SPECS, pools, progress=progress)
     limit = 4 + articles.QUEUED_PER_WORKER * 2
     assert [a.url for a in got] == [e.link for e in entries]
@@ -130,10 +170,12 @@ def _state_of_a_fresh_process(html: bytes) -> tuple[int, dict[str, object]]:
 def test_extraction_processes_start_warm_and_extract_the_same() -> None:
     """The forkserver builds dateparser's per-locale expressions once (monitor.warmup), ~2 s of CPU each
     process would otherwise pay on its first undated fragment; the results do not change."""
-    page = ("<html><head><title>Kursk report</title></head><body><article><h1>Kursk report</h1>"
-            "<p class='byline'>Posted Sep 30, 9:45 by staff</p>"
-            + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 8
-            + "</article></body></html>").encode()
+    page = (
+        "<html><head><title>Kursk report</title></head><body><article><h1>Kursk report</h1>"
+        "<p class='byline'>Posted Sep 30, 9:45 by staff</p>"
+        + "<p>About 1,000 soldiers were deployed to the Kursk region, officials said on Friday.</p>" * 8
+        + "</article></body></html>"
+    ).encode()
     with articles.Pools(workers=2) as pools:
         compiled, extracted = pools.process_pool().submit(_state_of_a_fresh_process, page).result(timeout=60)
     assert compiled >= 100  # every locale's expression, not just the few a first page would need
@@ -143,10 +185,14 @@ def test_extraction_processes_start_warm_and_extract_the_same() -> None:
 
 # --- articles.language: the page's <html lang>, else the text's detected language ---------------------------
 
-_EN = ("About 1,000 soldiers were deployed to the Kursk region, officials said on Friday, and more are expected "
-       "to follow next week according to the defence ministry.")
-_KO = ("정부는 오늘 오전 국가안전보장회의를 열고 북한군의 해외 파병 동향을 점검했다고 밝혔다. 회의에 참석한 관계자들은 "
-       "추가 병력 이동 가능성에 대비해 동맹국과의 정보 공유를 강화하기로 했다.")
+_EN = (
+    "About 1,000 soldiers were deployed to the Kursk region, officials said on Friday, and more are expected "
+    "to follow next week according to the defence ministry."
+)
+_KO = (
+    "정부는 오늘 오전 국가안전보장회의를 열고 북한군의 해외 파병 동향을 점검했다고 밝혔다. 회의에 참석한 관계자들은 "
+    "추가 병력 이동 가능성에 대비해 동맹국과의 정보 공유를 강화하기로 했다."
+)
 
 
 def _analysed(world: World, slug: str, html: str | None, summary: str = "") -> articles.Article:
@@ -154,15 +200,23 @@ def _analysed(world: World, slug: str, html: str | None, summary: str = "") -> a
     path = f"/language/{slug}"
     if html is not None:
         world.add(path, html.encode(), "text/html; charset=utf-8")
-    entry = feeds.Entry(feed_url=world.url("/language/feed.xml"), link=world.url(path), source_link=world.url(path),
-                        guid=slug, title=f"Story {slug}", summary=summary, published_at=None)
+    entry = feeds.Entry(
+        feed_url=world.url("/language/feed.xml"),
+        link=world.url(path),
+        source_link=world.url(path),
+        guid=slug,
+        title=f"Story {slug}",
+        summary=summary,
+        published_at=None,
+    )
     with fetch.Client(allow_networks=["127.0.0.0/8"]) as client, articles.Pools(workers=1) as pools:
         return articles.analyse(articles.fetch_page(client, entry, fetch.ARTICLE_MAX_BYTES, pools), ())
 
 
 def _html(lang: str, text: str) -> str:
-    return (f"<!DOCTYPE html><html{lang}><head><title>t</title></head><body><article>"
-            f"<p>{text}</p></article></body></html>")
+    return (
+        f"<!DOCTYPE html><html{lang}><head><title>t</title></head><body><article><p>{text}</p></article></body></html>"
+    )
 
 
 def test_language_is_the_declared_one_even_when_the_text_reads_otherwise(world: World) -> None:

@@ -45,17 +45,27 @@ SENTENCE = "North Korea has sent about {n},000 soldiers to Russia's Kursk region
 
 
 def news_page(slug: str, n: int = 1) -> bytes:
-    story = Story(slug=slug, title=f"North Korean troops in Russia: {slug}",
-                  paragraphs=(SENTENCE.format(n=n, slug=slug), FILLER), published=datetime(2024, 12, 2, 9, tzinfo=UTC))
+    story = Story(
+        slug=slug,
+        title=f"North Korean troops in Russia: {slug}",
+        paragraphs=(SENTENCE.format(n=n, slug=slug), FILLER),
+        published=datetime(2024, 12, 2, 9, tzinfo=UTC),
+    )
     return page(story).encode()
 
 
 def rss(base: str, paths: list[str], title: str) -> bytes:
-    items = "".join(f"<item><title>{title} {p.rsplit('/', 1)[-1]}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
-                    "<pubDate>Mon, 02 Dec 2024 09:00:00 GMT</pubDate>"
-                    f"<description>North Korean troops in Russia: {title}</description></item>" for p in paths)
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>' + title
-            + f"</title><link>{base}/</link><description>x</description>{items}</channel></rss>").encode()
+    items = "".join(
+        f"<item><title>{title} {p.rsplit('/', 1)[-1]}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
+        "<pubDate>Mon, 02 Dec 2024 09:00:00 GMT</pubDate>"
+        f"<description>North Korean troops in Russia: {title}</description></item>"
+        for p in paths
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>'
+        + title
+        + f"</title><link>{base}/</link><description>x</description>{items}</channel></rss>"
+    ).encode()
 
 
 @dataclass
@@ -67,8 +77,9 @@ class Servers:
         paths = [f"{P}/ok/{slug}" for slug in HEALTHY]
         for i, path in enumerate(paths):
             self.healthy.route(path, hs.static(news_page(HEALTHY[i], i + 2), content_type="text/html"))
-        return self.healthy.route(f"{P}/ok.rss", hs.conditional(rss(self.healthy.base_url, paths, "healthy"),
-                                                                etag='"healthy-1"'))
+        return self.healthy.route(
+            f"{P}/ok.rss", hs.conditional(rss(self.healthy.base_url, paths, "healthy"), etag='"healthy-1"')
+        )
 
 
 @pytest.fixture
@@ -80,8 +91,14 @@ def servers(hostile: hs.HostileServer) -> Iterator[Servers]:
 def monitor(config: Path, *args: str, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
     """`python -m monitor -c CONFIG ARGS`, on the session's Prefect test API; its output and wall seconds."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "monitor", "-c", str(config), *args], cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(config), *args],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return done, time.monotonic() - started
 
 
@@ -102,6 +119,7 @@ def with_fetch(config: Path, settings: str) -> Path:
 
 
 # --- (1) a drip feed beside a healthy one ------------------------------------------------------------------
+
 
 def test_drip_feed_costs_its_budget_and_the_rest_waits_for_the_next_cycle(servers: Servers, tmp_path: Path) -> None:
     hostile = servers.hostile
@@ -143,30 +161,42 @@ def test_drip_feed_costs_its_budget_and_the_rest_waits_for_the_next_cycle(server
     runs = rows(database, "SELECT status, new_articles FROM runs ORDER BY started_at")
     assert [r["status"] for r in runs] == ["ok", "ok"]
     assert runs[1]["new_articles"] == len(more)
-    print(f"drip: run 1 {first_seconds:.1f} s, stored {len(stored)} ({len(drip_stored)} drip), "
-          f"{run['articles_deferred']} deferred; run 2 {seconds:.1f} s, stored {len(more)} more")
+    print(
+        f"drip: run 1 {first_seconds:.1f} s, stored {len(stored)} ({len(drip_stored)} drip), "
+        f"{run['articles_deferred']} deferred; run 2 {seconds:.1f} s, stored {len(more)} more"
+    )
 
 
 # --- SIGTERM -------------------------------------------------------------------------------------------------
+
 
 def test_sigterm_ends_the_run_within_30_s_and_keeps_what_was_stored(servers: Servers, tmp_path: Path) -> None:
     hostile = servers.hostile
     drip_paths = [f"{P}/stall/{i}" for i in range(40)]
     for path in drip_paths:  # a byte a second: never done within the 60 s deadline
         hostile.route(path, hs.slow_drip(interval=1.0, length=10_000))
-    drip = hostile.route(f"{P}/stall.rss", hs.static(rss(hostile.base_url, drip_paths, "stall"),
-                                                     content_type="application/rss+xml"))
+    drip = hostile.route(
+        f"{P}/stall.rss", hs.static(rss(hostile.base_url, drip_paths, "stall"), content_type="application/rss+xml")
+    )
     healthy = servers.healthy_feed()
     config = with_fetch(write_config(tmp_path, [drip, healthy]), "cycle_budget = 600\nhost_budget = 600")
     database = tmp_path / "data" / "monitor.duckdb"
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run", "--json"], cwd=ROOT,
-                                   env=env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-c", str(config), "run", "--json"],
+            cwd=ROOT,
+            env=env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
-        while sum(servers.healthy.hits(f"{P}/ok/{slug}") for slug in HEALTHY) < len(HEALTHY) \
-                or hostile.hits(f"{P}/stall/0") == 0:
+        while (
+            sum(servers.healthy.hits(f"{P}/ok/{slug}") for slug in HEALTHY) < len(HEALTHY)
+            or hostile.hits(f"{P}/stall/0") == 0
+        ):
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         time.sleep(2)  # the healthy pages extracted while the stalled ones drip
@@ -190,14 +220,17 @@ def test_sigterm_ends_the_run_within_30_s_and_keeps_what_was_stored(servers: Ser
 
 # --- a page too costly to extract ----------------------------------------------------------------------------
 
+
 def test_a_page_over_the_cpu_budget_is_skipped_with_its_reason(servers: Servers, tmp_path: Path) -> None:
     hostile = servers.hostile
-    cells = "".join(f"<tr>{''.join(f'<td>cell {r} {c} North Korean</td>' for c in range(12))}</tr>"
-                    for r in range(6000))
+    cells = "".join(
+        f"<tr>{''.join(f'<td>cell {r} {c} North Korean</td>' for c in range(12))}</tr>" for r in range(6000)
+    )
     heavy = f"<html><body><article><h1>Tables</h1><table>{cells}</table></article></body></html>".encode()
     hostile.route(f"{P}/heavy", hs.static(heavy, content_type="text/html"))
-    feed = hostile.route(f"{P}/heavy.rss", hs.static(rss(hostile.base_url, [f"{P}/heavy"], "heavy"),
-                                                     content_type="application/rss+xml"))
+    feed = hostile.route(
+        f"{P}/heavy.rss", hs.static(rss(hostile.base_url, [f"{P}/heavy"], "heavy"), content_type="application/rss+xml")
+    )
     healthy = servers.healthy_feed()
     config = with_fetch(write_config(tmp_path, [feed, healthy], workers=2), "page_cpu_budget = 0.5")
     done, _ = monitor(config, "run", "--json", "-q")
@@ -210,6 +243,7 @@ def test_a_page_over_the_cpu_budget_is_skipped_with_its_reason(servers: Servers,
 
 
 # --- (2) a 10 MB malformed feed ------------------------------------------------------------------------------
+
 
 class TreePeak:
     """The peak memory of a process and all its descendants, sampled every 50 ms: the sum of their
@@ -255,8 +289,14 @@ def test_a_10_mb_malformed_feed_is_parsed_within_a_budget(servers: Servers, tmp_
     healthy = servers.healthy_feed()
     config = write_config(tmp_path, [bad, healthy], workers=2)
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run", "--json", "-q"],
-                               cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--json", "-q"],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peak = TreePeak(process.pid)
     out, err = process.communicate(timeout=300)
     seconds = time.monotonic() - started
@@ -271,11 +311,14 @@ def test_a_10_mb_malformed_feed_is_parsed_within_a_budget(servers: Servers, tmp_
     assert any(w in error["error"] for w in ("s to parse", "MiB to parse")), error
     database = tmp_path / "data" / "monitor.duckdb"
     assert rows(database, "SELECT count(*) AS n FROM articles") == [{"n": len(HEALTHY)}]
-    print(f"malformed feed: {seconds:.1f} s wall, peak tree PSS {most / 2**20:.0f} MiB "
-          f"(RSS summed {peak.peak_rss / 2**20:.0f} MiB)")
+    print(
+        f"malformed feed: {seconds:.1f} s wall, peak tree PSS {most / 2**20:.0f} MiB "
+        f"(RSS summed {peak.peak_rss / 2**20:.0f} MiB)"
+    )
 
 
 # --- (3) a hostile read-only query while a run starts ---------------------------------------------------------
+
 
 def test_a_run_started_during_a_hostile_query_succeeds(servers: Servers, tmp_path: Path) -> None:
     from monitor import query
@@ -285,14 +328,23 @@ def test_a_run_started_during_a_hostile_query_succeeds(servers: Servers, tmp_pat
     config = write_config(tmp_path, [healthy])
     first, _ = monitor(config, "run", "-q")
     assert first.returncode == 0, first.stderr
-    servers.healthy.route(f"{P}/ok.rss", hs.static(rss(servers.healthy.base_url, [f"{P}/ok/{s}" for s in HEALTHY]
-                                                       + [f"{P}/ok/later"], "healthy"),
-                                                   content_type="application/rss+xml"))
+    servers.healthy.route(
+        f"{P}/ok.rss",
+        hs.static(
+            rss(servers.healthy.base_url, [f"{P}/ok/{s}" for s in HEALTHY] + [f"{P}/ok/later"], "healthy"),
+            content_type="application/rss+xml",
+        ),
+    )
     servers.healthy.route(f"{P}/ok/later", hs.static(news_page("later", 7), content_type="text/html"))
     started = time.monotonic()
-    reader = subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "sql",
-                               "SELECT list(range(0, 50000000))"], cwd=ROOT, env=env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "sql", "SELECT list(range(0, 50000000))"],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peak = TreePeak(reader.pid)
     time.sleep(0.5)  # the query holds the file now
     run, _ = monitor(config, "run", "--json", "-q")
@@ -309,19 +361,29 @@ def test_a_run_started_during_a_hostile_query_succeeds(servers: Servers, tmp_pat
 
 # --- (4) a damaged database file -------------------------------------------------------------------------------
 
-COMMANDS = [["status"], ["status", "--json"], ["report", "-o", "{dir}/report.html"], ["run", "-q"], ["run", "--json"],
-            ["sql", "SELECT count(*), sum(length(text)) FROM articles"], ["query", "latest_figures"],
-            ["alerts", "preview"], ["reprocess"]]
+COMMANDS = [
+    ["status"],
+    ["status", "--json"],
+    ["report", "-o", "{dir}/report.html"],
+    ["run", "-q"],
+    ["run", "--json"],
+    ["sql", "SELECT count(*), sum(length(text)) FROM articles"],
+    ["query", "latest_figures"],
+    ["alerts", "preview"],
+    ["reprocess"],
+]
 
 
 def damaged_database(tmp_path: Path) -> tuple[Path, Path]:
     config = write_config(tmp_path, ["http://127.0.0.1:9/feed.rss"])
     database = tmp_path / "data" / "monitor.duckdb"
     with store.open_for_write(database) as con:  # 60,000 articles: a file of ~10 MB, many blocks
-        con.execute("INSERT INTO articles (article_id, url, feed_url, fetched_at, text, text_source, run_id, "
-                    "first_seen_at, title) SELECT md5(i::VARCHAR), 'http://x.org/' || i, 'http://x.org/f', now(), "
-                    "repeat('North Korean troops in Russia ', 40) || i, 'extracted', 'r', now(), 'T' || i "
-                    "FROM range(60000) t(i)")
+        con.execute(
+            "INSERT INTO articles (article_id, url, feed_url, fetched_at, text, text_source, run_id, "
+            "first_seen_at, title) SELECT md5(i::VARCHAR), 'http://x.org/' || i, 'http://x.org/f', now(), "
+            "repeat('North Korean troops in Russia ', 40) || i, 'extracted', 'r', now(), 'T' || i "
+            "FROM range(60000) t(i)"
+        )
     return config, database
 
 
@@ -356,15 +418,18 @@ def test_a_damaged_database_is_one_line_and_exit_2_from_every_command(tmp_path: 
 
 # --- the smaller items --------------------------------------------------------------------------------------
 
-def test_a_stalled_feed_is_tried_as_often_as_the_code_says_and_oversized_headers_once(servers: Servers,
-                                                                                       tmp_path: Path) -> None:
+
+def test_a_stalled_feed_is_tried_as_often_as_the_code_says_and_oversized_headers_once(
+    servers: Servers, tmp_path: Path
+) -> None:
     from flows import poll
 
     hostile = servers.hostile
     stalled = hostile.route(f"{P}/stalled.rss", hs.hang(max_seconds=10))
     big = {"X-Big": "a" * 200_000}
-    headers = hostile.route(f"{P}/headers.rss", hs.static(rss(hostile.base_url, [], "h"), headers=big,
-                                                          content_type="application/rss+xml"))
+    headers = hostile.route(
+        f"{P}/headers.rss", hs.static(rss(hostile.base_url, [], "h"), headers=big, content_type="application/rss+xml")
+    )
     config = with_fetch(write_config(tmp_path, [stalled, headers, servers.healthy_feed()]), "read_timeout = 1")
     done, _ = monitor(config, "run", "--json", "-q")
     assert done.returncode == 0, done.stderr
@@ -379,21 +444,31 @@ def test_an_smtp_password_sent_in_clear_is_warned_about(tmp_path: Path) -> None:
     email = '[email]\nsmtp_host = "mail.example.org"\nusername = "monitor"\nrecipients = ["desk@example.org"]\n'
     config = write_config(tmp_path, [], extra=email + 'security = "none"\n')
     done, _ = monitor(config, "status")
-    assert ('warning: ' in done.stderr and 'security = "none": the SMTP password goes to mail.example.org:25 '
-            'unencrypted' in done.stderr), done.stderr
+    assert (
+        "warning: " in done.stderr
+        and 'security = "none": the SMTP password goes to mail.example.org:25 unencrypted' in done.stderr
+    ), done.stderr
     config.write_text(config.read_text().replace('security = "none"', 'security = "starttls"'))
     done, _ = monitor(config, "status")
     assert "warning:" not in done.stderr, done.stderr
 
 
-def test_two_first_ever_runs_at_once_one_is_skipped_with_the_documented_line(servers: Servers,
-                                                                             tmp_path: Path) -> None:
+def test_two_first_ever_runs_at_once_one_is_skipped_with_the_documented_line(servers: Servers, tmp_path: Path) -> None:
     from tests.real_prefect import clean_env
 
     config = write_config(tmp_path, [servers.healthy_feed()])
     # no PREFECT_API_URL: each starts Prefect's temporary API on the new data directory, as a user's would
-    procs = [subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run"], cwd=ROOT, env=clean_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-c", str(config), "run"],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=240) for p in procs]
     for p, (out, err) in zip(procs, outputs, strict=True):
         assert "Traceback" not in out + err, err
@@ -409,8 +484,9 @@ def test_bidi_overrides_in_titles_are_neutralised_in_the_html_report(servers: Se
     healthy = servers.healthy
     healthy.route(f"{P}/bidi/page", hs.static(news_page("bidi", 9), content_type="text/html"))
     title = "North Korean troops \u202egnp.exe\u202c in \u2067Kursk\u2069"
-    body = rss(healthy.base_url, [f"{P}/bidi/page"], "x").replace(b"<title>x page</title>",
-                                                                   f"<title>{title}</title>".encode())
+    body = rss(healthy.base_url, [f"{P}/bidi/page"], "x").replace(
+        b"<title>x page</title>", f"<title>{title}</title>".encode()
+    )
     feed = healthy.route(f"{P}/bidi.rss", hs.static(body, content_type="application/rss+xml"))
     config = write_config(tmp_path, [feed])
     done, _ = monitor(config, "run", "-q")

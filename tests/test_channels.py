@@ -34,12 +34,15 @@ from tests.world import World
 
 NK = "North Korean troops in Russia"
 FLOOD = "River floods"
-TOPICS = {NK: '("North Korea" OR "North Korean" OR DPRK OR Pyongyang) AND (Russia OR Kursk OR Ukraine)',
-          FLOOD: "flood OR floods"}
+TOPICS = {
+    NK: '("North Korea" OR "North Korean" OR DPRK OR Pyongyang) AND (Russia OR Kursk OR Ukraine)',
+    FLOOD: "flood OR floods",
+}
 SECRET = "s3cr3t-7f1c9e2a-hook-token"  # what $HOOK_TOKEN holds: it must reach the receiver and nothing else
 
 
 # --- a real webhook receiver -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Post:
@@ -73,8 +76,14 @@ class Receiver:
                     body = json.loads(raw)
                 else:
                     body = dict(urllib.parse.parse_qsl(raw.decode()))
-                receiver.posts.append(Post(url.path, dict(urllib.parse.parse_qsl(url.query)),
-                                           {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.posts.append(
+                    Post(
+                        url.path,
+                        dict(urllib.parse.parse_qsl(url.query)),
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
+                )
                 if receiver.kill_on is not None:
                     os.kill(receiver.kill_on, signal.SIGKILL)  # taken, and the sender never hears "200"
                     receiver.kill_on = None
@@ -124,8 +133,11 @@ def channels_toml(port: int, *channels: tuple[str, str, list[str] | None]) -> st
     out = []
     for name, where, topics in channels:
         scheme, _, path = where.partition("://")
-        out += ["[[alerts.channels]]", f'name = "{name}"',
-                f'url = "{scheme}://127.0.0.1:{port}{path}?-token=${{HOOK_TOKEN}}"']
+        out += [
+            "[[alerts.channels]]",
+            f'name = "{name}"',
+            f'url = "{scheme}://127.0.0.1:{port}{path}?-token=${{HOOK_TOKEN}}"',
+        ]
         if topics is not None:
             out.append(f"topics = {json.dumps(topics)}")
         out.append("")
@@ -172,14 +184,19 @@ def monitor(config_path: Path, *args: str) -> tuple[int, str]:
 
 # --- the flow: one message per channel per run with news ---------------------------------------------------
 
+
 @pytest.mark.usefixtures("prefect_harness")
-def test_each_channel_gets_one_message_per_run_with_news_for_its_topics(world: World, tmp_path: Path,
-                                                                         receiver: Receiver,
-                                                                         hook_token: str) -> None:
+def test_each_channel_gets_one_message_per_run_with_news_for_its_topics(
+    world: World, tmp_path: Path, receiver: Receiver, hook_token: str
+) -> None:
     feed_path = f"/{tmp_path.name}/korea.rss"
     feed = world.publish(feed_path, [alert_stories.EARLY_LOSSES])
-    extra = channels_toml(receiver.port, ("ops", "json:///ops", None), ("desk", "form:///desk", [NK]),
-                          ("floods", "json:///floods", [FLOOD]))
+    extra = channels_toml(
+        receiver.port,
+        ("ops", "json:///ops", None),
+        ("desk", "form:///desk", [NK]),
+        ("floods", "json:///floods", [FLOOD]),
+    )
     path = write_config(tmp_path, [feed], topics=TOPICS, extra=extra)
 
     code, out = monitor(path, "run")  # the baseline: recorded, not sent
@@ -200,13 +217,16 @@ def test_each_channel_gets_one_message_per_run_with_news_for_its_topics(world: W
     assert desk.alert_id is not None and ops.alert_id is not None and desk.alert_id != ops.alert_id
     # the same digest, addressed to its channel under its own id
     assert desk.body["message"].replace("desk", "ops").replace(desk.alert_id, ops.alert_id) == text
-    rows = sql_rows(path, "SELECT recipient, transport, status, message_id, alert_id, n_revisions FROM alerts "
-                          "ORDER BY recipient")
+    rows = sql_rows(
+        path, "SELECT recipient, transport, status, message_id, alert_id, n_revisions FROM alerts ORDER BY recipient"
+    )
     assert [(r["recipient"], r["transport"], r["status"], r["n_revisions"]) for r in rows] == [
-        ("desk", "apprise", "sent", 3), ("ops", "apprise", "sent", 3)]
+        ("desk", "apprise", "sent", 3),
+        ("ops", "apprise", "sent", 3),
+    ]
     # each message is identifiable: its alert id in a header and at the end of its text
     assert {desk.alert_id, ops.alert_id} == {r["alert_id"] for r in rows} == {r["message_id"] for r in rows}
-    assert text.rstrip().endswith(f"Alert {ops.alert_id}; see `monitor sql \"SELECT * FROM alerts\"`.")
+    assert text.rstrip().endswith(f'Alert {ops.alert_id}; see `monitor sql "SELECT * FROM alerts"`.')
 
     code, out = monitor(path, "run")  # nothing new: nothing sent
     assert code == 0 and alerts_line(out) is None and len(receiver.posts) == 2
@@ -214,7 +234,8 @@ def test_each_channel_gets_one_message_per_run_with_news_for_its_topics(world: W
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_channel_down_keeps_the_alert_pending_then_delivers_it_once_and_the_secret_stays_out(
-        world: World, tmp_path: Path, hook_token: str, logs: Logs) -> None:
+    world: World, tmp_path: Path, hook_token: str, logs: Logs
+) -> None:
     receiver = Receiver(free_port())  # not started: connections are refused
     feed_path = f"/{tmp_path.name}/korea.rss"
     feed = world.publish(feed_path, [alert_stories.EARLY_LOSSES])
@@ -224,6 +245,7 @@ def test_channel_down_keeps_the_alert_pending_then_delivers_it_once_and_the_secr
     def run() -> tuple[int, str]:
         logs.loud()
         return monitor(path, "run")
+
     try:
         code, out = run()  # the baseline
         assert code == 0, out
@@ -278,8 +300,12 @@ def test_channel_down_keeps_the_alert_pending_then_delivers_it_once_and_the_secr
 def dump(database: Path) -> str:
     """Every value of every table, as text."""
     with store.connect(database, read_only=True) as con:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_type = 'BASE TABLE'").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
         return "\n".join(str(con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
 
 
@@ -306,24 +332,29 @@ def sql_rows(path: Path, query: str) -> list[dict[str, Any]]:
 
 # --- the outbox: a crash between delivery and the mark ------------------------------------------------------
 
+
 def channel_config(tmp_path: Path, port: int) -> Path:
     path = write_config(tmp_path, [], extra=channels_toml(port, ("ops", "json:///ops", None)))
     return path
 
 
-SEND = "import sys; from monitor import alerts, config; c = config.load(sys.argv[1]); " \
-       "print(alerts.send_pending(c.database, c))"
+SEND = (
+    "import sys; from monitor import alerts, config; c = config.load(sys.argv[1]); "
+    "print(alerts.send_pending(c.database, c))"
+)
 
 
-def test_a_crash_between_delivery_and_the_mark_resends_with_the_same_id(tmp_path: Path, receiver: Receiver,
-                                                                        hook_token: str) -> None:
+def test_a_crash_between_delivery_and_the_mark_resends_with_the_same_id(
+    tmp_path: Path, receiver: Receiver, hook_token: str
+) -> None:
     path = channel_config(tmp_path, receiver.port)
     cfg = config.load(path)
     queue(cfg, [])  # the topic's first run: its baseline
     _, n = queue(cfg, [REVISION, KILLED])
     assert n == 1  # one digest for the one channel
-    sender = subprocess.Popen([sys.executable, "-c", SEND, str(path)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env=os.environ.copy())
+    sender = subprocess.Popen(
+        [sys.executable, "-c", SEND, str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy()
+    )
     receiver.kill_on = sender.pid  # the receiver takes the message, then the sender dies before its mark
     out, _ = sender.communicate(timeout=60)
     assert sender.returncode == -signal.SIGKILL, out
@@ -347,11 +378,14 @@ def rows(cfg: config.Config, sql: str) -> list[dict[str, Any]]:
 
 # --- checking channels, and what a user gets wrong -----------------------------------------------------------
 
-def test_alerts_test_posts_to_every_channel_and_names_the_one_that_failed(tmp_path: Path, receiver: Receiver,
-                                                                           hook_token: str) -> None:
+
+def test_alerts_test_posts_to_every_channel_and_names_the_one_that_failed(
+    tmp_path: Path, receiver: Receiver, hook_token: str
+) -> None:
     dead = free_port()
-    extra = (channels_toml(receiver.port, ("ops", "json:///ops", None))
-             + channels_toml(dead, ("backup", "json:///backup", None)))
+    extra = channels_toml(receiver.port, ("ops", "json:///ops", None)) + channels_toml(
+        dead, ("backup", "json:///backup", None)
+    )
     path = write_config(tmp_path, [], extra=extra)
     code, out = monitor(path, "alerts", "test")
     assert code == 2, out
@@ -368,8 +402,9 @@ def test_alerts_test_posts_to_every_channel_and_names_the_one_that_failed(tmp_pa
     assert code == 0 and out.strip() == "channel ops: test message sent", out
 
 
-def test_an_unset_variable_keeps_the_alert_pending_and_says_which(tmp_path: Path, receiver: Receiver,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unset_variable_keeps_the_alert_pending_and_says_which(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HOOK_TOKEN", raising=False)
     cfg = config.load(channel_config(tmp_path, receiver.port))
     queue(cfg, [])  # the baseline
@@ -382,15 +417,20 @@ def test_an_unset_variable_keeps_the_alert_pending_and_says_which(tmp_path: Path
     assert delivery.sent == 1 and receiver.posts[0].query == {"token": SECRET}
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ('url = "nosuchservice://x"', "alerts.channels[0].url: nosuchservice:// is not a service Apprise knows"),
-    ('url = "hooks.example.org/x"', 'alerts.channels[0].url: expected an Apprise URL like "ntfy://host/topic"'),
-    ('url = "json://h/x?t=${1TOKEN}"', "alerts.channels[0].url: ${1TOKEN} is not an environment variable name"),
-    ('url = "json://h/x"\ntopics = ["Nope"]', "alerts.channels[0].topics[0]: no topic named 'Nope'"),
-    ('url = "json://h/x"\nname = "a"\n[[alerts.channels]]\nurl = "json://h/y"\nname = "A"',
-     "alerts.channels[1].name: channel 'A' is defined twice"),
-    ('url = "json://h/x"\nsecret = "x"', "alerts.channels[0].secret: unknown key."),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('url = "nosuchservice://x"', "alerts.channels[0].url: nosuchservice:// is not a service Apprise knows"),
+        ('url = "hooks.example.org/x"', 'alerts.channels[0].url: expected an Apprise URL like "ntfy://host/topic"'),
+        ('url = "json://h/x?t=${1TOKEN}"', "alerts.channels[0].url: ${1TOKEN} is not an environment variable name"),
+        ('url = "json://h/x"\ntopics = ["Nope"]', "alerts.channels[0].topics[0]: no topic named 'Nope'"),
+        (
+            'url = "json://h/x"\nname = "a"\n[[alerts.channels]]\nurl = "json://h/y"\nname = "A"',
+            "alerts.channels[1].name: channel 'A' is defined twice",
+        ),
+        ('url = "json://h/x"\nsecret = "x"', "alerts.channels[0].secret: unknown key."),
+    ],
+)
 def test_channel_config_errors_name_the_key(tmp_path: Path, table: str, message: str) -> None:
     path = write_config(tmp_path, [], extra=f"[[alerts.channels]]\n{table}\n")
     code, out = monitor(path, "alerts", "test")
@@ -413,11 +453,16 @@ def mailbox() -> Iterator[Inbox]:
         yield box
 
 
-def test_mail_and_channels_share_one_outbox_and_one_delivery(tmp_path: Path, receiver: Receiver, mailbox: Inbox,
-                                                             hook_token: str) -> None:
+def test_mail_and_channels_share_one_outbox_and_one_delivery(
+    tmp_path: Path, receiver: Receiver, mailbox: Inbox, hook_token: str
+) -> None:
     inbox = mailbox
-    path = write_config(tmp_path, [], extra=email_toml(inbox.port, ("a@example.org", "b@example.org"))
-                        + channels_toml(receiver.port, ("ops", "json:///ops", None)))
+    path = write_config(
+        tmp_path,
+        [],
+        extra=email_toml(inbox.port, ("a@example.org", "b@example.org"))
+        + channels_toml(receiver.port, ("ops", "json:///ops", None)),
+    )
     cfg = config.load(path)
     queue(cfg, [])  # the baseline
     _, n = queue(cfg, [REVISION, KILLED])
@@ -429,8 +474,10 @@ def test_mail_and_channels_share_one_outbox_and_one_delivery(tmp_path: Path, rec
     assert rows(cfg, "SELECT recipient, transport, status FROM alerts ORDER BY alert_id") == [
         {"recipient": "a@example.org", "transport": "email", "status": "sent"},
         {"recipient": "b@example.org", "transport": "email", "status": "sent"},
-        {"recipient": "ops", "transport": "apprise", "status": "sent"}]
+        {"recipient": "ops", "transport": "apprise", "status": "sent"},
+    ]
     mail_text = inbox.received[0].part("plain")
     # the same digest whatever carries it: the channel's text is the mail's plain part, addressed to the channel
     assert post.body["message"].split("\n-- \n")[0] == mail_text.split("\n-- \n")[0].replace(
-        inbox.received[0].message["X-News-Monitor-Alert"], str(post.alert_id))
+        inbox.received[0].message["X-News-Monitor-Alert"], str(post.alert_id)
+    )

@@ -27,8 +27,8 @@ from tests.stories import FILLER
 from tests.world import Story, World
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = 2            # runs while the readers read
-PER_RUN = 4         # new articles per run, written in batches of 2: many short transactions
+RUNS = 2  # runs while the readers read
+PER_RUN = 4  # new articles per run, written in batches of 2: many short transactions
 
 # A reader in another process: the library path `monitor sql` and `monitor query` take, in a tight loop.
 READER = """
@@ -62,25 +62,47 @@ print(json.dumps({"queries": len(waits), "max_wait": max(waits, default=0.0), "f
 
 def stories(first: int, n: int) -> list[Story]:
     base = datetime(2025, 1, 6, 9, tzinfo=UTC)
-    return [Story(slug=f"cc-{i}", title=f"North Korean troops in Russia, report {i}",
-                  paragraphs=(f"Officials said about {1000 + 100 * i:,} North Korean soldiers have been "
-                              f"deployed to Russia, and {10 + i} North Korean soldiers were killed.", FILLER),
-                  published=base + timedelta(hours=i)) for i in range(first, first + n)]
+    return [
+        Story(
+            slug=f"cc-{i}",
+            title=f"North Korean troops in Russia, report {i}",
+            paragraphs=(
+                f"Officials said about {1000 + 100 * i:,} North Korean soldiers have been "
+                f"deployed to Russia, and {10 + i} North Korean soldiers were killed.",
+                FILLER,
+            ),
+            published=base + timedelta(hours=i),
+        )
+        for i in range(first, first + n)
+    ]
 
 
 def cli_loop(config: Path, stop: Path, results: list[tuple[int, float, str]]) -> None:
     """`monitor sql` as a user types it, over and over, each a new process."""
     while not stop.exists():
         start = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "monitor", "-c", str(config), "sql", "-f", "json",
-                               "SELECT count(*) AS n FROM figure_mentions"],
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                "-c",
+                str(config),
+                "sql",
+                "-f",
+                "json",
+                "SELECT count(*) AS n FROM figure_mentions",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         results.append((done.returncode, time.monotonic() - start, done.stderr.strip()))
 
 
 @pytest.mark.slow
-def test_queries_in_loops_and_runs_never_fail_each_other(prefect_harness: None, world: World,
-                                                         tmp_path: Path) -> None:
+def test_queries_in_loops_and_runs_never_fail_each_other(prefect_harness: None, world: World, tmp_path: Path) -> None:
     feed = f"/{tmp_path.name}/cc.rss"
     published: list[Story] = []
     config = write_config(tmp_path, [world.url(feed)])
@@ -92,12 +114,19 @@ def test_queries_in_loops_and_runs_never_fail_each_other(prefect_harness: None, 
     def run() -> tuple[int, dict[str, object], float]:
         start = time.monotonic()
         result = CliRunner().invoke(cli.main, ["-c", str(config), "run", "--json"], catch_exceptions=False)
-        return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else {}, \
-            time.monotonic() - start
+        return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else {}, time.monotonic() - start
 
     stop = tmp_path / "stop"
-    readers = [subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(db), str(stop)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     cli_results: list[tuple[int, float, str]] = []
     typist = threading.Thread(target=cli_loop, args=(config, stop, cli_results))
     typist.start()
@@ -128,12 +157,13 @@ def test_queries_in_loops_and_runs_never_fail_each_other(prefect_harness: None, 
     for report in reports:
         assert report["failures"] == [], report["failures"][:3]
         assert report["queries"] >= 10, report
-    assert cli_results and all(code == 0 for code, _, _ in cli_results), \
-        [err for code, _, err in cli_results if code]
+    assert cli_results and all(code == 0 for code, _, _ in cli_results), [err for code, _, err in cli_results if code]
 
     longest = max(r["max_wait"] for r in reports)
-    print(f"\nconcurrency: {sum(r['queries'] for r in reports)} library queries in 2 processes and "
-          f"{len(cli_results)} `monitor sql` processes during {RUNS} runs "
-          f"({', '.join(f'{s:.1f}s' for _, _, s in runs)}); longest reader wait {longest:.3f}s, "
-          f"longest `monitor sql` (process included) {max(s for _, s, _ in cli_results):.2f}s")
+    print(
+        f"\nconcurrency: {sum(r['queries'] for r in reports)} library queries in 2 processes and "
+        f"{len(cli_results)} `monitor sql` processes during {RUNS} runs "
+        f"({', '.join(f'{s:.1f}s' for _, _, s in runs)}); longest reader wait {longest:.3f}s, "
+        f"longest `monitor sql` (process included) {max(s for _, s, _ in cli_results):.2f}s"
+    )
     assert longest < 30, "a reader waited longer than a query may run"

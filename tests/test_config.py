@@ -73,26 +73,29 @@ def test_path_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.resolve_path(None, {}) == Path("monitor.toml")
 
 
-@pytest.mark.parametrize(("text", "key", "hint"), [
-    ('databse = "x.duckdb"', "databse", "Did you mean 'database'"),
-    ("[fetch]\nallow_networks = [\"localhost\"]", "fetch.allow_networks[0]", "127.0.0.0/8"),
-    ("[fetch]\ndeadline = -1", "fetch.deadline", "positive"),
-    ("[fetch]\nfeed_max_bytes = true", "fetch.feed_max_bytes", "positive number"),
-    ("[schedule]\ncron = \"every day\"", "schedule.cron", "cron"),
-    ("[schedule]\ncron = \"* * * * *\"\ninterval = 60", "schedule", "not both"),
-    ("[schedule]\ntimezone = \"Mars/Olympus\"", "schedule.timezone", "IANA"),
-    ("[[feeds]]\nname = \"no url\"", "feeds[0].url", "missing"),
-    ("[[feeds]]\nurl = \"file:///etc/passwd\"", "feeds[0].url", "http"),
-    ("[[feeds]]\nurl = \"https://a.org/rss\"\n[[feeds]]\nurl = \"https://a.org/rss\"", "feeds[1].url", "twice"),
-    ("[[topics]]\nname = \"t\"\nquery = '(Korea AND'", "topics[0].query", "position"),
-    ("[[topics]]\nname = \"t\"\nquery = '\"North Korea'", "topics[0].query", "unclosed quote"),
-    ("[[topics]]\nname = \"t\"", "topics[0].query", "missing"),
-    ("[email]\nsecurity = \"ssl\"", "email.security", "none, starttls, tls"),
-    ("[email]\npassword = \"hunter2\"", "email.password", "MONITOR_SMTP_PASSWORD"),
-    ("[email]\nrecipients = [\"a@b.org\\r\\nBcc: x@y\"]", "email.recipients[0]", "e-mail address"),
-    ("[email]\nsmtp_port = 70000", "email.smtp_port", "1-65535"),
-    ("feeds = 3", "feeds", "[[feeds]]"),
-])
+@pytest.mark.parametrize(
+    ("text", "key", "hint"),
+    [
+        ('databse = "x.duckdb"', "databse", "Did you mean 'database'"),
+        ('[fetch]\nallow_networks = ["localhost"]', "fetch.allow_networks[0]", "127.0.0.0/8"),
+        ("[fetch]\ndeadline = -1", "fetch.deadline", "positive"),
+        ("[fetch]\nfeed_max_bytes = true", "fetch.feed_max_bytes", "positive number"),
+        ('[schedule]\ncron = "every day"', "schedule.cron", "cron"),
+        ('[schedule]\ncron = "* * * * *"\ninterval = 60', "schedule", "not both"),
+        ('[schedule]\ntimezone = "Mars/Olympus"', "schedule.timezone", "IANA"),
+        ('[[feeds]]\nname = "no url"', "feeds[0].url", "missing"),
+        ('[[feeds]]\nurl = "file:///etc/passwd"', "feeds[0].url", "http"),
+        ('[[feeds]]\nurl = "https://a.org/rss"\n[[feeds]]\nurl = "https://a.org/rss"', "feeds[1].url", "twice"),
+        ("[[topics]]\nname = \"t\"\nquery = '(Korea AND'", "topics[0].query", "position"),
+        ('[[topics]]\nname = "t"\nquery = \'"North Korea\'', "topics[0].query", "unclosed quote"),
+        ('[[topics]]\nname = "t"', "topics[0].query", "missing"),
+        ('[email]\nsecurity = "ssl"', "email.security", "none, starttls, tls"),
+        ('[email]\npassword = "hunter2"', "email.password", "MONITOR_SMTP_PASSWORD"),
+        ('[email]\nrecipients = ["a@b.org\\r\\nBcc: x@y"]', "email.recipients[0]", "e-mail address"),
+        ("[email]\nsmtp_port = 70000", "email.smtp_port", "1-65535"),
+        ("feeds = 3", "feeds", "[[feeds]]"),
+    ],
+)
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, text: str, key: str, hint: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
@@ -110,7 +113,7 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_cli_reports_config_errors_in_one_line_with_exit_2(tmp_path: Path) -> None:
-    path = write(tmp_path, "[fetch]\nallow_networks = \"127.0.0.0/8\"\n")
+    path = write(tmp_path, '[fetch]\nallow_networks = "127.0.0.0/8"\n')
     result = CliRunner().invoke(cli.main, ["-c", str(path), "run"])
     assert result.exit_code == 2
     assert "fetch.allow_networks" in result.output and "Traceback" not in result.output

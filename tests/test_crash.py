@@ -54,9 +54,9 @@ pytestmark = pytest.mark.slow  # a story of real `monitor run` processes killed 
 ROOT = Path(__file__).resolve().parents[1]
 P = "/c7"
 RECIPIENTS = ("desk@example.org", "field@example.org")
-FILLERS = 100           # articles whose text is the feed's long summary: a batch worth megabytes
-WAL_MARK = 256 * 1024   # a WAL this big is the batch being committed (view refreshes write a few KB)
-STEP_TIMEOUT = 120.0    # no step may take longer, however busy the machine
+FILLERS = 100  # articles whose text is the feed's long summary: a batch worth megabytes
+WAL_MARK = 256 * 1024  # a WAL this big is the batch being committed (view refreshes write a few KB)
+STEP_TIMEOUT = 120.0  # no step may take longer, however busy the machine
 NEWS = [
     ("dispatch", "North Korea has sent about 1,500 special forces soldiers to Russia, Seoul said."),
     ("kursk", "More than 10,000 North Korean troops have been stationed in Russia's Kursk region."),
@@ -66,23 +66,36 @@ NEWS = [
 
 
 def news_page(slug: str, sentence: str) -> bytes:
-    story = Story(slug=slug, title=f"North Korean troops in Russia: {slug}", paragraphs=(sentence, FILLER),
-                  published=datetime(2024, 12, 2, 9, tzinfo=UTC))
+    story = Story(
+        slug=slug,
+        title=f"North Korean troops in Russia: {slug}",
+        paragraphs=(sentence, FILLER),
+        published=datetime(2024, 12, 2, 9, tzinfo=UTC),
+    )
     return page(story).encode()
 
 
 def feed_body(url: str) -> bytes:
-    items = [f"<item><title>North Korean troops: {slug}</title><link>{url}{P}/news/{slug}</link>"
-             f"<guid>{slug}</guid><pubDate>Mon, 02 Dec 2024 09:00:00 GMT</pubDate>"
-             f"<description>North Korean troops in Russia: {slug}</description></item>" for slug, _ in NEWS]
+    items = [
+        f"<item><title>North Korean troops: {slug}</title><link>{url}{P}/news/{slug}</link>"
+        f"<guid>{slug}</guid><pubDate>Mon, 02 Dec 2024 09:00:00 GMT</pubDate>"
+        f"<description>North Korean troops in Russia: {slug}</description></item>"
+        for slug, _ in NEWS
+    ]
     long_summary = " ".join([FILLER] * 60)  # ~17,000 characters: the text stored for a page that 404s
-    items += [f"<item><title>Background {i}</title><link>{url}{P}/filler/{i}</link><guid>filler-{i}</guid>"
-              f"<description>{long_summary}</description></item>" for i in range(FILLERS)]
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>crash</title>'
-            f"<link>{url}/</link><description>x</description>{''.join(items)}</channel></rss>").encode()
+    items += [
+        f"<item><title>Background {i}</title><link>{url}{P}/filler/{i}</link><guid>filler-{i}</guid>"
+        f"<description>{long_summary}</description></item>"
+        for i in range(FILLERS)
+    ]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>crash</title>'
+        f"<link>{url}/</link><description>x</description>{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 # --- an SMTP server that can hold the database while it accepts a message --------------------------------
+
 
 class Inbox:
     """Keeps every message it accepts. With `hold_at(db, n)`, it takes a read-only connection to `db` when
@@ -116,6 +129,7 @@ class Inbox:
 
 # --- the story ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Crashed:
     config: Path
@@ -131,13 +145,14 @@ class Crashed:
             return store.select_dicts(con, sql, params or [])
 
     def snapshot(self, step: str) -> None:
-        counts = self.rows("SELECT (SELECT count(*) FROM articles) AS articles, "
-                           "(SELECT count(*) FROM figure_mentions) AS mentions, "
-                           "(SELECT count(*) FROM history_articles) AS decided, "
-                           "(SELECT count(*) FROM alert_outbox) AS digests")[0]
+        counts = self.rows(
+            "SELECT (SELECT count(*) FROM articles) AS articles, "
+            "(SELECT count(*) FROM figure_mentions) AS mentions, "
+            "(SELECT count(*) FROM history_articles) AS decided, "
+            "(SELECT count(*) FROM alert_outbox) AS digests"
+        )[0]
         counts["runs"] = self.rows("SELECT run_id, status FROM runs ORDER BY started_at")
-        counts["outbox"] = self.rows("SELECT alert_id, recipient, status, attempts FROM alert_outbox "
-                                     "ORDER BY alert_id")
+        counts["outbox"] = self.rows("SELECT alert_id, recipient, status, attempts FROM alert_outbox ORDER BY alert_id")
         counts["feeds"] = self.rows("SELECT etag, body_hash FROM feeds")
         counts["mail"] = len(self.inbox.messages)
         self.after[step] = counts
@@ -156,8 +171,14 @@ def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
     env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "monitor", "-c", str(config), "run"], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-c", str(config), "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
@@ -169,8 +190,7 @@ def wait_for(what: str, condition: Any, process: subprocess.Popen[bytes], log: P
     deadline = time.monotonic() + STEP_TIMEOUT
     while not condition():
         if process.poll() is not None:
-            raise AssertionError(f"the run ended (exit {process.returncode}) before {what}:\n"
-                                 f"{log.read_text()}")
+            raise AssertionError(f"the run ended (exit {process.returncode}) before {what}:\n{log.read_text()}")
         if time.monotonic() > deadline:
             kill(process)
             raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()}")
@@ -185,8 +205,7 @@ def step_until(what: str, condition: Any, process: subprocess.Popen[bytes], log:
     try:
         while not condition():
             if process.poll() is not None:
-                raise AssertionError(f"the run ended (exit {process.returncode}) before {what}:\n"
-                                     f"{log.read_text()}")
+                raise AssertionError(f"the run ended (exit {process.returncode}) before {what}:\n{log.read_text()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()}")
             os.killpg(process.pid, signal.SIGCONT)
@@ -205,8 +224,9 @@ def wal_size(database: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def crashed(hostile_session: hs.HostileServer, tmp_path_factory: pytest.TempPathFactory,
-            prefect_harness: None) -> Iterator[Crashed]:
+def crashed(
+    hostile_session: hs.HostileServer, tmp_path_factory: pytest.TempPathFactory, prefect_harness: None
+) -> Iterator[Crashed]:
     server = hostile_session
     server.reset()
     directory = tmp_path_factory.mktemp("crash")
@@ -229,18 +249,24 @@ def crashed(hostile_session: hs.HostileServer, tmp_path_factory: pytest.TempPath
         server.reset()
 
 
-def run_story(server: hs.HostileServer, directory: Path, inbox: Inbox, smtp_port: int,
-              started: list[subprocess.Popen[bytes]]) -> Crashed:
+def run_story(
+    server: hs.HostileServer, directory: Path, inbox: Inbox, smtp_port: int, started: list[subprocess.Popen[bytes]]
+) -> Crashed:
     for slug, sentence in NEWS:
         server.route(f"{P}/news/{slug}", hs.static(news_page(slug, sentence), content_type="text/html"))
     server.route(f"{P}/news/slow", hs.slow_drip(interval=0.2, length=2000))  # until A is killed
     feed = server.route(f"{P}/feed.rss", hs.conditional(feed_body(server.base_url), etag='"crash-1"'))
     recipients = ", ".join(f'"{r}"' for r in RECIPIENTS)
-    email = (f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\nsender = "monitor@example.org"\n'
-             f"recipients = [{recipients}]\ntimeout = 10\nsend_history = true\n")
+    email = (
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\nsender = "monitor@example.org"\n'
+        f"recipients = [{recipients}]\ntimeout = 10\nsend_history = true\n"
+    )
     config = write_config(directory, [feed], extra=email)
-    config.write_text(config.read_text().replace('allow_networks = ["127.0.0.0/8"]',
-                                                 'allow_networks = ["127.0.0.1/32"]\nbatch_size = 500'))
+    config.write_text(
+        config.read_text().replace(
+            'allow_networks = ["127.0.0.0/8"]', 'allow_networks = ["127.0.0.1/32"]\nbatch_size = 500'
+        )
+    )
     story = Crashed(config=config, database=directory / "data" / "monitor.duckdb", inbox=inbox)
     logs = {step: directory / f"{step}.log" for step in "ACD"}
 
@@ -262,8 +288,9 @@ def run_story(server: hs.HostileServer, directory: Path, inbox: Inbox, smtp_port
     fetched = sum(server.hits(path) for path in pages)
     c = start(config, logs["C"])
     started.append(c)
-    wait_for("the articles to be fetched", lambda: sum(server.hits(p) for p in pages) >= fetched + len(pages),
-             c, logs["C"])
+    wait_for(
+        "the articles to be fetched", lambda: sum(server.hits(p) for p in pages) >= fetched + len(pages), c, logs["C"]
+    )
     step_until("the batch's WAL", lambda: wal_size(story.database) >= WAL_MARK, c, logs["C"])
     kill(c)
     story.after["C-wal"] = {"bytes": wal_size(story.database)}
@@ -287,6 +314,7 @@ def run_story(server: hs.HostileServer, directory: Path, inbox: Inbox, smtp_port
 
 
 # --- the tests ---------------------------------------------------------------------------------------------
+
 
 def test_an_overlapping_run_waits_for_the_lock_then_skips_and_writes_nothing(crashed: Crashed) -> None:
     result = crashed.overlapping
@@ -344,10 +372,14 @@ def test_clean_rerun_has_every_article_figure_and_alert_once(crashed: Crashed) -
     assert [r["status"] for r in crashed.after["E"]["runs"]] == ["interrupted"] * 3 + ["ok"]
     articles = crashed.rows("SELECT url, count(*) AS n FROM articles GROUP BY url")
     assert len(articles) == len(NEWS) + FILLERS and {r["n"] for r in articles} == {1}
-    for table, key in (("figure_mentions", "article_id, seq"), ("article_links", "feed_url, url"),
-                       ("topic_matches", "article_id, topic"), ("history_articles", "article_id"),
-                       ("series_values", "topic, category, grp, low, high"),
-                       ("series_mentions", "topic, article_id, seq")):
+    for table, key in (
+        ("figure_mentions", "article_id, seq"),
+        ("article_links", "feed_url, url"),
+        ("topic_matches", "article_id, topic"),
+        ("history_articles", "article_id"),
+        ("series_values", "topic, category, grp, low, high"),
+        ("series_mentions", "topic, article_id, seq"),
+    ):
         doubled = crashed.rows(f"SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1")
         assert doubled == [], (table, doubled)
     mentions = crashed.rows("SELECT a.url FROM figure_mentions f JOIN articles a USING (article_id)")
@@ -355,8 +387,9 @@ def test_clean_rerun_has_every_article_figure_and_alert_once(crashed: Crashed) -
     # no alert lost: each recipient's one digest reports every decided figure
     values = crashed.rows("SELECT count(*) AS n FROM series_values")[0]["n"]
     assert values >= 1
-    digests = crashed.rows("SELECT recipient, n_new + n_revisions + n_counterclaims AS n, status FROM alert_outbox "
-                           "ORDER BY recipient")
+    digests = crashed.rows(
+        "SELECT recipient, n_new + n_revisions + n_counterclaims AS n, status FROM alert_outbox ORDER BY recipient"
+    )
     assert digests == [{"recipient": r, "n": values, "status": "sent"} for r in sorted(RECIPIENTS)]
     got = sorted(r for rcpts in crashed.inbox.rcpts for r in rcpts)
     assert sorted(set(got)) == sorted(RECIPIENTS)

@@ -9,8 +9,19 @@ import textwrap
 from flows import poll
 
 # Decision points, as radon and McCabe count them: each adds a path through the function.
-BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.With, ast.AsyncWith,
-            ast.Assert, ast.comprehension, ast.match_case)
+BRANCHES = (
+    ast.If,
+    ast.IfExp,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ExceptHandler,
+    ast.With,
+    ast.AsyncWith,
+    ast.Assert,
+    ast.comprehension,
+    ast.match_case,
+)
 
 
 def complexity(fn: ast.FunctionDef) -> int:
@@ -40,8 +51,11 @@ def test_run_once_is_short_and_simple() -> None:
 
 
 def test_run_once_calls_the_stages_in_the_pipelines_order() -> None:
-    calls = sorted((node.lineno, node.col_offset, node.func.id) for node in ast.walk(run_once())
-                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+    calls = sorted(
+        (node.lineno, node.col_offset, node.func.id)
+        for node in ast.walk(run_once())
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    )
     called = [name for _, _, name in calls]
     stages = ["_start", "_poll", "_select_new", "_fetch_extract_store", "_history", "_alerts"]
     assert [c for c in called if c in stages] == stages, called

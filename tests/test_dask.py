@@ -23,12 +23,11 @@ from tests.world import World
 # Everything the cycle decides, without what differs by run: timestamps, run ids.
 TABLES = {
     "articles": "SELECT * EXCLUDE (fetched_at, first_seen_at, run_id) FROM articles ORDER BY article_id",
-    "article_links": "SELECT * EXCLUDE (first_seen_at, run_id) FROM article_links "
-                     "ORDER BY article_id, feed_url",
+    "article_links": "SELECT * EXCLUDE (first_seen_at, run_id) FROM article_links ORDER BY article_id, feed_url",
     "topic_matches": "SELECT * EXCLUDE (matched_at) FROM topic_matches ORDER BY article_id, topic",
     "figure_mentions": "SELECT * EXCLUDE (found_at) FROM figure_mentions ORDER BY article_id, seq",
     "figures": "SELECT topic, category, low, high, qualifier, claimant, quote, article_url FROM figures "
-               "ORDER BY article_url, start_offset, topic",
+    "ORDER BY article_url, start_offset, topic",
 }
 
 
@@ -55,14 +54,14 @@ def test_a_cycle_on_dask_stores_what_the_default_runner_stores(world: World, tmp
 
     assert str(get_current_settings().api.url).startswith("http://127.0.0.1:")  # a server the workers reach
     prefix = f"/{tmp_path.name}"
-    feeds = [world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
-             world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES, stories.DISPATCH],
-                           atom=True)]
+    feeds = [
+        world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
+        world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES, stories.DISPATCH], atom=True),
+    ]
     (tmp_path / "default").mkdir()
     (tmp_path / "dask").mkdir()
     default = write_config(tmp_path / "default", feeds)
-    on_dask = write_config(tmp_path / "dask", feeds,
-                           extra='[scale]\ndask_address = "local"\ndask_workers = 2\n')
+    on_dask = write_config(tmp_path / "dask", feeds, extra='[scale]\ndask_address = "local"\ndask_workers = 2\n')
 
     expected = poll.run_state(str(default)).result()
     state = poll.run_state(str(on_dask))
@@ -88,6 +87,8 @@ def test_dask_without_a_prefect_server_is_a_clear_error(tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     on_dask = write_config(tmp_path, [], extra='[scale]\ndask_address = "tcp://127.0.0.1:9"\n')
-    with temporary_settings(updates={PREFECT_API_URL: None}), \
-            pytest.raises(ConfigError, match=r"dask_address needs a Prefect server"):
+    with (
+        temporary_settings(updates={PREFECT_API_URL: None}),
+        pytest.raises(ConfigError, match=r"dask_address needs a Prefect server"),
+    ):
         poll.run(str(on_dask))

@@ -30,13 +30,11 @@ def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Pa
     assert out.count("feeds: 3/3 ok") == 3
     # every change of the story, with the value it replaced: Kyiv's estimate after Seoul's is a counterclaim
     revisions = re.findall(r"deployed\s+(\S+)\s+(?:revision|counterclaim)\s+(\S+)", out)
-    assert re.findall(r"deployed\s+\S+\s+(revision|counterclaim)", out) == [
-        "counterclaim", "revision", "counterclaim"]
-    assert revisions == [("10,000–12,000", "1,500"), ("≈11,000", "10,000–12,000"),
-                         ("≈15,000", "11,000")]
+    assert re.findall(r"deployed\s+\S+\s+(revision|counterclaim)", out) == ["counterclaim", "revision", "counterclaim"]
+    assert revisions == [("10,000–12,000", "1,500"), ("≈11,000", "10,000–12,000"), ("≈15,000", "11,000")]
     assert re.search(r"casualties\s+≈4,700\s+revision\s+3,000", out)
     assert re.search(r"killed\s+≈600\s+revision\s+300", out)
-    digest = out[out.index("== the digest"):out.index("== done")]
+    digest = out[out.index("== the digest") : out.index("== done")]
     assert "Subject: news-monitor: 2 revisions, 1 counterclaim" in digest
     assert "REVISED  casualties: ≈4,700" in digest and "was 3,000 on 2025-01-13 (+1,700)" in digest
     report = directory / "report.html"
@@ -45,8 +43,9 @@ def test_demo_runs_three_cycles_and_ends_with_a_report_and_a_digest(tmp_path: Pa
     assert page.count('<figure class="chart"') == 4 and "≈15,000" in page
     with store.connect(directory / "monitor.duckdb", read_only=True) as con:
         outlets = {r[0] for r in con.execute("SELECT DISTINCT outlet FROM articles").fetchall()}
-        series = con.execute("SELECT n_outlets FROM figure_series WHERE category = 'deployed' "
-                             "AND low = 15000").fetchone()
+        series = con.execute(
+            "SELECT n_outlets FROM figure_series WHERE category = 'deployed' AND low = 15000"
+        ).fetchone()
     assert outlets == {"127.0.0.1", "127.0.0.2", "127.0.0.3"}  # three outlets, each its own host
     assert series == (2,)  # the wire's reprint corroborates the 15,000
     config = (directory / "monitor.toml").read_text()
@@ -88,8 +87,7 @@ def test_demo_from_a_fresh_process_without_network_takes_under_a_minute(tmp_path
     command = [sys.executable, "-m", "monitor", "demo", str(tmp_path / "demo")]
     offline = False
     unshare = shutil.which("unshare")
-    if unshare and shutil.which("ip") and subprocess.run([unshare, "-n", "true"],
-                                                         capture_output=True).returncode == 0:
+    if unshare and shutil.which("ip") and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
         command = [unshare, "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
         offline = True
     started = time.monotonic()

@@ -26,16 +26,31 @@ from monitor.errors import ConfigError, MonitorError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 # each config table, and a line that makes it exist in TOML
-SECTIONS = {"": "", "schedule": "[schedule]", "fetch": "[fetch]", "feeds": "[[feeds]]\nurl = 'https://a.example/rss'",
-            "topics": "[[topics]]\nname = 't'\nquery = 'x'", "email": "[email]", "scale": "[scale]",
-            "alerts": "[alerts]",
-            # a channel's `topics` example names this topic; its name line is indented so that the `name` row's
-            # example (which replaces `name = …` lines) leaves it alone
-            "alerts.channels": "[[topics]]\n  name = 'North Korean troops in Russia'\nquery = 'x'\n"
-                               "[[alerts.channels]]\nurl = 'json://127.0.0.1/hook'"}
-HEADINGS = {"": "Top-level keys", "schedule": "`[schedule]`", "fetch": "`[fetch]`", "feeds": "`[[feeds]]`",
-            "topics": "`[[topics]]`", "email": "`[email]`", "scale": "`[scale]`", "alerts": "`[alerts]`",
-            "alerts.channels": "`[[alerts.channels]]`"}
+SECTIONS = {
+    "": "",
+    "schedule": "[schedule]",
+    "fetch": "[fetch]",
+    "feeds": "[[feeds]]\nurl = 'https://a.example/rss'",
+    "topics": "[[topics]]\nname = 't'\nquery = 'x'",
+    "email": "[email]",
+    "scale": "[scale]",
+    "alerts": "[alerts]",
+    # a channel's `topics` example names this topic; its name line is indented so that the `name` row's
+    # example (which replaces `name = …` lines) leaves it alone
+    "alerts.channels": "[[topics]]\n  name = 'North Korean troops in Russia'\nquery = 'x'\n"
+    "[[alerts.channels]]\nurl = 'json://127.0.0.1/hook'",
+}
+HEADINGS = {
+    "": "Top-level keys",
+    "schedule": "`[schedule]`",
+    "fetch": "`[fetch]`",
+    "feeds": "`[[feeds]]`",
+    "topics": "`[[topics]]`",
+    "email": "`[email]`",
+    "scale": "`[scale]`",
+    "alerts": "`[alerts]`",
+    "alerts.channels": "`[[alerts.channels]]`",
+}
 
 
 def commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -54,7 +69,7 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0, result.output
     text = result.output
     assert re.search(r"^\s*Examples?:\s*$", text, re.M), f"`monitor {' '.join(path)} --help` has no example"
-    example = text[re.search(r"^\s*Examples?:\s*$", text, re.M).end():]  # type: ignore[union-attr]
+    example = text[re.search(r"^\s*Examples?:\s*$", text, re.M).end() :]  # type: ignore[union-attr]
     assert re.search(r"^\s+(\S+=\S+ )*monitor\b", example, re.M), "the example does not show a command line"
 
 
@@ -109,8 +124,10 @@ def public_columns() -> dict[str, list[str]]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp, store.open_for_write(Path(tmp) / "schema.duckdb") as con:
-        rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                           "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        rows = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)
@@ -125,8 +142,7 @@ def test_schema_doc_describes_every_table_view_and_column() -> None:
         if not text:
             missing.append(f"{table} (no section)")
             continue
-        missing += [f"{table}.{c}" for c in columns
-                    if not re.search(rf"^\| `{c}` \|[^|]*\|\s*\S", text, re.M)]
+        missing += [f"{table}.{c}" for c in columns if not re.search(rf"^\| `{c}` \|[^|]*\|\s*\S", text, re.M)]
     assert not missing, f"docs/schema.md lacks: {missing}"
 
 
@@ -170,9 +186,9 @@ def _section(doc: str, heading: str) -> str:
     m = re.search(heading, doc, re.M)
     if not m:
         return ""
-    level = len(re.match(r"#+", doc[m.start():]).group())  # type: ignore[union-attr]
-    end = re.search(rf"^#{{1,{level}}} ", doc[m.end():], re.M)
-    return doc[m.end():m.end() + end.start()] if end else doc[m.end():]
+    level = len(re.match(r"#+", doc[m.start() :]).group())  # type: ignore[union-attr]
+    end = re.search(rf"^#{{1,{level}}} ", doc[m.end() :], re.M)
+    return doc[m.end() : m.end() + end.start()] if end else doc[m.end() :]
 
 
 def test_readme_offers_the_demo_right_after_the_two_commands() -> None:
@@ -205,8 +221,14 @@ def test_scheduling_step_1_starts_a_prefect_server_in_a_fresh_clone(tmp_path: Pa
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     log = tmp_path / "server.out"
     with log.open("wb") as out:
-        server = subprocess.Popen(["bash", "-euc", script], cwd=tmp_path, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            ["bash", "-euc", script],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         healthy = False

@@ -58,27 +58,33 @@ def test_items_beyond_the_cap_are_counted_not_parsed() -> None:
     assert len(parsed.entries) == 10 and parsed.truncated == 20
 
 
-@pytest.mark.parametrize(("body", "ctype", "message"), [
-    (b"", "", "empty"),
-    (b"   \n", "application/rss+xml", "empty"),
-    (b"<!DOCTYPE html><html><body>hi</body></html>", "text/html", "HTML page"),
-    (b"<html><head></head></html>", "application/xml", "HTML page"),
-    (b"just some words", "text/plain", "not an RSS/Atom feed"),
-    (b"<rss><channel><item><title>cut", "application/rss+xml", "not well-formed"),
-])
+@pytest.mark.parametrize(
+    ("body", "ctype", "message"),
+    [
+        (b"", "", "empty"),
+        (b"   \n", "application/rss+xml", "empty"),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "text/html", "HTML page"),
+        (b"<html><head></head></html>", "application/xml", "HTML page"),
+        (b"just some words", "text/plain", "not an RSS/Atom feed"),
+        (b"<rss><channel><item><title>cut", "application/rss+xml", "not well-formed"),
+    ],
+)
 def test_not_a_feed_is_a_clear_feed_error(body: bytes, ctype: str, message: str) -> None:
     with pytest.raises(FeedError, match=message) as err:
         feeds.parse(body, "https://x.test/feed", content_type=ctype)
     assert str(err.value).startswith("https://x.test/feed: ")
 
 
-@pytest.mark.parametrize(("url", "canonical"), [
-    ("HTTPS://News.Test:443/a/b?utm_medium=x&fbclid=1&q=2#frag", "https://news.test/a/b?q=2"),
-    ("http://news.test:8080", "http://news.test:8080/"),
-    ("javascript:alert(1)", ""),
-    ("file:///etc/passwd", ""),
-    ("http://[::1]:99/x", "http://[::1]:99/x"),
-])
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("HTTPS://News.Test:443/a/b?utm_medium=x&fbclid=1&q=2#frag", "https://news.test/a/b?q=2"),
+        ("http://news.test:8080", "http://news.test:8080/"),
+        ("javascript:alert(1)", ""),
+        ("file:///etc/passwd", ""),
+        ("http://[::1]:99/x", "http://[::1]:99/x"),
+    ],
+)
 def test_canonical_url(url: str, canonical: str) -> None:
     assert feeds.canonical_url(url) == canonical
 
@@ -123,7 +129,9 @@ def test_titles_with_markup_are_stored_as_text(body: bytes) -> None:
         assert "<" not in ours.title.replace("<blink>", "")
         assert ours.title == feeds.clean_text(feeds.strip_html(theirs.title), feeds.TITLE_MAX_CHARS)
     assert [e.title for e in parsed.entries][:3] in (
-        ["Example entry one", "Example entry two", "History of the <blink> tag"], ["Example RSS item"])
+        ["Example entry one", "Example entry two", "History of the <blink> tag"],
+        ["Example RSS item"],
+    )
 
 
 RELATIVE = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
@@ -142,15 +150,19 @@ XML_BASE = b"""<?xml version="1.0" encoding="utf-8"?>
 </feed>"""
 
 
-@pytest.mark.parametrize(("body", "location", "expected"), [
-    (RELATIVE, None, ["/feeds/stories/1", "/top/2"]),  # the feed URL, not the channel's <link>
-    (RELATIVE, "/syndication/all.rss", ["/syndication/stories/1", "/top/2"]),
-    (RELATIVE, "https://cdn.test/rss/x.xml", ["https://cdn.test/rss/stories/1", "https://cdn.test/top/2"]),
-    (XML_BASE, "/syndication/all.atom", ["/syndication/archive/2026/3.html", "https://elsewhere.test/x/4"]),
-    (XML_BASE, None, ["/feeds/archive/2026/3.html", "https://elsewhere.test/x/4"]),
-])
+@pytest.mark.parametrize(
+    ("body", "location", "expected"),
+    [
+        (RELATIVE, None, ["/feeds/stories/1", "/top/2"]),  # the feed URL, not the channel's <link>
+        (RELATIVE, "/syndication/all.rss", ["/syndication/stories/1", "/top/2"]),
+        (RELATIVE, "https://cdn.test/rss/x.xml", ["https://cdn.test/rss/stories/1", "https://cdn.test/top/2"]),
+        (XML_BASE, "/syndication/all.atom", ["/syndication/archive/2026/3.html", "https://elsewhere.test/x/4"]),
+        (XML_BASE, None, ["/feeds/archive/2026/3.html", "https://elsewhere.test/x/4"]),
+    ],
+)
 def test_relative_links_are_resolved_with_the_feeds_base_as_feedparser_does(
-        world: World, body: bytes, location: str | None, expected: list[str]) -> None:
+    world: World, body: bytes, location: str | None, expected: list[str]
+) -> None:
     path = f"/feeds/{hashlib.sha1(body + str(location).encode()).hexdigest()[:12]}.xml"
     url = world.add(path, body, "application/xml", headers={"Content-Location": location} if location else {})
     with fetch.Client(allow_networks=["127.0.0.0/8"]) as client:
@@ -202,18 +214,23 @@ SPACES = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
 
 def test_a_raw_space_in_a_link_is_percent_encoded() -> None:
     parsed = feeds.parse(SPACES, "https://s.test/rss")
-    assert [e.link for e in parsed.entries] == ["https://s.test/news/a%20story.html?q=north+korea",
-                                                "https://s.test/news/b%20story.html"]
+    assert [e.link for e in parsed.entries] == [
+        "https://s.test/news/a%20story.html?q=north+korea",
+        "https://s.test/news/b%20story.html",
+    ]
     assert parsed.entries[0].source_link == "https://s.test/news/a story.html?q=north korea"  # as the feed gave it
     assert _bare(SPACES).entries[0].link == parsed.entries[0].source_link  # feedparser keeps it raw
 
 
-@pytest.mark.parametrize(("url", "canonical"), [
-    ("https://s.test/a b", "https://s.test/a%20b"),
-    ("https://s.test/<x>\"y\"", "https://s.test/%3Cx%3E%22y%22"),
-    ("https://s.test/%E2%82%AC/%20", "https://s.test/%E2%82%AC/%20"),
-    ("https://s.test/новости/1", "https://s.test/новости/1"),  # an IRI: kept as written, as stored before
-])
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://s.test/a b", "https://s.test/a%20b"),
+        ('https://s.test/<x>"y"', "https://s.test/%3Cx%3E%22y%22"),
+        ("https://s.test/%E2%82%AC/%20", "https://s.test/%E2%82%AC/%20"),
+        ("https://s.test/новости/1", "https://s.test/новости/1"),  # an IRI: kept as written, as stored before
+    ],
+)
 def test_canonical_url_encodes_only_what_is_never_valid(url: str, canonical: str) -> None:
     assert feeds.canonical_url(url) == canonical
 

@@ -189,9 +189,7 @@ def test_allow_networks_must_be_cidr_strings() -> None:
     "target",
     ["http://127.0.0.2:{port}/ok", "http://169.254.169.254/latest/meta-data/", "http://[::1]:{port}/ok"],
 )
-def test_redirect_to_a_blocked_address_is_refused(
-    hostile: hs.HostileServer, client: fetch.Client, target: str
-) -> None:
+def test_redirect_to_a_blocked_address_is_refused(hostile: hs.HostileServer, client: fetch.Client, target: str) -> None:
     target = target.format(port=hostile.port)
     url = hostile.route("/go", hs.redirect(target))
     with pytest.raises(BlockedURLError) as info:
@@ -200,17 +198,13 @@ def test_redirect_to_a_blocked_address_is_refused(
 
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)", "ftp://example.com/x"])
-def test_redirect_to_a_bad_scheme_is_refused(
-    hostile: hs.HostileServer, client: fetch.Client, target: str
-) -> None:
+def test_redirect_to_a_bad_scheme_is_refused(hostile: hs.HostileServer, client: fetch.Client, target: str) -> None:
     url = hostile.route("/go", hs.redirect(target))
     with pytest.raises(BlockedURLError, match="only absolute http"):
         client.get(url, max_bytes=100)
 
 
-def test_redirect_to_another_port_and_relative_locations(
-    hostile: hs.HostileServer, client: fetch.Client
-) -> None:
+def test_redirect_to_another_port_and_relative_locations(hostile: hs.HostileServer, client: fetch.Client) -> None:
     with hs.HostileServer() as other:
         final = other.route("/final", hs.static(b"done"))
         hostile.route("/a/start", hs.redirect("next"))  # relative to /a/
@@ -290,9 +284,7 @@ def test_gzip_bomb_stops_at_the_cap_in_little_memory(
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "deflate-raw", "gzip, gzip", "identity"])
-def test_supported_encodings_are_decoded(
-    hostile: hs.HostileServer, client: fetch.Client, encoding: str
-) -> None:
+def test_supported_encodings_are_decoded(hostile: hs.HostileServer, client: fetch.Client, encoding: str) -> None:
     body = b"<rss>" + b"news " * 10_000 + b"</rss>"
     url = hostile.route("/feed", hs.encoded(body, encoding, framing="chunked"))
     response = client.get(url, max_bytes=len(body))
@@ -309,9 +301,7 @@ def test_data_after_the_end_of_a_compressed_body_is_ignored_cheaply(
     hostile: hs.HostileServer, client: fetch.Client
 ) -> None:
     inner = hs.encode(b"ok" * 10, "gzip") + bytes(20 * MIB)  # junk after the inner gzip member
-    url = hostile.route(
-        "/tail", hs.static(hs.encode(inner, "gzip"), headers={"Content-Encoding": "gzip, gzip"})
-    )
+    url = hostile.route("/tail", hs.static(hs.encode(inner, "gzip"), headers={"Content-Encoding": "gzip, gzip"}))
     assert client.get(url, max_bytes=MIB).body == b"ok" * 10
 
 
@@ -341,12 +331,8 @@ def test_body_exactly_at_the_cap_is_fine(hostile: hs.HostileServer, client: fetc
         ("gzip, gzip, gzip", "more than 2 stacked"),
     ],
 )
-def test_unsupported_encodings(
-    hostile: hs.HostileServer, client: fetch.Client, encoding: str, message: str
-) -> None:
-    url = hostile.route(
-        "/enc", hs.static(hs.encode(b"x" * 100, encoding), headers={"Content-Encoding": encoding})
-    )
+def test_unsupported_encodings(hostile: hs.HostileServer, client: fetch.Client, encoding: str, message: str) -> None:
+    url = hostile.route("/enc", hs.static(hs.encode(b"x" * 100, encoding), headers={"Content-Encoding": encoding}))
     assert message in fetch_error(client, url).reason
 
 
@@ -483,17 +469,13 @@ def self_signed_server_context(tmp_path: Path) -> ssl.SSLContext:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .sign(key, hashes.SHA256())
     )
     pem = tmp_path / "server.pem"
     pem.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pem)
@@ -542,9 +524,7 @@ def test_retry_after_http_date(hostile: hs.HostileServer, client: fetch.Client) 
     [(404, False, "fix the URL"), (410, False, "fix the URL"), (403, False, "refuses"), (500, True, "retry"),
      (204, False, "only 200 and 304"), (206, False, "only 200 and 304")],
 )  # fmt: skip
-def test_http_errors(
-    hostile: hs.HostileServer, client: fetch.Client, status: int, retryable: bool, hint: str
-) -> None:
+def test_http_errors(hostile: hs.HostileServer, client: fetch.Client, status: int, retryable: bool, hint: str) -> None:
     error = fetch_error(client, hostile.route("/x", hs.static(b"nope", status=status)))
     assert (error.status, error.retryable, error.retry_after) == (status, retryable, None)
     assert hint in error.reason
@@ -618,9 +598,7 @@ def test_request_headers_and_response_fields(hostile: hs.HostileServer, client: 
     assert sent["accept"] == "text/html"
     assert "authorization" not in sent and "cookie" not in sent
     assert response.content_type == "text/html"
-    assert (
-        response.headers["x-thing"] == "1" and response.headers["content-type"] == "Text/HTML; Charset=UTF-8"
-    )
+    assert response.headers["x-thing"] == "1" and response.headers["content-type"] == "Text/HTML; Charset=UTF-8"
     assert (response.url, response.etag, response.last_modified) == (url, None, None)
     assert 0 < response.elapsed < 1
 

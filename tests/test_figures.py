@@ -353,9 +353,7 @@ def test_not_figures(text: str) -> None:
 
 
 def test_refugees_rescued_survivors_are_not_counts() -> None:
-    assert found("About 2,000 refugees crossed the border; 3 people were killed.") == {
-        ("killed", 3, 3, "exact")
-    }
+    assert found("About 2,000 refugees crossed the border; 3 people were killed.") == {("killed", 3, 3, "exact")}
 
 
 # --- who, quote, offsets, claimant -------------------------------------------------------------------------
@@ -407,10 +405,14 @@ def test_a_claim_verb_that_is_never_a_noun_is_a_claim_after_a_noun_before_word(s
 
 
 def test_a_headline_figure_takes_the_source_of_the_body_that_restates_it() -> None:
-    text = ("Shelling kills 8 villagers near the border. The regional governor says the shelling killed at least "
-            "8 villagers overnight.")
+    text = (
+        "Shelling kills 8 villagers near the border. The regional governor says the shelling killed at least "
+        "8 villagers overnight."
+    )
     assert {(f.qualifier, f.claimant) for f in figures.find(text)} == {
-        ("exact", "The regional governor"), ("at_least", "The regional governor")}
+        ("exact", "The regional governor"),
+        ("at_least", "The regional governor"),
+    }
 
 
 def test_a_restated_number_in_another_category_lends_no_source() -> None:
@@ -483,9 +485,7 @@ def test_evaluate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "src:mine" in out and "cat:killed" in out
 
 
-@pytest.mark.skipif(
-    not DEV.exists(), reason=f"development set not found at {DEV} (clone shared/ next to the repo)"
-)
+@pytest.mark.skipif(not DEV.exists(), reason=f"development set not found at {DEV} (clone shared/ next to the repo)")
 def test_quality_gate_on_development_set() -> None:
     rows = evaluate.read_gold(DEV)
     result = evaluate.score(rows, evaluate.predict(rows))
@@ -572,7 +572,6 @@ def test_docs_example_matches_the_code() -> None:
     text = block.split('figures.find("', 1)[1].split('")', 1)[0]
     shown = [line.removeprefix("# ") for line in block.splitlines() if line.startswith("# ")]
     actual = [
-        f"{f.category} {f.low} {f.high} {f.qualifier} {f.who} {f.quote!r} {f.claimant}"
-        for f in figures.find(text)
+        f"{f.category} {f.low} {f.high} {f.qualifier} {f.who} {f.quote!r} {f.claimant}" for f in figures.find(text)
     ]
     assert actual == shown

@@ -93,8 +93,16 @@ def test_inflected_sentences(text: str, expected: Fig) -> None:
 
 @pytest.mark.parametrize(
     ("numeral", "value"),
-    [("1만5천", 15000), ("1만 5000", 15000), ("4,700", 4700), ("三千", 3000), ("1万2千", 12000),
-     ("1.5万", 15000), ("十二", 12), ("3천", 3000)],
+    [
+        ("1만5천", 15000),
+        ("1만 5000", 15000),
+        ("4,700", 4700),
+        ("三千", 3000),
+        ("1万2千", 12000),
+        ("1.5万", 15000),
+        ("十二", 12),
+        ("3천", 3000),
+    ],
 )
 def test_cjk_numerals(numeral: str, value: int) -> None:
     assert cjk.value(numeral) == value
@@ -104,8 +112,11 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
     ("text", "lang", "expected"),
     [
         ("북한은 러시아에 1만1천여 명을 파병했다.", "ko", {("deployed", 11000, None, "at_least")}),
-        ("사망자는 약 600명, 부상자는 3천 명으로 집계됐다.", "ko",
-         {("killed", 600, 600, "approximate"), ("wounded", 3000, 3000, "exact")}),
+        (
+            "사망자는 약 600명, 부상자는 3천 명으로 집계됐다.",
+            "ko",
+            {("killed", 600, 600, "approximate"), ("wounded", 3000, 3000, "exact")},
+        ),
         ("두 명이 숨지고 다섯 명이 다쳤다.", "ko", {("killed", 2, 2, "exact"), ("wounded", 5, 5, "exact")}),
         ("북한군 3-4천 명이 전사하거나 다쳤다.", "ko", {("casualties", 3000, 4000, "range")}),
         ("경찰은 시위대 20명을 체포했다.", "ko", set()),
@@ -123,8 +134,11 @@ def test_korean_and_japanese(text: str, lang: str, expected: set[Fig]) -> None:
 
 # --- The reference story in three languages -----------------------------------------------------------------
 
-STORY = {("deployed", 15000, 15000, "approximate"), ("casualties", 4700, 4700, "approximate"),
-         ("killed", 600, 600, "approximate")}
+STORY = {
+    ("deployed", 15000, 15000, "approximate"),
+    ("casualties", 4700, 4700, "approximate"),
+    ("killed", 600, 600, "approximate"),
+}
 
 
 @pytest.mark.parametrize(("name", "claimant"), [("ko", "한국 정보당국"), ("ru", "южнокорейской разведки")])
@@ -149,11 +163,11 @@ def test_cli_lang_and_detection() -> None:
 
 
 def test_cli_says_once_when_a_language_has_no_lexicon() -> None:
-    lines = "\n".join(json.dumps({"id": i, "text": "Bij de aanval zijn 12 soldaten gedood, meldt de politie."})
-                      for i in range(3))
+    lines = "\n".join(
+        json.dumps({"id": i, "text": "Bij de aanval zijn 12 soldaten gedood, meldt de politie."}) for i in range(3)
+    )
     monitor = Path(sys.executable).with_name("monitor")
-    proc = subprocess.run([str(monitor), "figures", "--jsonl"], input=lines,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run([str(monitor), "figures", "--jsonl"], input=lines, capture_output=True, text=True, check=True)
     assert [json.loads(line)["figures"] for line in proc.stdout.splitlines()] == [[], [], []]
     assert proc.stderr.count("no figures are found in language 'nl'") == 1
     assert "Traceback" not in proc.stderr

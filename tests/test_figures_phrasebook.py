@@ -189,8 +189,7 @@ CASES: list[tuple[str, set[Key]]] = [
     ("Gunman kills 6 at Florida nightclub", {("killed", 6, 6)}),
     ("Russian shelling kills two civilians in Kherson", {("killed", 2, 2)}),
     (
-        "Ukrainian Armed Forces lost over 600 servicemen in the Donetsk direction over the past day - "
-        "Defense Ministry",
+        "Ukrainian Armed Forces lost over 600 servicemen in the Donetsk direction over the past day - Defense Ministry",
         {("casualties", 600, None)},
     ),
     (
@@ -354,8 +353,7 @@ CASES: list[tuple[str, set[Key]]] = [
         {("killed", 49, 49), ("wounded", 53, 53)},
     ),
     (
-        "The gunman, a former employee, killed five co-workers and injured two before turning the gun "
-        "on himself.",
+        "The gunman, a former employee, killed five co-workers and injured two before turning the gun on himself.",
         {("killed", 5, 5), ("wounded", 2, 2)},
     ),
     (
@@ -406,8 +404,7 @@ CASES: list[tuple[str, set[Key]]] = [
     ("Pentagon orders 2,000 troops to prepare for Israel deployment", {("deployed", 2000, 2000)}),
     ("At least 22 dead in Maine shootings, suspect at large", {("killed", 22, None)}),
     (
-        "According to Ukrainian intelligence, around 11,000 North Korean troops are currently in the "
-        "Kursk region.",
+        "According to Ukrainian intelligence, around 11,000 North Korean troops are currently in the Kursk region.",
         {("deployed", 11000, 11000)},
     ),
     (

@@ -142,9 +142,7 @@ def test_lone_surrogate_next_to_a_number_word() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.integers(min_value=0, max_value=10**30), st.sampled_from(["soldiers were killed", "dead", "troops"])
-)
+@given(st.integers(min_value=0, max_value=10**30), st.sampled_from(["soldiers were killed", "dead", "troops"]))
 def test_counts_bounded_by_world_population(value: int, tail: str) -> None:
     text = f"At least {value:,} {tail} on Monday."
     check(text)
@@ -190,9 +188,7 @@ def test_one_megabyte_adversarial_input_is_linear(unit: str) -> None:
     assert big_s < 8 * small_s + 0.5
 
 
-@pytest.mark.parametrize(
-    "text", ["a" * 1_000_000, "9" * 1_000_000, "\n" * 100_000, "İ" * 100_000 + " 5 killed"]
-)
+@pytest.mark.parametrize("text", ["a" * 1_000_000, "9" * 1_000_000, "\n" * 100_000, "İ" * 100_000 + " 5 killed"])
 def test_long_runs(text: str) -> None:
     start = time.perf_counter()
     check(text)

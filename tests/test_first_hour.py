@@ -35,8 +35,11 @@ FEED_NAME = "Korea Wire"
 KURSK_NEXT = Story(
     slug="nk-troops-kursk-next-day",
     title="North Korean troops reinforce Kursk",
-    paragraphs=("About 10,000 North Korean troops are now stationed in Russia's Kursk region, Ukraine's "
-                "military intelligence said.", stories.FILLER),
+    paragraphs=(
+        "About 10,000 North Korean troops are now stationed in Russia's Kursk region, Ukraine's "
+        "military intelligence said.",
+        stories.FILLER,
+    ),
     published=stories.day("2024-11-14"),
 )
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -47,9 +50,9 @@ class Seen:
     """What a user saw of one command."""
 
     code: int
-    out: str                       # stdout, or everything on a terminal
+    out: str  # stdout, or everything on a terminal
     err: str = ""
-    first: float = float("inf")    # seconds until the first byte of output
+    first: float = float("inf")  # seconds until the first byte of output
     took: float = 0.0
     left: list[str] = field(default_factory=list)  # descendant processes still running after the exit
     chunks: list[tuple[float, str]] = field(default_factory=list)  # (seconds from start, text) as it came
@@ -82,8 +85,14 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def piped(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 240) -> Seen:
     """The command with stdout and stderr to pipes (cron, `| less`), timing its first byte of output."""
     started = time.monotonic()
-    with subprocess.Popen([MONITOR, *args], cwd=cwd, env=env or clean_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [MONITOR, *args],
+        cwd=cwd,
+        env=env or clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         out, err = proc.stdout.fileno(), proc.stderr.fileno()
         chunks: dict[int, bytes] = {out: b"", err: b""}
@@ -130,8 +139,14 @@ def _running(pid: int) -> str | None:
     return None if state == "Z" else f"{pid}: {command}"
 
 
-def on_terminal(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, *,
-                interrupt_after: float | None = None, timeout: float = 240) -> Seen:
+def on_terminal(
+    args: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    *,
+    interrupt_after: float | None = None,
+    timeout: float = 240,
+) -> Seen:
     """The command on a pseudo-terminal, as typed at a shell; Ctrl-C after `interrupt_after` seconds."""
     started = time.monotonic()
     pid, fd = pty.fork()
@@ -185,10 +200,17 @@ def no_traceback(seen: Seen) -> None:
     assert "Traceback" not in seen.text and "KeyboardInterrupt" not in seen.text, seen.text[-4000:]
 
 
-def write_config(directory: Path, feeds: Sequence[tuple[str, str | None]], *, workers: int = 1,
-                 extra: str = "") -> Path:
-    lines = ['database = "data/monitor.duckdb"', "", "[fetch]", 'allow_networks = ["127.0.0.0/8"]',
-             f"workers = {workers}", ""]
+def write_config(
+    directory: Path, feeds: Sequence[tuple[str, str | None]], *, workers: int = 1, extra: str = ""
+) -> Path:
+    lines = [
+        'database = "data/monitor.duckdb"',
+        "",
+        "[fetch]",
+        'allow_networks = ["127.0.0.0/8"]',
+        f"workers = {workers}",
+        "",
+    ]
     for url, name in feeds:
         lines += ["[[feeds]]", f'url = "{url}"'] + ([f'name = "{name}"'] if name else []) + [""]
     lines += ["[[topics]]", f'name = "{TOPIC}"', f"query = '{QUERY}'", ""]
@@ -204,6 +226,7 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- a database the real pipeline filled, with a named feed --------------------------------------------------
+
 
 @dataclass
 class Filled:
@@ -229,9 +252,11 @@ def filled(prefect_harness: None, world: World, tmp_path_factory: pytest.TempPat
 
 # --- 1. never silent: the first line at once, the time the user waited -------------------------------------
 
+
 @pytest.mark.slow
-def test_run_speaks_within_a_second_and_its_time_is_the_time_waited(world: World, tmp_path: Path,
-                                                                    prefect_home: Path) -> None:
+def test_run_speaks_within_a_second_and_its_time_is_the_time_waited(
+    world: World, tmp_path: Path, prefect_home: Path
+) -> None:
     feed = world.publish(f"/{tmp_path.name}/wire.rss", [stories.DISPATCH, stories.KURSK])
     config = write_config(tmp_path, [(feed, FEED_NAME)])
     seen = on_terminal(["run"], tmp_path, clean_env({"PREFECT_HOME": str(prefect_home)}))
@@ -244,8 +269,7 @@ def test_run_speaks_within_a_second_and_its_time_is_the_time_waited(world: World
     assert lines[1].startswith("starting Prefect's local API (") and lines[1].endswith(") …"), lines
     assert any(re.fullmatch(r"Prefect's local API ready after \d+\.\d s", line) for line in lines), lines
     summary = next(line for line in lines if line.startswith("run "))
-    m = re.fullmatch(r"run \S+: ok in (\d+\.\d)s \((\d+\.\d)s of it starting Prefect, (\d+\.\d)s the cycle\)",
-                     summary)
+    m = re.fullmatch(r"run \S+: ok in (\d+\.\d)s \((\d+\.\d)s of it starting Prefect, (\d+\.\d)s the cycle\)", summary)
     assert m, summary
     waited, startup, cycle = (float(g) for g in m.groups())
     shown = seen.arrived(summary[:40])
@@ -271,12 +295,14 @@ def test_demo_shows_each_cycle_working(tmp_path: Path, prefect_home: Path) -> No
     cycles = [i for i, line in enumerate(lines) if line.startswith("== cycle ")]
     assert len(cycles) == 3, lines
     # after "== cycle 1/3" the user reads what is going on, not nothing until the summary
-    assert lines[cycles[0] + 1].startswith("starting Prefect's local API"), lines[cycles[0]:cycles[0] + 3]
-    assert sum(bool(re.match(r"run \S+: ok in \d+\.\ds \(\d+\.\ds of it starting Prefect", line))
-               for line in lines) == 3, lines
+    assert lines[cycles[0] + 1].startswith("starting Prefect's local API"), lines[cycles[0] : cycles[0] + 3]
+    assert (
+        sum(bool(re.match(r"run \S+: ok in \d+\.\ds \(\d+\.\ds of it starting Prefect", line)) for line in lines) == 3
+    ), lines
 
 
 # --- 2. offline: one line that says so ------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_no_feed_reachable_says_offline_or_proxy_in_one_line(tmp_path: Path, prefect_home: Path) -> None:
@@ -289,9 +315,11 @@ def test_no_feed_reachable_says_offline_or_proxy_in_one_line(tmp_path: Path, pre
     assert seen.first < FIRST_LINE
     out = seen.out.splitlines()
     assert re.fullmatch(r"run \S+: failed in .*", out[0]), out
-    assert out[1] == ("no feed could be reached: all 2 failed to connect (name lookup or connection). Is this "
-                      "machine offline, or does it reach the web only through a proxy? (news-monitor connects "
-                      "directly.) Check the network, or try `monitor demo`, which needs none."), out
+    assert out[1] == (
+        "no feed could be reached: all 2 failed to connect (name lookup or connection). Is this "
+        "machine offline, or does it reach the web only through a proxy? (news-monitor connects "
+        "directly.) Check the network, or try `monitor demo`, which needs none."
+    ), out
     assert sum("no feed could be reached" in line for line in seen.text.splitlines()) == 1
 
     quiet = piped(["run", "-q"], tmp_path, env)  # cron: nothing but errors, the cause first
@@ -306,11 +334,16 @@ def test_no_feed_reachable_says_offline_or_proxy_in_one_line(tmp_path: Path, pre
 
 # --- 3. option order ------------------------------------------------------------------------------------------
 
+
 def test_config_and_db_are_taken_before_or_after_the_command(filled: Filled, tmp_path: Path) -> None:
     sql = "SELECT count(*) AS n FROM articles"
-    ways = [["-c", str(filled.config), "sql", sql], ["sql", sql, "-c", str(filled.config)],
-            ["sql", "--config", str(filled.config), sql], ["--db", str(filled.database), "sql", sql],
-            ["sql", sql, "--db", str(filled.database)]]
+    ways = [
+        ["-c", str(filled.config), "sql", sql],
+        ["sql", sql, "-c", str(filled.config)],
+        ["sql", "--config", str(filled.config), sql],
+        ["--db", str(filled.database), "sql", sql],
+        ["sql", sql, "--db", str(filled.database)],
+    ]
     before, after, long_form, db_before, db_after = (piped(args, tmp_path) for args in ways)
     for seen, args in zip((before, after, long_form, db_before, db_after), ways, strict=True):
         assert seen.code == 0, seen.err
@@ -335,8 +368,8 @@ def test_config_and_db_are_taken_before_or_after_the_command(filled: Filled, tmp
 
 # --- 4. named queries: parameters checked ---------------------------------------------------------------------
 
-def test_named_query_parameters_are_checked_and_dates_read_as_people_write_them(filled: Filled,
-                                                                              tmp_path: Path) -> None:
+
+def test_named_query_parameters_are_checked_and_dates_read_as_people_write_them(filled: Filled, tmp_path: Path) -> None:
     c = ["-c", str(filled.config)]
     exact = piped([*c, "query", "latest_figures", "-p", f"topic={TOPIC}", "-f", "csv"], tmp_path)
     other_case = piped([*c, "query", "latest_figures", "-p", f"topic={TOPIC.lower()}", "-f", "csv"], tmp_path)
@@ -346,8 +379,9 @@ def test_named_query_parameters_are_checked_and_dates_read_as_people_write_them(
 
     unknown = piped([*c, "query", "latest_figures", "-p", "topic=North Korean troops"], tmp_path)
     assert unknown.code == 2 and unknown.out == ""
-    assert unknown.err == (f"error: no topic named 'North Korean troops' (topics: {TOPIC!r}). Check the name in "
-                           "[[topics]].\n")
+    assert unknown.err == (
+        f"error: no topic named 'North Korean troops' (topics: {TOPIC!r}). Check the name in [[topics]].\n"
+    )
 
     everything = piped([*c, "query", "new_figures_since", "-p", "since=2000-01-01", "-f", "csv"], tmp_path)
     assert everything.code == 0 and len(list(csv.DictReader(io.StringIO(everything.out)))) > 0
@@ -358,9 +392,11 @@ def test_named_query_parameters_are_checked_and_dates_read_as_people_write_them(
         speaks_at_once(seen, functools.partial(piped, args, tmp_path))
         no_traceback(seen)
     bad = piped([*c, "query", "new_figures_since", "-p", "since=last tuesday"], tmp_path)
-    assert bad.code == 2 and bad.err == ("error: --param since='last tuesday': not a date or time; use a date or "
-                                         "time (2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such "
-                                         "as 12h, 7d or 2w.\n")
+    assert bad.code == 2 and bad.err == (
+        "error: --param since='last tuesday': not a date or time; use a date or "
+        "time (2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such "
+        "as 12h, 7d or 2w.\n"
+    )
     assert "SELECT" not in bad.err and "Conversion Error" not in bad.err
     days = piped([*c, "query", "feed_health", "-p", "days=a week"], tmp_path)
     assert days.code == 2 and days.err.startswith("error: --param days='a week': expected a whole number")
@@ -387,8 +423,7 @@ OVERFLOW_JS = r"""
 """
 
 
-def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(filled: Filled,
-                                                                               tmp_path: Path) -> None:
+def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(filled: Filled, tmp_path: Path) -> None:
     seen = piped(["-c", str(filled.config), "report"], tmp_path)  # run from elsewhere: not into the cwd
     assert seen.code == 0, seen.err
     no_traceback(seen)
@@ -407,14 +442,14 @@ def test_report_says_what_dates_mean_names_feeds_and_goes_to_the_data_directory(
     assert "data-label='source'><a href=" in page and f">{FEED_NAME}</a></td>" in page
     assert not re.search(r"data-label='source'><a [^>]*>127\.0\.0\.1</a>", page)
 
-    missing = piped(["-c", str(filled.config), "report", "-o", str(tmp_path / "missing" / "dir" / "x.html")],
-                    tmp_path)
+    missing = piped(["-c", str(filled.config), "report", "-o", str(tmp_path / "missing" / "dir" / "x.html")], tmp_path)
     assert missing.code == 2 and missing.out == ""
     gone = tmp_path / "missing" / "dir"
     assert missing.err.splitlines() == [  # the progress line, then one clear error
         f"reading {filled.database} and drawing the charts …",
         f"error: {gone}: no such directory, so the report cannot be written to {gone / 'x.html'}. Create the "
-        "directory first, or choose another path with -o."]
+        "directory first, or choose another path with -o.",
+    ]
     assert not (tmp_path / "missing").exists()
     no_traceback(missing)
 
@@ -434,19 +469,26 @@ def test_report_fits_phone_tablet_and_desktop_in_chromium(filled: Filled, tmp_pa
     for t in found["tables"]:  # every table fits its column: nothing cut off, nothing to scroll sideways
         assert t["scroll"] <= t["client"] + 1 and t["right"] <= width, (width, t)
     rings = found["rings"]
-    assert rings and all(r["fillOpacity"] < 0.5 and r["stroke"] != "none" and r["strokeWidth"] >= 1
-                         for r in rings), rings[:3]
+    assert rings and all(r["fillOpacity"] < 0.5 and r["stroke"] != "none" and r["strokeWidth"] >= 1 for r in rings), (
+        rings[:3]
+    )
     # two reports a day apart: overlapping markers, drawn as rings so both stay visible
-    overlapping = [(a, b) for i, a in enumerate(rings) for b in rings[i + 1:]
-                   if abs(a["x"] - b["x"]) < a["w"] and abs(a["y"] - b["y"]) < a["h"]]
+    overlapping = [
+        (a, b)
+        for i, a in enumerate(rings)
+        for b in rings[i + 1 :]
+        if abs(a["x"] - b["x"]) < a["w"] and abs(a["y"] - b["y"]) < a["h"]
+    ]
     assert overlapping, "the story has reports a day apart; they should sit close on the chart"
     assert visit.screenshot is not None and visit.screenshot.stat().st_size > 20_000
 
 
 # --- 6. alerts wording ------------------------------------------------------------------------------------
 
-def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_you_round(filled: Filled,
-                                                                                        tmp_path: Path) -> None:
+
+def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_you_round(
+    filled: Filled, tmp_path: Path
+) -> None:
     preview = piped(["-c", str(filled.config), "alerts", "preview"], tmp_path)
     assert preview.code == 0
     speaks_at_once(preview, lambda: piped(["-c", str(filled.config), "alerts", "preview"], tmp_path))
@@ -457,8 +499,10 @@ def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_
 
     port = free_port()  # nothing listens: the test message cannot go
     config = tmp_path / "mail.toml"
-    config.write_text(filled.config.read_text() + f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
-                      'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n')
+    config.write_text(
+        filled.config.read_text() + f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
+    )
     test = piped(["alerts", "test", "-c", str(config)], tmp_path)
     same = piped(["alerts", "-c", str(config), "test"], tmp_path)  # -c after the group works too
     assert (same.code, same.err) == (2, test.err)
@@ -470,10 +514,12 @@ def test_alerts_without_email_say_nothing_is_mailed_and_test_errors_do_not_send_
 
 # --- 7. Ctrl-C during start-up ----------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("after", [1.5, 3.5])
-def test_ctrl_c_during_start_up_is_one_line_and_leaves_nothing_running(world: World, tmp_path: Path,
-                                                                       prefect_home: Path, after: float) -> None:
+def test_ctrl_c_during_start_up_is_one_line_and_leaves_nothing_running(
+    world: World, tmp_path: Path, prefect_home: Path, after: float
+) -> None:
     feed = world.publish(f"/{tmp_path.name}/wire.rss", [stories.DISPATCH, stories.KURSK])
     # two workers: extraction processes start (and load trafilatura) while Prefect's API starts
     write_config(tmp_path, [(feed, None)], workers=2)
@@ -490,9 +536,14 @@ def test_ctrl_c_during_start_up_is_one_line_and_leaves_nothing_running(world: Wo
 
 # --- 8. small things ------------------------------------------------------------------------------------------
 
+
 def test_writes_get_the_read_only_message(filled: Filled, tmp_path: Path) -> None:
-    for statement in ("DELETE FROM figures", "UPDATE new_figures SET low = 1", "DROP VIEW figures",
-                      "INSERT INTO figures VALUES (1)"):
+    for statement in (
+        "DELETE FROM figures",
+        "UPDATE new_figures SET low = 1",
+        "DROP VIEW figures",
+        "INSERT INTO figures VALUES (1)",
+    ):
         seen = piped(["-c", str(filled.config), "sql", statement], tmp_path)
         assert seen.code == 2 and seen.out == "", seen.err
         assert "`monitor sql` is read-only" in seen.err and "base table" not in seen.err, seen.err
@@ -510,7 +561,7 @@ def test_tables_show_whole_values_unless_a_terminal_is_narrow(filled: Filled, tm
     on_tty = on_terminal([*c, "sql", sql], tmp_path)
     assert on_tty.code == 0
     speaks_at_once(on_tty, lambda: on_terminal([*c, "sql", sql], tmp_path))
-    assert longest[:cli.CELL_WIDTH - 1] + "…" in on_tty.out and longest not in on_tty.out
+    assert longest[: cli.CELL_WIDTH - 1] + "…" in on_tty.out and longest not in on_tty.out
     wide = on_terminal([*c, "sql", "--wide", sql], tmp_path)
     assert wide.code == 0 and longest in wide.out and "…" not in wide.out
     query = on_terminal([*c, "query", "topic_timeline", "-p", f"topic={TOPIC}", "-w"], tmp_path)
@@ -522,8 +573,7 @@ def test_tables_show_whole_values_unless_a_terminal_is_narrow(filled: Filled, tm
 @pytest.mark.slow
 def test_serve_speaks_at_once_and_ctrl_c_while_its_server_starts_stops_it(tmp_path: Path) -> None:
     write_config(tmp_path, [("http://127.0.0.1:9/feed.rss", None)])
-    seen = on_terminal(["serve"], tmp_path, clean_env({"PREFECT_HOME": str(tmp_path / "prefect")}),
-                       interrupt_after=4.0)
+    seen = on_terminal(["serve"], tmp_path, clean_env({"PREFECT_HOME": str(tmp_path / "prefect")}), interrupt_after=4.0)
     print(f"serve: first output after {seen.first:.2f} s; output: {seen.lines}")
     assert seen.code == 130, seen.text[-3000:]
     no_traceback(seen)

@@ -71,8 +71,10 @@ def run_logs(flow_run_id: UUID) -> list[str]:
 
     APILogWorker.instance().drain()
     with get_client(sync_client=True) as client:
-        return [log.message for log in client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))]
+        return [
+            log.message
+            for log in client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        ]
 
 
 def flaky_feed(world: World, path: str, fail_times: int) -> str:
@@ -92,8 +94,10 @@ def test_flaky_feed_is_retried_within_the_run(world: World, tmp_path: Path) -> N
     assert (summary["feeds_ok"], summary["feeds_failed"], summary["new_articles"]) == (1, 0, 1)
     polls = rows(tmp_path / "monitor.toml", "SELECT status, http_status FROM feed_polls")
     assert polls == [{"status": "ok", "http_status": 200}]
-    runs = eventually(lambda: task_runs(flow_run_id),
-                      lambda r: any(t.state_name == "Completed" for t in r.get("retry failed feeds", [])))
+    runs = eventually(
+        lambda: task_runs(flow_run_id),
+        lambda r: any(t.state_name == "Completed" for t in r.get("retry failed feeds", [])),
+    )
     [retry] = runs["retry failed feeds"]
     assert retry.run_count == 2 and retry.state_name == "Completed"  # the first retry, then Prefect's one retry
     assert [t.run_count for t in runs["poll feeds"]] == [1]  # only the network-bound retry task retries
@@ -110,8 +114,10 @@ def test_feed_failing_past_the_retries_is_recorded_failed(world: World, tmp_path
     assert world.hits[path] == 1 + len(poll.RETRY_DELAYS) == 3  # the poll and one try after each pause: as said
     assert (summary["feeds_ok"], summary["feeds_failed"], summary["status"]) == (0, 1, "failed")
     assert "503" in summary["errors"][0]["error"] and summary["errors"][0]["feed_url"] == url
-    runs = eventually(lambda: task_runs(flow_run_id),
-                      lambda r: any(t.state_name == "Completed" for t in r.get("retry failed feeds", [])))
+    runs = eventually(
+        lambda: task_runs(flow_run_id),
+        lambda r: any(t.state_name == "Completed" for t in r.get("retry failed feeds", [])),
+    )
     [retry] = runs["retry failed feeds"]
     # out of retries, the task returns the last polls: the failure is the feed's, not a task crash
     assert (retry.run_count, retry.state_name) == (len(poll.RETRY_DELAYS), "Completed")
@@ -144,9 +150,11 @@ def flow_run_state(flow_run_id: UUID) -> Any:
 
 def test_artifact_has_the_run_numbers(world: World, tmp_path: Path) -> None:
     prefix = f"/{tmp_path.name}"
-    feeds = [world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
-             world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True),
-             world.url(f"{prefix}/missing.rss")]
+    feeds = [
+        world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
+        world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True),
+        world.url(f"{prefix}/missing.rss"),
+    ]
     config_path = write_config(tmp_path, feeds)
     summary, flow_run_id = cycle(config_path)
 
@@ -155,15 +163,24 @@ def test_artifact_has_the_run_numbers(world: World, tmp_path: Path) -> None:
 
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     assert artifact.key == "news-monitor-run" and artifact.type == "markdown"
     markdown = str(artifact.data)
     [run] = rows(config_path, "SELECT * FROM runs")
     assert run["flow_run_id"] == str(flow_run_id)
     assert f"`{run['run_id']}` — partial" in markdown
     # every count in the table is the one stored for the run
-    for key in ("feeds_total", "feeds_ok", "feeds_failed", "new_articles", "topic_matches", "figures",
-                "new_figures", "revisions"):
+    for key in (
+        "feeds_total",
+        "feeds_ok",
+        "feeds_failed",
+        "new_articles",
+        "topic_matches",
+        "figures",
+        "new_figures",
+        "revisions",
+    ):
         assert f"| {key.replace('_', ' ')} | {run[key]} |" in markdown, key
     assert (run["feeds_ok"], run["feeds_failed"], run["new_articles"]) == (2, 1, 4)
     assert run["new_figures"] > 0
@@ -191,7 +208,8 @@ def test_a_run_that_cannot_open_its_database_is_failed_and_recorded(world: World
     flow_run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     [artifact] = [a for a in found if a.key == poll.ARTIFACT_KEY]  # beside it, Prefect's record of the error
     markdown = str(artifact.data)
     assert "— failed" in markdown and "— ok" not in markdown and "is a directory" in markdown
@@ -208,8 +226,10 @@ def test_a_run_that_cannot_open_its_database_is_failed_and_recorded(world: World
 @pytest.fixture
 def news_config(world: World, tmp_path: Path) -> Path:
     prefix = f"/{tmp_path.name}"
-    feeds = [world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
-             world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True)]
+    feeds = [
+        world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
+        world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True),
+    ]
     return write_config(tmp_path, feeds)
 
 
@@ -293,8 +313,7 @@ def outside_connections() -> Iterator[list[str]]:
     active = False
 
 
-def test_a_run_talks_to_nothing_outside_this_machine(news_config: Path,
-                                                     outside_connections: list[str]) -> None:
+def test_a_run_talks_to_nothing_outside_this_machine(news_config: Path, outside_connections: list[str]) -> None:
     summary, _ = cycle(news_config)
     assert summary["status"] == "ok" and summary["new_articles"] == 4
     assert outside_connections == []

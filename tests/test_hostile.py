@@ -47,8 +47,10 @@ PAST = "Mon, 18 Nov 2024 09:00:00 GMT"
 
 # --- building the world --------------------------------------------------------------------------------
 
-def item(title: str, link: str | None = None, *, guid: str | None = None, date: str | None = PAST,
-         summary: str | None = None) -> str:
+
+def item(
+    title: str, link: str | None = None, *, guid: str | None = None, date: str | None = PAST, summary: str | None = None
+) -> str:
     parts = [f"<title>{html.escape(title)}</title>"]
     if link is not None:
         parts.append(f"<link>{html.escape(link)}</link>")
@@ -61,23 +63,30 @@ def item(title: str, link: str | None = None, *, guid: str | None = None, date: 
 
 
 def rss(name: str, *items: str, head: str = "") -> bytes:
-    return (f'<?xml version="1.0" encoding="utf-8"?>{head}<rss version="2.0"><channel><title>{name}</title>'
-            f"<link>http://127.0.0.1/</link><description>test</description>{''.join(items)}</channel></rss>"
-            ).encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{head}<rss version="2.0"><channel><title>{name}</title>'
+        f"<link>http://127.0.0.1/</link><description>test</description>{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 def article(slug: str, sentence: str) -> bytes:
     """A news page with a date, as tests/world.py writes them."""
-    story = Story(slug=slug, title=f"Report {slug}", paragraphs=(sentence, FILLER),
-                  published=datetime(2024, 11, 18, 9, tzinfo=UTC))
+    story = Story(
+        slug=slug,
+        title=f"Report {slug}",
+        paragraphs=(sentence, FILLER),
+        published=datetime(2024, 11, 18, 9, tzinfo=UTC),
+    )
     return page(story).encode()
 
 
 def undated(title: str) -> bytes:
     """A page with no date anywhere, so an article's date can only come from its feed item."""
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><article>"
-            f"<h1>{title}</h1><p>North Korean troops were seen near Kursk in Russia, villagers said.</p>"
-            f"<p>{FILLER}</p></article></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><article>"
+        f"<h1>{title}</h1><p>North Korean troops were seen near Kursk in Russia, villagers said.</p>"
+        f"<p>{FILLER}</p></article></body></html>"
+    ).encode()
 
 
 def feed_route(body: bytes) -> hs.Route:
@@ -141,8 +150,8 @@ class Polled:
 
     config: Path
     database: Path
-    urls: dict[str, str]                     # feed name -> URL
-    links: dict[str, str]                    # link-case name -> the link as the feed gives it
+    urls: dict[str, str]  # feed name -> URL
+    links: dict[str, str]  # link-case name -> the link as the feed gives it
     summaries: list[dict[str, Any]] = field(default_factory=list)
     hits: list[Counter[str]] = field(default_factory=list)  # per run: requests per path, cumulative
     seconds: list[float] = field(default_factory=list)
@@ -157,8 +166,9 @@ class Polled:
         return str(self.summaries[n]["run_id"])
 
     def poll(self, name: str, run: int = 0) -> dict[str, Any]:
-        [row] = self.rows("SELECT * FROM feed_polls WHERE feed_url = ? AND run_id = ?",
-                          [self.urls[name], self.run_id(run)])
+        [row] = self.rows(
+            "SELECT * FROM feed_polls WHERE feed_url = ? AND run_id = ?", [self.urls[name], self.run_id(run)]
+        )
         return row
 
     def article(self, url: str) -> dict[str, Any]:
@@ -209,14 +219,26 @@ def build(server: hs.HostileServer, trap: hs.HostileServer, directory: Path) -> 
     gzip2 = article("gzip2", "About 3,000 North Korean soldiers were moved to Kursk, according to Kyiv.")
     server.route(f"{P}/page/gzip2", hs.encoded(gzip2, "gzip, gzip", content_type="text/html"))
     server.route(f"{P}/page/gzip3", hs.encoded(ok_page, "gzip, gzip, gzip", content_type="text/html"))
-    server.route(f"{P}/page/pdf", hs.static(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n",
-                                            content_type="application/pdf"))
+    server.route(
+        f"{P}/page/pdf",
+        hs.static(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n", content_type="application/pdf"),
+    )
     server.route(f"{P}/page/png", hs.static(b"\x89PNG\r\n\x1a\n" + bytes(64), content_type="image/png"))
     bad = article("bad-bytes", "North Korean troops BADBYTES were reported near Kursk in Russia on Monday.")
-    server.route(f"{P}/page/bad-bytes", hs.static(bad.replace(b"BADBYTES", BAD_BYTES),
-                                                  content_type="text/html; charset=utf-8"))
-    for name in ("nodate", "future", "dup-a-one", "dup-a-one-again", "dup-a-moved", "dup-a-two", "dup-b-one",
-                 "shared-a", "shared-b"):
+    server.route(
+        f"{P}/page/bad-bytes", hs.static(bad.replace(b"BADBYTES", BAD_BYTES), content_type="text/html; charset=utf-8")
+    )
+    for name in (
+        "nodate",
+        "future",
+        "dup-a-one",
+        "dup-a-one-again",
+        "dup-a-moved",
+        "dup-a-two",
+        "dup-b-one",
+        "shared-a",
+        "shared-b",
+    ):
         server.route(f"{P}/page/{name}", hs.static(undated(f"Story {name}"), content_type="text/html"))
     server.route(f"{P}/to-private", hs.redirect(trap.url("/secret")))
     trap.route("/secret", hs.static(b"the trap answered: a guard is broken"))
@@ -228,8 +250,10 @@ def build(server: hs.HostileServer, trap: hs.HostileServer, directory: Path) -> 
         urls[name] = server.route(f"{P}/feed/{name}", route)
 
     feed("malformed", feed_route(b"<rss><channel><item><title>oops"))
-    feed("html", hs.static(b"<!DOCTYPE html><html><body><p>Welcome to our site</p></body></html>",
-                           content_type="text/html"))
+    feed(
+        "html",
+        hs.static(b"<!DOCTYPE html><html><body><p>Welcome to our site</p></body></html>", content_type="text/html"),
+    )
     feed("empty", feed_route(b""))
     feed("loop", hs.redirect(f"{P}/feed/loop-back"))
     server.route(f"{P}/feed/loop-back", hs.redirect(f"{P}/feed/loop", status=301))
@@ -250,21 +274,40 @@ def build(server: hs.HostileServer, trap: hs.HostileServer, directory: Path) -> 
     feed("recoverable", feed_route(rss("broken & recovered", item("Troops & tanks", url(f"{P}/page/ok")))))
     bomb = rss("&lol9;", item("&lol9;", url(f"{P}/page/ok"), summary="&lol9;"), head=BOMB)
     feed("bomb", feed_route(bomb.replace(b"&amp;lol9;", b"&lol9;")))
-    xxe_head = (f'<!DOCTYPE rss [ <!ENTITY x SYSTEM "file://{secret}"> '
-                '<!ENTITY y SYSTEM "file:///etc/passwd"> ]>')
-    feed("xxe", feed_route(rss("XXE &x;", item("External &x; &y;", url(f"{P}/page/ok"), summary="&x; &y;"),
-                               head=xxe_head).replace(b"&amp;x;", b"&x;").replace(b"&amp;y;", b"&y;")))
+    xxe_head = f'<!DOCTYPE rss [ <!ENTITY x SYSTEM "file://{secret}"> <!ENTITY y SYSTEM "file:///etc/passwd"> ]>'
+    feed(
+        "xxe",
+        feed_route(
+            rss("XXE &x;", item("External &x; &y;", url(f"{P}/page/ok"), summary="&x; &y;"), head=xxe_head)
+            .replace(b"&amp;x;", b"&x;")
+            .replace(b"&amp;y;", b"&y;")
+        ),
+    )
     feed("gzip2", hs.encoded(one, "gzip, gzip", content_type="application/rss+xml"))
-    feed("pages", feed_route(rss("pages", *(item(f"Page {name}", url(f"{P}/page/{name}"), guid=f"page-{name}",
-                                                summary=f"Summary of {name}: North Korean troops in Russia.")
-                                           for name in PAGES))))
+    feed(
+        "pages",
+        feed_route(
+            rss(
+                "pages",
+                *(
+                    item(
+                        f"Page {name}",
+                        url(f"{P}/page/{name}"),
+                        guid=f"page-{name}",
+                        summary=f"Summary of {name}: North Korean troops in Russia.",
+                    )
+                    for name in PAGES
+                ),
+            )
+        ),
+    )
     links = {
         "file": "file:///etc/passwd",
         "javascript": "javascript:alert(document.cookie)",
         "private": "http://10.0.0.1/admin",
         "metadata": "http://169.254.169.254/latest/meta-data/",
-        "decimal": "http://167772161/",                       # 10.0.0.1
-        "hex": "http://0xA9FEA9FE/latest/meta-data/",         # 169.254.169.254
+        "decimal": "http://167772161/",  # 10.0.0.1
+        "hex": "http://0xA9FEA9FE/latest/meta-data/",  # 169.254.169.254
         "mapped": "http://[::ffff:10.0.0.1]/",
         "mapped-trap": f"http://[::ffff:127.0.0.2]:{trap.port}/secret",
         "trap": trap.url("/secret"),
@@ -278,23 +321,36 @@ def build(server: hs.HostileServer, trap: hs.HostileServer, directory: Path) -> 
     ]
     feed("links", feed_route(rss("links", *link_items)))
     refs = "&#0; &#xD800; &#x110000; &#99999999999999999999;"  # no character, a surrogate, beyond Unicode
-    utf8 = rss("Bad BADBYTES feed", item(f"North Korea BADBYTES {refs}", url(f"{P}/page/bad-bytes"),
-                                         summary="Summary BADBYTES of it"))
+    utf8 = rss(
+        "Bad BADBYTES feed",
+        item(f"North Korea BADBYTES {refs}", url(f"{P}/page/bad-bytes"), summary="Summary BADBYTES of it"),
+    )
     feed("bad-bytes", feed_route(utf8.replace(b"BADBYTES", BAD_BYTES)))
     # duplicate GUIDs: within a feed (a-one and a-one-again share "1"), across feeds ("1" in both feeds is
     # two stories: a bare GUID is only unique in its feed; "urn:uuid:shared" is one story everywhere) and
     # across runs (run 2 moves a-one's link under the same GUID, and adds a-two)
-    dup_a = [item("A one", url(f"{P}/page/dup-a-one"), guid="1"),
-             item("A one again", url(f"{P}/page/dup-a-one-again"), guid="1"),
-             item("Shared A", url(f"{P}/page/shared-a"), guid="urn:uuid:shared")]
+    dup_a = [
+        item("A one", url(f"{P}/page/dup-a-one"), guid="1"),
+        item("A one again", url(f"{P}/page/dup-a-one-again"), guid="1"),
+        item("Shared A", url(f"{P}/page/shared-a"), guid="urn:uuid:shared"),
+    ]
     feed("dup-a", feed_route(rss("dup-a", *dup_a)))
-    feed("dup-b", feed_route(rss("dup-b", item("B one", url(f"{P}/page/dup-b-one"), guid="1"),
-                                 item("Shared B", url(f"{P}/page/shared-b"), guid="urn:uuid:shared"),
-                                 item("A one via B", url(f"{P}/page/dup-a-one?utm_source=b"), guid="b-3"))))
+    feed(
+        "dup-b",
+        feed_route(
+            rss(
+                "dup-b",
+                item("B one", url(f"{P}/page/dup-b-one"), guid="1"),
+                item("Shared B", url(f"{P}/page/shared-b"), guid="urn:uuid:shared"),
+                item("A one via B", url(f"{P}/page/dup-a-one?utm_source=b"), guid="b-3"),
+            )
+        ),
+    )
 
     config = write_config(directory, list(urls.values()), topics={NK: '"North Korea" OR "North Korean"'})
-    text = config.read_text().replace('allow_networks = ["127.0.0.0/8"]',
-                                      f'allow_networks = ["127.0.0.1/32"]\ndeadline = {DEADLINE}')
+    text = config.read_text().replace(
+        'allow_networks = ["127.0.0.0/8"]', f'allow_networks = ["127.0.0.1/32"]\ndeadline = {DEADLINE}'
+    )
     config.write_text(text)
     return Polled(config=config, database=directory / "data" / "monitor.duckdb", urls=urls, links=links)
 
@@ -304,18 +360,26 @@ def requests_per_path(server: hs.HostileServer) -> Counter[str]:
 
 
 @pytest.fixture(scope="module")
-def polled(hostile_session: hs.HostileServer, tmp_path_factory: pytest.TempPathFactory,
-           prefect_harness: None) -> Iterator[Polled]:
+def polled(
+    hostile_session: hs.HostileServer, tmp_path_factory: pytest.TempPathFactory, prefect_harness: None
+) -> Iterator[Polled]:
     """Two runs of `monitor run` over the hostile world; between them feed dup-a changes."""
     hostile_session.reset()
     with hs.HostileServer("127.0.0.2") as trap, hs.loopback_only():
         world = build(hostile_session, trap, tmp_path_factory.mktemp("hostile"))
         for n in range(2):
             if n == 1:  # the next cycle: dup-a's first story moved (same GUID), a second one is new
-                hostile_session.route(f"{P}/feed/dup-a", feed_route(rss(
-                    "dup-a", item("A one", hostile_session.url(f"{P}/page/dup-a-moved"), guid="1"),
-                    item("A two", hostile_session.url(f"{P}/page/dup-a-two"), guid="2"),
-                    item("Shared A", hostile_session.url(f"{P}/page/shared-a"), guid="urn:uuid:shared"))))
+                hostile_session.route(
+                    f"{P}/feed/dup-a",
+                    feed_route(
+                        rss(
+                            "dup-a",
+                            item("A one", hostile_session.url(f"{P}/page/dup-a-moved"), guid="1"),
+                            item("A two", hostile_session.url(f"{P}/page/dup-a-two"), guid="2"),
+                            item("Shared A", hostile_session.url(f"{P}/page/shared-a"), guid="urn:uuid:shared"),
+                        )
+                    ),
+                )
             started = time.monotonic()
             world.summaries.append(monitor_run(world.config))
             world.seconds.append(time.monotonic() - started)
@@ -337,6 +401,7 @@ def text_values(polled: Polled) -> list[str]:
 
 
 # --- feeds that are not feeds ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["malformed", "html", "empty"])
 def test_malformed_html_and_empty_feeds_fail_alone_with_a_reason(polled: Polled, name: str) -> None:
@@ -369,20 +434,33 @@ def test_entity_bomb_and_external_entities_expand_nothing(polled: Polled) -> Non
 
 # --- where links may lead --------------------------------------------------------------------------------
 
+
 def test_links_to_other_schemes_and_private_addresses_are_never_fetched(polled: Polled) -> None:
     assert polled.trap_requests == []  # nothing reached 127.0.0.2: not directly, mapped, or by redirect
     assert polled.hits[0][f"{P}/to-private"] == 1  # the public-looking hop was fetched; its target was not
     poll = polled.poll("links")
     assert poll["status"] == "ok"
     assert "3 items without an http(s) link skipped" in poll["error"]  # file:, javascript:, none
-    stored = {r["url"]: r for r in polled.rows(
-        "SELECT a.url, a.text_source, a.fetch_error, a.text FROM articles a "
-        "JOIN article_links l USING (article_id) WHERE l.feed_url = ?", [polled.urls["links"]])}
+    stored = {
+        r["url"]: r
+        for r in polled.rows(
+            "SELECT a.url, a.text_source, a.fetch_error, a.text FROM articles a "
+            "JOIN article_links l USING (article_id) WHERE l.feed_url = ?",
+            [polled.urls["links"]],
+        )
+    }
     assert not any(u.startswith(("file:", "javascript:")) for u in stored)
     blocked = {name: link for name, link in polled.links.items() if name not in ("file", "javascript")}
-    why = {"private": "(private)", "metadata": "(link-local)", "decimal": "(private)", "hex": "(link-local)",
-           "mapped": "IPv4-mapped private", "mapped-trap": "IPv4-mapped loopback", "trap": "(loopback)",
-           "redirect-to-trap": "redirected to http://127.0.0.2"}
+    why = {
+        "private": "(private)",
+        "metadata": "(link-local)",
+        "decimal": "(private)",
+        "hex": "(link-local)",
+        "mapped": "IPv4-mapped private",
+        "mapped-trap": "IPv4-mapped loopback",
+        "trap": "(loopback)",
+        "redirect-to-trap": "redirected to http://127.0.0.2",
+    }
     for name, link in blocked.items():
         row = stored[feeds.canonical_url(link)]
         assert row["text_source"] == "summary", name  # the feed's summary is kept
@@ -401,6 +479,7 @@ def test_redirect_loop_and_too_many_redirects(polled: Polled) -> None:
 
 
 # --- bodies and encodings ------------------------------------------------------------------------------
+
 
 def test_oversized_bodies_and_gzip_bombs_are_cut_at_the_cap(polled: Polled) -> None:
     for name in ("big-length", "big-chunked", "gzip-bomb"):
@@ -433,19 +512,23 @@ def test_article_pages_that_fail_keep_the_feed_summary_with_the_reason(polled: P
 def test_slow_drip_page_is_cut_off_at_the_deadline(polled: Polled) -> None:
     # the slow page alone would take 100 s; the whole run took a fraction of that
     assert polled.seconds[0] < 60
-    assert f"did not finish within the {DEADLINE:g} s deadline" in polled.article(
-        polled.urls["pages"].replace("/feed/pages", "/page/slow"))["fetch_error"]
+    assert (
+        f"did not finish within the {DEADLINE:g} s deadline"
+        in polled.article(polled.urls["pages"].replace("/feed/pages", "/page/slow"))["fetch_error"]
+    )
 
 
 # --- politeness -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(BACKING_OFF))
 def test_429_and_503_back_the_feed_off_and_the_next_run_skips_it(polled: Polled, name: str) -> None:
     first, second = polled.poll(name, 0), polled.poll(name, 1)
     assert first["status"] == "failed" and FAILING_FEEDS[name] in first["error"]
     assert polled.hits[0][f"{P}/feed/{name}"] == 1  # no retry within the run, no sleeping in it
-    [feed] = polled.rows("SELECT backoff_until, consecutive_failures, last_status FROM feeds WHERE url = ?",
-                         [polled.urls[name]])
+    [feed] = polled.rows(
+        "SELECT backoff_until, consecutive_failures, last_status FROM feeds WHERE url = ?", [polled.urls[name]]
+    )
     wait = BACKING_OFF[name]
     assert wait <= fetch.RETRY_AFTER_MAX  # clamped: "9" * 40 seconds becomes 6 hours
     assert polled.started + timedelta(seconds=wait - 5) < feed["backoff_until"]
@@ -468,6 +551,7 @@ def test_no_feed_was_retried_in_the_run_and_failures_count_up(polled: Polled) ->
 
 # --- what is stored ---------------------------------------------------------------------------------------
 
+
 def test_invalid_utf8_nul_bytes_and_bad_character_references_are_stored_clean(polled: Polled) -> None:
     assert polled.poll("bad-bytes")["status"] == "ok"
     row = polled.article(polled.urls["pages"].replace("/feed/pages", "/page/bad-bytes"))
@@ -482,8 +566,10 @@ def test_invalid_utf8_nul_bytes_and_bad_character_references_are_stored_clean(po
 
 def test_duplicate_guids_within_and_across_feeds_and_runs(polled: Polled) -> None:
     pages = polled.urls["pages"].replace("/feed/pages", "/page/")
-    stored = {r["url"].removeprefix(pages): r["n"] for r in polled.rows(
-        "SELECT url, count(*) AS n FROM articles WHERE url LIKE ? GROUP BY url", [pages + "%"])}
+    stored = {
+        r["url"].removeprefix(pages): r["n"]
+        for r in polled.rows("SELECT url, count(*) AS n FROM articles WHERE url LIKE ? GROUP BY url", [pages + "%"])
+    }
     # within a feed: the second item with GUID "1" is the same item; across feeds: B's "1" is its own story
     assert stored["dup-a-one"] == 1 and stored["dup-b-one"] == 1 and "dup-a-one-again" not in stored
     # a URI GUID is one story in every feed: stored once, fetched once, two routes
@@ -493,11 +579,15 @@ def test_duplicate_guids_within_and_across_feeds_and_runs(polled: Polled) -> Non
     assert "dup-a-moved" not in stored and polled.hits[1][f"{P}/page/dup-a-moved"] == 0
     assert stored["dup-a-two"] == 1 and polled.summaries[1]["new_articles"] == 1
     assert polled.hits[1][f"{P}/page/dup-a-one"] == 1  # A's and B's (utm-tagged) link: one fetch, ever
-    routes = polled.rows("SELECT l.feed_url, l.url FROM article_links l JOIN articles a USING (article_id) "
-                         "WHERE a.url = ?", [pages + "dup-a-one"])
+    routes = polled.rows(
+        "SELECT l.feed_url, l.url FROM article_links l JOIN articles a USING (article_id) WHERE a.url = ?",
+        [pages + "dup-a-one"],
+    )
     assert {(r["feed_url"], r["url"].removeprefix(pages)) for r in routes} == {
-        (polled.urls["dup-a"], "dup-a-one"), (polled.urls["dup-a"], "dup-a-moved"),  # one story, two links
-        (polled.urls["dup-b"], "dup-a-one")}  # and a second feed's route to it
+        (polled.urls["dup-a"], "dup-a-one"),
+        (polled.urls["dup-a"], "dup-a-moved"),  # one story, two links
+        (polled.urls["dup-b"], "dup-a-one"),
+    }  # and a second feed's route to it
     # and nothing anywhere is stored twice
     assert polled.rows("SELECT url FROM articles GROUP BY url HAVING count(*) > 1") == []
     assert polled.rows("SELECT article_id, seq FROM figure_mentions GROUP BY ALL HAVING count(*) > 1") == []
@@ -517,25 +607,35 @@ def test_items_without_links_or_dates_and_with_future_dates(polled: Polled) -> N
 
 # --- the summary tells the truth --------------------------------------------------------------------------
 
+
 def test_run_summaries_match_the_database(polled: Polled) -> None:
     for n, summary in enumerate(polled.summaries):
         run_id = polled.run_id(n)
         [row] = polled.rows("SELECT * FROM runs WHERE run_id = ?", [run_id])
-        names = ("feeds_total", "feeds_ok", "feeds_failed", "feeds_skipped", "new_articles",
-                 "articles_failed", "topic_matches", "figures")
+        names = (
+            "feeds_total",
+            "feeds_ok",
+            "feeds_failed",
+            "feeds_skipped",
+            "new_articles",
+            "articles_failed",
+            "topic_matches",
+            "figures",
+        )
         counts = {k: row[k] for k in names}
         assert counts == {k: summary[k] for k in counts}
         assert row["status"] == summary["status"] == "partial"
-        polls = Counter(r["status"] for r in polled.rows("SELECT status FROM feed_polls WHERE run_id = ?",
-                                                         [run_id]))
+        polls = Counter(r["status"] for r in polled.rows("SELECT status FROM feed_polls WHERE run_id = ?", [run_id]))
         assert summary["feeds_total"] == len(polled.urls) == sum(polls.values())
         assert summary["feeds_failed"] == polls["failed"]
         assert summary["feeds_skipped"] == polls["backoff"] == (0, len(BACKING_OFF))[n]
         mine = "FROM articles a WHERE a.run_id = ?"
         [stored] = polled.rows(f"SELECT count(*) AS n, count(fetch_error) AS failed {mine}", [run_id])
         assert (summary["new_articles"], summary["articles_failed"]) == (stored["n"], stored["failed"])
-        [found] = polled.rows("SELECT count(*) AS n FROM figure_mentions f "
-                              "JOIN articles a USING (article_id) WHERE a.run_id = ?", [run_id])
+        [found] = polled.rows(
+            "SELECT count(*) AS n FROM figure_mentions f JOIN articles a USING (article_id) WHERE a.run_id = ?",
+            [run_id],
+        )
         assert summary["figures"] == found["n"]
         errors = {e["feed_url"]: e["error"] for e in json.loads(row["errors"])}
         assert errors == {e["feed_url"]: e["error"] for e in summary["errors"]}
@@ -552,13 +652,15 @@ def test_run_summaries_match_the_database(polled: Polled) -> None:
 
 # --- size ---------------------------------------------------------------------------------------------------
 
-def test_a_100000_item_feed_is_capped_fast_and_in_bounded_memory(hostile: hs.HostileServer,
-                                                                  tmp_path: Path) -> None:
+
+def test_a_100000_item_feed_is_capped_fast_and_in_bounded_memory(hostile: hs.HostileServer, tmp_path: Path) -> None:
     cap = 20
     link = hostile.url(f"{P}/many")
-    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>many</title>'
-            + "".join(f"<item><link>{link}?n={n}</link></item>" for n in range(100_000))
-            + "</channel></rss>").encode()
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>many</title>'
+        + "".join(f"<item><link>{link}?n={n}</link></item>" for n in range(100_000))
+        + "</channel></rss>"
+    ).encode()
     assert len(body) < fetch.FEED_MAX_BYTES  # under the byte cap: the item cap is what holds
     url = hostile.route(f"{P}/many.rss", feed_route(body))
     hostile.route(f"{P}/many", hs.static(undated("One of many"), content_type="text/html"))
@@ -587,10 +689,10 @@ def test_a_100000_item_feed_is_capped_fast_and_in_bounded_memory(hostile: hs.Hos
 
 # --- bad input at the command line: one line, a way out, never a traceback ----------------------------------
 
+
 def cli_error(args: list[str]) -> tuple[int, str]:
     result = CliRunner().invoke(cli.main, args)
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
-        result.exception
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     return result.exit_code, result.output.strip()
 
@@ -598,9 +700,19 @@ def cli_error(args: list[str]) -> tuple[int, str]:
 GOOD_TOPIC = "[[topics]]\nname = 'NK'\nquery = '\"North Korea\"'\n"
 
 
-@pytest.mark.parametrize("case", ["database-not-duckdb", "database-is-a-directory", "config-is-a-directory",
-                                  "config-not-utf8", "config-not-toml", "unknown-topic", "bad-topic-query",
-                                  "bad-sql"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "database-not-duckdb",
+        "database-is-a-directory",
+        "config-is-a-directory",
+        "config-not-utf8",
+        "config-not-toml",
+        "unknown-topic",
+        "bad-topic-query",
+        "bad-sql",
+    ],
+)
 def test_bad_input_is_a_clear_error_and_exit_2(tmp_path: Path, case: str) -> None:
     """One line naming the thing and the way out; a syntax error may add the lines that point at it."""
     config = tmp_path / "monitor.toml"

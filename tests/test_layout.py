@@ -110,22 +110,30 @@ def test_store_imports_no_stage() -> None:
     assert not stages, f"monitor/store.py imports pipeline stages: {sorted(stages)}"
 
 
-@pytest.mark.parametrize(("edges", "expected"), [
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
-    ({"a": {"b"}, "b": set()}, []),
-])
+@pytest.mark.parametrize(
+    ("edges", "expected"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+        ({"a": {"b"}, "b": set()}, []),
+    ],
+)
 def test_cycles_are_found(edges: dict[str, set[str]], expected: list[list[str]]) -> None:
     assert cycles(edges) == expected
 
 
 def test_readme_module_table_matches_the_code() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("| module | stage |"):]
-    table = table[:table.index("\n\n")]
+    table = readme[readme.index("| module | stage |") :]
+    table = table[: table.index("\n\n")]
     modules = {p.name for p in MONITOR.glob("*.py") if p.stem not in ("__init__", "__main__")}
     packages = {f"{p.parent.name}/" for p in MONITOR.glob("*/__init__.py")}
     missing = sorted(m for m in modules | packages if f"{m}`" not in table)
     assert not missing, f"README's module table lacks: {missing}"
-    named = set(re.findall(r"`(?:monitor/)?([a-z_]+\.py|[a-z_]+/)`", table)) - {"flows/", "bench/", "queries/",
-                                                                                 "migrations/", "views/"}
+    named = set(re.findall(r"`(?:monitor/)?([a-z_]+\.py|[a-z_]+/)`", table)) - {
+        "flows/",
+        "bench/",
+        "queries/",
+        "migrations/",
+        "views/",
+    }
     assert named <= modules | packages, f"README names modules that do not exist: {sorted(named - modules - packages)}"

@@ -18,24 +18,30 @@ from tests.world import World
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_run_off_a_terminal_logs_plain_progress_lines_and_quiet_prints_nothing(world: World,
-                                                                                tmp_path: Path) -> None:
+def test_run_off_a_terminal_logs_plain_progress_lines_and_quiet_prints_nothing(world: World, tmp_path: Path) -> None:
     ok = world.publish(f"/{tmp_path.name}/a.rss", [stories.DISPATCH, stories.FLOOD])
     gone = world.url(f"/{tmp_path.name}/gone.rss")
     config = write_config(tmp_path, [ok, gone])
     result = CliRunner().invoke(cli.main, ["-c", str(config), "run", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["new_articles"] == 2  # progress goes to stderr: stdout stays JSON
-    lines = [re.sub(r"^\d\d:\d\d:\d\d ", "", line) for line in result.stderr.splitlines()
-             if re.match(r"\d\d:\d\d:\d\d ", line)]
+    lines = [
+        re.sub(r"^\d\d:\d\d:\d\d ", "", line)
+        for line in result.stderr.splitlines()
+        if re.match(r"\d\d:\d\d:\d\d ", line)
+    ]
     # the first line at once, then what Prefect's start-up is doing (issue 18)
     assert lines[0] == f"polling 2 feeds of {config} into {tmp_path / 'data' / 'monitor.duckdb'}"
     assert lines[1].startswith(("starting Prefect's local API (", "using the Prefect API at ")), lines
     # DISPATCH has the topic's figure (new); the flood's figure matches no topic
     stages = [line for line in lines if line.split(":")[0] in ("feeds", "articles", "figures", "alerts")]
-    assert stages == ["feeds: 2 to do", "feeds: 2/2 done (1 ok, 1 failed, 0 backing off)", "articles: 2 to do",
-                     "articles: 2/2 done (0 without a fetched body, 2 figures)",
-                     "figures: done (1 new, 0 revised)"]
+    assert stages == [
+        "feeds: 2 to do",
+        "feeds: 2/2 done (1 ok, 1 failed, 0 backing off)",
+        "articles: 2 to do",
+        "articles: 2/2 done (0 without a fetched body, 2 figures)",
+        "figures: done (1 new, 0 revised)",
+    ]
     quiet = CliRunner().invoke(cli.main, ["-c", str(config), "run", "-q"], catch_exceptions=False)
     assert quiet.exit_code == 0 and quiet.stdout == ""
     assert not re.search(r"^\d\d:\d\d:\d\d ", quiet.stderr, re.M)

@@ -47,13 +47,23 @@ def when(text: str) -> str:
 
 # --- one check per named query: what the story says it must answer ---------------------------------------
 
+
 def check_latest_figures(config: Path) -> None:
     got = {(r["category"], r["grp"]): r for r in named(config, "latest_figures", topic=hs.TOPIC)}
-    assert sorted(got) == [("deployed", "military"), ("killed", "Russian"), ("killed", "civilians"),
-                           ("killed", "military"), ("wounded", "military")]
+    assert sorted(got) == [
+        ("deployed", "military"),
+        ("killed", "Russian"),
+        ("killed", "civilians"),
+        ("killed", "military"),
+        ("wounded", "military"),
+    ]
     deployed = got[("deployed", "military")]
     assert (deployed["low"], deployed["previous_low"], deployed["change"], deployed["kind"]) == (
-        10000, 11000, -1000, "counterclaim")  # Seoul after Ukraine's military intelligence: not a revision
+        10000,
+        11000,
+        -1000,
+        "counterclaim",
+    )  # Seoul after Ukraine's military intelligence: not a revision
     assert (deployed["claimant_key"], deployed["previous_claimant"]) == ("Seoul", "Ukraine HUR")
     assert deployed["said"] == "Seoul; Ukraine HUR said 11,000 on 2024-11-13"
     assert got[("killed", "civilians")]["scope"] == "incident"
@@ -65,8 +75,9 @@ def check_latest_figures(config: Path) -> None:
     assert named(config, "latest_figures") == list(got.values())  # one topic: the same without the filter
     assert named(config, "latest_figures", topic=hs.TOPIC.upper()) == list(got.values())  # case does not matter
     code, _, err = run(config, "query", "latest_figures", "-p", "topic=no such topic")  # not 0 rows: the list
-    assert code == 2 and err == (f"error: no topic named 'no such topic' (topics: {hs.TOPIC!r}). Check the name "
-                                 "in [[topics]].\n")
+    assert code == 2 and err == (
+        f"error: no topic named 'no such topic' (topics: {hs.TOPIC!r}). Check the name in [[topics]].\n"
+    )
 
 
 def check_topic_timeline(config: Path) -> None:
@@ -76,18 +87,21 @@ def check_topic_timeline(config: Path) -> None:
     first = got[0]
     assert (hs.slug_of(first["article_url"]), first["kind"], first["low"]) == (hs.DISPATCH.slug, "new", 1500)
     late = [r for r in got if hs.slug_of(r["article_url"]) == hs.LATE.slug]
-    assert [(r["category"], r["low"], r["kind"]) for r in late] == [("deployed", 3000, "repeat"),
-                                                                   ("wounded", 50, "new")]
+    assert [(r["category"], r["low"], r["kind"]) for r in late] == [
+        ("deployed", 3000, "repeat"),
+        ("wounded", 50, "new"),
+    ]
     assert [r["as_of"] for r in got] == sorted(r["as_of"] for r in got)
 
 
 def check_new_figures_since(config: Path) -> None:
     got = named(config, "new_figures_since", since="2024-11-14")
-    assert [(r["category"], r["grp"], r["low"], r["kind"], r["previous_low"], r["previous_claimant"])
-            for r in got] == [
+    assert [(r["category"], r["grp"], r["low"], r["kind"], r["previous_low"], r["previous_claimant"]) for r in got] == [
         ("deployed", "military", 10000, "counterclaim", 11000, "Ukraine HUR"),
         ("killed", "civilians", 12, "new", None, None),
-        ("killed", "military", 1000, "counterclaim", 200, "Ukraine HUR"), ("killed", "Russian", 400, "new", None, None)]
+        ("killed", "military", 1000, "counterclaim", 200, "Ukraine HUR"),
+        ("killed", "Russian", 400, "new", None, None),
+    ]
     assert named(config, "new_figures_since", since="2025-01-01") == []
     assert len(named(config, "new_figures_since", since="2024-01-01T00:00:00Z", topic=hs.TOPIC)) == 9
 
@@ -103,16 +117,18 @@ def check_value_sources(config: Path) -> None:
 
 def check_disagreements(config: Path) -> None:
     got = named(config, "disagreements")
-    assert [(r["category"], r["grp"], r["week"], r["low"], r["n_outlets"], r["values_that_week"])
-            for r in got] == [("deployed", "military", "2024-11-11", 11000, 2, 2),
-                              ("deployed", "military", "2024-11-11", 10000, 1, 2)]
+    assert [(r["category"], r["grp"], r["week"], r["low"], r["n_outlets"], r["values_that_week"]) for r in got] == [
+        ("deployed", "military", "2024-11-11", 11000, 2, 2),
+        ("deployed", "military", "2024-11-11", 10000, 1, 2),
+    ]
     assert got[1]["claimants"] == "Seoul"
 
 
 def check_incidents_per_week(config: Path) -> None:
     got = named(config, "incidents_per_week", topic=hs.TOPIC)
     assert [(r["category"], r["grp"], r["week"], r["total"], r["incidents"], r["n_reports"]) for r in got] == [
-        ("killed", "civilians", "2024-11-11", 12, 1, 1)]  # "when a drone struck a village": one event
+        ("killed", "civilians", "2024-11-11", 12, 1, 1)
+    ]  # "when a drone struck a village": one event
     assert "drone struck" in got[0]["quotes"] or "killed" in got[0]["quotes"]
 
 
@@ -135,7 +151,8 @@ def check_feed_health(config: Path) -> None:
 
 
 CHECKS: dict[str, Callable[[Path], None]] = {
-    name.removeprefix("check_"): fn for name, fn in globals().items() if name.startswith("check_")}
+    name.removeprefix("check_"): fn for name, fn in globals().items() if name.startswith("check_")
+}
 
 
 @pytest.mark.parametrize("name", [q.name for q in query.named_queries()])
@@ -146,11 +163,18 @@ def test_every_named_query_answers_its_question(name: str, history_story: hs.Sto
 
 def test_the_required_questions_have_queries() -> None:
     assert {q.name for q in query.named_queries()} >= {
-        "latest_figures", "topic_timeline", "new_figures_since", "value_sources", "disagreements",
-        "topic_volume", "feed_health"}
+        "latest_figures",
+        "topic_timeline",
+        "new_figures_since",
+        "value_sources",
+        "disagreements",
+        "topic_volume",
+        "feed_health",
+    }
 
 
 # --- the files, their documentation, the command ---------------------------------------------------------
+
 
 def test_every_query_file_says_what_it_answers_and_its_params() -> None:
     files = sorted((ROOT / "queries").glob("*.sql"))
@@ -208,31 +232,36 @@ def test_formats_and_parameters_are_values_not_sql(history_story: hs.StoryRun) -
     code, out, _ = run(config, "query", "latest_figures")
     assert code == 0 and out.rstrip().endswith("(5 rows)")
     code, _, err = run(config, "query", "latest_figures", "-p", "topic=x' OR 1=1 --")
-    assert code == 2 and err.startswith("error: no topic named \"x' OR 1=1 --\" (topics: ")
+    assert code == 2 and err.startswith('error: no topic named "x\' OR 1=1 --" (topics: ')
     code, _, err = run(config, "query", "new_figures_since", "--param", "since=last tuesday")
-    assert code == 2 and err == ("error: --param since='last tuesday': not a date or time; use a date or time "
-                                 "(2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as 12h, 7d "
-                                 "or 2w.\n")
+    assert code == 2 and err == (
+        "error: --param since='last tuesday': not a date or time; use a date or time "
+        "(2025-01-31, 2025-01-31T09:00Z), today, yesterday, or an age such as 12h, 7d "
+        "or 2w.\n"
+    )
 
 
 # --- locked down -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("sql", "message"), [
-    ("INSERT INTO feeds (url, added_at) VALUES ('x', now())", "read-only"),
-    ("DELETE FROM articles", "read-only"),
-    ("CREATE TABLE t AS SELECT 1", "read-only"),
-    ("COPY articles TO '{dir}/out.csv'", "file and network access"),
-    ("SELECT * FROM read_csv('{dir}/monitor.toml')", "file and network access"),
-    ("ATTACH '{dir}/other.duckdb' AS other", "file and network access"),
-    ("INSTALL httpfs", "file and network access"),
-    ("LOAD httpfs", "file and network access"),
-    ("SELECT * FROM read_parquet('https://example.org/x.parquet')", "file and network access"),
-    ("SET enable_external_access = true", "Settings cannot be changed"),
-    ("SET memory_limit = '100GB'", "Settings cannot be changed"),
-    ("RESET lock_configuration", "Settings cannot be changed"),
-])
-def test_sql_cannot_write_touch_files_or_change_settings(history_story: hs.StoryRun, sql: str,
-                                                         message: str) -> None:
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("INSERT INTO feeds (url, added_at) VALUES ('x', now())", "read-only"),
+        ("DELETE FROM articles", "read-only"),
+        ("CREATE TABLE t AS SELECT 1", "read-only"),
+        ("COPY articles TO '{dir}/out.csv'", "file and network access"),
+        ("SELECT * FROM read_csv('{dir}/monitor.toml')", "file and network access"),
+        ("ATTACH '{dir}/other.duckdb' AS other", "file and network access"),
+        ("INSTALL httpfs", "file and network access"),
+        ("LOAD httpfs", "file and network access"),
+        ("SELECT * FROM read_parquet('https://example.org/x.parquet')", "file and network access"),
+        ("SET enable_external_access = true", "Settings cannot be changed"),
+        ("SET memory_limit = '100GB'", "Settings cannot be changed"),
+        ("RESET lock_configuration", "Settings cannot be changed"),
+    ],
+)
+def test_sql_cannot_write_touch_files_or_change_settings(history_story: hs.StoryRun, sql: str, message: str) -> None:
     config = history_story.fresh
     code, _, err = run(config, "sql", sql.format(dir=config.parent))
     assert code == 2, err
@@ -269,8 +298,14 @@ def test_the_duckdb_cli_opens_the_pipelines_file_and_runs_every_named_query(hist
         args = ", ".join(f"{k} := {sql_literal(v)}" for k, v in values.items())
         # the file's text as a user runs it, parameters filled the way the CLI takes them
         script = f"PREPARE q AS {q.sql.strip().rstrip(';')};\nEXECUTE q({args});"
-        out = subprocess.run([duckdb_cli, "-readonly", "-json", str(db)], input=script, capture_output=True,
-                             text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [duckdb_cli, "-readonly", "-json", str(db)],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert out.returncode == 0 and not out.stderr, (q.name, out.stderr)
         got = json.loads(out.stdout or "[]")
         columns, rows = query.run_named(db, q.name, {p.name: CLI_PARAMS[p.name] for p in q.params})

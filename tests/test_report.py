@@ -27,8 +27,11 @@ HOSTILE_TITLE = 'Troops "reach" Kursk & more <img src=x onerror=console.error(1)
 HOSTILE = Story(
     slug="nk-troops-hostile-title",
     title=HOSTILE_TITLE,
-    paragraphs=("About 12,000 North Korean troops have been deployed to the Kursk region of Russia, the "
-                "ministry said on Wednesday, citing intelligence from the front.", stories.FILLER),
+    paragraphs=(
+        "About 12,000 North Korean troops have been deployed to the Kursk region of Russia, the "
+        "ministry said on Wednesday, citing intelligence from the front.",
+        stories.FILLER,
+    ),
     published=stories.day("2024-11-20"),
 )
 CHARTS_JS = r"""
@@ -43,8 +46,10 @@ CHARTS_JS = r"""
           title: svg.querySelector('title') ? svg.querySelector('title').textContent : ''};
 })
 """
-IMAGES_JS = ("[...document.images].map(i => ({src: i.src.slice(0, 22), "
-             "ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth}))")
+IMAGES_JS = (
+    "[...document.images].map(i => ({src: i.src.slice(0, 22), "
+    "ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth}))"
+)
 
 
 @dataclass
@@ -71,8 +76,10 @@ def populated(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         rss_path, atom_path = f"{prefix}/world.rss", f"{prefix}/korea.atom"
         rss = world.publish(rss_path, [stories.DISPATCH, stories.FLOOD, HOSTILE])
         atom = world.publish(atom_path, [stories.KURSK], atom=True)
-        extra = (f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
-                 'recipients = ["analyst@example.org"]\n')
+        extra = (
+            f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsender = "monitor@example.org"\n'
+            'recipients = ["analyst@example.org"]\n'
+        )
         config = write_config(tmp, [rss, atom], extra=extra)
         started = datetime.now(UTC)
         code, out = monitor(config, "run")
@@ -83,8 +90,7 @@ def populated(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield Populated(config, tmp / "data" / "monitor.duckdb", inbox, started)
 
 
-def test_report_opens_offline_in_chromium_with_every_report_drawn(populated: Populated,
-                                                                   tmp_path: Path) -> None:
+def test_report_opens_offline_in_chromium_with_every_report_drawn(populated: Populated, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     code, text = monitor(populated.config, "report", "-o", str(out))
     assert code == 0, text
@@ -96,8 +102,7 @@ def test_report_opens_offline_in_chromium_with_every_report_drawn(populated: Pop
     found = visit.result
     assert len(found) == 4  # deployed, casualties, killed, and the volume of matched articles
     with store.connect(populated.database, read_only=True) as con:
-        mentions = dict(con.execute("SELECT category, count(*) FROM series_mentions "
-                                    "GROUP BY category").fetchall())
+        mentions = dict(con.execute("SELECT category, count(*) FROM series_mentions GROUP BY category").fetchall())
     series = [c for c in found if c["uses"]]
     volume = [c for c in found if not c["uses"]]
     assert sorted(c["points"] for c in series) == sorted(mentions.values())
@@ -110,12 +115,11 @@ def test_report_opens_offline_in_chromium_with_every_report_drawn(populated: Pop
     assert visit.screenshot.stat().st_size > 20_000  # a page of tables and charts, not a blank
 
 
-def test_report_tables_show_latest_values_with_previous_and_change(populated: Populated,
-                                                                    tmp_path: Path) -> None:
+def test_report_tables_show_latest_values_with_previous_and_change(populated: Populated, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     assert monitor(populated.config, "report", "-o", str(out))[0] == 0
     page = out.read_text()
-    latest = page[page.index("<h3>Latest figures"):page.index("<h3>New figures")]
+    latest = page[page.index("<h3>Latest figures") : page.index("<h3>New figures")]
     rows = {r[0]: r for r in _rows(latest)}
     # the NIS's 15,000 follows the ministry's 12,000: another source's value, so a counterclaim, not a revision
     assert rows["deployed"][2:4] == ["total", "≈15,000"]
@@ -123,11 +127,15 @@ def test_report_tables_show_latest_values_with_previous_and_change(populated: Po
     assert rows["casualties"][3] == "≈4,700" and rows["casualties"][6] == "—"
     assert rows["killed"][3] == "≈600"
     assert rows["deployed"][8] == "NIS"  # "Seoul's intelligence services": the claimant's key
-    new = _rows(page[page.index("<h3>New figures"):page.index("<h3>Reported values")])
+    new = _rows(page[page.index("<h3>New figures") : page.index("<h3>Reported values")])
     assert [(r[2], r[4], r[5]) for r in new] == [  # newest first, every first report and revision
-        ("deployed", "≈15,000", "counterclaim"), ("casualties", "≈4,700", "new"), ("killed", "≈600", "new"),
-        ("deployed", "≈12,000", "counterclaim"), ("deployed", "≥10,000", "counterclaim"),
-        ("deployed", "≈1,500", "new")]
+        ("deployed", "≈15,000", "counterclaim"),
+        ("casualties", "≈4,700", "new"),
+        ("killed", "≈600", "new"),
+        ("deployed", "≈12,000", "counterclaim"),
+        ("deployed", "≥10,000", "counterclaim"),
+        ("deployed", "≈1,500", "new"),
+    ]
     assert 'href="http://127.0.0.1:' in page and "nk-casualties" in page
 
 
@@ -146,12 +154,13 @@ def test_report_escapes_text_from_the_web(populated: Populated, tmp_path: Path) 
 def test_since_limits_the_new_figures_and_topic_selects_one(populated: Populated, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
-    code, text = monitor(populated.config, "report", "-o", str(out), "--since", tomorrow,
-                         "--topic", "north korean TROOPS in russia")
+    code, text = monitor(
+        populated.config, "report", "-o", str(out), "--since", tomorrow, "--topic", "north korean TROOPS in russia"
+    )
     assert code == 0, text
     page = out.read_text()
     assert f"New figures and revisions first seen since {tomorrow}</h3>" in page
-    assert "which can be much earlier.</p><p class=\"empty\">None in this period." in page
+    assert 'which can be much earlier.</p><p class="empty">None in this period.' in page
     assert "≈15,000" in page  # the latest figures do not depend on the period
     code, text = monitor(populated.config, "report", "-o", str(out), "--topic", "Floods")
     assert code == 2 and "no topic named 'Floods' (topics: 'North Korean troops in Russia')" in text
@@ -160,14 +169,17 @@ def test_since_limits_the_new_figures_and_topic_selects_one(populated: Populated
 
 
 def test_png_dir_gets_every_chart_and_db_works_without_config(populated: Populated, tmp_path: Path) -> None:
-    code, text = monitor(None, "report", "--db", str(populated.database), "-o", str(tmp_path / "r.html"),
-                         "--png", str(tmp_path / "png"))
+    code, text = monitor(
+        None, "report", "--db", str(populated.database), "-o", str(tmp_path / "r.html"), "--png", str(tmp_path / "png")
+    )
     assert code == 0, text
     files = sorted(p.name for p in (tmp_path / "png").iterdir())
-    assert files == ["01-north-korean-troops-in-russia--casualties.png",
-                     "01-north-korean-troops-in-russia--deployed.png",
-                     "01-north-korean-troops-in-russia--killed.png",
-                     "01-north-korean-troops-in-russia--volume.png"]
+    assert files == [
+        "01-north-korean-troops-in-russia--casualties.png",
+        "01-north-korean-troops-in-russia--deployed.png",
+        "01-north-korean-troops-in-russia--killed.png",
+        "01-north-korean-troops-in-russia--volume.png",
+    ]
     for name in files:
         data = (tmp_path / "png" / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
@@ -185,24 +197,29 @@ def test_charts_are_capped_and_the_page_says_so(populated: Populated) -> None:
 
 def test_chart_labels_from_the_web_are_not_read_as_mathematics() -> None:
     when = datetime(2025, 1, 1)
-    data = series.Chart("t", "killed", (
-        series.Report(when, 5, 5, "exact", r"$\frac{1}{"), series.Report(when, 3, 9, "range", "a $ b \\"),
-        series.Report(when + timedelta(days=2), 7, None, "at_least", "日本の省")), total_reports=3)
+    data = series.Chart(
+        "t",
+        "killed",
+        (
+            series.Report(when, 5, 5, "exact", r"$\frac{1}{"),
+            series.Report(when, 3, 9, "range", "a $ b \\"),
+            series.Report(when + timedelta(days=2), 7, None, "at_least", "日本の省"),
+        ),
+        total_reports=3,
+    )
     svg = charts.to_svg(charts.series_figure(data, title="$x^"), "c1", "<t>")
     assert svg.startswith("<svg") and "<title>&lt;t&gt;</title>" in svg
     assert len(re.findall(r'id="c1-points(?:-\d+)?"', svg)) == 2  # two marker shapes: exact and at least
     assert not re.search(r'\bid="(?!c1-)', svg)  # every id prefixed: charts share a page
 
 
-def test_digest_html_shows_the_changed_series_as_images_in_chromium(populated: Populated,
-                                                                     tmp_path: Path) -> None:
+def test_digest_html_shows_the_changed_series_as_images_in_chromium(populated: Populated, tmp_path: Path) -> None:
     assert len(populated.inbox.messages) == 1  # the first run was the baseline; the second mailed one digest
     msg = populated.inbox.messages[0]
     html_part = msg.get_body(("html",))
     assert html_part is not None
     page = html_part.get_content()
-    images = {f"cid:{p['Content-ID'].strip('<>')}": p for p in msg.walk()
-              if p.get_content_type() == "image/png"}
+    images = {f"cid:{p['Content-ID'].strip('<>')}": p for p in msg.walk() if p.get_content_type() == "image/png"}
     # the second run revised deployed and brought casualties and killed: a chart for each
     assert len(images) == 3, list(images)
     for cid, part in images.items():
@@ -222,8 +239,10 @@ def test_digest_html_shows_the_changed_series_as_images_in_chromium(populated: P
 
 def test_the_browser_check_sees_requests_and_console_errors(tmp_path: Path) -> None:
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><head><title>bad</title></head><body>'
-                    '<img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>')
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>bad</title></head><body>"
+        '<img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>'
+    )
     visit = browser.visit(page, script="document.title")
     assert visit.result == "bad"
     assert visit.outside_requests == ["http://127.0.0.1:9/x.png"]

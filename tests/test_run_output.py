@@ -23,8 +23,14 @@ LONGEST_LINE = 400  # a line on the terminal, a log line: a failure list on one 
 
 
 def monitor_run(server: PrefectServer, config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "monitor"), "-c", str(config_path), "run", *args], env=server.env(),
-                          cwd=config_path.parent, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(BIN / "monitor"), "-c", str(config_path), "run", *args],
+        env=server.env(),
+        cwd=config_path.parent,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def rows(config_path: Path, sql: str) -> list[dict[str, Any]]:
@@ -32,8 +38,9 @@ def rows(config_path: Path, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, r, strict=True)) for r in found]
 
 
-def test_a_run_with_new_articles_ends_without_a_traceback(prefect_server: PrefectServer, world: World,
-                                                          tmp_path: Path) -> None:
+def test_a_run_with_new_articles_ends_without_a_traceback(
+    prefect_server: PrefectServer, world: World, tmp_path: Path
+) -> None:
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH, stories.KURSK, stories.FLOOD])
     config_path = write_config(tmp_path, [feed], workers=2)  # extraction processes, as by default
     done = monitor_run(prefect_server, config_path)
@@ -50,8 +57,9 @@ def failing_feeds(world: World, tmp_path: Path) -> tuple[Path, list[str]]:
     return write_config(tmp_path, [refused, broken]), [refused, broken]
 
 
-def test_failed_feeds_with_q_are_clean_lines_only(prefect_server: PrefectServer,
-                                                  failing_feeds: tuple[Path, list[str]]) -> None:
+def test_failed_feeds_with_q_are_clean_lines_only(
+    prefect_server: PrefectServer, failing_feeds: tuple[Path, list[str]]
+) -> None:
     config_path, urls = failing_feeds
     done = monitor_run(prefect_server, config_path, "-q")
     assert done.returncode == 1  # every feed failed
@@ -75,8 +83,9 @@ def test_failed_feeds_with_q_are_clean_lines_only(prefect_server: PrefectServer,
     assert flow_run["state"]["type"] == "FAILED"
 
 
-def test_failed_feeds_are_listed_once_in_the_summary(prefect_server: PrefectServer,
-                                                     failing_feeds: tuple[Path, list[str]]) -> None:
+def test_failed_feeds_are_listed_once_in_the_summary(
+    prefect_server: PrefectServer, failing_feeds: tuple[Path, list[str]]
+) -> None:
     config_path, urls = failing_feeds
     done = monitor_run(prefect_server, config_path, "--json")
     assert done.returncode == 1

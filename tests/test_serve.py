@@ -87,9 +87,12 @@ def serving(world: World, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[byt
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "serve", "--no-ui"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
             # the runner looks for due runs every 10 s by default: 1 s keeps the test short
-            env=monitor_env(PREFECT_RUNNER_POLL_FREQUENCY="1"))
+            env=monitor_env(PREFECT_RUNNER_POLL_FREQUENCY="1"),
+        )
     try:
         yield proc, config_path, log
     finally:
@@ -105,16 +108,18 @@ def completed_runs(config_path: Path) -> list[dict[str, Any]]:
     if not database.exists():
         return []
     try:
-        columns, rows = query.run_sql(database, "SELECT run_id, status, flow_run_id, new_articles FROM runs "
-                                                "WHERE status IN ('ok', 'partial') ORDER BY started_at")
+        columns, rows = query.run_sql(
+            database,
+            "SELECT run_id, status, flow_run_id, new_articles FROM runs "
+            "WHERE status IN ('ok', 'partial') ORDER BY started_at",
+        )
     except MonitorError:  # a run holds the file for a moment: ask again
         return []
     return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
 @pytest.mark.slow
-def test_serve_runs_on_its_interval_and_stops_cleanly(
-        serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
+def test_serve_runs_on_its_interval_and_stops_cleanly(serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
     proc, config_path, log = serving
     started = wait_for_line(log, r"starting a local Prefect server on http://127\.0\.0\.1:(\d+)", proc, 30)
     port = int(started.group(1))
@@ -136,9 +141,13 @@ def test_serve_runs_on_its_interval_and_stops_cleanly(
         deployment = http.get(f"{api}/deployments/name/news-monitor-poll/serve").json()
         assert [s["schedule"]["interval"] for s in deployment["schedules"]] == [2.0]
         assert deployment["parameters"] == {"config_path": str(config_path.resolve())}
-        flow_runs = http.post(f"{api}/flow_runs/filter", json={
-            "deployments": {"id": {"any_": [deployment["id"]]}},
-            "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}}).json()
+        flow_runs = http.post(
+            f"{api}/flow_runs/filter",
+            json={
+                "deployments": {"id": {"any_": [deployment["id"]]}},
+                "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+            },
+        ).json()
     assert {r["flow_run_id"] for r in runs} <= {r["id"] for r in flow_runs}
     assert all(r["auto_scheduled"] for r in flow_runs)
 
@@ -152,7 +161,8 @@ def test_serve_runs_on_its_interval_and_stops_cleanly(
 
 @pytest.mark.slow
 def test_sigterm_while_the_server_starts_leaves_nothing_behind(
-        serving: tuple[subprocess.Popen[bytes], Path, Path]) -> None:
+    serving: tuple[subprocess.Popen[bytes], Path, Path],
+) -> None:
     proc, _, log = serving
     wait_for_line(log, r"starting a local Prefect server", proc, 30)
     time.sleep(0.5)  # the server process is up, not yet healthy
@@ -173,8 +183,9 @@ def test_a_server_that_does_not_come_up_is_a_clear_error(tmp_path: Path) -> None
     assert server.process is None and not listening(server.port)
 
 
-def test_a_configured_server_that_does_not_answer_is_a_clear_error(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_configured_server_that_does_not_answer_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens on the discard port
     cfg = config.load(write_config(tmp_path, []))
     with pytest.raises(serve.ServeError, match=r"PREFECT_API_URL=http://127.0.0.1:9/api does not answer"):
@@ -183,8 +194,7 @@ def test_a_configured_server_that_does_not_answer_is_a_clear_error(tmp_path: Pat
 
 
 def test_schedule_comes_from_the_config(tmp_path: Path) -> None:
-    cron = config.load(write_config(tmp_path, [], extra='[schedule]\ncron = "0 */6 * * *"\n'
-                                                      'timezone = "Europe/Kyiv"\n'))
+    cron = config.load(write_config(tmp_path, [], extra='[schedule]\ncron = "0 */6 * * *"\ntimezone = "Europe/Kyiv"\n'))
     schedule = serve.schedule(cron.schedule)
     assert (schedule.cron, schedule.timezone, schedule.interval) == ("0 */6 * * *", "Europe/Kyiv", None)
     interval = config.load(write_config(tmp_path, [], extra="[schedule]\ninterval = 600\n"))
@@ -235,8 +245,14 @@ def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, 
     it (the flow run is in that API's database) and leaves no process behind."""
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH, stories.KURSK])
     config_path = write_config(tmp_path, [feed])
-    done = subprocess.run([str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run", "--json",
-                           "-q"], capture_output=True, text=True, cwd=tmp_path, env=monitor_env(), timeout=180)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run", "--json", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=monitor_env(),
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["status"] == "ok" and summary["new_articles"] == 2
@@ -244,8 +260,9 @@ def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, 
     assert (home / "temporary-api.log").exists()
     [run] = completed_runs(config_path)
     with sqlite3.connect(home / "prefect.db") as db:  # the API's own record of the flow run
-        names = db.execute("SELECT flow_run.id, flow.name FROM flow_run JOIN flow ON flow.id = flow_run.flow_id"
-                           ).fetchall()
+        names = db.execute(
+            "SELECT flow_run.id, flow.name FROM flow_run JOIN flow ON flow.id = flow_run.flow_id"
+        ).fetchall()
     assert [(uuid.UUID(i), name) for i, name in names] == [(uuid.UUID(run["flow_run_id"]), "news-monitor-poll")]
     assert processes_with_home(home) == []
 
@@ -255,8 +272,14 @@ def test_a_temporary_api_that_cannot_start_is_a_clear_error(world: World, tmp_pa
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH])
     config_path = write_config(tmp_path, [feed])
     env = monitor_env(PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:////dev/null/no/prefect.db")
-    done = subprocess.run([str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run"],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("monitor")), "-c", str(config_path), "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 2
     first = done.stderr.splitlines()[0]
     assert first.startswith("error: Prefect's temporary API on http://127.0.0.1:")
@@ -272,8 +295,7 @@ def test_the_served_ui_talks_to_its_own_server(tmp_path: Path, monkeypatch: pyte
     """The UI asks /ui-settings which API to use: the server `monitor serve` started, not one on port 4200."""
     for name in [k for k in os.environ if k.startswith("PREFECT_")]:
         monkeypatch.delenv(name)  # a user who configured nothing, PREFECT_UI_API_URL included
-    with serve.LocalServer(tmp_path / "prefect", ui=True) as server, \
-            httpx.Client(trust_env=False, timeout=10) as http:
+    with serve.LocalServer(tmp_path / "prefect", ui=True) as server, httpx.Client(trust_env=False, timeout=10) as http:
         assert server.port != 4200
         settings = http.get(f"{server.url}/ui-settings").json()
     assert settings["api_url"] == server.api_url

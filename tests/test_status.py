@@ -32,8 +32,10 @@ def watched(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with socket.socket() as s:  # a port nobody listens on: the SMTP server is down
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    extra = (f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {dead}\nsend_history = true\ntimeout = 2\n'
-             'recipients = ["analyst@example.org"]\n')
+    extra = (
+        f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {dead}\nsend_history = true\ntimeout = 2\n'
+        'recipients = ["analyst@example.org"]\n'
+    )
     config = write_config(tmp, [ok, gone], extra=extra)
     for _ in range(2):
         code, _out, text = monitor("-c", str(config), "run")
@@ -95,6 +97,7 @@ def test_status_without_a_database_says_what_to_do(tmp_path: Path) -> None:
 
 
 # --- back-off: the cause stays, a run that polled nothing says so -------------------------------------------
+
 
 def test_backing_off_keeps_the_error_and_a_run_that_polled_nothing_says_so(world: World, tmp_path: Path) -> None:
     from monitor import feeds, store

@@ -22,8 +22,16 @@ def test_fresh_database_gets_the_latest_schema(tmp_path: Path) -> None:
         version = con.execute("SELECT max(version) FROM schema_info").fetchone()
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert version == (store.schema_version(),)
-    assert {"feeds", "runs", "feed_polls", "articles", "article_links", "topic_matches", "figure_mentions",
-            "figures"} <= tables
+    assert {
+        "feeds",
+        "runs",
+        "feed_polls",
+        "articles",
+        "article_links",
+        "topic_matches",
+        "figure_mentions",
+        "figures",
+    } <= tables
 
 
 def test_an_older_database_is_upgraded_in_place_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -32,11 +40,16 @@ def test_an_older_database_is_upgraded_in_place_and_keeps_its_rows(tmp_path: Pat
     con.execute((resources.files("monitor") / "schema.sql").read_text())
     con.execute("INSERT INTO schema_info (version) VALUES (1)")
     now = datetime.now(UTC)
-    con.execute("INSERT INTO articles (article_id, url, feed_url, fetched_at, text, text_source, run_id, "
-                "first_seen_at) VALUES ('a1', 'https://n.test/a', 'https://n.test/rss', ?, 'body', 'extracted', "
-                "'r1', ?)", [now, now])
-    con.execute("INSERT INTO figure_mentions VALUES ('a1', 0, 'killed', 3, 3, 'exact', NULL, '3 killed', 0, 8, "
-                "NULL, 'v0', ?)", [now])
+    con.execute(
+        "INSERT INTO articles (article_id, url, feed_url, fetched_at, text, text_source, run_id, "
+        "first_seen_at) VALUES ('a1', 'https://n.test/a', 'https://n.test/rss', ?, 'body', 'extracted', "
+        "'r1', ?)",
+        [now, now],
+    )
+    con.execute(
+        "INSERT INTO figure_mentions VALUES ('a1', 0, 'killed', 3, 3, 'exact', NULL, '3 killed', 0, 8, NULL, 'v0', ?)",
+        [now],
+    )
     con.close()
     with store.open_for_write(path) as con:
         versions = [r[0] for r in con.execute("SELECT version FROM schema_info ORDER BY version").fetchall()]
@@ -62,8 +75,10 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_reading_a_missing_database_says_to_run_first(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"no database yet.*monitor run"), \
-            store.connect(tmp_path / "none.duckdb", read_only=True):
+    with (
+        pytest.raises(StoreError, match=r"no database yet.*monitor run"),
+        store.connect(tmp_path / "none.duckdb", read_only=True),
+    ):
         pass
 
 
@@ -88,8 +103,10 @@ def test_second_run_lock_waits_then_skips_with_a_clear_message(tmp_path: Path) -
     t.start()
     held.wait(5)
     started = time.monotonic()
-    with pytest.raises(store.RunInProgress, match=r"another run is in progress.*skipped"), \
-            store.run_lock(path, wait=0.5):
+    with (
+        pytest.raises(store.RunInProgress, match=r"another run is in progress.*skipped"),
+        store.run_lock(path, wait=0.5),
+    ):
         pass
     assert time.monotonic() - started >= 0.5
     release.set()

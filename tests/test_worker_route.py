@@ -38,8 +38,20 @@ def deployed(server: PrefectServer, directory: Path) -> dict[str, Any]:
 
 def as_deployed(deployment: dict[str, Any]) -> dict[str, Any]:
     """What `prefect deploy` set and nothing else may change (not the times the server updates)."""
-    keys = ("id", "name", "entrypoint", "parameters", "work_pool_name", "work_queue_name", "paused", "tags",
-            "concurrency_limit", "job_variables", "pull_steps", "path")
+    keys = (
+        "id",
+        "name",
+        "entrypoint",
+        "parameters",
+        "work_pool_name",
+        "work_queue_name",
+        "paused",
+        "tags",
+        "concurrency_limit",
+        "job_variables",
+        "pull_steps",
+        "path",
+    )
     shape = {k: deployment.get(k) for k in keys}
     shape["schedules"] = [(s["schedule"], s["active"]) for s in deployment["schedules"]]
     shape["concurrency"] = (deployment.get("global_concurrency_limit") or {}).get("limit")
@@ -53,27 +65,49 @@ def rows(config_path: Path, sql: str) -> list[dict[str, Any]]:
 
 
 def test_the_prefect_yaml_worker_route_runs_on_a_real_dask_cluster(
-        prefect_server: PrefectServer, processes: Processes, world: World, tmp_path: Path) -> None:
+    prefect_server: PrefectServer, processes: Processes, world: World, tmp_path: Path
+) -> None:
     prefix = f"/{tmp_path.name}"
-    feeds = [world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
-             world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True)]
+    feeds = [
+        world.publish(f"{prefix}/world.rss", [stories.DISPATCH, stories.FLOOD]),
+        world.publish(f"{prefix}/korea.atom", [stories.KURSK, stories.CASUALTIES], atom=True),
+    ]
     port = free_port()
     # The cluster as docs/scaling.md starts it; its processes know nothing of Prefect or of news-monitor's
     # directory (a Dask worker imports the flow's module from the installed package)
     dask_env = clean_env(PREFECT_HOME=str(tmp_path / "dask-home"))
-    processes.start("scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--no-dashboard"], dask_env, cwd=Path("/"))
+    processes.start(
+        "scheduler",
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        dask_env,
+        cwd=Path("/"),
+    )
     for n in (1, 2):
-        processes.start(f"dask-worker-{n}", [str(BIN / "dask"), "worker", f"tcp://127.0.0.1:{port}",
-                                             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                        dask_env, cwd=Path("/"))
+        processes.start(
+            f"dask-worker-{n}",
+            [
+                str(BIN / "dask"),
+                "worker",
+                f"tcp://127.0.0.1:{port}",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+            ],
+            dask_env,
+            cwd=Path("/"),
+        )
     config_path = write_config(tmp_path, feeds, extra=f'[scale]\ndask_address = "tcp://127.0.0.1:{port}"\n')
     assert config_path.name == "monitor.toml"  # prefect.yaml's config_path, in the directory deployed from
     deployment = deployed(prefect_server, tmp_path)
     assert deployment["entrypoint"] == "flows.poll:poll_cycle"
 
-    processes.start("worker", [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
-                    prefect_server.env(PREFECT_WORKER_QUERY_SECONDS="1"))
+    processes.start(
+        "worker",
+        [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
+        prefect_server.env(PREFECT_WORKER_QUERY_SECONDS="1"),
+    )
     flow_run = prefect_server.post(f"/deployments/{deployment['id']}/create_flow_run", {})
 
     def finished() -> dict[str, Any] | None:
@@ -93,7 +127,8 @@ def test_the_prefect_yaml_worker_route_runs_on_a_real_dask_cluster(
 
 
 def test_monitor_serve_leaves_the_prefect_yaml_deployment_alone(
-        prefect_server: PrefectServer, processes: Processes, world: World, tmp_path: Path) -> None:
+    prefect_server: PrefectServer, processes: Processes, world: World, tmp_path: Path
+) -> None:
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH])
     config_path = write_config(tmp_path, [feed])
     before = as_deployed(deployed(prefect_server, tmp_path))
@@ -101,15 +136,20 @@ def test_monitor_serve_leaves_the_prefect_yaml_deployment_alone(
 
     monitor = [str(BIN / "monitor"), "-c", str(config_path), "serve", "--no-ui"]
     serving = processes.start("serve", monitor, prefect_server.env())
-    served = wait_until("served deployment", lambda: prefect_server.get("/deployments/name/news-monitor-poll/serve")
-                        or serving.poll() is not None, 90, processes)
+    served = wait_until(
+        "served deployment",
+        lambda: prefect_server.get("/deployments/name/news-monitor-poll/serve") or serving.poll() is not None,
+        90,
+        processes,
+    )
     assert serving.poll() is None, processes.log("serve")
     assert served["id"] != before["id"] and served["work_pool_name"] is None
     assert as_deployed(prefect_server.get(f"/deployments/name/{YAML_DEPLOYMENT}")) == before
 
     # serving under prefect.yaml's name is refused, clearly, and changes nothing
-    refused = subprocess.run([*monitor, "--name", "poll"], env=prefect_server.env(), capture_output=True,
-                             text=True, timeout=90)
+    refused = subprocess.run(
+        [*monitor, "--name", "poll"], env=prefect_server.env(), capture_output=True, text=True, timeout=90
+    )
     assert refused.returncode == 2, refused.stderr[-3000:]
     assert "error: " in refused.stderr and "news-monitor-poll/poll" in refused.stderr
     assert "did not create" in refused.stderr and "--name" in refused.stderr

@@ -21,9 +21,9 @@ class Route:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
-    conditional: bool = True       # answer 304 to a matching If-None-Match
+    conditional: bool = True  # answer 304 to a matching If-None-Match
     headers: dict[str, str] = field(default_factory=dict)
-    fail_times: int = 0            # answer 503 this many times first (a flaky server)
+    fail_times: int = 0  # answer 503 this many times first (a flaky server)
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,15 @@ class World:
             self.routes[path] = Route(data, content_type, **kw)  # type: ignore[arg-type]
         return self.url(path)
 
-    def publish(self, feed_path: str, stories: list[Story], *, atom: bool = False, conditional: bool = True,
-                link_suffix: str = "") -> str:
+    def publish(
+        self,
+        feed_path: str,
+        stories: list[Story],
+        *,
+        atom: bool = False,
+        conditional: bool = True,
+        link_suffix: str = "",
+    ) -> str:
         """Serve each story's page and a feed listing them; returns the feed URL."""
         for s in stories:
             self.add(f"/news/{s.slug}", page(s))
@@ -145,20 +152,26 @@ def page(story: Story) -> str:
 def rss_feed(path: str, items: list[tuple[Story, str]]) -> str:
     entries = "".join(
         f"<item><title>{html.escape(s.title)}</title><link>{html.escape(link)}</link>"
-        f"<guid isPermaLink=\"false\">{html.escape(s.slug)}</guid>"
+        f'<guid isPermaLink="false">{html.escape(s.slug)}</guid>'
         f"<pubDate>{format_datetime(s.published)}</pubDate>"
         f"<description>{html.escape(s.summary or s.paragraphs[0])}</description></item>"
-        for s, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {path}</title>'
-            f"<link>http://example.test/</link><description>test</description>{entries}</channel></rss>")
+        for s, link in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed {path}</title>'
+        f"<link>http://example.test/</link><description>test</description>{entries}</channel></rss>"
+    )
 
 
 def atom_feed(path: str, items: list[tuple[Story, str]]) -> str:
     now = datetime.now(UTC).isoformat()
     entries = "".join(
-        f"<entry><title>{html.escape(s.title)}</title><link href=\"{html.escape(link)}\"/>"
+        f'<entry><title>{html.escape(s.title)}</title><link href="{html.escape(link)}"/>'
         f"<id>urn:test:{html.escape(s.slug)}</id><updated>{s.published.isoformat()}</updated>"
         f"<summary>{html.escape(s.summary or s.paragraphs[0])}</summary></entry>"
-        for s, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>Feed {path}</title><id>urn:test:{path}</id><updated>{now}</updated>{entries}</feed>")
+        for s, link in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Feed {path}</title><id>urn:test:{path}</id><updated>{now}</updated>{entries}</feed>"
+    )

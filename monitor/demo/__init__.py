@@ -25,7 +25,7 @@ from typing import Any
 from monitor import config
 from monitor.errors import MonitorError
 
-MARKER = ".monitor-demo"           # marks a directory the demo made, so a re-run may clear it
+MARKER = ".monitor-demo"  # marks a directory the demo made, so a re-run may clear it
 CONFIG_NAME = "monitor.toml"
 DATABASE_NAME = "monitor.duckdb"
 REPORT_NAME = "report.html"
@@ -73,8 +73,10 @@ def load_story() -> Story:
     """The sample story shipped with the package."""
     data = tomllib.loads((resources.files("monitor.demo") / "story.toml").read_text(encoding="utf-8"))
     outlets = tuple(Outlet(o["key"], o["name"], o["format"]) for o in data["outlets"])
-    articles = tuple(Article(a["cycle"], a["outlet"], a["slug"], a["published"], a["title"],
-                             tuple(a["paragraphs"])) for a in data["articles"])
+    articles = tuple(
+        Article(a["cycle"], a["outlet"], a["slug"], a["published"], a["title"], tuple(a["paragraphs"]))
+        for a in data["articles"]
+    )
     return Story(data["topic"], data["query"], outlets, articles)
 
 
@@ -113,8 +115,7 @@ class Site:
 
         self.server = ThreadingHTTPServer((address, 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"demo-{outlet.key}",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"demo-{outlet.key}", daemon=True)
         self.thread.start()
 
     @property
@@ -129,8 +130,7 @@ class Site:
     def publish(self, articles: Sequence[Article]) -> None:
         """Serve these articles' pages and a feed listing them, newest first."""
         items = sorted(articles, key=lambda a: a.published, reverse=True)
-        pages = {f"/news/{a.slug}": (page(self.outlet, a).encode(), "text/html; charset=utf-8")
-                 for a in items}
+        pages = {f"/news/{a.slug}": (page(self.outlet, a).encode(), "text/html; charset=utf-8") for a in items}
         links = [(a, f"{self.base}/news/{a.slug}") for a in items]
         if self.outlet.format == "atom":
             body = atom_feed(self.outlet, self.feed_url, links)
@@ -157,8 +157,10 @@ def serve(story: Story) -> Iterator[dict[str, Site]]:
                 try:
                     sites[outlet.key] = Site(outlet, "127.0.0.1")
                 except OSError as e:
-                    raise DemoError(f"cannot start the demo's local web server on 127.0.0.1 ({e.strerror}). "
-                                    "Check that the loopback interface is up.") from None
+                    raise DemoError(
+                        f"cannot start the demo's local web server on 127.0.0.1 ({e.strerror}). "
+                        "Check that the loopback interface is up."
+                    ) from None
         yield sites
     finally:
         for site in sites.values():
@@ -177,8 +179,10 @@ def prepare(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise DemoError(f"{directory}: exists and is not a directory. Give the demo another DIR.")
     if directory.is_dir() and any(directory.iterdir()) and not (directory / MARKER).exists():
-        raise DemoError(f"{directory}: the directory is not empty and was not made by `monitor demo`; "
-                        "give the demo an empty or new DIR.")
+        raise DemoError(
+            f"{directory}: the directory is not empty and was not made by `monitor demo`; "
+            "give the demo an empty or new DIR."
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / MARKER).write_text("made by `monitor demo`; it clears its own files here on a re-run\n")
@@ -190,8 +194,7 @@ def prepare(directory: Path) -> None:
 
 def write_config(directory: Path, story: Story, sites: Mapping[str, Site]) -> Path:
     """The demo's monitor.toml: its feeds, its topic, loopback allowed, no e-mail."""
-    feeds = "\n".join(f'[[feeds]]\nurl = "{sites[o.key].feed_url}"\nname = "{o.name}"\n'
-                      for o in story.outlets)
+    feeds = "\n".join(f'[[feeds]]\nurl = "{sites[o.key].feed_url}"\nname = "{o.name}"\n' for o in story.outlets)
     text = f"""# Written by `monitor demo`: the sample world's feeds on loopback (new ports on every run).
 database = "{DATABASE_NAME}"
 
@@ -215,11 +218,10 @@ class Result:
     config_path: Path
     database: Path
     run_ids: tuple[str, ...]
-    digest_text: str       # the digest the last cycle would mail ("" when it found nothing new)
+    digest_text: str  # the digest the last cycle would mail ("" when it found nothing new)
 
 
-def run(directory: Path, run_cycle: Callable[[Path, int], Mapping[str, Any]],
-        echo: Callable[[str], None]) -> Result:
+def run(directory: Path, run_cycle: Callable[[Path, int], Mapping[str, Any]], echo: Callable[[str], None]) -> Result:
     """Serve the story and run one polling cycle per step of it; `run_cycle(config_path, cycle)` runs one
     (the real flow) and returns its summary."""
     story = load_story()
@@ -230,8 +232,10 @@ def run(directory: Path, run_cycle: Callable[[Path, int], Mapping[str, Any]],
         for cycle in range(1, story.cycles + 1):
             new = publish(sites, story, cycle)
             days = sorted(a.published for a in new)
-            echo(f"\n== cycle {cycle}/{story.cycles}: {len(new)} articles published "
-                 f"{days[0]:%Y-%m-%d} … {days[-1]:%Y-%m-%d}")
+            echo(
+                f"\n== cycle {cycle}/{story.cycles}: {len(new)} articles published "
+                f"{days[0]:%Y-%m-%d} … {days[-1]:%Y-%m-%d}"
+            )
             run_ids.append(str(run_cycle(config_path, cycle)["run_id"]))
     database = directory / DATABASE_NAME
     return Result(story, config_path, database, tuple(run_ids), digest_text(database, story, run_ids[-1]))
@@ -248,16 +252,23 @@ def digest_text(database: Path, story: Story, run_id: str) -> str:
         return ""
     items = [digest.shown(d) for d in decided]
     alert_id = f"{run_id}-1"
-    d = digest.compose(alert_id, run_id, DEMO_RECIPIENT, items, [story.topic], config.EmailConfig().max_figures,
-                       mail.message_id(alert_id, "monitor@localhost"), datetime.now(UTC))
+    d = digest.compose(
+        alert_id,
+        run_id,
+        DEMO_RECIPIENT,
+        items,
+        [story.topic],
+        config.EmailConfig().max_figures,
+        mail.message_id(alert_id, "monitor@localhost"),
+        datetime.now(UTC),
+    )
     return f"To: {d.recipient}\nSubject: {d.subject}\n\n{digest.render_text(d)}"
 
 
 def page(outlet: Outlet, article: Article) -> str:
     """An article page shaped like a real one: masthead, navigation, the article, related links, footer."""
     paras = "\n".join(f"<p>{html.escape(p)}</p>" for p in article.paragraphs)
-    nav = "".join(f'<li><a href="/section/{s}">{s.title()}</a></li>'
-                  for s in ("world", "politics", "business"))
+    nav = "".join(f'<li><a href="/section/{s}">{s.title()}</a></li>' for s in ("world", "politics", "business"))
     name, title = html.escape(outlet.name), html.escape(article.title)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} | {name}</title>
@@ -281,10 +292,13 @@ def rss_feed(outlet: Outlet, base: str, items: Sequence[tuple[Article, str]]) ->
         f'<guid isPermaLink="true">{html.escape(link)}</guid>'
         f"<pubDate>{format_datetime(a.published)}</pubDate>"
         f"<description>{html.escape(a.paragraphs[0])}</description></item>"
-        for a, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>{html.escape(outlet.name)}</title><link>{html.escape(base)}/</link>"
-            f"<description>{html.escape(outlet.name)}: world news</description>{entries}</channel></rss>")
+        for a, link in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{html.escape(outlet.name)}</title><link>{html.escape(base)}/</link>"
+        f"<description>{html.escape(outlet.name)}: world news</description>{entries}</channel></rss>"
+    )
 
 
 def atom_feed(outlet: Outlet, feed_url: str, items: Sequence[tuple[Article, str]]) -> str:
@@ -294,7 +308,10 @@ def atom_feed(outlet: Outlet, feed_url: str, items: Sequence[tuple[Article, str]
         f"<id>{html.escape(link)}</id><updated>{a.published.isoformat()}</updated>"
         f"<published>{a.published.isoformat()}</published>"
         f"<summary>{html.escape(a.paragraphs[0])}</summary></entry>"
-        for a, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>{html.escape(outlet.name)}</title><id>{html.escape(feed_url)}</id>"
-            f"<updated>{updated}</updated>{entries}</feed>")
+        for a, link in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{html.escape(outlet.name)}</title><id>{html.escape(feed_url)}</id>"
+        f"<updated>{updated}</updated>{entries}</feed>"
+    )

@@ -92,9 +92,7 @@ def check_url(url: str) -> str:
         raise BlockedURLError(url, f"not a valid URL ({exc}); fix or remove it") from None
     if parsed.scheme not in ALLOWED_SCHEMES:
         what = f"scheme {parsed.scheme!r}" if parsed.scheme else "a URL without a scheme"
-        raise BlockedURLError(
-            url, f"{what} is not allowed; only absolute http:// and https:// URLs are fetched"
-        )
+        raise BlockedURLError(url, f"{what} is not allowed; only absolute http:// and https:// URLs are fetched")
     if not parsed.host:
         raise BlockedURLError(url, "the URL has no host; only absolute http:// and https:// URLs are fetched")
     if parsed.userinfo:
@@ -248,17 +246,13 @@ class Client:
         try:
             target = str(httpx.URL(hop).join(location.strip()))
         except httpx.InvalidURL as exc:
-            raise BlockedURLError(
-                url, f"redirect from {hop} to an invalid URL {location!r} ({exc})"
-            ) from None
+            raise BlockedURLError(url, f"redirect from {hop} to an invalid URL {location!r} ({exc})") from None
         try:
             return check_url(target)
         except BlockedURLError as exc:
             raise BlockedURLError(url, f"redirect from {hop} to {target} refused: {exc.reason}") from None
 
-    def _finish(
-        self, url: str, hop: str, response: httpx.Response, max_bytes: int, started: float
-    ) -> Response:
+    def _finish(self, url: str, hop: str, response: httpx.Response, max_bytes: int, started: float) -> Response:
         status = response.status_code
         if status not in (200, 304):
             raise _http_error(url, hop, response)
@@ -326,8 +320,11 @@ def _errors(url: str, hop: str, limits: Limits) -> Iterator[None]:
         httpx.TransportError,
     ) as exc:
         if "Receive buffer too long" in str(exc):  # h11's cap on the status line and headers: the same every try
-            raise RefusedResponseError(url, f"response headers longer than {HEADERS_MAX_BYTES // 1024} KiB{where}; "
-                                            "not read (the server's answer will not fit next time either)") from exc
+            raise RefusedResponseError(
+                url,
+                f"response headers longer than {HEADERS_MAX_BYTES // 1024} KiB{where}; "
+                "not read (the server's answer will not fit next time either)",
+            ) from exc
         raise FetchError(url, _reason(exc, limits) + where) from exc
 
 

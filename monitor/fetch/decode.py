@@ -21,9 +21,7 @@ MAX_ENCODINGS = 2  # "gzip, gzip" is seen in the wild; deeper stacks are only ev
 def read_body(url: str, hop: str, response: httpx.Response, max_bytes: int) -> bytes:
     """Stream the raw body, decompress it ourselves and stop one byte past ``max_bytes``."""
     where = "" if hop == url else f" (redirected to {hop})"
-    too_large = (
-        f"body larger than {max_bytes} bytes{where}; not stored. Raise the limit if this source needs it"
-    )
+    too_large = f"body larger than {max_bytes} bytes{where}; not stored. Raise the limit if this source needs it"
     declared = response.headers.get("content-length", "")
     # max_bytes caps the bytes on the wire as well as after decompression, so a Content-Length
     # over the cap fails before a byte of the body is read.

@@ -19,9 +19,18 @@ VERSION = "2026.12.03-3"
 def find(text: str, language: str | None = None) -> list[Figure]:
     """The figures in `text` (read in `language`, else the detected one), each with its scope decided from
     its sentence (figures.scope: a running total or one incident)."""
-    return [dataclasses.replace(f, scope=scope.decide(text, f.start, f.end))
-            for f in extract.find(text, language)]
+    return [dataclasses.replace(f, scope=scope.decide(text, f.start, f.end)) for f in extract.find(text, language)]
 
 
-__all__ = ["CATEGORIES", "QUALIFIERS", "SUPPORTED", "VERSION", "Figure", "detect", "find", "language", "scope",
-           "supported"]
+__all__ = [
+    "CATEGORIES",
+    "QUALIFIERS",
+    "SUPPORTED",
+    "VERSION",
+    "Figure",
+    "detect",
+    "find",
+    "language",
+    "scope",
+    "supported",
+]

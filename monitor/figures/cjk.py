@@ -31,8 +31,20 @@ _SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|$)")
 _CLAUSE_BREAKS = frozenset(",，、;；")
 _KO_PARTICLE_ENDS = ("은", "는", "이", "가", "에", "를", "을", ",")
 _DIGITS = "0123456789０１２３４５６７８９"
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-                 "两": 2}
+_KANJI_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "两": 2,
+}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000, "십": 10, "백": 100, "천": 1000}
 _BIG_UNITS = {"万": 10_000, "萬": 10_000, "億": 100_000_000, "만": 10_000, "억": 100_000_000}
 _NUMBER_CHARS = "".join(_KANJI_DIGITS) + "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
@@ -109,7 +121,10 @@ def load(language: str) -> CjkLexicon:
         native={str(k): int(v) for k, v in native.items()},
         native_re=re.compile(
             rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in sorted(native, key=len, reverse=True))})"
-            rf"(?= ?(?:{'|'.join(map(re.escape, _list(data, 'counters', name)))}))") if native else None,
+            rf"(?= ?(?:{'|'.join(map(re.escape, _list(data, 'counters', name)))}))"
+        )
+        if native
+        else None,
         range_words=_list(data, "range_words", name),
         before=bounds("before"),
         after=bounds("after"),
@@ -185,7 +200,8 @@ def _skip_space(text: str, k: int) -> int:
 def _counts(text: str, start: int, end: int, lex: CjkLexicon) -> list[_Count]:
     """Every number followed by a people counter in text[start:end], with its bounds and hedges."""
     spans: list[tuple[int, int, int | None]] = [
-        (m.start(), m.end(), value(m.group())) for m in _NUMBER_RE.finditer(text, start, end)]
+        (m.start(), m.end(), value(m.group())) for m in _NUMBER_RE.finditer(text, start, end)
+    ]
     if lex.native_re is not None:  # "두 명", "다섯 명"
         for m in lex.native_re.finditer(text, start, end):
             spans.append((m.start(), m.end(), lex.native[m.group()]))
@@ -195,9 +211,15 @@ def _counts(text: str, start: int, end: int, lex: CjkLexicon) -> list[_Count]:
     for count in found:
         prev = merged[-1] if merged else None
         # "1만 명에서 1만2천 명 사이", "1万人から1万2千人": a range written with the counter twice
-        if (prev is not None and prev.qualifier == "exact" and count.qualifier in {"exact", "approximate"}
-                and text[prev.counter_end : count.start].strip() in lex.range_words
-                and prev.low is not None and count.high is not None and prev.low < count.high):
+        if (
+            prev is not None
+            and prev.qualifier == "exact"
+            and count.qualifier in {"exact", "approximate"}
+            and text[prev.counter_end : count.start].strip() in lex.range_words
+            and prev.low is not None
+            and count.high is not None
+            and prev.low < count.high
+        ):
             merged[-1] = _Count(prev.low, count.high, "range", prev.start, count.end, count.counter_end)
             continue
         merged.append(count)
@@ -214,9 +236,9 @@ def _counts_of(text: str, spans: list[tuple[int, int, int | None]], lex: CjkLexi
         # "3-4천 명", "3000~4000명", "1万から2万人": a range when a joiner links two numbers
         nxt = spans[k + 1] if k + 1 < len(spans) else None
         if nxt is not None:
-            between = text[last:nxt[0]].strip()
+            between = text[last : nxt[0]].strip()
             if between in lex.range_words and nxt[2] is not None and v is not None:
-                low_v = v * _scale(text[nxt[0]:nxt[1]]) if _scale(text[first:last]) == 1 else v
+                low_v = v * _scale(text[nxt[0] : nxt[1]]) if _scale(text[first:last]) == 1 else v
                 if low_v < nxt[2]:
                     first, last, v = nxt
                     k += 1
@@ -233,8 +255,12 @@ def _counts_of(text: str, spans: list[tuple[int, int, int | None]], lex: CjkLexi
         if any(text.startswith(o, counter_end) for o in lex.ordinal_after):
             continue  # "세 명째", "3人目": an ordinal
         # "인" counts people only standing alone ("5인"), not inside a word ("인사", "인도")
-        if counter == "인" and counter_end < len(text) and ("\uac00" <= text[counter_end] <= "\ud7a3") \
-                and text[counter_end] not in "이은을의과도":
+        if (
+            counter == "인"
+            and counter_end < len(text)
+            and ("\uac00" <= text[counter_end] <= "\ud7a3")
+            and text[counter_end] not in "이은을의과도"
+        ):
             continue
         q2, stop = _bound_after(text, _skip_space(text, counter_end), lex)
         qualifier = after_q if after_q != "exact" else q2
@@ -296,8 +322,9 @@ def _clause(text: str, start: int, end: int, at: int, stop_at: int, topic: str =
     return left, right
 
 
-def _category(text: str, start: int, end: int, count: _Count, bounds: tuple[int, int],
-              lex: CjkLexicon) -> tuple[str | None, str]:
+def _category(
+    text: str, start: int, end: int, count: _Count, bounds: tuple[int, int], lex: CjkLexicon
+) -> tuple[str | None, str]:
     """The category of a count and how it was found (noun, after, before): a noun right before it
     ("사망자는 약 600명"), else the nearest predicate after it ("600명이 숨졌다"), else the nearest stem before it."""
     left, right = _clause(text, start, end, count.start, count.end, lex.topic_particles)
@@ -320,8 +347,14 @@ def _category(text: str, start: int, end: int, count: _Count, bounds: tuple[int,
         # "전사하거나 다쳤다", "死亡または負傷": killed or wounded together are casualties
         rest = text[k + hit[1] : min(right, k + hit[1] + 10)]
         if hit[0] in {"killed", "wounded"} and any(rest.startswith(e) or e in rest[:6] for e in lex.either):
-            other = next((j for j in range(len(rest)) if (h := _stem_at(rest, j, lex))
-                          and {h[0], hit[0]} == {"killed", "wounded"}), None)
+            other = next(
+                (
+                    j
+                    for j in range(len(rest))
+                    if (h := _stem_at(rest, j, lex)) and {h[0], hit[0]} == {"killed", "wounded"}
+                ),
+                None,
+            )
             if other is not None:
                 return "casualties", "after"
         return hit[0], "after"
@@ -373,8 +406,11 @@ def _subject_before_verb(sentence: str, lex: CjkLexicon) -> str | None:
             return None
         name = words[-1]
         # "현지 재난당국이": a short modifier word before the name belongs to it
-        if len(words) > 1 and len(words[-2]) <= 3 and not words[-2].endswith(("다", "고", "며", "서", "면", "을",
-                                                                            "를", "에", "의", "은", "는", "이", "가")):
+        if (
+            len(words) > 1
+            and len(words[-2]) <= 3
+            and not words[-2].endswith(("다", "고", "며", "서", "면", "을", "를", "에", "의", "은", "는", "이", "가"))
+        ):
             name = words[-2] + " " + name
         return name if not _NUMBER_RE.search(name) else None
     j = len(before) - 1
@@ -447,8 +483,11 @@ def find(text: str, language: str) -> list[Figure]:
         # or included in it, shares its predicate; "이 가운데 어린이가 100명" is a part of the count before
         for i in range(len(counts) - 2, -1, -1):
             after = text[counts[i].counter_end : counts[i + 1].start]
-            if (_starts_with_any(after.lstrip(), lex.joiners + lex.including) and categories[i + 1]
-                    and found_by[i] in {"", "before"}):
+            if (
+                _starts_with_any(after.lstrip(), lex.joiners + lex.including)
+                and categories[i + 1]
+                and found_by[i] in {"", "before"}
+            ):
                 categories[i] = categories[i + 1]
         for i in range(1, len(counts)):
             between = text[counts[i - 1].end : counts[i].start]
@@ -466,9 +505,17 @@ def find(text: str, language: str) -> list[Figure]:
                 continue
             lo = counts[i - 1].end if i > 0 else start
             left, _ = _clause(text, start, end, count.start, count.end, lex.topic_particles)
-            fig = Figure(category=category, low=count.low, high=count.high, qualifier=count.qualifier,
-                         who=_who(text, max(left, lo), count.start, lex), quote=text[count.start:count.end],
-                         start=count.start, end=count.end, claimant=claimant)
+            fig = Figure(
+                category=category,
+                low=count.low,
+                high=count.high,
+                qualifier=count.qualifier,
+                who=_who(text, max(left, lo), count.start, lex),
+                quote=text[count.start : count.end],
+                start=count.start,
+                end=count.end,
+                claimant=claimant,
+            )
             key = (fig.category, fig.low, fig.high)
             if key not in best:
                 best[key] = fig
@@ -485,9 +532,14 @@ def _who(text: str, left: int, at: int, lex: CjkLexicon) -> str | None:
     if lex.language == "ko":
         words = before.split()
         word = words[-1] if words else ""
-        if word and not word.endswith(("은", "는", "이", "가", "에", "를", "을", "의", "서", "로")) \
-                and word not in lex.not_who and not _stem_at(word, 0, lex) \
-                and not any(word == p for p, _ in lex.before) and not any(word == a.split()[-1] for a in lex.according):
+        if (
+            word
+            and not word.endswith(("은", "는", "이", "가", "에", "를", "을", "의", "서", "로"))
+            and word not in lex.not_who
+            and not _stem_at(word, 0, lex)
+            and not any(word == p for p, _ in lex.before)
+            and not any(word == a.split()[-1] for a in lex.according)
+        ):
             return word
         return None
     m = re.search(r"[\u30a0-\u30ff\u4e00-\u9fff]{2,8}$", before)

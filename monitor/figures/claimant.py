@@ -14,8 +14,9 @@ _DETERMINERS = frozenset({"a", "an", "the"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
 _PLACE_PREPOSITIONS = frozenset({"in", "from", "of"})
 _RELATIVE_OPENERS = frozenset({"where", "which", "who", "that", "when", "while", "whose"})
-_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
-                       "yesterday", "tonight"})
+_WEEKDAYS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday", "tonight"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,10 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue
         if tok.low not in lexicon.claim_verbs or not (tok.text[:1].islower() or title_case):
             continue  # capitalised "Reports" is a noun, not the verb (but in a Title Case headline it is)
-        if i > 0 and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before) and (
-            not lexicon.claim_verb_nouns or tok.low in lexicon.claim_verb_nouns
+        if (
+            i > 0
+            and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before)
+            and (not lexicon.claim_verb_nouns or tok.low in lexicon.claim_verb_nouns)
         ):
             continue  # "an estimated 500", "following reports of": an adjective or a noun ("media say" is a claim)
         if word_claims_lives(words, i, tokens, lexicon):
@@ -74,8 +77,9 @@ def word_claims_lives(words: list[str], i: int, tokens: list[Token], lexicon: Le
     """Whether words[i] is "claim" in the sense of taking lives ("claimed 12 lives", "claimed the lives of")."""
     if words[i] not in _CLAIM_LIVES or i + 1 >= len(tokens):
         return False
-    return tokens[i + 1].kind == "num" or _number_word(words[i + 1], lexicon) or words[i + 1 : i + 3] == [
-        "the", "lives"]
+    return (
+        tokens[i + 1].kind == "num" or _number_word(words[i + 1], lexicon) or words[i + 1 : i + 3] == ["the", "lives"]
+    )
 
 
 def pronoun(tokens: list[Token], lexicon: Lexicon) -> bool:
@@ -99,16 +103,22 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
     words = low.split()
     if words and words[0] in _RELATIVE_OPENERS:
         return False  # "where they said": a clause, no source
-    if not words or words[-1] in lexicon.people_victims or (
-        _number_word(words[0], lexicon) and not (len(words) > 1 and words[0] in lexicon.determiners)
+    if (
+        not words
+        or words[-1] in lexicon.people_victims
+        or (_number_word(words[0], lexicon) and not (len(words) > 1 and words[0] in lexicon.determiners))
     ):  # "un député", "ein Sprecher": an article, not a number
         return False
-    if lexicon.source_nouns and name.split()[-1][:1].islower() and not any(
-        " ".join(words[k:]) in lexicon.source_nouns for k in range(len(words))
+    if (
+        lexicon.source_nouns
+        and name.split()[-1][:1].islower()
+        and not any(" ".join(words[k:]) in lexicon.source_nouns for k in range(len(words)))
     ):
         return False  # a lower-case head must be a word for a source ("officials", "state media"), not "air"
-    return not all(w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words
-                   or w in lexicon.people_victims for w in words)
+    return not all(
+        w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words or w in lexicon.people_victims
+        for w in words
+    )
 
 
 def _number_word(word: str, lexicon: Lexicon) -> bool:
@@ -124,7 +134,7 @@ def _title_case(tokens: list[Token]) -> bool:
 
 
 def _appositive(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
-    """"Phanindra Mani Pokharel, a spokesperson for the ministry, said": the name before the apposition."""
+    """ "Phanindra Mani Pokharel, a spokesperson for the ministry, said": the name before the apposition."""
     if verb < 4 or tokens[verb - 1].text != ",":
         return None
     for k in range(verb - 2, max(0, verb - 2 - 2 * MAX_CLAIMANT_TOKENS), -1):
@@ -138,13 +148,19 @@ def _appositive(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, 
 
 def _colon_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
     """A headline attributed with a colon: "Reports: militants kill 26", "... died of exposure: Coroner"."""
+
     def source(first: int, last: int) -> bool:
         # a headline's topic stands before a colon as often as its source ("Strep A: ...", "Live Updates:"):
         # only a word for a source or an acronym ("Reports:", "NTSB:", ": Coroner") is taken for one
         words = tokens[first:last]
-        return bool(words) and all(t.kind == "word" for t in words) and (
-            words[-1].low in lexicon.colon_sources or (len(words) == 1 and words[0].text.isupper()
-                                                        and len(words[0].text) >= 2))
+        return (
+            bool(words)
+            and all(t.kind == "word" for t in words)
+            and (
+                words[-1].low in lexicon.colon_sources
+                or (len(words) == 1 and words[0].text.isupper() and len(words[0].text) >= 2)
+            )
+        )
 
     if len(tokens) > 2:
         for k in range(1, min(4, len(tokens) - 1)):
@@ -159,16 +175,16 @@ def _colon_source(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | No
     return None
 
 
-def nearest(found: list[Claim], at: int, tokens: list[Token] | None = None,
-            lexicon: Lexicon | None = None) -> str | None:
+def nearest(
+    found: list[Claim], at: int, tokens: list[Token] | None = None, lexicon: Lexicon | None = None
+) -> str | None:
     """The claimant whose claim is closest to token `at`, or None when the sentence names none.
 
     A claim made before the figure does not reach into a background clause that opens between them ("the
     minister said …, after 12 were killed", "X says … as the death toll rises to 78")."""
     if tokens is not None and lexicon is not None:
         words = [t.low for t in tokens]
-        found = [c for c in found
-                 if c.at > at or not any(w in lexicon.claim_blockers for w in words[c.at + 1 : at])]
+        found = [c for c in found if c.at > at or not any(w in lexicon.claim_blockers for w in words[c.at + 1 : at])]
     if not found:
         return None
     return min(found, key=lambda c: abs(c.at - at)).claimant
@@ -214,18 +230,21 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
     return (start, end) if has_name or end - start <= 3 else None
 
 
-def _right_phrase(tokens: list[Token], first: int, lexicon: Lexicon,
-                  after_intro: bool = False) -> tuple[int, int] | None:
+def _right_phrase(
+    tokens: list[Token], first: int, lexicon: Lexicon, after_intro: bool = False
+) -> tuple[int, int] | None:
     """The noun phrase starting at `first` (", said Yevgeny Prigozhin, who ...", "according to the NIS")."""
     end = first
     while end < len(tokens) and end - first < MAX_CLAIMANT_TOKENS:
         tok = tokens[end]
         if (
-            _is_name_word(tok, lexicon)
-            # "according to federal investigators": after an intro a lower-case phrase is the source too
-            and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first
-                 or after_intro)
-        ) or (tok.text in _JOINERS and end > first):
+            (
+                _is_name_word(tok, lexicon)
+                # "according to federal investigators": after an intro a lower-case phrase is the source too
+                and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first or after_intro)
+            )
+            or (tok.text in _JOINERS and end > first)
+        ):
             end += 1
             continue
         break

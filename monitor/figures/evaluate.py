@@ -84,8 +84,7 @@ def score(
                     if claimant_right(f.get("claimant"), gold[k]["claimants"]):
                         claim_ok += 1
                     else:
-                        errors.append(f"CL {gid}: {k} claimant {f.get('claimant')!r}, gold "
-                                      f"{gold[k]['claimants']!r}")
+                        errors.append(f"CL {gid}: {k} claimant {f.get('claimant')!r}, gold {gold[k]['claimants']!r}")
             elif k not in optional:
                 slot = 1
                 errors.append(f"FP {gid}: {k}  <- {f.get('quote')!r}")
@@ -134,16 +133,16 @@ def with_texts(rows: list[dict[str, Any]], texts: Path) -> list[dict[str, Any]]:
                 found[str(item["id"])] = str(item["text"])
     lacking = wanted - found.keys()
     if lacking:
-        raise GoldError(f"{texts}: no text for {len(lacking)} labelled ids (e.g. {min(lacking)}); "
-                        "pass the file the labels were made from.")
+        raise GoldError(
+            f"{texts}: no text for {len(lacking)} labelled ids (e.g. {min(lacking)}); "
+            "pass the file the labels were made from."
+        )
     return [{**r, "text": found[str(r["id"])]} for r in rows]
 
 
 def predict(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, object]]]:
     """figures.find over each row's text (in the row's `lang` when it has one): id -> figure dicts."""
-    return {
-        str(row["id"]): [f.to_dict() for f in find(str(row.get("text", "")), row.get("lang"))] for row in rows
-    }
+    return {str(row["id"]): [f.to_dict() for f in find(str(row.get("text", "")), row.get("lang"))] for row in rows}
 
 
 def _line(name: str, s: Mapping[str, Any]) -> str:
@@ -169,8 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         rows = read_gold(args.gold)
-        rows = [r for r in rows if (args.split is None or r.get("split") == args.split)
-                and (args.lang is None or r.get("lang") == args.lang)]
+        rows = [
+            r
+            for r in rows
+            if (args.split is None or r.get("split") == args.split)
+            and (args.lang is None or r.get("lang") == args.lang)
+        ]
         if args.texts:
             rows = with_texts(rows, args.texts)
     except (OSError, ValueError) as err:
@@ -191,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_line("src:" + name, s))
     print(f"qualifier accuracy on matched figures: {result['qualifier_accuracy']:.3f}")
     if result["claimants_scored"]:
-        print(f"claimant accuracy on matched figures: {result['claimant_accuracy']:.3f} "
-              f"({result['claimants_scored']} scored)")
+        print(
+            f"claimant accuracy on matched figures: {result['claimant_accuracy']:.3f} "
+            f"({result['claimants_scored']} scored)"
+        )
     o = result["overall"]
     print(
         f"overall P={o['precision']:.3f} R={o['recall']:.3f} F1={o['f1']:.3f} "

@@ -116,9 +116,11 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
             continue
         has_digit = _DIGIT_RE.search(text, start, end) is not None
         # With digits present, numbers() checks for number words itself, token by token.
-        has_words = has_digit or bool(
-            lex.number_words and any(numbers.is_number_word(w, lex.language) for w in words)
-        ) or not words.isdisjoint(lex.word_values)
+        has_words = (
+            has_digit
+            or bool(lex.number_words and any(numbers.is_number_word(w, lex.language) for w in words))
+            or not words.isdisjoint(lex.word_values)
+        )
         if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
             continue
         for fig in _sentence_figures(text, start, end, lex, has_words):
@@ -134,8 +136,7 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
 _PRONOUN = "\x00pronoun"
 
 
-def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon,
-                      pronoun: bool) -> str | None:
+def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon, pronoun: bool) -> str | None:
     """The source of a figure whose sentence names none: the next sentence's ("Nine shot at a mall. Police
     said the gunman ..."), else the previous one's; for "it said", the last source named before."""
     order = [index - 1, index - 2, index - 3] if pronoun else []
@@ -241,8 +242,13 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
     for c in cands:
         c.link = link.categorise(s, c.expr, c.who, counted)
         e = c.expr
-        if c.link is not None and c.link.kind == "toll" and e.qualifier == "at_most" and e.first < e.num_first \
-                and lex.toll_links.match_before(s.words, e.num_first) >= e.num_first - e.first:
+        if (
+            c.link is not None
+            and c.link.kind == "toll"
+            and e.qualifier == "at_most"
+            and e.first < e.num_first
+            and lex.toll_links.match_before(s.words, e.num_first) >= e.num_first - e.first
+        ):
             # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
             c.expr = replace(e, low=e.high, qualifier="exact")
         elif c.link is not None and c.link.kind == "toll" and e.qualifier == "range" and e.first < e.num_first:
@@ -272,15 +278,26 @@ def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> N
         # only with an article: "one of 314 people who died" counts the 314
         b_end = b.who.last if b.who else b.expr.last
         # the verb must be the clause's own ("were killed"), not a participle of the group ("troops sent")
-        if a.who is None and b.link is not None and len(between) == 2 and between[0] == "of" and (
-            between[1] in lex.determiners
-        ) and b.link.kind == "right" and b.link.first > b_end and not any(
-            w in _RELATIVES for w in words[b_end : b.link.first]
+        if (
+            a.who is None
+            and b.link is not None
+            and len(between) == 2
+            and between[0] == "of"
+            and (between[1] in lex.determiners)
+            and b.link.kind == "right"
+            and b.link.first > b_end
+            and not any(w in _RELATIVES for w in words[b_end : b.link.first])
         ):  # "one of the three hostages that were killed": the relative clause is the group's
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
             b.link = None
-        elif a.who is None and a.link is None and b.link is not None and between == ["of"] \
-                and b.link.kind == "right" and words[a.expr.num_first] not in lex.pronoun_numbers:
+        elif (
+            a.who is None
+            and a.link is None
+            and b.link is not None
+            and between == ["of"]
+            and b.link.kind == "right"
+            and words[a.expr.num_first] not in lex.pronoun_numbers
+        ):
             # "Two of four people killed … are identified": the part counts too, and so does the whole
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
 
@@ -320,14 +337,10 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         if prev.link is None:
             continue
         prev_end = prev.who.last if prev.who else prev.expr.last
-        part = lex.part_after.match_at(words, c.expr.last) or lex.part_before.match_before(
-            words, c.expr.first
-        )
+        part = lex.part_after.match_at(words, c.expr.last) or lex.part_before.match_before(words, c.expr.first)
         # "killing 10 (8 students and 2 teachers)", "7 bodies - 4 men, 3 women - recovered": an aside right
         # after a figure holds its parts
-        part = part or (
-            prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS
-        )
+        part = part or (prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS)
         listed = prev.link.kind in {"left", "part", "list"} and _joined(words[prev_end : c.expr.first], lex)
         # "900 troops in Syria and 2,500 in Iraq", "5 bodies on Monday and 3 more on Tuesday": a bare number
         # after "and" repeats the figure before
@@ -337,9 +350,14 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
         elliptic = (
             (c.who is None or (bool(c.who.head) and after < len(words) and words[after] in lex.place_prepositions))
             and c.expr.first > 0
-            and (words[c.expr.first - 1] in lex.coordinators or words[c.expr.first - 1] in {",", "with"} or (
-                words[c.expr.first - 1] in _DASHES and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start
-            ))
+            and (
+                words[c.expr.first - 1] in lex.coordinators
+                or words[c.expr.first - 1] in {",", "with"}
+                or (
+                    words[c.expr.first - 1] in _DASHES
+                    and s.tokens[c.expr.first - 2].end < s.tokens[c.expr.first - 1].start
+                )
+            )
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
         listed = listed or elliptic
@@ -350,8 +368,11 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
 def _joined(between: list[str], lex: Lexicon) -> bool:
     """Whether the words between two counts join them as a list: ",", "and", ", and", "or" (in the text's
     language)."""
-    return between == [","] or (len(between) == 1 and between[0] in lex.coordinators) or (
-        len(between) == 2 and between[0] == "," and between[1] in lex.coordinators)
+    return (
+        between == [","]
+        or (len(between) == 1 and between[0] in lex.coordinators)
+        or (len(between) == 2 and between[0] == "," and between[1] in lex.coordinators)
+    )
 
 
 def _numberless_member(s: link.Sentence, k: int, nxt: int) -> bool:

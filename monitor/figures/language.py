@@ -14,8 +14,35 @@ from typing import Any
 
 # Languages the detector chooses among: the ones with a lexicon, and their common neighbours, so that a
 # Dutch or Belarusian text is called what it is (and yields no figures) instead of a near language.
-DETECTABLE = ("en", "de", "es", "fr", "it", "pt", "cs", "pl", "ru", "uk", "ko", "ja",
-              "zh", "nl", "ar", "tr", "sk", "be", "bg", "sv", "da", "no", "ro", "hu", "fi", "he", "fa")
+DETECTABLE = (
+    "en",
+    "de",
+    "es",
+    "fr",
+    "it",
+    "pt",
+    "cs",
+    "pl",
+    "ru",
+    "uk",
+    "ko",
+    "ja",
+    "zh",
+    "nl",
+    "ar",
+    "tr",
+    "sk",
+    "be",
+    "bg",
+    "sv",
+    "da",
+    "no",
+    "ro",
+    "hu",
+    "fi",
+    "he",
+    "fa",
+)
 # Detection reads this many characters: the language of a page is settled by its first paragraphs.
 DETECT_CHARS = 600
 # Words shorter than this are prepositions, particles and abbreviations ("до", "тыс", "mln"): kept as written.
@@ -128,8 +155,10 @@ class Lemmatiser:
         forms = self._forms(word)
         # a verb's infinitive first: participles and short forms ("погибших", "погиб") then meet the verb;
         # then the likelier reading
-        known = sorted((fs for fs in forms if fs[0] in self._vocabulary),
-                       key=lambda fs: (not fs[0].endswith(_VERBS), -fs[1], fs[0]))
+        known = sorted(
+            (fs for fs in forms if fs[0] in self._vocabulary),
+            key=lambda fs: (not fs[0].endswith(_VERBS), -fs[1], fs[0]),
+        )
         lemma = known[0][0] if known else forms[0][0] if forms else word
         return lemma.lower()  # simplemma capitalises some ("Ukrainiec"): lexicon entries are lower case
 

@@ -165,9 +165,7 @@ class Lexicon:
     toll_total: PhraseSet
     place_prepositions: frozenset[str]
     place_nouns: frozenset[str]
-    ellipsis_after: frozenset[
-        str
-    ]  # "... and 3 more on Tuesday": words after a bare number that repeats a figure
+    ellipsis_after: frozenset[str]  # "... and 3 more on Tuesday": words after a bare number that repeats a figure
     among: PhraseSet  # "three policemen were among the 15 killed"
     determiners: frozenset[str]  # articles and possessives opening a noun phrase ("the", "his")
     transitive_after: frozenset[str]  # "150 families who lost their homes": with an object, no trigger
@@ -295,9 +293,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     trigger_words: set[str] = set()
     for name in CATEGORIES:
         cat = _table(cats_table, name, f"{where} [categories]")
-        lists = {
-            key: _strings(cat, key, f"{where} [categories.{name}]") for key in ("after", "before", "toll")
-        }
+        lists = {key: _strings(cat, key, f"{where} [categories.{name}]") for key in ("after", "before", "toll")}
         if name != "deployed":  # deployment verbs ("keep", "move") only count with troop nouns, listed below
             for phrases in lists.values():
                 trigger_words.update(_key_word(p) for p in phrases)
@@ -331,9 +327,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     pairs = []
     for pair in quals.get("range_pairs", []):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            raise LexiconError(
-                f"{where}: range_pairs entries must be [opening, joiner]. Fix the lexicon file."
-            )
+            raise LexiconError(f"{where}: range_pairs entries must be [opening, joiner]. Fix the lexicon file.")
         pairs.append((tuple(pair[0].lower().split()), tuple(pair[1].lower().split())))
     function_words = _strings(context, "function_words", where)
     language = data.get("language")
@@ -384,8 +378,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         place_nouns=frozenset(w.lower() for w in _strings(context, "place_nouns", where)),
         ellipsis_after=frozenset(
             w.lower()
-            for w in _strings(context, "place_prepositions", where)
-            + _strings(context, "ellipsis_after", where)
+            for w in _strings(context, "place_prepositions", where) + _strings(context, "ellipsis_after", where)
         ),
         among=PhraseSet.of(_strings(context, "among", where)),
         determiners=frozenset(w.lower() for w in _strings(context, "determiners", where)),
@@ -432,8 +425,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         source_nouns=frozenset(w.lower() for w in _strings(claim, "source_nouns", where)),
         claim_blockers=frozenset(w.lower() for w in _strings(claim, "blockers", where)),
         trigger_words=frozenset(trigger_words),
-        count_words=frozenset(_ints(numbers, "scales", where))
-        | frozenset(_ints(numbers, "approximate", where)),
+        count_words=frozenset(_ints(numbers, "scales", where)) | frozenset(_ints(numbers, "approximate", where)),
         lemma=lemma,
     )
 

@@ -13,9 +13,7 @@ MAX_FILLER_STEPS = 8  # "600 soldiers have reportedly been killed"
 MAX_TOLL_DISTANCE = 24  # "the death toll from the shelling of the convoy in X increased to 31"
 MAX_PARENTHESIS = 12  # "7 (2 of them soldiers) were wounded"
 
-_POSSESSIVES = frozenset(
-    {"his", "her", "its", "their", "the", "our", "those", "these", "whose", "my", "your"}
-)
+_POSSESSIVES = frozenset({"his", "her", "its", "their", "the", "our", "those", "these", "whose", "my", "your"})
 _DETERMINERS = frozenset({"the", "those", "these"})
 _DETERMINERS_PLURAL = frozenset({"those", "these"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
@@ -102,9 +100,7 @@ class Sentence:
     def deploy_cue(self) -> bool:
         """Whether the sentence speaks of sending, stationing or fighting (computed once)."""
         if self._deploy_cue is None:
-            self._deploy_cue = any(
-                self.lex.deploy_cues.match_at(self.words, k) for k in range(len(self.words))
-            )
+            self._deploy_cue = any(self.lex.deploy_cues.match_at(self.words, k) for k in range(len(self.words)))
         return self._deploy_cue
 
 
@@ -146,12 +142,7 @@ def excluded(s: Sentence, e: Expression) -> bool:
             return True  # "15-year-old", "a 10-member team": a compound modifier, not a count
         if word in lex.not_count_after:
             return True  # money, percent, years, times
-        if (
-            word == ":"
-            and _tight(tokens, after - 1)
-            and _tight(tokens, after)
-            and tokens[after + 1].kind == "num"
-        ):
+        if word == ":" and _tight(tokens, after - 1) and _tight(tokens, after) and tokens[after + 1].kind == "num":
             return True  # "9:30": a time; "kills at least 30: officials say ..." is a count
     if (
         prev >= 1
@@ -173,15 +164,17 @@ def excluded(s: Sentence, e: Expression) -> bool:
         return True  # "32 whales rescued after around 200 die": a bare count goes on counting the animals
     if any(words[k] in lex.rate_words for k in range(after, min(n, after + 4))):
         return True  # "one woman dies every two minutes": a rate, no count
-    if e.last - e.num_first == 1 and words[e.num_first] in lex.pronoun_numbers and after < n \
-            and lex.pronoun_after.match_at(words, after):
+    if (
+        e.last - e.num_first == 1
+        and words[e.num_first] in lex.pronoun_numbers
+        and after < n
+        and lex.pronoun_after.match_at(words, after)
+    ):
         return True  # "killed one after the other", "one by one": "one" is a pronoun
     counted = bool(
         lex.people.match_at(words, after) or (s.trigger_at(after)[1] and words[after] not in lex.event_nouns)
     )
-    years = (
-        e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
-    )
+    years = e.qualifier == "range" and e.low is not None and e.high is not None and 1800 <= e.low < e.high <= 2100
     if years and not counted:
         return True  # "from 2001 to 2010": years
     if e.qualifier != "range" and e.last - e.num_first == 1 and first_tok.text.isdigit():
@@ -229,8 +222,13 @@ def who(s: Sentence, e: Expression) -> Who | None:
         tok = tokens[j]
         if j == pos == e.last and tok.start == tokens[pos - 1].end and tok.kind == "word" and not m:
             break  # "Killing 10Re...": a word glued to the number is a cut-off, not the counted noun
-        while m and not lex.adjectives_follow and j + m < n and lex.people.match_at(words, j + m) \
-                and not s.trigger_at(j)[1]:
+        while (
+            m
+            and not lex.adjectives_follow
+            and j + m < n
+            and lex.people.match_at(words, j + m)
+            and not s.trigger_at(j)[1]
+        ):
             j += m  # "4,000 rebel fighters", "100 government troops": the last noun of a compound is its head
             m = lex.people.match_at(words, j)
         if m:
@@ -288,12 +286,7 @@ def who(s: Sentence, e: Expression) -> Who | None:
         if tok.low in lex.modifiers:
             j += 1  # "1,000 more troops"
             continue
-        if (
-            tok.low == "and"
-            and 0 < j < n - 1
-            and tokens[j - 1].text[:1].isupper()
-            and tokens[j + 1].text[:1].isupper()
-        ):
+        if tok.low == "and" and 0 < j < n - 1 and tokens[j - 1].text[:1].isupper() and tokens[j + 1].text[:1].isupper():
             j += 1  # "50,000 North Korean and Russian soldiers"
             continue
         if tok.low in lex.trigger_modifiers and lex.people.match_at(words, j + 1):
@@ -337,8 +330,12 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
-    if link is not None and link.category == "deployed" and link.kind == "right" \
-            and link.first == (w.cont if w else e.last):
+    if (
+        link is not None
+        and link.category == "deployed"
+        and link.kind == "right"
+        and link.first == (w.cont if w else e.last)
+    ):
         later = _later_outcome(s, link.last)
         if later is not None:
             return later  # "300 soldiers sent to Kursk have died": the participle names them, the verb says
@@ -348,8 +345,12 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
         s.lex.no_category.match_at(s.words, k) for k in range(max(0, link.first - 1), link.last + 1)
     ):
         return None  # "120 dead or missing", "die Zahl der Toten und Vermissten": no category (guideline)
-    if link is not None and link.kind == "left" and link.category != "deployed" \
-            and s.lex.hypothetical.match_before(s.words, link.first):
+    if (
+        link is not None
+        and link.kind == "left"
+        and link.category != "deployed"
+        and s.lex.hypothetical.match_before(s.words, link.first)
+    ):
         return None  # "attempted to kill six others", "threatened to kill 10": nobody died
     return link
 
@@ -415,8 +416,11 @@ def _state_held(s: Sentence, w: Who) -> bool:
     words, lex = s.words, s.lex
     if any(words[k] in lex.state_detainees for k in range(w.first, w.last)):
         return True
-    if " ".join(w.head) in lex.held_by_states and not lex.war_cues.match_at(words, w.cont) \
-            and any(word in lex.hostage_words for word in words):
+    if (
+        " ".join(w.head) in lex.held_by_states
+        and not lex.war_cues.match_at(words, w.cont)
+        and any(word in lex.hostage_words for word in words)
+    ):
         return True  # "Hamas frees four hostages as Israel releases 200 prisoners": the other side's detainees
     if w.cont >= len(words) or words[w.cont] not in lex.custody_prepositions:
         return False
@@ -465,9 +469,13 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     noun: Link | None = None
     if w and head:
         cat, m = s.trigger_at(w.head_at)
-        if m and m >= len(head) and _allowed(s, cat, troop, w) and not (
-            cat == "captured" and " ".join(head) in s.lex.held_by_states
-            and (not s.war_cue or _state_held(s, w))
+        if (
+            m
+            and m >= len(head)
+            and _allowed(s, cat, troop, w)
+            and not (
+                cat == "captured" and " ".join(head) in s.lex.held_by_states and (not s.war_cue or _state_held(s, w))
+            )
         ):
             noun = Link(cat, w.head_at, w.head_at + m, "noun")  # "1,000 prisoners freed in an amnesty": no
     # "executed 18 hostages", "two hostages died": a verb says what happened to counted captives;
@@ -479,9 +487,13 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
             return later  # "Two missing hikers were found dead": the verb says what happened to them
     if noun and not (w and w.selection) and not (noun.category in {"captured", "missing"} and other):
         return noun
-    if right and right.first == cont and (
-        _allowed(s, right.category, troop, w, explicit=True)
-        or (right.category == "deployed" and _mobilised(s, right, w))
+    if (
+        right
+        and right.first == cont
+        and (
+            _allowed(s, right.category, troop, w, explicit=True)
+            or (right.category == "deployed" and _mobilised(s, right, w))
+        )
     ):
         return right  # "300,000 people mobilised": people called up are troops, as before the number
     if left and left.category == "casualties" and right and right.category in {"killed", "wounded"}:
@@ -541,9 +553,7 @@ def _coordinated_person(s: Sentence, j: int, stop: int) -> int | None:
 
 def _mobilised(s: Sentence, left: Link, w: Who | None) -> bool:
     phrase = " ".join(s.words[left.first : left.last])
-    return phrase in s.lex.mobilise and (
-        w is None or not w.head or bool(s.lex.people.match_at(list(w.head), 0))
-    )
+    return phrase in s.lex.mobilise and (w is None or not w.head or bool(s.lex.people.match_at(list(w.head), 0)))
 
 
 def _among_group(s: Sentence, k: int) -> Link | None:
@@ -646,16 +656,15 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
                 return None
             k = close + 1  # "7 (2 of them soldiers) were wounded"
             continue
-        if words[k] == "," and k + 1 < n and (m := lex.people.match_at(words, k + 1)) and not (
-            k + 1 + m < n and tokens[k + 1 + m].kind == "num"
+        if (
+            words[k] == ","
+            and k + 1 < n
+            and (m := lex.people.match_at(words, k + 1))
+            and not (k + 1 + m < n and tokens[k + 1 + m].kind == "num")
         ):
             k += 1 + m  # "28 soldiers, civilians killed": a list of counted nouns shares the count
             continue
-        if (
-            words[k] in lex.coordinators
-            and k + 1 < n
-            and words[k + 1] in lex.determiners - _DETERMINERS_PLURAL
-        ):
+        if words[k] in lex.coordinators and k + 1 < n and words[k + 1] in lex.determiners - _DETERMINERS_PLURAL:
             # "Five soldiers and a civilian were killed": a co-ordinated person without a number
             person = _coordinated_person(s, k + 2, k + 5)
             if person is None:
@@ -673,8 +682,9 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
     return None
 
 
-_PP_PREPOSITIONS = frozenset({"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard",
-                              "along", "around", "within"})
+_PP_PREPOSITIONS = frozenset(
+    {"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard", "along", "around", "within"}
+)
 _RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
 # "or" in the languages with lexicons: killed or wounded counted together are casualties.
 _OR_WORDS = frozenset({"or", "o", "u", "ou", "oder", "или", "або", "чи", "lub", "albo", "nebo", "ou seja"})
@@ -687,8 +697,11 @@ def _prepositional_phrase(s: Sentence, k: int, allow_of: bool = False) -> int:
     a filler or a trigger follows); 0 when words[k] opens none. "of" opens one only after a counted noun
     ("two officers of Iran's Revolutionary Guard were killed"), never after a bare number ("one of fear")."""
     words, tokens, lex = s.words, s.tokens, s.lex
-    if not (allow_of and words[k] == "of") and words[k] not in _PP_PREPOSITIONS \
-            and words[k] not in lex.place_prepositions:
+    if (
+        not (allow_of and words[k] == "of")
+        and words[k] not in _PP_PREPOSITIONS
+        and words[k] not in lex.place_prepositions
+    ):
         return 0
     j = k + 1
     while j < len(words) and j - k <= MAX_PP_WORDS:
@@ -713,8 +726,12 @@ def _has_object(s: Sentence, k: int) -> bool:
     if k >= len(s.words) or s.tokens[k].kind != "word":
         return False
     word = s.words[k]
-    return (word in s.lex.determiners or word in _OBJECT_PRONOUNS or s.tokens[k].text[:1].isupper()
-            or bool(s.lex.people.match_at(s.words, k)))
+    return (
+        word in s.lex.determiners
+        or word in _OBJECT_PRONOUNS
+        or s.tokens[k].text[:1].isupper()
+        or bool(s.lex.people.match_at(s.words, k))
+    )
 
 
 def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
@@ -728,8 +745,13 @@ def _object_follows(s: Sentence, k: int, counted: set[int]) -> bool:
 
 def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | None:
     first = s.tokens[e.first]
-    if first.kind == "word" and first.text[:1].isupper() and e.first > 0 \
-            and s.tokens[e.first - 1].kind == "word" and not s.title_case:
+    if (
+        first.kind == "word"
+        and first.text[:1].isupper()
+        and e.first > 0
+        and s.tokens[e.first - 1].kind == "word"
+        and not s.title_case
+    ):
         return None  # "… jailed for the killing Two days after …", "School Shooting At least six": a run-on
     j = e.first
     for _ in range(3):

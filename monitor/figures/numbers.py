@@ -271,11 +271,7 @@ def expressions(tokens: list[Token], nums: list[Number], lexicon: Lexicon) -> li
             if not joined and len(between) == 1 and between[0] in lexicon.range_joiners:
                 joined = not _is_score_chain(tokens, nums, k, lexicon)
                 # "2-3" must be written tight or spaced on both sides, never "2 -3".
-                if (
-                    joined
-                    and between[0] != "to"
-                    and _tight(tokens, num.last) != _tight(tokens, nxt.first - 1)
-                ):
+                if joined and between[0] != "to" and _tight(tokens, num.last) != _tight(tokens, nxt.first - 1):
                     joined = False
             low, high = num.value, nxt.value
             if joined and num.last == num.first + 1 and nxt.last - nxt.first > 1:

@@ -18,42 +18,53 @@ SCOPES: tuple[str, ...] = (TOTAL, INCIDENT)
 SENTENCE_MAX = 600  # characters looked at on each side: a figure's sentence, not its article
 
 _DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|last night"
-_EVENTS = (r"strike|airstrike|air strike|drone strike|missile strike|attack|raid|ambush|assault|explosion|blast|"
-           r"bombing|shelling|incident|crash|collision|battle|clash|skirmish|shootout|shooting")
+_EVENTS = (
+    r"strike|airstrike|air strike|drone strike|missile strike|attack|raid|ambush|assault|explosion|blast|"
+    r"bombing|shelling|incident|crash|collision|battle|clash|skirmish|shootout|shooting"
+)
 
 # One event: a singular event noun with a determiner or a day ("in Tuesday's strike", "an attack on a
 # convoy"), a relative count of people just named ("one of whom"), a single moment ("when a drone struck").
-_INCIDENT = re.compile("|".join([
-    rf"\b(?:a|an|the|one|this|that|single|(?:{_DAYS})['\u2019]s)\s+(?:[\w-]+\s+){{0,2}}?(?:{_EVENTS})\b(?!s\b)",
-    r"\b(?:one|two|three|four|five|some|all|many|most|none|several|\d+)\s+of\s+(?:whom|them|those)\b",
-    r"\bwhen\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:struck|hit|exploded|detonated|attacked|crashed|fired|opened fire)\b",
-    r"\bin\s+a\s+single\b",
-    # Korean, Russian, Ukrainian, German: "by the attack", "in the strike", "of whom one"
-    r"(?:공격|공습|폭격|습격|교전|사고)(?:으로|로|에서|때)|그\s*중|이\s*중",
-    r"\b(?:в\s+результате|при|во\s+время|в\s+ходе)\s+(?:удара|атаки|обстрела|взрыва|нападения|налета|налёта|боя)\b",
-    r"\b(?:один|одна|двое|трое)\s+из\s+(?:которых|них)\b",
-    r"\b(?:внаслідок|під\s+час|в\s+ходi|в\s+ході)\s+(?:удару|атаки|обстрілу|вибуху|нападу|бою)\b",
-    r"\b(?:один|одна|двоє|троє)\s+з\s+(?:яких|них)\b",
-    r"\b(?:bei|beim)\s+(?:dem|einem)?\s*(?:angriff|anschlag|luftangriff|beschuss|gefecht|explosion)\b",
-    r"\bvon\s+denen\s+(?:einer|eine|zwei|drei)\b",
-]))  # matched on lower-cased text: case-insensitive matching of a long alternation costs several times more
+_INCIDENT = re.compile(
+    "|".join(
+        [
+            rf"\b(?:a|an|the|one|this|that|single|(?:{_DAYS})['\u2019]s)\s+(?:[\w-]+\s+){{0,2}}?(?:{_EVENTS})\b(?!s\b)",
+            r"\b(?:one|two|three|four|five|some|all|many|most|none|several|\d+)\s+of\s+(?:whom|them|those)\b",
+            r"\bwhen\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}?"
+            r"(?:struck|hit|exploded|detonated|attacked|crashed|fired|opened fire)\b",
+            r"\bin\s+a\s+single\b",
+            # Korean, Russian, Ukrainian, German: "by the attack", "in the strike", "of whom one"
+            r"(?:공격|공습|폭격|습격|교전|사고)(?:으로|로|에서|때)|그\s*중|이\s*중",
+            r"\b(?:в\s+результате|при|во\s+время|в\s+ходе)\s+(?:удара|атаки|обстрела|взрыва|нападения|налета|налёта|боя)\b",
+            r"\b(?:один|одна|двое|трое)\s+из\s+(?:которых|них)\b",
+            r"\b(?:внаслідок|під\s+час|в\s+ходi|в\s+ході)\s+(?:удару|атаки|обстрілу|вибуху|нападу|бою)\b",
+            r"\b(?:один|одна|двоє|троє)\s+з\s+(?:яких|них)\b",
+            r"\b(?:bei|beim)\s+(?:dem|einem)?\s*(?:angriff|anschlag|luftangriff|beschuss|gefecht|explosion)\b",
+            r"\bvon\s+denen\s+(?:einer|eine|zwei|drei)\b",
+        ]
+    )
+)  # matched on lower-cased text: case-insensitive matching of a long alternation costs several times more
 
 # A running count: a toll, a total, a period up to now.
-_TOTAL = re.compile("|".join([
-    r"\b(?:so\s+far|thus\s+far|to\s+date|until\s+now|up\s+to\s+now|in\s+total|a\s+total\s+of|total(?:ling|ing)?"
-    r"|overall|altogether|all\s+told|in\s+all|cumulative(?:ly)?|since|toll|tally|tallies|combined)\b",
-    r"\b(?:rose|risen|rising|climbed|climbing|reached|increased|jumped)\s+to\b",
-    r"누적|지금까지|현재까지|총\s*\d|모두\s*합|이래",
-    r"\b(?:всего|в\s+общей\s+сложности|с\s+начала|с\s+(?:января|февраля|марта|апреля|мая|июня|июля|августа"
-    r"|сентября|октября|ноября|декабря)|на\s+сегодняшний\s+день|к\s+настоящему\s+времени|общее\s+число)\b",
-    r"\b(?:загалом|усього|всього|з\s+початку|станом\s+на|на\s+сьогодні)\b",
-    r"\b(?:insgesamt|bisher|bislang|seit|zahl\s+der\s+toten)\b",
-]))  # matched on lower-cased text
+_TOTAL = re.compile(
+    "|".join(
+        [
+            r"\b(?:so\s+far|thus\s+far|to\s+date|until\s+now|up\s+to\s+now|in\s+total|a\s+total\s+of|total(?:ling|ing)?"
+            r"|overall|altogether|all\s+told|in\s+all|cumulative(?:ly)?|since|toll|tally|tallies|combined)\b",
+            r"\b(?:rose|risen|rising|climbed|climbing|reached|increased|jumped)\s+to\b",
+            r"누적|지금까지|현재까지|총\s*\d|모두\s*합|이래",
+            r"\b(?:всего|в\s+общей\s+сложности|с\s+начала|с\s+(?:января|февраля|марта|апреля|мая|июня|июля|августа"
+            r"|сентября|октября|ноября|декабря)|на\s+сегодняшний\s+день|к\s+настоящему\s+времени|общее\s+число)\b",
+            r"\b(?:загалом|усього|всього|з\s+початку|станом\s+на|на\s+сьогодні)\b",
+            r"\b(?:insgesamt|bisher|bislang|seit|zahl\s+der\s+toten)\b",
+        ]
+    )
+)  # matched on lower-cased text
 
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$)|\n")
-_CLAUSE_BREAK = re.compile(r"[,;:\u2014]|\s\u2013\s|\s-\s|\b(?:while|whereas|but|bringing|including|and\s+that)\b",
-                           re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(
+    r"[,;:\u2014]|\s\u2013\s|\s-\s|\b(?:while|whereas|but|bringing|including|and\s+that)\b", re.IGNORECASE
+)
 
 
 def sentence(text: str, start: int, end: int) -> tuple[int, int]:
