@@ -265,7 +265,7 @@ class Selection:
     """The entries worth fetching, and the routes to articles already stored."""
 
     new: tuple[feeds.Entry, ...]
-    known_links: tuple[dict[str, Any], ...]  # rows for article_links
+    known_links: tuple[store.ArticleLink, ...]  # rows for article_links
     new_per_feed: dict[str, int]
 
 
@@ -283,7 +283,7 @@ def select_new(
     new: list[feeds.Entry] = []
     taken: dict[str, feeds.Entry] = {}
     guids: dict[str, feeds.Entry] = {}
-    links: list[dict[str, Any]] = []
+    links: list[store.ArticleLink] = []
     per_feed: Counter[str] = Counter()
     for p in polls:
         for e in p.entries:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 import duckdb
 
@@ -515,11 +515,21 @@ def select_dicts(
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+class ArticleLink(TypedDict):
+    """A further (feed, url, guid) route to an article already stored: one `article_links` row."""
+
+    article_id: str
+    feed_url: str
+    url: str
+    guid: str | None
+    first_seen_at: datetime
+
+
 class Selection(Protocol):
     """What a selection of new entries records: routes to stored articles, and each feed's count of new items."""
 
     @property
-    def known_links(self) -> Sequence[Mapping[str, Any]]: ...
+    def known_links(self) -> Sequence[ArticleLink]: ...
 
     @property
     def new_per_feed(self) -> Mapping[str, int]: ...
@@ -615,7 +625,7 @@ def set_new_items(con: duckdb.DuckDBPyConnection, run_id: str, counts: Mapping[s
         )
 
 
-def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[Mapping[str, Any]]) -> None:
+def save_links(con: duckdb.DuckDBPyConnection, run_id: str, links: Sequence[ArticleLink]) -> None:
     """Record further (feed, url, guid) routes to articles already stored."""
     insert_columns(con, "article_links", [{**link, "run_id": run_id} for link in links])
 
