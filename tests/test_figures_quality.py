@@ -13,6 +13,7 @@ a score drops below its floor the test fails; it never skips under CI (CI=true),
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ from monitor.figures import evaluate
 HERE = Path(__file__).parent
 SHARED = HERE.parents[1] / "shared"
 DATA = HERE / "figures_data"
-ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
+
+# The bench script that prints the quality table owns which rows make up each set; the gate loads it.
+_spec = importlib.util.spec_from_file_location("figures_quality", HERE.parent / "bench" / "figures_quality.py")
+assert _spec is not None and _spec.loader is not None
+_BENCH = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_BENCH)
+ENGLISH_SOURCES: frozenset[str] = _BENCH.ENGLISH_SOURCES
 
 # sha256 of every file the gate scores. Change one only together with re-measured floors.
 DIGESTS = {
@@ -107,23 +114,8 @@ def _digest(path: Path) -> str:
 
 
 def _rows(split: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    pool = SHARED / "corpus" / "feed_items" / "pool.jsonl"
-    items = [r for r in evaluate.read_gold(DATA / "feed_items_gold.jsonl") if r["split"] == split]
-    for row in evaluate.with_texts(items, pool):
-        rows.append({**row, "source": f"feed-{row['lang']}"})
-    if split == "blind":
-        for n in (2, 3, 4, 5):
-            later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
-            rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
-    rows += [
-        {**r, "source": "dc-en"} for r in evaluate.read_gold(DATA / "deployments_captives.jsonl") if r["split"] == split
-    ]
-    for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
-        rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    if split == "dev":
-        rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(SHARED / "figures" / "dev.jsonl")]
-    return rows
+    """The labelled rows of `split`, assembled exactly as bench/figures_quality.py prints them (one definition)."""
+    return list(_BENCH.rows_of(SHARED, split))
 
 
 @pytest.fixture(scope="module", params=["dev", "blind"])
