@@ -301,11 +301,9 @@ def test_send_history_mails_the_first_run(tmp_path: Path, inbox: Inbox) -> None:
     assert len(inbox.received) == 1
 
 
-def test_a_new_topic_starts_with_its_own_baseline(tmp_path: Path, inbox: Inbox) -> None:
-    cfg = make_config(tmp_path, inbox.port)
-    queue(cfg, [])
-    both = replace(cfg, topics=(*cfg.topics, TopicConfig(FLOOD, "flood")))
-    flood = change(
+def flood_killed() -> history.Change:
+    """A first report in a second topic: at least 12 killed in a river flood."""
+    return change(
         topic=FLOOD,
         category="killed",
         low=12,
@@ -315,6 +313,13 @@ def test_a_new_topic_starts_with_its_own_baseline(tmp_path: Path, inbox: Inbox) 
         article_url="https://news.test/river-flood",
         quote="At least 12 people were killed",
     )
+
+
+def test_a_new_topic_starts_with_its_own_baseline(tmp_path: Path, inbox: Inbox) -> None:
+    cfg = make_config(tmp_path, inbox.port)
+    queue(cfg, [])
+    both = replace(cfg, topics=(*cfg.topics, TopicConfig(FLOOD, "flood")))
+    flood = flood_killed()
     assert queue(both, [KILLED, flood])[1] == 1
     assert queue(both, [replace(flood, low=14, high=14)])[1] == 1
     alerts.send_pending(both.database, both)
@@ -387,16 +392,7 @@ def test_per_topic_recipients_get_only_their_topics(tmp_path: Path, inbox: Inbox
         TopicConfig(FLOOD, "flood", recipients=("hydro@example.org", "both@example.org")),
     )
     cfg = make_config(tmp_path, inbox.port, recipients=("desk@example.org", "both@example.org"), topics=topics)
-    flood = change(
-        topic=FLOOD,
-        category="killed",
-        low=12,
-        high=12,
-        qualifier="at_least",
-        who=None,
-        article_url="https://news.test/river-flood",
-        quote="At least 12 people were killed",
-    )
+    flood = flood_killed()
     queue(cfg, [])
     assert queue(cfg, [KILLED, flood])[1] == 3
     assert alerts.send_pending(cfg.database, cfg).sent == 3

@@ -25,10 +25,15 @@ def _entries(world: World, prefix: str, n: int) -> list[feeds.Entry]:
         )
         for i in range(n)
     ]
-    world.publish(f"/{prefix}/feed.xml", stories)
+    return _published(world, f"/{prefix}/feed.xml", stories)
+
+
+def _published(world: World, path: str, stories: list[Story]) -> list[feeds.Entry]:
+    """Publish `stories` as a feed at `path`: the feed's entries, as polling would give them."""
+    world.publish(path, stories)
     return [
         feeds.Entry(
-            feed_url=world.url(f"/{prefix}/feed.xml"),
+            feed_url=world.url(path),
             link=world.url(f"/news/{s.slug}"),
             source_link=world.url(f"/news/{s.slug}"),
             guid=s.slug,
@@ -124,19 +129,7 @@ def test_fetching_runs_ahead_of_extraction_by_a_bounded_number_of_pages(world: W
         )
         for i in range(120)
     ]
-    world.publish("/window/feed.xml", stories)
-    entries = [
-        feeds.Entry(
-            feed_url=world.url("/window/feed.xml"),
-            link=world.url(f"/news/{s.slug}"),
-            source_link=world.url(f"/news/{s.slug}"),
-            guid=s.slug,
-            title=s.title,
-            summary="",
-            published_at=s.published,
-        )
-        for s in stories
-    ]
+    entries = _published(world, "/window/feed.xml", stories)
     ahead_of_extraction: list[int] = []
     reported_while_fetching: list[bool] = []
 
