@@ -303,7 +303,8 @@ CASES: list[tuple[str, set[Key]]] = [
     ("Pakistan says its forces killed 12 militants in a raid.", {("killed", 12, 12)}),
     ("Six of the dead were children.", {("killed", 6, 6)}),
     ("Forty-two migrants died after their boat capsized, the IOM said.", {("killed", 42, 42)}),
-    ("More than 3,500 troops from 12 countries are taking part.", set()),
+    # troops taking part in drills are troops sent somewhere: both annotators of the deployments set said so
+    ("More than 3,500 troops from 12 countries are taking part.", {("deployed", 3500, None)}),
     ("The US has 40,000 troops in the Middle East.", {("deployed", 40000, 40000)}),
     ("About 400 Marines will be deployed to Los Angeles.", {("deployed", 400, 400)}),
     ("A total of 1,500 Canadian soldiers serve in Latvia.", {("deployed", 1500, 1500)}),

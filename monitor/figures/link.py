@@ -371,8 +371,9 @@ def _later_outcome(s: Sentence, k: int) -> Link | None:
     """A killed/wounded/captured/casualties verb later in the clause, after an auxiliary ("… have died"): what
     befell people a participle only described ("soldiers sent to Kursk")."""
     words, lex = s.words, s.lex
+    partitive = bool(words) and words[0] == "of"  # "Of 15,000 soldiers sent …, a third were killed": a part's
     for j in range(k, min(len(words), k + 15)):
-        if s.tokens[j].kind == "num" or words[j] in {";", ":"}:
+        if s.tokens[j].kind == "num" or words[j] in {";", ":"} or (partitive and words[j] == ","):
             return None
         cat, m = s.trigger_at(j)
         if m and cat != "deployed" and j > k and lex.filler.match_before(words, j):
