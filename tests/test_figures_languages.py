@@ -82,6 +82,12 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Более 190 военнослужащих получили ранения.", ("wounded", 190, None, "at_least")),
         ("Около 600 солдат погибли под Курском.", ("killed", 600, 600, "approximate")),
         ("Внаслідок удару загинули 12 людей.", ("killed", 12, 12, "exact")),
+        # troops taking part in drills or an operation are deployed, in every language's own words
+        ("В учениях примут участие 13 тысяч военнослужащих.", ("deployed", 13000, 13000, "exact")),
+        ("У навчаннях візьмуть участь 13 тисяч військових.", ("deployed", 13000, 13000, "exact")),
+        ("W ćwiczeniach wezmą udział 3 tys. żołnierzy.", ("deployed", 3000, 3000, "exact")),
+        ("Unos 13.000 soldados participarán en las maniobras.", ("deployed", 13000, 13000, "approximate")),
+        ("Quelque 13 000 soldats participeront aux manœuvres.", ("deployed", 13000, 13000, "approximate")),
     ],
 )
 def test_inflected_sentences(text: str, expected: Fig) -> None:
