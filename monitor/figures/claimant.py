@@ -45,6 +45,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             i > 0
             and (words[i - 1] in lexicon.articles or words[i - 1] in lexicon.claim_noun_before)
             and (not lexicon.claim_verb_nouns or tok.low in lexicon.claim_verb_nouns)
+            and not (words[i - 1] in lexicon.claim_noun_before and _closes_clause(tokens, i))
         ):
             continue  # "an estimated 500", "following reports of": an adjective or a noun ("media say" is a claim)
         if word_claims_lives(words, i, tokens, lexicon):
@@ -68,6 +69,11 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     if colon:
         found.append(Claim(colon[0], _text(text, tokens, colon)))
     return [c for c in found if _plausible(c.claimant, lexicon)]
+
+
+def _closes_clause(tokens: list[Token], i: int) -> bool:
+    """Whether tokens[i] ends its clause (", local media report."): then it is the verb, not a noun."""
+    return i + 1 >= len(tokens) or tokens[i + 1].text in {".", ",", ";", "!", "?"}
 
 
 _CLAIM_LIVES = frozenset({"claim", "claims", "claimed", "claiming"})
