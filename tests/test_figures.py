@@ -389,6 +389,10 @@ CLAIMANT_CASES = [
     ("Some 70 fighters were killed, said Colonel Ivan Petrov.", "Colonel Ivan Petrov"),
     ("At least 20 people were killed, officials said.", "officials"),
     ("At least 20 people were killed in the shelling.", None),
+    ("Heat waves killed 61,000 people in Europe last summer, a new study finds.", "a new study"),
+    ("A coroner ruled that two deaths at the crossing were avoidable.", "A coroner"),
+    ("At least nine people were killed in the blast, local media report.", "local media"),
+    ("Local media reports of the blast spoke of at least nine people killed.", None),
     ("He said 20 people were killed.", None),
 ]
 
