@@ -303,6 +303,12 @@ CASES: list[tuple[str, set[Key]]] = [
     ("Pakistan says its forces killed 12 militants in a raid.", {("killed", 12, 12)}),
     ("Six of the dead were children.", {("killed", 6, 6)}),
     ("Forty-two migrants died after their boat capsized, the IOM said.", {("killed", 42, 42)}),
+    # an aside of ages is skipped, and its numbers are ages, not counts
+    ("Two boys, aged 13 and 15, were shot and injured.", {("wounded", 2, 2)}),
+    ("Two children, aged four and six, died later in hospital.", {("killed", 2, 2)}),
+    ("Two passengers are fighting for their lives in hospital after the crash.", {("wounded", 2, 2)}),
+    ("Both pilots walked away with minor injuries.", set()),
+    ("Three soldiers escaped with minor injuries.", {("wounded", 3, 3)}),
     # troops taking part in drills are troops sent somewhere: both annotators of the deployments set said so
     ("More than 3,500 troops from 12 countries are taking part.", {("deployed", 3500, None)}),
     ("The US has 40,000 troops in the Middle East.", {("deployed", 40000, 40000)}),

@@ -170,6 +170,7 @@ class Lexicon:
     determiners: frozenset[str]  # articles and possessives opening a noun phrase ("the", "his")
     transitive_after: frozenset[str]  # "150 families who lost their homes": with an object, no trigger
     coordinators: frozenset[str]  # "five soldiers and a civilian were killed"
+    age_asides: frozenset[str]  # "Two boys, aged 13 and 15, were shot": an aside of ages, skipped
     group_links: PhraseSet  # "among the dead were 3 children", "the injured included 4 officers"
     mobilise: frozenset[str]  # verbs whose count is troops whatever the noun ("mobilised 300,000 men")
     deployed_nouns: frozenset[str]  # counted people who are deployed by definition ("peacekeepers")
@@ -384,6 +385,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         determiners=frozenset(w.lower() for w in _strings(context, "determiners", where)),
         transitive_after=frozenset(w.lower() for w in _strings(people, "transitive_after", where)),
         coordinators=frozenset(w.lower() for w in _strings(context, "coordinators", where)),
+        age_asides=frozenset(w.lower() for w in _strings(context, "age_asides", where)),
         group_links=PhraseSet.of(_strings(context, "group_links", where)),
         mobilise=frozenset(w.lower() for w in _strings(people, "mobilise", where)),
         deployed_nouns=frozenset(w.lower() for w in _strings(people, "deployed_nouns", where)),

@@ -118,6 +118,8 @@ def excluded(s: Sentence, e: Expression) -> bool:
             return True  # "sentenced five to death", "an annual rate of 200 murders"
         if e.first == e.num_first and words[prev] in lex.label_before:
             return True  # "day 601", "Brigade 128", "aged 34"
+        if _listed_age(s, prev):
+            return True  # "two children, aged four and six, died": the second age too
         touching = tokens[prev].end == tokens[e.num_first].start
         if touching and (
             tokens[prev].text in _HASHES
@@ -184,6 +186,23 @@ def excluded(s: Sentence, e: Expression) -> bool:
         if value < 130 and prev >= 1 and after < n and _is_age(tokens, words, prev, after):
             return True
     return False
+
+
+_AGE_LIST_LINKS = frozenset({"and", "or", ",", "to", "-", "\u2013"})
+
+
+def _listed_age(s: Sentence, prev: int) -> bool:
+    """Whether the number after words[prev] closes a list of ages opened by "aged" ("aged four and six")."""
+    k = prev
+    if s.words[k] not in _AGE_LIST_LINKS:
+        return False
+
+    def number(j: int) -> bool:
+        return s.tokens[j].kind == "num" or j in s.numbers_at
+
+    while k >= 0 and k > prev - 8 and (s.words[k] in _AGE_LIST_LINKS or number(k)):
+        k -= 1
+    return k >= 0 and k < prev and s.words[k] in s.lex.age_asides and number(k + 1)
 
 
 def _tight(tokens: list[Token], k: int) -> bool:
@@ -637,7 +656,9 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             relative = relative or words[k] in _RELATIVES
             k += f
             continue
-        if words[k] == "," and lex.part_before.match_at(words, k + 1):
+        if words[k] == "," and (
+            lex.part_before.match_at(words, k + 1) or (k + 1 < n and words[k + 1] in lex.age_asides)
+        ):
             # "Twelve people, including three children, were killed": skip the aside
             close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] == ","), None)
             if close is None:
