@@ -12,6 +12,9 @@ Sets (docs/figures.md, "Evaluation"):
   movements, hostages and prisoner swaps, 30 % blind (tests/figures_data/deployments_captives.jsonl);
 - multilingual: 350 texts written for the project in German, Spanish, French, Korean, Japanese, Russian and
   Ukrainian, double-annotated (tests/figures_data/multilingual_*.jsonl);
+- sixth blind sample (`news6`): 250 English and 175 texts in those seven languages (25 each), written for the
+  project by writers who never saw the extractor, labelled by two annotators, all blind, scored once at VERSION
+  2026.12.03-4 (tests/figures_data/news_blind6_{en,ml}.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -32,6 +35,7 @@ from monitor.figures import evaluate  # noqa: E402
 DATA = ROOT / "tests" / "figures_data"
 ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
+NEWS6 = ("news_blind6_en.jsonl", "news_blind6_ml.jsonl")
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
@@ -50,6 +54,8 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     ]
     for name in MULTILINGUAL:
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    for name in NEWS6:
+        rows += [{**r, "source": f"news6-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]

@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
-English dev is everything rules were ever written from (the feed items' dev part, the first to fourth blind
-samples whose errors were studied in earlier rounds, shared/figures/dev.jsonl, the deployments-and-captives dev
-part); English blind is what no rule was written from (the fifth sample, the deployments-and-captives blind part).
-Other languages: the Polish feed items and the project's own texts, 30 % blind each (docs/figures.md).
+Dev is everything rules have been written from: every earlier labelled set, their blind parts included (each was
+scored once and then studied: the feed items and their second to fifth samples, shared/figures/dev.jsonl, the
+deployments-and-captives texts, the project's own texts in seven languages). Blind is what no rule was written
+from: the sixth sample (news_blind6_{en,ml}.jsonl: 250 English texts and 25 in each other language, written by
+writers who never saw the extractor, labelled by two annotators, scored once at VERSION 2026.12.03-4).
+Polish has no blind part any more.
 """
 
 from __future__ import annotations
@@ -34,25 +36,22 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
         return ev.with_texts(rows, pool) if texts else rows
 
     feed = gold("feed_items_gold.jsonl", texts=True)
-    studied = [r for n in (2, 3, 4) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)]
+    studied = [r for n in (2, 3, 4, 5) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)]
+    news6 = gold("news_blind6_en.jsonl") + gold("news_blind6_ml.jsonl")
     out = {
         "en": (
-            [r for r in feed if r["lang"] == "en"]  # dev part, and the first blind part (studied)
+            [r for r in feed if r["lang"] == "en"]
             + ev.read_gold(shared / "figures" / "dev.jsonl")
-            + gold("deployments_captives.jsonl", "dev")
+            + gold("deployments_captives.jsonl")
             + studied,
-            gold("feed_items_blind5_gold.jsonl", texts=True) + gold("deployments_captives.jsonl", "blind"),
+            [r for r in news6 if r["lang"] == "en"],
         ),
-        "pl": (
-            [r for r in feed if r["lang"] == "pl" and r["split"] == "dev"],
-            [r for r in feed if r["lang"] == "pl" and r["split"] == "blind"],
-        ),
+        "pl": ([r for r in feed if r["lang"] == "pl"], []),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
-            mine = [r for r in rows if r["lang"] == lang]
-            out[lang] = ([r for r in mine if r["split"] == "dev"], [r for r in mine if r["split"] == "blind"])
+            out[lang] = ([r for r in rows if r["lang"] == lang], [r for r in news6 if r["lang"] == lang])
     return out
 
 

@@ -45,6 +45,8 @@ DIGESTS = {
     DATA / "deployments_captives.jsonl": "4813dc08ab146a7433f661d8afbcbc38dcb32cf52e95ea914b6a6ee7256bbe3e",
     DATA / "multilingual_de_es_fr.jsonl": "a501c0c258279918370c8e386e79149d4fea2008df38006f907a62c1bee69a07",
     DATA / "multilingual_ko_ja_ru_uk.jsonl": "5235c40b98d39442e0e198de9bc1182440d344dffeb6d4762c0238e7500405e6",
+    DATA / "news_blind6_en.jsonl": "6d9007fce3fda3cb29063a27973c9c7c051e9cfdf9ff6ec1abde11f92f588a29",
+    DATA / "news_blind6_ml.jsonl": "4ead6c4d66827c7fe9075200c882fb27e53ff1457b84c792d1c7fccfb6db47ca",
 }
 
 # Floors: the scores measured when the gate was pinned (figures VERSION 2026.12.03-1; docs/figures.md,
@@ -65,6 +67,8 @@ OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     # own texts on deployments and captives (VERSION 2026.12.03-3): dev 0.958 / 0.752, blind 0.902 / 0.687
     ("dc-en", "dev"): (0.945, 0.74),
     ("dc-en", "blind"): (0.89, 0.67),
+    # sixth blind sample, own news texts (VERSION 2026.12.03-4, scored once): 0.960 / 0.870
+    ("news6-en", "blind"): (0.95, 0.86),
 }
 LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("own-de", "dev"): 0.97,
@@ -83,6 +87,15 @@ LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("own-ru", "blind"): 0.88,
     ("own-uk", "blind"): 0.95,
     ("feed-pl", "blind"): 0.935,
+    # sixth blind sample (VERSION 2026.12.03-4, scored once): de 0.889, es 0.912, fr 0.909, ja 0.931, ko 0.820,
+    # ru 0.857, uk 0.893
+    ("news6-de", "blind"): 0.88,
+    ("news6-es", "blind"): 0.90,
+    ("news6-fr", "blind"): 0.90,
+    ("news6-ja", "blind"): 0.92,
+    ("news6-ko", "blind"): 0.81,
+    ("news6-ru", "blind"): 0.85,
+    ("news6-uk", "blind"): 0.88,
 }
 ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("killed", "dev"): 0.965,
@@ -98,7 +111,8 @@ ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("casualties", "blind"): 0.75,  # captured: no nationality rule (see CHANGELOG)
 }
 # With the deployments-and-captives texts in (their annotators credit a headline's figure to the source the
-# description names; the feed items' annotators mostly leave it null): dev 0.836, blind 0.846.
+# description names; the feed items' annotators mostly leave it null): dev 0.836, blind 0.846; with the sixth blind
+# sample in (VERSION 2026.12.03-4): blind 0.843 (0.867 without it).
 CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.84}
 
 
