@@ -303,6 +303,19 @@ CASES: list[tuple[str, set[Key]]] = [
     ("Pakistan says its forces killed 12 militants in a raid.", {("killed", 12, 12)}),
     ("Six of the dead were children.", {("killed", 6, 6)}),
     ("Forty-two migrants died after their boat capsized, the IOM said.", {("killed", 42, 42)}),
+    # troops taken in are no deployment (the guideline lists sent, stationed, massed, mobilised, fighting)
+    ("The army plans to recruit 10,000 additional soldiers over the next three years.", set()),
+    ("A decree calls up 160,000 men for a year of compulsory military service.", set()),
+    ("Russia calls up 300,000 reservists for the war in Ukraine.", {("deployed", 300000, 300000)}),
+    # people of an army are troops whatever their trade; artillerymen operating somewhere are deployed
+    ("Pyongyang will send about 5,000 military construction workers to Kursk.", {("deployed", 5000, 5000)}),
+    ("About 400 artillerymen are now operating in the Donetsk region.", {("deployed", 400, 400)}),
+    # a gapped list shares the first member's verb and noun; a Title Case headline has no such names
+    (
+        "West Virginia sent 300 soldiers, South Carolina 200 and Ohio 150.",
+        {("deployed", 300, 300), ("deployed", 200, 200), ("deployed", 150, 150)},
+    ),
+    ("Listeria Outbreak in Washington State Kills Three, Sickens Two.", {("killed", 3, 3)}),
     # an aside of ages is skipped, and its numbers are ages, not counts
     ("Two boys, aged 13 and 15, were shot and injured.", {("wounded", 2, 2)}),
     ("Two children, aged four and six, died later in hospital.", {("killed", 2, 2)}),

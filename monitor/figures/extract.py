@@ -360,9 +360,24 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             )
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
-        listed = listed or elliptic
+        gapped = c.who is None and prev.link.kind in {"left", "list"} and _gapped(s, c.expr.first, after)
+        listed = listed or elliptic or gapped
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+
+
+def _gapped(s: link.Sentence, first: int, after: int) -> bool:
+    """Whether a bare number is a gapped list member after a name: "West Virginia sent 300 soldiers, South
+    Carolina 200 and Ohio 150" (the verb and the counted noun are the first member's)."""
+    words, tokens = s.words, s.tokens
+    if s.title_case:
+        return False  # "Kills Three, Sickens Two": every word of a Title Case headline is capitalised
+    j = first - 1
+    while j >= 0 and first - 1 - j < 3 and tokens[j].kind == "word" and tokens[j].text[:1].isupper():
+        j -= 1
+    if j == first - 1 or j < 0 or not (words[j] == "," or words[j] in s.lex.coordinators):
+        return False
+    return after >= len(words) or words[after] in {",", ".", ";"} or words[after] in s.lex.coordinators
 
 
 def _joined(between: list[str], lex: Lexicon) -> bool:

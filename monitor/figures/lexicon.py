@@ -171,6 +171,8 @@ class Lexicon:
     transitive_after: frozenset[str]  # "150 families who lost their homes": with an object, no trigger
     coordinators: frozenset[str]  # "five soldiers and a civilian were killed"
     age_asides: frozenset[str]  # "Two boys, aged 13 and 15, were shot": an aside of ages, skipped
+    intake: PhraseSet  # "recruit 10,000 soldiers", "a draft of 160,000 men": troops taken in, not sent
+    troop_modifiers: frozenset[str]  # "5,000 military construction workers": people of an army are troops
     group_links: PhraseSet  # "among the dead were 3 children", "the injured included 4 officers"
     mobilise: frozenset[str]  # verbs whose count is troops whatever the noun ("mobilised 300,000 men")
     deployed_nouns: frozenset[str]  # counted people who are deployed by definition ("peacekeepers")
@@ -315,6 +317,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     troops = _strings(people, "troops", where)
     trigger_words.update(_key_word(p) for p in troops)
     trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
+    trigger_words.update(_key_word(p) for p in _strings(people, "troop_modifiers", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "mobilise", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "deployed_nouns", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "units", where))
@@ -386,6 +389,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         transitive_after=frozenset(w.lower() for w in _strings(people, "transitive_after", where)),
         coordinators=frozenset(w.lower() for w in _strings(context, "coordinators", where)),
         age_asides=frozenset(w.lower() for w in _strings(context, "age_asides", where)),
+        intake=PhraseSet.of(_strings(people, "intake", where)),
+        troop_modifiers=frozenset(w.lower() for w in _strings(people, "troop_modifiers", where)),
         group_links=PhraseSet.of(_strings(context, "group_links", where)),
         mobilise=frozenset(w.lower() for w in _strings(people, "mobilise", where)),
         deployed_nouns=frozenset(w.lower() for w in _strings(people, "deployed_nouns", where)),

@@ -349,6 +349,8 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     link = _categorise(s, e, w, counted)
     if link is not None and link.category == "deployed" and _withdrawn(s, e, w):
         return None
+    if link is not None and link.category == "deployed" and _taken_in(s, link):
+        return None
     if (
         link is not None
         and link.category == "deployed"
@@ -409,6 +411,17 @@ def _noun_after(s: Sentence, k: int) -> int:
         if not (s.tokens[j].kind == "word" and s.tokens[j].text[:1].isupper()) or s.trigger_at(j)[1]:
             return 0
     return 0
+
+
+_CALL_UP = frozenset({"called", "call", "calling", "calls"})
+
+
+def _taken_in(s: Sentence, link: Link) -> bool:
+    """Troops recruited, enlisted or drafted, counted by the sentence's cue or a call-up rather than by an explicit
+    deployment verb: an intake, not a deployment."""
+    if link.kind != "troops" and s.words[link.first] not in _CALL_UP:
+        return False
+    return any(s.lex.intake.match_at(s.words, k) for k in range(len(s.words)))
 
 
 def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
@@ -481,7 +494,9 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     head = w.head if w else ()
     # "2 of them are in serious condition": the trigger follows the part phrase
     cont = w.cont if w else e.last + s.lex.part_after.match_at(s.words, e.last)
-    troop = " ".join(head) in s.lex.troops
+    troop = " ".join(head) in s.lex.troops or bool(
+        w and any(s.words[k] in s.lex.troop_modifiers for k in range(w.first, w.last))
+    )
     left = _left_trigger(s, e, head) or (_left_list_trigger(s, e, head) if w and head else None)
     right = _right_trigger(s, cont, head)
     if right and (_object_follows(s, right.last, counted) or _transitive(s, right)):
