@@ -318,6 +318,8 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             and nxt.who
             and nxt.link
             and nxt.link.kind in {"right", "list", "noun"}
+            # "27 were injured, among them six children, two died": a part of the figure before, not a list
+            and not (i > 0 and lex.part_before.match_before(words, c.expr.first))
             and (_joined(words[end : nxt.expr.first], lex) or _numberless_member(s, end, nxt.expr.first))
         ):
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "list")
