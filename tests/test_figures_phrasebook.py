@@ -316,6 +316,11 @@ CASES: list[tuple[str, set[Key]]] = [
         {("deployed", 300, 300), ("deployed", 200, 200), ("deployed", 150, 150)},
     ),
     ("Listeria Outbreak in Washington State Kills Three, Sickens Two.", {("killed", 3, 3)}),
+    # a toll reaches past a labelled number; an aside naming a part is skipped and the part kept
+    ("The death toll from the magnitude 7.7 earthquake has risen to 3,085.", {("killed", 3085, 3085)}),
+    ("At least 23 people, four of them children, were killed in the strike.", {("killed", 23, None), ("killed", 4, 4)}),
+    ("At least 18 people, most of them tourists, were killed by the floods.", {("killed", 18, None)}),
+    ("Biden will withdraw all troops from Afghanistan by September 11, according to three officials.", set()),
     # an aside of ages is skipped, and its numbers are ages, not counts
     ("Two boys, aged 13 and 15, were shot and injured.", {("wounded", 2, 2)}),
     ("Two children, aged four and six, died later in hospital.", {("killed", 2, 2)}),

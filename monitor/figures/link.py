@@ -413,6 +413,17 @@ def _noun_after(s: Sentence, k: int) -> int:
     return 0
 
 
+def _part_aside(s: Sentence, k: int) -> bool:
+    """Whether the aside opened at k names a part of the count before it: "23 people, four of them children,
+    were killed", "18 people, most of them tourists, were killed"."""
+    for j in range(k, min(len(s.words), k + 4)):
+        if s.words[j] == ",":
+            return False
+        if s.words[j] in {"of", "among"} and s.lex.part_after.match_at(s.words, j):
+            return True
+    return False
+
+
 _CALL_UP = frozenset({"called", "call", "calling", "calls"})
 
 
@@ -672,7 +683,9 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             k += f
             continue
         if words[k] == "," and (
-            lex.part_before.match_at(words, k + 1) or (k + 1 < n and words[k + 1] in lex.age_asides)
+            lex.part_before.match_at(words, k + 1)
+            or (k + 1 < n and words[k + 1] in lex.age_asides)
+            or _part_aside(s, k + 1)
         ):
             # "Twelve people, including three children, were killed": skip the aside
             close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] == ","), None)
@@ -894,10 +907,16 @@ def _toll(s: Sentence, e: Expression) -> Link | None:
     if not link and e.first == e.num_first:
         return None  # a verb-like bound needs no link of its own: "death toll passes 10,000"
     stop = max(0, e.first - MAX_TOLL_DISTANCE)
+    labelled = False  # passed a labelled number ("the death toll from the magnitude 7.7 earthquake rose to")
     for k in range(e.first - link - 1, stop - 1, -1):
+        if tokens[k].kind == "num" and k > 0 and words[k - 1] in lex.label_before:
+            labelled = True
+            continue
         if tokens[k].kind == "num" or (words[k] in {";", ":"} and k != e.first - 1):
             return None
         name, m = lex.tolls.match_at(words, k)
+        if m and labelled and name == "deployed":
+            return None  # "withdraw troops by September 11": a date, and the troops' count is not this one
         if m and k + m <= e.first and (link or words[k] not in lex.troops):
             if name == "deployed":  # "the number of soldiers killed in combat rose to 17": killed, not sent
                 for j in range(k + m, e.first - link):
