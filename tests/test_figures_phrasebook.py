@@ -321,6 +321,17 @@ CASES: list[tuple[str, set[Key]]] = [
     ("At least 23 people, four of them children, were killed in the strike.", {("killed", 23, None), ("killed", 4, 4)}),
     ("At least 18 people, most of them tourists, were killed by the floods.", {("killed", 18, None)}),
     ("Biden will withdraw all troops from Afghanistan by September 11, according to three officials.", set()),
+    # a figure's earlier value after "up from" is the same figure; returned prisoners crossing back in a swap
+    (
+        "Gangs kidnapped at least 1,494 people last year, up from about 1,100 the year before.",
+        {("captured", 1494, None), ("captured", 1100, 1100)},
+    ),
+    ("Unemployment rose to 5 per cent, up from 4.", set()),
+    ("Ninety-five soldiers crossed back into Ukraine under an exchange mediated by the UAE.", {("captured", 95, 95)}),
+    (
+        "About 60 devotees were injured in the stampede. Six were admitted with serious injuries.",
+        {("wounded", 60, 60), ("wounded", 6, 6)},
+    ),
     # an aside of ages is skipped, and its numbers are ages, not counts
     ("Two boys, aged 13 and 15, were shot and injured.", {("wounded", 2, 2)}),
     ("Two children, aged four and six, died later in hospital.", {("killed", 2, 2)}),

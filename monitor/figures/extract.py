@@ -363,7 +363,9 @@ def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
             and (after >= len(words) - 1 or words[after] in lex.ellipsis_after)
         )
         gapped = c.who is None and prev.link.kind in {"left", "list"} and _gapped(s, c.expr.first, after)
-        listed = listed or elliptic or gapped
+        # "kidnapped at least 1,494 people last year, up from about 1,100": the figure's earlier value
+        earlier = c.who is None and bool(lex.earlier_value.match_before(words, c.expr.first))
+        listed = listed or elliptic or gapped or earlier
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
 

@@ -171,6 +171,7 @@ class Lexicon:
     transitive_after: frozenset[str]  # "150 families who lost their homes": with an object, no trigger
     coordinators: frozenset[str]  # "five soldiers and a civilian were killed"
     age_asides: frozenset[str]  # "Two boys, aged 13 and 15, were shot": an aside of ages, skipped
+    earlier_value: PhraseSet  # "1,494 people kidnapped, up from about 1,100": the figure's earlier value
     intake: PhraseSet  # "recruit 10,000 soldiers", "a draft of 160,000 men": troops taken in, not sent
     troop_modifiers: frozenset[str]  # "5,000 military construction workers": people of an army are troops
     group_links: PhraseSet  # "among the dead were 3 children", "the injured included 4 officers"
@@ -389,6 +390,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         transitive_after=frozenset(w.lower() for w in _strings(people, "transitive_after", where)),
         coordinators=frozenset(w.lower() for w in _strings(context, "coordinators", where)),
         age_asides=frozenset(w.lower() for w in _strings(context, "age_asides", where)),
+        earlier_value=PhraseSet.of(_strings(context, "earlier_value", where)),
         intake=PhraseSet.of(_strings(people, "intake", where)),
         troop_modifiers=frozenset(w.lower() for w in _strings(people, "troop_modifiers", where)),
         group_links=PhraseSet.of(_strings(context, "group_links", where)),
