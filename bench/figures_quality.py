@@ -15,6 +15,8 @@ Sets (docs/figures.md, "Evaluation"):
 - sixth blind sample (`news6`): 250 English and 175 texts in those seven languages (25 each), written for the
   project by writers who never saw the extractor, labelled by two annotators, all blind, scored once at VERSION
   2026.12.03-4 (tests/figures_data/news_blind6_{en,ml}.jsonl);
+- seventh blind sample (`news7`): 200 English and 140 in the seven languages (20 each), made the same way after the
+  sixth had been scored, scored once at VERSION 2026.12.03-5 (tests/figures_data/news_blind7_{en,ml}.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -36,6 +38,7 @@ DATA = ROOT / "tests" / "figures_data"
 ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
 NEWS6 = ("news_blind6_en.jsonl", "news_blind6_ml.jsonl")
+NEWS7 = ("news_blind7_en.jsonl", "news_blind7_ml.jsonl")
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
@@ -56,6 +59,8 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     for name in NEWS6:
         rows += [{**r, "source": f"news6-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    for name in NEWS7:
+        rows += [{**r, "source": f"news7-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]

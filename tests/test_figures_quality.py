@@ -46,6 +46,8 @@ DIGESTS = {
     DATA / "multilingual_de_es_fr.jsonl": "a501c0c258279918370c8e386e79149d4fea2008df38006f907a62c1bee69a07",
     DATA / "multilingual_ko_ja_ru_uk.jsonl": "5235c40b98d39442e0e198de9bc1182440d344dffeb6d4762c0238e7500405e6",
     DATA / "news_blind6_en.jsonl": "6d9007fce3fda3cb29063a27973c9c7c051e9cfdf9ff6ec1abde11f92f588a29",
+    DATA / "news_blind7_en.jsonl": "a616ccf14b65f3294f9ebf4ac97424d348236544859c13a43849d4be32ede48c",
+    DATA / "news_blind7_ml.jsonl": "712e2c89038670ec9749a546b0fb3b097b4cac855b9ca02bacc482ef4e5f4a98",
     DATA / "news_blind6_ml.jsonl": "4ead6c4d66827c7fe9075200c882fb27e53ff1457b84c792d1c7fccfb6db47ca",
 }
 
@@ -69,6 +71,8 @@ OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     ("dc-en", "blind"): (0.89, 0.67),
     # sixth blind sample, own news texts (VERSION 2026.12.03-4, scored once): 0.960 / 0.870
     ("news6-en", "blind"): (0.95, 0.86),
+    # seventh blind sample (VERSION 2026.12.03-5, scored once): 0.954 / 0.788
+    ("news7-en", "blind"): (0.94, 0.775),
 }
 LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("own-de", "dev"): 0.97,
@@ -96,6 +100,15 @@ LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("news6-ko", "blind"): 0.81,
     ("news6-ru", "blind"): 0.85,
     ("news6-uk", "blind"): 0.88,
+    # seventh blind sample (VERSION 2026.12.03-5, scored once): de 0.955, es 0.889, fr 0.844, ja 0.864, ko 0.857,
+    # ru 0.840, uk 0.870
+    ("news7-de", "blind"): 0.94,
+    ("news7-es", "blind"): 0.88,
+    ("news7-fr", "blind"): 0.83,
+    ("news7-ja", "blind"): 0.85,
+    ("news7-ko", "blind"): 0.84,
+    ("news7-ru", "blind"): 0.83,
+    ("news7-uk", "blind"): 0.86,
 }
 ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("killed", "dev"): 0.965,
@@ -112,8 +125,9 @@ ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
 }
 # With the deployments-and-captives texts in (their annotators credit a headline's figure to the source the
 # description names; the feed items' annotators mostly leave it null): dev 0.836, blind 0.846; with the sixth blind
-# sample in (VERSION 2026.12.03-4): blind 0.843 (0.867 without it).
-CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.84}
+# sample in (VERSION 2026.12.03-4): blind 0.843 (0.867 without it); with the seventh too (2026.12.03-5): blind 0.828
+# (the floor follows the data it is measured on: the earlier blind parts alone did not drop).
+CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.82}
 
 
 def _require_shared() -> None:
