@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from . import cjk, claimant, lexicon, link, numbers
+from . import cjk, claimant, decide, lexicon, link, numbers
 from . import language as languages
 from .lexicon import Lexicon
-from .link import Link, Who
-from .numbers import Expression, Token
+from .link import Candidate, Link
+from .numbers import Token
 from .record import Figure
 
 # Sentences longer than this are cut into pieces: no real sentence is that long, and bounded pieces
@@ -34,13 +34,6 @@ _DIGIT_RE = re.compile(r"\d")
 _ASIDE_OPENERS = frozenset({"(", "[", "-", "\u2013", "\u2014", ":"})
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
 _RELATIVES = frozenset({"that", "who", "which"})
-
-
-@dataclass(slots=True)
-class _Candidate:
-    expr: Expression
-    who: Who | None
-    link: Link | None
 
 
 def find(text: str, language: str | None = None) -> list[Figure]:
@@ -96,8 +89,22 @@ SUPPORTED = tuple(sorted(lexicon.LANGUAGES + cjk.LANGUAGES))
 
 
 def _find(text: str, lex: Lexicon) -> list[Figure]:
-    abbreviations = lex.abbreviations
     best: dict[tuple[str, int | None, int | None], Figure] = {}
+    spans, chosen = figure_sentences(text, lex)
+    for index, start, end, has_words in chosen:
+        for fig in _sentence_figures(text, start, end, lex, has_words):
+            if fig.claimant is None or fig.claimant == _PRONOUN:
+                fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
+            key = (fig.category, fig.low, fig.high)
+            if key not in best or _fuller(fig, best[key]):
+                best[key] = fig
+    return list(best.values())
+
+
+def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, bool]]]:
+    """Every sentence of `text` (start, end), and those that may hold a figure: (index, start, end, whether number
+    words must be read), after a cheap prefilter (a trigger word and a number)."""
+    abbreviations = lex.abbreviations
     triggers = lex.trigger_words
     lower = text.lower()
     aligned = len(lower) == len(text)  # lower() may lengthen some characters ("İ"): then lower per sentence
@@ -109,6 +116,7 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
         return {lemma(w) for w in found} if lemma else set(found)
 
     spans = list(_candidate_sentences(text, abbreviations, triggers, words_of))
+    chosen = []
     for index, (start, end) in enumerate(spans):
         words = words_of(start, end)
         # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
@@ -123,13 +131,8 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
         )
         if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
             continue
-        for fig in _sentence_figures(text, start, end, lex, has_words):
-            if fig.claimant is None or fig.claimant == _PRONOUN:
-                fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
-            key = (fig.category, fig.low, fig.high)
-            if key not in best or _fuller(fig, best[key]):
-                best[key] = fig
-    return list(best.values())
+        chosen.append((index, start, end, has_words))
+    return spans, chosen
 
 
 # Marks a figure whose own sentence attributes it to a pronoun ("it said"): the source is named before.
@@ -221,23 +224,50 @@ def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_words: bool) -> list[Figure]:
+    found = sentence_candidates(text, start, end, lex, number_words)
+    if found is None:
+        return []
+    s, cands = found
+    decider = decide.model_for(lex.language)
+    if decider is not None:
+        decider.revise(s, cands)
+    tokens = s.tokens
+    claims: list[claimant.Claim] | None = None
+    out = []
+    for c in cands:
+        if c.link is None:
+            continue
+        if claims is None:
+            claims = claimant.claims(text, tokens, lex)
+        fig = _figure(text, tokens, c, c.link, claims, lex)
+        if fig.claimant is None and claimant.pronoun(tokens, lex):
+            fig = replace(fig, claimant=_PRONOUN)
+        out.append(fig)
+    return out
+
+
+def sentence_candidates(
+    text: str, start: int, end: int, lex: Lexicon, number_words: bool
+) -> tuple[link.Sentence, list[Candidate]] | None:
+    """The numbers of one sentence that may count people, each with the category the rules give it (or None):
+    what the figures are made from, and what the learned decider (decide.py) revises and is trained on."""
     tokens = numbers.tokenize(text, start, end)
     if lex.lemma is not None:
         lemma = lex.lemma
         tokens = [t._replace(low=lemma(t.low)) if t.kind == "word" else t for t in tokens]
     nums = numbers.numbers(tokens, lex, number_words)[:MAX_NUMBERS_PER_SENTENCE]
     if not nums:
-        return []
+        return None
     s = link.Sentence(tokens, lex)
     s.numbers_at = frozenset(n.first for n in nums)
-    cands: list[_Candidate] = []
+    cands: list[Candidate] = []
     for e in numbers.expressions(tokens, nums, lex):
         if link.excluded(s, e):
             continue
         w = link.who(s, e)
         if w is None:
             continue
-        cands.append(_Candidate(e, w if w.head or w.first < w.last else None, None))
+        cands.append(Candidate(e, w if w.head or w.first < w.last else None, None))
     counted = {c.expr.first for c in cands if c.who is not None}
     for c in cands:
         c.link = link.categorise(s, c.expr, c.who, counted)
@@ -256,21 +286,10 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
             c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
     _inherit(s, cands, lex)
-    claims: list[claimant.Claim] | None = None
-    out = []
-    for c in cands:
-        if c.link is None:
-            continue
-        if claims is None:
-            claims = claimant.claims(text, tokens, lex)
-        fig = _figure(text, tokens, c, c.link, claims, lex)
-        if fig.claimant is None and claimant.pronoun(tokens, lex):
-            fig = replace(fig, claimant=_PRONOUN)
-        out.append(fig)
-    return out
+    return s, cands
 
 
-def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> None:
+def _part_of_group(words: list[str], cands: list[Candidate], lex: Lexicon) -> None:
     """'Three of the 12 guards were killed': the trigger counts the part; the group it is taken from is no
     figure."""
     for a, b in itertools.pairwise(cands):
@@ -302,7 +321,7 @@ def _part_of_group(words: list[str], cands: list[_Candidate], lex: Lexicon) -> N
             a.link = Link(b.link.category, b.link.first, b.link.last, "part")
 
 
-def _inherit(s: link.Sentence, cands: list[_Candidate], lex: Lexicon) -> None:
+def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
     """Figures without their own trigger: a part of the figure before ("two of them"), or a list member."""
     words = s.words
     for i in range(len(cands) - 1, -1, -1):
@@ -419,7 +438,7 @@ def _among(words: list[str], k: int, nxt: int, lex: Lexicon) -> bool:
 
 
 def _figure(
-    text: str, tokens: list[Token], c: _Candidate, link: Link, claims: list[claimant.Claim], lex: Lexicon
+    text: str, tokens: list[Token], c: Candidate, link: Link, claims: list[claimant.Claim], lex: Lexicon
 ) -> Figure:
     e, who = c.expr, c.who
     first, last = e.first, e.last

@@ -48,6 +48,16 @@ class Link:
 
 
 @dataclass(slots=True)
+class Candidate:
+    """A number that may count people: its expression, the counted noun phrase, and the category's link (None
+    when no rule gives one)."""
+
+    expr: Expression
+    who: Who | None
+    link: Link | None
+
+
+@dataclass(slots=True)
 class Sentence:
     """One sentence's tokens with per-token lookups computed once (keeps the work per number constant)."""
 
@@ -374,6 +384,34 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     ):
         return None  # "attempted to kill six others", "threatened to kill 10": nobody died
     return link
+
+
+def vetoed(s: Sentence, e: Expression, w: Who | None, category: str) -> bool:
+    """Whether the guideline rules `category` out for this count whatever the words around it suggest: a
+    deployment needs troops and is no withdrawal, intake or standing force; captives are no state's detainees;
+    dead-or-missing has no category; an attempt harmed nobody. The learned decider (decide.py) never overrules it."""
+    words, lex = s.words, s.lex
+    if category == "deployed":
+        troop = bool(w and " ".join(w.head) in lex.troops) or bool(
+            w and any(words[k] in lex.troop_modifiers for k in range(w.first, w.last))
+        )
+        if not _allowed(s, category, troop, w, explicit=True) or _withdrawn(s, e, w):
+            return True
+        if any(lex.withdraw.match_at(words, k) for k in range(e.last, len(words))):
+            return True  # "Around 200 of the 1,000 troops sent there have returned": the clause is about leaving
+        if any(lex.intake.match_at(words, k) for k in range(len(words))):
+            return True
+        if lex.standing.match_before(words, e.first) or (w is not None and _other_business(s, w)):
+            return True
+    if (
+        category == "captured"
+        and w is not None
+        and (_state_held(s, w) or (" ".join(w.head) in lex.held_by_states and not s.war_cue and not s.captive_cue))
+    ):
+        return True
+    if any(lex.no_category.match_at(words, k) for k in range(max(0, e.first - 3), min(len(words), e.last + 3))):
+        return True
+    return bool(lex.hypothetical.match_before(words, e.first))
 
 
 def _other_business(s: Sentence, w: Who) -> bool:

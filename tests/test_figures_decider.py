@@ -1,0 +1,123 @@
+"""The learned figure decider (monitor/figures/decide.py): the shipped model, what it adds to the rules on
+sentences it was never trained on, the guideline lines it never crosses, and its training script.
+
+Every sentence here was written for these tests after the model was trained; none is in its training data."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.figures import decide, extract, find, lexicon
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+Key = tuple[str, int | None, int | None]
+
+
+def keys(text: str) -> set[Key]:
+    return {(f.category, f.low, f.high) for f in find(text, "en")}
+
+
+def rules_alone(text: str) -> set[Key]:
+    with decide.using("en", None):
+        return keys(text)
+
+
+def test_the_english_model_ships_and_loads() -> None:
+    model = decide.model_for("en")
+    assert model is not None
+    assert decide.NONE in model.classes
+    assert {"killed", "wounded", "casualties", "captured", "missing", "deployed"} <= set(model.classes)
+    assert 0 < model.add_at <= 1.01 and 0 < model.drop_at <= 1.01 and 0 < model.switch_at <= 1.01
+    assert len(model.weights) > 1000
+
+
+def test_probabilities_are_a_distribution() -> None:
+    model = decide.model_for("en")
+    assert model is not None
+    lex = lexicon.load("en")
+    for text, expected in (
+        ("Twelve people were killed in the blast.", "killed"),
+        ("The ministry approved a budget of 400 million.", decide.NONE),
+    ):
+        found = extract.sentence_candidates(text, 0, len(text), lex, True)
+        assert found is not None
+        s, cands = found
+        p = model.probabilities(decide.features(s, cands[0]))
+        assert set(p) == set(model.classes)
+        assert math.isclose(sum(p.values()), 1.0, rel_tol=1e-9)
+        assert max(p, key=p.__getitem__) == expected, (text, p)
+
+
+@pytest.mark.parametrize(
+    ("text", "added"),
+    [
+        # a count joined to the victim by "with": the rules see no verb of its own
+        ("The engineer was abducted with three Nigerian colleagues near the mine.", ("captured", 3, 3)),
+        # a part of the hostages, its verb elided
+        ("Officials say 30 hostages are still held, about 12 believed alive.", ("captured", 12, 12)),
+        # a bare count set off by dashes after "called up reservists"
+        ("The army called up reservists at record speed — 50,000 within a week.", ("deployed", 50000, 50000)),
+    ],
+)
+def test_the_model_adds_what_the_rules_miss(text: str, added: Key) -> None:
+    assert added not in rules_alone(text)
+    assert added in keys(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "France will withdraw its 1,500 troops from Niger.",
+        "Around 200 of the 1,000 troops sent to the region have returned.",
+        "Refugees: 1,000 people fled the fighting in which a soldier was killed.",
+        "The army plans to recruit 10,000 additional soldiers over the next three years.",
+        "Israel freed 30 political prisoners as part of the deal.",
+        "The town's council approved a budget of 400 for the festival.",
+    ],
+)
+def test_the_model_never_crosses_the_guideline(text: str) -> None:
+    """Withdrawals, intakes, state detainees, people who are not casualties, numbers near no trigger: whatever
+    the model's weights say, what the rules rule out stays out."""
+    extra = keys(text) - rules_alone(text)
+    assert not extra, extra
+
+
+def test_a_damaged_model_file_says_what_to_do() -> None:
+    with pytest.raises(decide.ModelError, match=r"bench/figures_train\.py"):
+        decide.Decider.from_json({"classes": ["killed"]})
+    with pytest.raises(decide.ModelError, match="none"):
+        decide.Decider.from_json(
+            {"classes": ["killed"], "intercept": [0.0], "weights": {}, "add_at": 0.5, "drop_at": 0.9, "switch_at": 1}
+        )
+
+
+def test_a_language_without_a_model_is_decided_by_the_rules() -> None:
+    assert decide.model_for("pl") is None
+    text = "W wypadku zginęło pięć osób."
+    assert {(f.category, f.low) for f in find(text, "pl")} == {("killed", 5)}
+
+
+@pytest.mark.slow
+def test_the_training_script_trains_a_model_that_loads(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="pip install -e '.[train]' to retrain the model")
+    if not SHARED.exists():
+        pytest.skip(f"shared data not found at {SHARED}")
+    out = tmp_path / "model_en.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "figures_train.py"), "--folds", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    assert "rules + model, cross-validated" in run.stdout
+    model = decide.Decider.from_json(json.loads(out.read_text(encoding="utf-8")))
+    assert decide.NONE in model.classes and len(model.weights) > 1000
