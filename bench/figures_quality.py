@@ -17,6 +17,8 @@ Sets (docs/figures.md, "Evaluation"):
   2026.12.03-4 (tests/figures_data/news_blind6_{en,ml}.jsonl);
 - seventh blind sample (`news7`): 200 English and 140 in the seven languages (20 each), made the same way after the
   sixth had been scored, scored once at VERSION 2026.12.03-5 (tests/figures_data/news_blind7_{en,ml}.jsonl);
+- eighth blind sample (`news8`): 250 English feed items in a news desk's natural mix, written and labelled after
+  the learned decider was trained, scored once at VERSION 2026.12.03-6 (tests/figures_data/news_blind8_en.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -39,6 +41,7 @@ ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "fee
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
 NEWS6 = ("news_blind6_en.jsonl", "news_blind6_ml.jsonl")
 NEWS7 = ("news_blind7_en.jsonl", "news_blind7_ml.jsonl")
+NEWS8 = ("news_blind8_en.jsonl",)
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
@@ -61,6 +64,8 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
         rows += [{**r, "source": f"news6-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     for name in NEWS7:
         rows += [{**r, "source": f"news7-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    for name in NEWS8:
+        rows += [{**r, "source": f"news8-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]

@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
-Dev is everything rules have been written from: every earlier labelled set, their blind parts included (each was
-scored once and then studied: the feed items and their second to fifth samples, shared/figures/dev.jsonl, the
-deployments-and-captives texts, the project's own texts in seven languages). Blind is what no rule was written
-from: the sixth sample (news_blind6_{en,ml}.jsonl: 250 English texts and 25 in each other language, written by
-writers who never saw the extractor, labelled by two annotators, scored once at VERSION 2026.12.03-4).
-Polish has no blind part any more.
+English dev is everything the rules were written from and the learned decider was trained on: every labelled set
+up to the seventh own sample, their blind parts included (each was scored once in its round, then studied). English
+blind is the eighth sample (news_blind8_en.jsonl: 250 feed items in a news desk's natural mix, written and labelled
+after the decider was trained, scored once at VERSION 2026.12.03-6). Other languages: dev is the project's own
+texts and the sixth sample; blind is the seventh sample (20 texts each, scored once at 2026.12.03-5; no rule was
+written from it since). Polish has no blind part any more.
 """
 
 from __future__ import annotations
@@ -38,20 +38,23 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     feed = gold("feed_items_gold.jsonl", texts=True)
     studied = [r for n in (2, 3, 4, 5) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)]
     news6 = gold("news_blind6_en.jsonl") + gold("news_blind6_ml.jsonl")
+    news7 = gold("news_blind7_en.jsonl") + gold("news_blind7_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
             + ev.read_gold(shared / "figures" / "dev.jsonl")
             + gold("deployments_captives.jsonl")
-            + studied,
-            [r for r in news6 if r["lang"] == "en"],
+            + studied
+            + [r for r in news6 + news7 if r["lang"] == "en"],
+            gold("news_blind8_en.jsonl"),
         ),
         "pl": ([r for r in feed if r["lang"] == "pl"], []),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
-            out[lang] = ([r for r in rows if r["lang"] == lang], [r for r in news6 if r["lang"] == lang])
+            dev = [r for r in rows + news6 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news7 if r["lang"] == lang])
     return out
 
 
