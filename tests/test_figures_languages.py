@@ -88,6 +88,10 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("W ćwiczeniach wezmą udział 3 tys. żołnierzy.", ("deployed", 3000, 3000, "exact")),
         ("Unos 13.000 soldados participarán en las maniobras.", ("deployed", 13000, 13000, "approximate")),
         ("Quelque 13 000 soldats participeront aux manœuvres.", ("deployed", 13000, 13000, "approximate")),
+        # returned from or held in captivity, with an adjective between ("из украинского плена вернулись")
+        ("Из российского плена вернулись 90 украинских военных.", ("captured", 90, 90, "exact")),
+        ("У російському полоні перебувають понад 5 тисяч українців.", ("captured", 5000, None, "at_least")),
+        ("Douze missionnaires ont été enlevés par un gang.", ("captured", 12, 12, "exact")),
     ],
 )
 def test_inflected_sentences(text: str, expected: Fig) -> None:
@@ -129,6 +133,11 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
         ("수백 명이 다쳤다.", "ko", set()),
         ("地震による死者は三千人を超えた。", "ja", {("killed", 3000, None, "at_least")}),
         ("北朝鮮は1万2千人余りの兵士を派遣した。", "ja", {("deployed", 12000, None, "at_least")}),
+        ("作業員5人が武装集団に連れ去られた。", "ja", {("captured", 5, 5, "exact")}),
+        ("住民12人が病院に運ばれた。", "ja", {("wounded", 12, 12, "exact")}),
+        ("敵兵約300人を排除した。", "ja", {("killed", 300, 300, "approximate")}),
+        # past a particle, "여" starts the next word ("여전히"): no bound
+        ("포로 3명이 여전히 억류돼 있다.", "ko", {("captured", 3, 3, "exact")}),
         ("死者・行方不明者は120人に上る。", "ja", set()),
         ("数百人が避難した。", "ja", set()),
         ("子ども2人を含む25人が負傷した。", "ja", {("wounded", 2, 2, "exact"), ("wounded", 25, 25, "exact")}),

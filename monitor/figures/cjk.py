@@ -286,6 +286,8 @@ def _bound_after(text: str, pos: int, lex: CjkLexicon) -> tuple[str, int]:
         starts.append(_skip_space(text, pos + 1))
     for at in starts:
         for phrase, qualifier in lex.after:
+            if at != pos and len(phrase) < 2:
+                continue  # "2명이 여전히": past a particle a one-syllable bound is the next word's start
             if text.startswith(phrase, at):
                 return qualifier, _skip_space(text, at + len(phrase))
     return "exact", pos
