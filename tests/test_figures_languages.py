@@ -92,6 +92,10 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Из российского плена вернулись 90 украинских военных.", ("captured", 90, 90, "exact")),
         ("У російському полоні перебувають понад 5 тисяч українців.", ("captured", 5000, None, "at_least")),
         ("Douze missionnaires ont été enlevés par un gang.", ("captured", 12, 12, "exact")),
+        # a part named after its group and a dash ("among the wounded — two children")
+        ("Среди раненых — трое детей.", ("wounded", 3, 3, "exact")),
+        ("Серед поранених — двоє дітей.", ("wounded", 2, 2, "exact")),
+        ("Arriban 800 elementos de la Guardia Nacional a Tijuana.", ("deployed", 800, 800, "exact")),
     ],
 )
 def test_inflected_sentences(text: str, expected: Fig) -> None:

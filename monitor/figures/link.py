@@ -669,8 +669,10 @@ def _group_trigger(s: Sentence, e: Expression) -> Link | None:
         return None
     j -= m
     name, t = lex.after.match_before(words, j)
-    if not t or name == "deployed" or j - t < 1 or words[j - t - 1] not in lex.determiners:
+    if not t or name == "deployed" or j - t < 1:
         return None
+    if words[j - t - 1] not in lex.determiners and not lex.among.match_before(words, j - t):
+        return None  # "among the dead were", "среди раненых — двое детей"
     return Link(name, j - t, j, "left")
 
 
