@@ -19,6 +19,8 @@ Sets (docs/figures.md, "Evaluation"):
   sixth had been scored, scored once at VERSION 2026.12.03-5 (tests/figures_data/news_blind7_{en,ml}.jsonl);
 - eighth blind sample (`news8`): 250 English feed items in a news desk's natural mix, written and labelled after
   the learned decider was trained, scored once at VERSION 2026.12.03-6 (tests/figures_data/news_blind8_en.jsonl);
+- ninth blind sample (also `news8-<lang>`): 140 texts in the seven other languages (20 each), written and labelled
+  after the seventh had been studied, scored once at VERSION 2026.12.03-7 (tests/figures_data/news_blind9_ml.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -41,7 +43,7 @@ ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "fee
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
 NEWS6 = ("news_blind6_en.jsonl", "news_blind6_ml.jsonl")
 NEWS7 = ("news_blind7_en.jsonl", "news_blind7_ml.jsonl")
-NEWS8 = ("news_blind8_en.jsonl",)
+NEWS8 = ("news_blind8_en.jsonl", "news_blind9_ml.jsonl")
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
