@@ -5,9 +5,10 @@
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
 up to the seventh own sample, their blind parts included (each was scored once in its round, then studied). English
 blind is the eighth sample (news_blind8_en.jsonl: 250 feed items in a news desk's natural mix, written and labelled
-after the decider was trained, scored once at VERSION 2026.12.03-6). Other languages: dev is the project's own
-texts and the sixth sample; blind is the seventh sample (20 texts each, scored once at 2026.12.03-5; no rule was
-written from it since). Polish has no blind part any more.
+after the decider was trained, scored once at VERSION 2026.12.03-6). Other languages: dev is everything their rules
+were written from (the project's own texts, the sixth and seventh samples); blind is the ninth sample (20 texts each,
+written and labelled before the rules written from the seventh's errors, scored once at 2026.12.03-7). Polish has no
+blind part any more.
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
         ),
         "pl": ([r for r in feed if r["lang"] == "pl"], []),
     }
+    news9 = gold("news_blind9_ml.jsonl")
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
-            dev = [r for r in rows + news6 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news7 if r["lang"] == lang])
+            dev = [r for r in rows + news6 + news7 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news9 if r["lang"] == lang])
     return out
 
 
