@@ -394,6 +394,17 @@ CLAIMANT_CASES = [
     ("At least nine people were killed in the blast, local media report.", "local media"),
     ("Local media reports of the blast spoke of at least nine people killed.", None),
     ("He said 20 people were killed.", None),
+    # a body owned by a name, a common noun's possessive, plurals and units of words for a source
+    ("Eleven workers were injured in the blast, Chile's civil defence said.", "Chile's civil defence"),
+    ("About 300 people have died in the floods, the country's disaster agency said.", "the country's disaster agency"),
+    ("Rights groups say at least 85 protesters have been killed.", "Rights groups"),
+    ("An artillery unit said its gunners had killed 14 soldiers.", "An artillery unit"),
+    # a person described by a relative clause; a document's author; a deed owned is no count asserted
+    ("Nine people were killed, a police officer who spoke on condition of anonymity said.", "a police officer"),
+    ("Soldiers killed 17 villagers, according to a new report by Human Rights Watch.", "Human Rights Watch"),
+    ("The group claimed responsibility for a bombing that killed 12 people.", None),
+    # the toll in a relative clause is a given; the claim is about the fire
+    ("A warehouse fire that killed 4 workers was started deliberately, investigators say.", None),
 ]
 
 
@@ -406,6 +417,17 @@ def test_claimant(text: str, claimant: str | None) -> None:
 def test_a_claim_verb_that_is_never_a_noun_is_a_claim_after_a_noun_before_word(source: str) -> None:
     # "media reports of" keeps "reports" a noun; "say" is never one
     assert only(f"{source} say eleven miners have been killed in a gas blast").claimant == source
+
+
+def test_a_source_that_closes_the_clause_after_a_semicolon_covers_the_whole_sentence() -> None:
+    text = "Nine people were killed in the crash; six others were taken to hospital, firefighters said."
+    assert {(f.category, f.claimant) for f in figures.find(text)} == {
+        ("killed", "firefighters"),
+        ("wounded", "firefighters"),
+    }
+    # a clause whose claim comes before its own number speaks only for that number
+    text = "Rebels say 40 soldiers died in the assault; the army says eight."
+    assert {(f.low, f.claimant) for f in figures.find(text) if f.category == "killed"} == {(40, "Rebels")}
 
 
 def test_a_headline_figure_takes_the_source_of_the_body_that_restates_it() -> None:

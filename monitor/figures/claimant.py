@@ -35,7 +35,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     for i, tok in enumerate(tokens):
         n = lexicon.claim_intros.match_at(words, i)
         if n:
-            span = _right_phrase(tokens, i + n, lexicon, after_intro=True)
+            span = _by_author(tokens, _right_phrase(tokens, i + n, lexicon, after_intro=True), lexicon)
             if span:
                 found.append(Claim(i, _text(text, tokens, span)))
             continue
@@ -50,7 +50,9 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue  # "an estimated 500", "following reports of": an adjective or a noun ("media say" is a claim)
         if word_claims_lives(words, i, tokens, lexicon):
             continue  # "wildfires claim 93 lives", "claimed the lives of": no one speaks
-        span = _appositive(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
+        if words[i] in _CLAIM_LIVES and words[i + 1 : i + 2] in (["responsibility"], ["credit"]):
+            continue  # "IS claimed responsibility for attacks that killed 3": a deed owned, no count asserted
+        span = _appositive(tokens, i, lexicon) or _relative(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
             # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb
             span = _right_phrase(tokens, i + 1, lexicon)
@@ -118,13 +120,25 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
     if (
         lexicon.source_nouns
         and name.split()[-1][:1].islower()
-        and not any(" ".join(words[k:]) in lexicon.source_nouns for k in range(len(words)))
+        and not any(_source_noun(" ".join(words[k:]), lexicon) for k in range(len(words)))
+        and not _owned_by_name(name)
     ):
         return False  # a lower-case head must be a word for a source ("officials", "state media"), not "air"
     return not all(
         w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words or w in lexicon.people_victims
         for w in words
     )
+
+
+def _source_noun(phrase: str, lexicon: Lexicon) -> bool:
+    """Whether a phrase is a word for a source, in the singular or the plural ("rights groups", "governments")."""
+    nouns = lexicon.source_nouns
+    return phrase in nouns or (phrase.endswith("s") and (phrase[:-1] in nouns or phrase[:-2] in nouns))
+
+
+def _owned_by_name(name: str) -> bool:
+    """Whether a phrase is a named owner's body: "Jordan's civil defence", "the IRGC's news portal"."""
+    return any(w[:1].isupper() and w.lower().endswith(("'s", "\u2019s")) and len(w) > 3 for w in name.split()[:-1])
 
 
 def _number_word(word: str, lexicon: Lexicon) -> bool:
@@ -149,6 +163,55 @@ def _appositive(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, 
             if span and all(t.text[:1].isupper() for t in tokens[span[0] : span[1]] if t.kind == "word"):
                 return span
             return None
+    return None
+
+
+_DOCUMENTS = frozenset(
+    {
+        "assessment",
+        "report",
+        "investigation",
+        "analysis",
+        "study",
+        "review",
+        "estimate",
+        "estimates",
+        "survey",
+        "count",
+        "tally",
+        "statement",
+        "figures",
+        "data",
+        "findings",
+        "records",
+        "audit",
+        "inquiry",
+        "probe",
+    }
+)
+
+
+def _by_author(tokens: list[Token], span: tuple[int, int] | None, lexicon: Lexicon) -> tuple[int, int] | None:
+    """ "according to a new investigation by Amnesty International": the author, not the document."""
+    if span is None:
+        return None
+    end = span[1]
+    if end < len(tokens) and tokens[end].low in _DOCUMENTS:
+        end += 1  # "a new report by ...": "report" reads as a claim verb and ends the phrase before it
+    if end + 1 < len(tokens) and tokens[end].low == "by" and tokens[end - 1].low in _DOCUMENTS:
+        return _right_phrase(tokens, end + 1, lexicon, after_intro=True) or span
+    return span
+
+
+def _relative(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """ "a hospital official who asked not to be named said": the person before the relative clause."""
+    for k in range(verb - 2, max(0, verb - 2 - MAX_CLAIMANT_TOKENS), -1):
+        tok = tokens[k]
+        if tok.kind != "word":
+            return None  # a comma, a number: no clause of this kind
+        if tok.low == "who":
+            span = _left_phrase(tokens, k, lexicon)
+            return span if span and span[1] == k else None
     return None
 
 
@@ -191,9 +254,20 @@ def nearest(
     if tokens is not None and lexicon is not None:
         words = [t.low for t in tokens]
         found = [c for c in found if c.at > at or not any(w in lexicon.claim_blockers for w in words[c.at + 1 : at])]
+        if _in_relative(words, at, lexicon):
+            # "hostel fire that killed 6 was arson, police say": the claim is about the fire, the toll a given
+            found = [c for c in found if c.at < at]
     if not found:
         return None
     return min(found, key=lambda c: abs(c.at - at)).claimant
+
+
+def _in_relative(words: list[str], at: int, lexicon: Lexicon) -> bool:
+    """Whether the count at `at` sits in a relative clause on a noun ("the fire that killed 6")."""
+    for k in range(at - 1, max(-1, at - 4), -1):
+        if words[k] in {"that", "which"}:
+            return k > 0 and words[k - 1] not in lexicon.claim_verbs and words[k - 1] not in {",", "and"}
+    return False
 
 
 def _text(text: str, tokens: list[Token], span: tuple[int, int]) -> str:
@@ -233,7 +307,8 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
         if head:
             return head
     has_name = any(t.text[:1].isupper() for t in tokens[start:end])
-    return (start, end) if has_name or end - start <= 3 else None
+    words = end - start - (tokens[start].low in _DETERMINERS)  # "the country's health ministry": three words
+    return (start, end) if has_name or words <= 3 else None
 
 
 def _right_phrase(

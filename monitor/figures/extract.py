@@ -95,6 +95,8 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
         for fig in _sentence_figures(text, start, end, lex, has_words):
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
+            if fig.claimant is None:
+                fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex))
             key = (fig.category, fig.low, fig.high)
             if key not in best or _fuller(fig, best[key]):
                 best[key] = fig
@@ -154,6 +156,24 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
         if found:
             return found[-1].claimant if j < index else found[0].claimant
     return None
+
+
+def _semicolon_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon) -> str | None:
+    """The source that closes the clause after a semicolon ("nine were killed; six were hurt, police said"): a
+    claim made after every number of that clause covers the whole sentence."""
+    if index + 1 >= len(spans) or not text[spans[index][0] : spans[index][1]].rstrip().endswith(";"):
+        return None
+    start, end = spans[index + 1]
+    tokens = numbers.tokenize(text, start, end)
+    if lex.lemma is not None:
+        tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
+    found = claimant.claims(text, tokens, lex)
+    if not found:
+        return None
+    last = found[-1]
+    if any(t.kind == "num" for t in tokens[last.at :]):
+        return None
+    return last.claimant
 
 
 def _paragraph_break(text: str, spans: list[tuple[int, int]], a: int, b: int) -> bool:
