@@ -42,9 +42,11 @@ SEED = 20261203
 Key = tuple[str, int | None, int | None]
 
 
-def english_rows(shared: Path) -> list[dict[str, Any]]:
-    rows = [r for split in ("dev", "blind") for r in rows_of(shared, split) if r.get("lang", "en") == "en"]
-    rows += [{**r, "source": "cases"} for r in evaluate.read_gold(ROOT / "tests" / "figures_cases.jsonl")]
+def labelled_rows(shared: Path, languages: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every labelled text in `languages` (the project's sets and, for English, tests/figures_cases.jsonl)."""
+    rows = [r for split in ("dev", "blind") for r in rows_of(shared, split) if r.get("lang", "en") in languages]
+    cases = evaluate.read_gold(ROOT / "tests" / "figures_cases.jsonl")
+    rows += [{**r, "source": "cases"} for r in cases if r.get("lang", "en") in languages]
     return rows
 
 
@@ -53,7 +55,7 @@ CATEGORIES = ("killed", "wounded", "casualties", "captured", "missing", "deploye
 
 def candidates(row: dict[str, Any]) -> list[tuple[list[str], str, str, Key, frozenset[str]]]:
     """(features, gold class, rules' class, key, categories the guideline allows) of every candidate in the text."""
-    lex = lexicon.load("en")
+    lex = lexicon.load(row.get("lang", "en"))
     gold: dict[tuple[int | None, int | None], list[str]] = {}
     for f in row["figures"]:
         gold.setdefault((f.get("low"), f.get("high")), []).append(f["category"])
@@ -62,7 +64,7 @@ def candidates(row: dict[str, Any]) -> list[tuple[list[str], str, str, Key, froz
     out = []
     text = row["text"]
     _, chosen = extract.figure_sentences(text, lex)
-    with decide.using("en", None):
+    with decide.using(lex.language, None):
         for _, start, end, has_words in chosen:
             found = extract.sentence_candidates(text, start, end, lex, has_words)
             if found is None:
@@ -130,15 +132,28 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", type=float, default=0.5, help="inverse regularisation strength")
-    parser.add_argument("--out", type=Path, default=ROOT / "monitor" / "figures" / "model_en.json")
+    parser.add_argument(
+        "--langs",
+        default="en",
+        help="languages to train one model on, comma-separated (default en; e.g. de,es,fr,pl,ru,uk: one pooled model)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="model file (default monitor/figures/model_en.json, or model_multi.json)"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="cross-validate and report; write no model")
     args = parser.parse_args()
+    languages = tuple(sorted(x.strip() for x in args.langs.split(",") if x.strip()))
+    name = f"model_{languages[0]}.json" if len(languages) == 1 else "model_multi.json"
+    out_path: Path = args.out or ROOT / "monitor" / "figures" / name
 
-    rows = english_rows(args.shared)
+    rows = labelled_rows(args.shared, languages)
     per_row = {str(r["id"]): candidates(r) for r in rows}
     ids = sorted(per_row)
     random.Random(SEED).shuffle(ids)
     fold_of = {rid: i % args.folds for i, rid in enumerate(ids)}
-    print(f"{len(rows)} English texts, {sum(len(v) for v in per_row.values())} candidates", flush=True)
+    print(
+        f"{len(rows)} texts in {', '.join(languages)}, {sum(len(v) for v in per_row.values())} candidates", flush=True
+    )
 
     # out-of-fold probabilities for every candidate
     oof: dict[str, list[dict[str, float]]] = {}
@@ -192,6 +207,14 @@ def main() -> int:
     )
     print(line("rules alone (candidate keys)     ", rules_alone))
     print(line("rules + model, cross-validated   ", chosen))
+    if len(languages) > 1:
+        base, mine = decided(1.01, 1.01), decided(add_at, drop_at, switch_at)
+        for lang in languages:
+            part = [r for r in rows if r.get("lang", "en") == lang]
+            print(line(f"  {lang} rules alone                ", score_keys(part, base)))
+            print(line(f"  {lang} rules + model (CV)         ", score_keys(part, mine)))
+    if args.dry_run:
+        return 0
 
     vec, model = train([(f, lab) for cs in per_row.values() for f, lab, _, _, _ in cs], args.c)
     d = to_decider(vec, model, add_at, drop_at, switch_at)
@@ -201,11 +224,12 @@ def main() -> int:
         "add_at": d.add_at,
         "drop_at": d.drop_at,
         "switch_at": d.switch_at,
-        "trained_on": f"{len(rows)} English texts (bench/figures_train.py)",
+        "languages": list(languages),
+        "trained_on": f"{len(rows)} texts in {', '.join(languages)} (bench/figures_train.py)",
         "weights": dict(sorted(d.weights.items())),
     }
-    args.out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({len(d.weights)} features, {args.out.stat().st_size // 1024} KiB)")
+    out_path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {out_path} ({len(d.weights)} features, {out_path.stat().st_size // 1024} KiB)")
     return 0
 
 

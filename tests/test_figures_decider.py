@@ -100,9 +100,34 @@ def test_a_damaged_model_file_says_what_to_do() -> None:
 
 
 def test_a_language_without_a_model_is_decided_by_the_rules() -> None:
-    assert decide.model_for("pl") is None
-    text = "W wypadku zginęło pięć osób."
-    assert {(f.category, f.low) for f in find(text, "pl")} == {("killed", 5)}
+    assert decide.model_for("pt") is None
+    text = "Cinco pessoas morreram no acidente."
+    assert {(f.category, f.low) for f in find(text, "pt")} == {("killed", 5)}
+
+
+def test_one_pooled_model_decides_the_languages_it_was_trained_on() -> None:
+    pooled = decide.model_for("ru")
+    assert pooled is not None
+    for language in ("de", "es", "fr", "pl", "uk"):
+        assert decide.model_for(language) is pooled
+    assert decide.model_for("en") is not pooled
+
+
+# Written for this test after the pooled model was trained: counts the rules leave open in each language.
+@pytest.mark.parametrize(
+    ("lang", "text", "key"),
+    [
+        ("uk", "На півночі Молдови досі перебувають близько 1200 російських військових.", ("deployed", 1200, 1200)),
+        ("es", "Con ellos ya son más de 9.000 los militares desplegados en la región.", ("deployed", 9000, None)),
+        ("de", "Das Mandat sieht bis zu 500 Soldatinnen und Soldaten vor.", ("deployed", None, 500)),
+        ("ru", "Боевики удерживают не менее 15 рабочих, сообщает агентство.", ("captured", 15, None)),
+    ],
+)
+def test_the_pooled_model_adds_what_the_rules_miss_in_other_languages(lang: str, text: str, key: Key) -> None:
+    found = {(f.category, f.low, f.high) for f in find(text, lang)}
+    with decide.using(lang, None):
+        alone = {(f.category, f.low, f.high) for f in find(text, lang)}
+    assert key in found and key not in alone
 
 
 @pytest.mark.slow

@@ -2,9 +2,10 @@
 
 The rules (link.py) find every number that may count people and give most of them a category. A small linear
 model, trained on the labelled sets by `bench/figures_train.py` and shipped as `model_<lang>.json` beside this
-file, reads the words around each candidate (and what the rules decided) and revises the decision where it is
-confident: it adds a category the rules missed ("About 400 North Korean artillerymen are operating near …") and
-drops one it is sure is no figure. Where no model file exists for a language, the rules decide alone.
+file (or one pooled `model_multi.json` for several languages), reads the words around each candidate (and what
+the rules decided) and revises the decision where it is confident: it adds a category the rules missed ("About
+400 North Korean artillerymen are operating near …") and drops one it is sure is no figure. Where no model file
+exists for a language, the rules decide alone.
 
 The model is a multinomial logistic regression over sparse string features; scoring it is a few dozen dictionary
 look-ups per candidate, in plain Python (no numerical library at run time).
@@ -114,10 +115,22 @@ def model_for(language: str) -> Decider | None:
 
 @functools.cache
 def _shipped(language: str) -> Decider | None:
-    f = resources.files("monitor.figures") / f"model_{language}.json"
+    """`model_<language>.json`, else the pooled `model_multi.json` when it was trained on `language`."""
+    folder = resources.files("monitor.figures")
+    own = folder / f"model_{language}.json"
+    if own.is_file():
+        return Decider.from_json(json.loads(own.read_text(encoding="utf-8")))
+    pooled = _pooled()
+    return pooled[1] if pooled is not None and language in pooled[0] else None
+
+
+@functools.cache
+def _pooled() -> tuple[frozenset[str], Decider] | None:
+    f = resources.files("monitor.figures") / "model_multi.json"
     if not f.is_file():
         return None
-    return Decider.from_json(json.loads(f.read_text(encoding="utf-8")))
+    data = json.loads(f.read_text(encoding="utf-8"))
+    return frozenset(str(x) for x in data.get("languages", ())), Decider.from_json(data)
 
 
 def supported(feats: Sequence[str]) -> set[str]:
