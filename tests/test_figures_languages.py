@@ -145,6 +145,25 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
         ("死者・行方不明者は120人に上る。", "ja", set()),
         ("数百人が避難した。", "ja", set()),
         ("子ども2人を含む25人が負傷した。", "ja", {("wounded", 2, 2, "exact"), ("wounded", 25, 25, "exact")}),
+        # a headline ends at its line break with no full stop; a comma right after its count joins the predicate
+        (
+            "海兵隊員約900人、沖縄へ追加派遣\n詳細は明らかにされていない。",
+            "ja",
+            {("deployed", 900, 900, "approximate")},
+        ),
+        ("演習に参加する兵士は約4000人に上る。", "ja", {("deployed", 4000, 4000, "approximate")}),
+        ("乗組員2人の行方は依然わかっていない。", "ja", {("missing", 2, 2, "exact")}),
+        ("工場の火災で従業員7人がやけどを負った。", "ja", {("wounded", 7, 7, "exact")}),
+        (
+            "공장 폭발로 1명이 숨지고 4명이 화상을 입었다.",
+            "ko",
+            {("killed", 1, 1, "exact"), ("wounded", 4, 4, "exact")},
+        ),
+        (
+            "북한군 약 2천 명 추가 파병\n정부는 구체적인 경로를 밝히지 않았다.",
+            "ko",
+            {("deployed", 2000, 2000, "approximate")},
+        ),
     ],
 )
 def test_korean_and_japanese(text: str, lang: str, expected: set[Fig]) -> None:

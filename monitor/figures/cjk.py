@@ -27,7 +27,7 @@ LANGUAGES = ("ja", "ko")
 CLAUSE_CHARS = 30
 MAX_COUNT = 8_200_000_000
 # Sentences end at these; a clause also ends at a comma.
-_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|$)")
+_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|(?=\n)|$)")
 _CLAUSE_BREAKS = frozenset(",，、;；")
 _KO_PARTICLE_ENDS = ("은", "는", "이", "가", "에", "를", "을", ",")
 _DIGITS = "0123456789０１２３４５６７８９"
@@ -319,6 +319,8 @@ def _clause(text: str, start: int, end: int, at: int, stop_at: int, topic: str =
     # "北朝鮮の兵士1人が、…捕虜になった": a comma right after the count's own particle does not end its clause
     if right + 1 < end and text[right] in topic and text[right + 1] in _CLAUSE_BREAKS:
         right += 2
+    elif right + 1 < end and text[right] in _CLAUSE_BREAKS:
+        right += 1  # a headline's "自衛隊員約180人、ジブチへ派遣": the comma right after a count joins its predicate
     while right < end and text[right] not in _CLAUSE_BREAKS and right - stop_at < CLAUSE_CHARS:
         right += 1
     return left, right
@@ -519,8 +521,8 @@ def find(text: str, language: str) -> list[Figure]:
                 claimant=claimant,
             )
             key = (fig.category, fig.low, fig.high)
-            if key not in best:
-                best[key] = fig
+            if key not in best or (best[key].claimant is None and fig.claimant is not None):
+                best[key] = fig  # a headline's count restated in the body takes the body's source
     return sorted(best.values(), key=lambda f: (f.start, f.end))
 
 
