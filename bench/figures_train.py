@@ -13,11 +13,13 @@ How confident the model must be to overrule the rules (add_at, drop_at) is chose
 over all folds' texts win. The report prints that cross-validated F1 beside the rules alone. The model shipped is
 then trained on every text. Its weights are written as JSON (features seen at least twice, weights rounded).
 
-Training data: every English labelled set the project has (the feed items and their later samples, the
-deployments-and-captives texts, the sixth and seventh own samples, shared/figures/dev.jsonl, tests/figures_cases.jsonl).
-A set kept blind for the model must not be in it: score such a set only after training, once. The shipped model
-(VERSION 2026.12.03-6) was trained on 4,818 texts, before the eighth sample existed; run again, the script includes the
-eighth (it was scored once, with that model) — then a new blind sample is needed to judge the retrained one.
+Training data: every labelled set the project has in the languages asked for (English: the feed items and their
+later samples, the deployments-and-captives texts, the sixth to eighth own samples, shared/figures/dev.jsonl,
+tests/figures_cases.jsonl; --langs de,es,fr,pl,ru,uk: the Polish feed items and the own texts in those languages,
+pooled into one model, model_multi.json). A set kept blind for the model must not be in it: score such a set only
+after training, once. The models of VERSION 2026.12.03-8 were trained on 5,068 English texts (the eighth sample
+included) and 1,135 texts in the six pooled languages, before the tenth samples (news_blind10_*, the sixth Polish
+feed sample) were scored; those judge them.
 """
 
 from __future__ import annotations
