@@ -3,12 +3,12 @@
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
-up to the seventh own sample, their blind parts included (each was scored once in its round, then studied). English
-blind is the eighth sample (news_blind8_en.jsonl: 250 feed items in a news desk's natural mix, written and labelled
-after the decider was trained, scored once at VERSION 2026.12.03-6). Other languages: dev is everything their rules
-were written from (the project's own texts, the sixth and seventh samples); blind is the ninth sample (20 texts each,
-written and labelled before the rules written from the seventh's errors, scored once at 2026.12.03-7). Polish has no
-blind part any more.
+up to the eighth sample, their blind parts included (each was scored once in its round, then studied). English
+blind is the tenth sample (news_blind10_en.jsonl: 250 texts in a news desk's natural mix, written and labelled after
+the decider of VERSION 2026.12.03-8 was trained, scored once at that VERSION). Other languages: dev is everything
+their rules and the pooled decider were written from (the project's own texts, the sixth, seventh and ninth
+samples); blind is the tenth sample (20 texts each). Polish: dev is the first feed sample, blind the sixth Polish
+feed sample (200 real pool items, scored once at 2026.12.03-8).
 """
 
 from __future__ import annotations
@@ -40,23 +40,25 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     studied = [r for n in (2, 3, 4, 5) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)]
     news6 = gold("news_blind6_en.jsonl") + gold("news_blind6_ml.jsonl")
     news7 = gold("news_blind7_en.jsonl") + gold("news_blind7_ml.jsonl")
+    news9 = gold("news_blind9_ml.jsonl")
+    news10 = gold("news_blind10_en.jsonl") + gold("news_blind10_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
             + ev.read_gold(shared / "figures" / "dev.jsonl")
             + gold("deployments_captives.jsonl")
             + studied
-            + [r for r in news6 + news7 if r["lang"] == "en"],
-            gold("news_blind8_en.jsonl"),
+            + [r for r in news6 + news7 if r["lang"] == "en"]
+            + gold("news_blind8_en.jsonl"),
+            [r for r in news10 if r["lang"] == "en"],
         ),
-        "pl": ([r for r in feed if r["lang"] == "pl"], []),
+        "pl": ([r for r in feed if r["lang"] == "pl"], gold("feed_items_blind6_gold.jsonl", texts=True)),
     }
-    news9 = gold("news_blind9_ml.jsonl")
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
-            dev = [r for r in rows + news6 + news7 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news9 if r["lang"] == lang])
+            dev = [r for r in rows + news6 + news7 + news9 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news10 if r["lang"] == lang])
     return out
 
 
