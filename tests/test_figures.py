@@ -419,6 +419,23 @@ def test_a_claim_verb_that_is_never_a_noun_is_a_claim_after_a_noun_before_word(s
     assert only(f"{source} say eleven miners have been killed in a gas blast").claimant == source
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # an initialism is one word: "U.S." does not end the counted noun phrase
+        ("The Pentagon will send 1,200 U.S. troops to Poland.", ("deployed", 1200, 1200)),
+        ("Three U.K. sailors were injured in the fire.", ("wounded", 3, 3)),
+    ],
+)
+def test_an_initialism_inside_the_counted_phrase(text: str, key: tuple[str, int, int]) -> None:
+    assert {(f.category, f.low, f.high) for f in figures.find(text)} == {key}
+
+
+def test_an_armys_target_size_is_no_deployment() -> None:
+    text = "The navy recruited 3,100 sailors last year, short of its goal of 4,000."
+    assert not [f for f in figures.find(text) if f.category == "deployed" and f.low == 4000]
+
+
 def test_a_source_that_closes_the_clause_after_a_semicolon_covers_the_whole_sentence() -> None:
     text = "Nine people were killed in the crash; six others were taken to hospital, firefighters said."
     assert {(f.category, f.claimant) for f in figures.find(text)} == {

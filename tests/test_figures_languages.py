@@ -96,6 +96,10 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Среди раненых — трое детей.", ("wounded", 3, 3, "exact")),
         ("Серед поранених — двоє дітей.", ("wounded", 2, 2, "exact")),
         ("Arriban 800 elementos de la Guardia Nacional a Tijuana.", ("deployed", 800, 800, "exact")),
+        # a toll that passed a number is at least that many; people searched for or declared missing
+        ("Liczba ofiar śmiertelnych przekroczyła 3 tys.", ("killed", 3000, None, "at_least")),
+        ("Ratownicy szukają ponad 30 osób.", ("missing", 30, None, "at_least")),
+        ("Cztery osoby uznane są za zaginione.", ("missing", 4, 4, "exact")),
     ],
 )
 def test_inflected_sentences(text: str, expected: Fig) -> None:
@@ -215,3 +219,9 @@ def test_cli_rejects_a_bad_language_code() -> None:
     result = CliRunner().invoke(cli.main, ["figures", "--lang", "klingon!", "text"])
     assert result.exit_code != 0
     assert "--lang" in result.output and "expected a language code" in result.output
+
+
+def test_the_first_half_of_two_age_compounds_is_no_count() -> None:
+    # "16- i 17-latka": two ages sharing one noun, nobody counted
+    assert not figures.find("Policja szuka 15- i 17-latka podejrzanych o pobicie.", "pl")
+    assert not figures.find("Police are looking for 15- and 16-year-old suspects.", "en")

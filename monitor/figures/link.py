@@ -152,6 +152,16 @@ def excluded(s: Sentence, e: Expression) -> bool:
             and tokens[after + 1].start == tokens[after].end
         ):
             return True  # "15-year-old", "a 10-member team": a compound modifier, not a count
+        if (
+            word == "-"
+            and after + 3 < n
+            and tokens[after].start == tokens[after - 1].end
+            and words[after + 1] in _SUSPENDED_JOINERS
+            and tokens[after + 2].kind == "num"
+            and words[after + 3] == "-"
+            and tokens[after + 3].start == tokens[after + 2].end
+        ):
+            return True  # "16- i 17-latka", "15- and 16-year-olds": the first half of two compounds
         if word in lex.not_count_after:
             return True  # money, percent, years, times
         if word == ":" and _tight(tokens, after - 1) and _tight(tokens, after) and tokens[after + 1].kind == "num":
@@ -364,6 +374,13 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     if (
         link is not None
         and link.category == "deployed"
+        and link.kind == "toll"
+        and s.lex.standing.match_before(s.words, e.first)
+    ):
+        return None  # "soldiers, short of its goal of 11,800": a planned size, not troops sent
+    if (
+        link is not None
+        and link.category == "deployed"
         and link.kind == "right"
         and link.first == (w.cont if w else e.last)
     ):
@@ -384,6 +401,11 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
     ):
         return None  # "attempted to kill six others", "threatened to kill 10": nobody died
     return link
+
+
+_SUSPENDED_JOINERS = frozenset(
+    {"and", "or", "to", "i", "lub", "albo", "oraz", "und", "oder", "y", "o", "et", "ou", "и", "или", "і", "та", "або"}
+)
 
 
 def vetoed(s: Sentence, e: Expression, w: Who | None, category: str) -> bool:
