@@ -100,6 +100,9 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Liczba ofiar śmiertelnych przekroczyła 3 tys.", ("killed", 3000, None, "at_least")),
         ("Ratownicy szukają ponad 30 osób.", ("missing", 30, None, "at_least")),
         ("Cztery osoby uznane są za zaginione.", ("missing", 4, 4, "exact")),
+        # the bare group as a toll; captivity named by a compound noun
+        ("Los heridos ascienden a 31, según Protección Civil.", ("wounded", 31, 31, "exact")),
+        ("Rund 300 Soldaten sind in ukrainischer Kriegsgefangenschaft.", ("captured", 300, 300, "approximate")),
     ],
 )
 def test_inflected_sentences(text: str, expected: Fig) -> None:
