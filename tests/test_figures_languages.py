@@ -166,6 +166,18 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
             "ko",
             {("killed", 1, 1, "exact"), ("wounded", 4, 4, "exact")},
         ),
+        # whereabouts unknown; parts listed before a total with "등"/"など" share its predicate
+        ("어선 선원 6명의 행방이 묘연하다.", "ko", {("missing", 6, 6, "exact")}),
+        (
+            "괴한들이 한국인 2명과 현지인 5명 등 7명을 끌고 갔다.",
+            "ko",
+            {("captured", 2, 2, "exact"), ("captured", 5, 5, "exact"), ("captured", 7, 7, "exact")},
+        ),
+        (
+            "日本人2人と現地職員5人など7人が拉致された。",
+            "ja",
+            {("captured", 2, 2, "exact"), ("captured", 5, 5, "exact"), ("captured", 7, 7, "exact")},
+        ),
         (
             "북한군 약 2천 명 추가 파병\n정부는 구체적인 경로를 밝히지 않았다.",
             "ko",
