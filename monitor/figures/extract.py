@@ -382,6 +382,7 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
         # "killing 10 (8 students and 2 teachers)", "7 bodies - 4 men, 3 women - recovered": an aside right
         # after a figure holds its parts
         part = part or (prev_end == c.expr.first - 1 and c.expr.first > 0 and words[c.expr.first - 1] in _ASIDE_OPENERS)
+        part = part or _listed_part(s, prev_end, c.expr.first, lex)
         listed = prev.link.kind in {"left", "part", "list"} and _joined(words[prev_end : c.expr.first], lex)
         # "900 troops in Syria and 2,500 in Iraq", "5 bodies on Monday and 3 more on Tuesday": a bare number
         # after "and" repeats the figure before
@@ -407,6 +408,20 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
         listed = listed or elliptic or gapped or earlier
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+
+
+def _listed_part(s: link.Sentence, prev_end: int, first: int, lex: Lexicon) -> bool:
+    """ "killed 26 people, including a police officer and two nurses": a later member of a list of parts that
+    opens with an uncounted one."""
+    words, tokens = s.words, s.tokens
+    if first < 2 or words[first - 1] not in lex.coordinators:
+        return False
+    for k in range(first - 2, max(prev_end, first - 9) - 1, -1):
+        if tokens[k].kind != "word":
+            return False  # a comma, a number: no single list
+        if lex.part_before.match_at(words, k):
+            return k > prev_end
+    return False
 
 
 def _gapped(s: link.Sentence, first: int, after: int) -> bool:
