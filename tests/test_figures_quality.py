@@ -54,6 +54,9 @@ DIGESTS = {
     DATA / "news_blind10_en.jsonl": "ad752613d603b5bbe07edcb7902348d265eae89c48f79a8ab17db662b0aa85fd",
     DATA / "news_blind10_ml.jsonl": "99fb21e8dfcbf71bb6e912110d8a824dc3479b4d1dfdfbf75a6ae680dc87ab16",
     DATA / "feed_items_blind6_gold.jsonl": "0584d5d34d057a98df05487cee4b1163bb6b25f18bab164240e655547113ed07",
+    DATA / "news_blind11_en.jsonl": "a0f89151917613ffd441713b8211769fe2be89d72f0dcdf74c3ce00fe3b5c6fc",
+    DATA / "news_blind11_ml.jsonl": "866dfff44ee668dbc85ed2bdb4bbfef9e2481cca83a65e8219c54434634c95fc",
+    DATA / "feed_items_blind7_gold.jsonl": "5019d68df1576b1c424781ae3e739890b6368aa50652c83b27bacbe1f7926b02",
 }
 
 # Floors: the scores measured when the gate was pinned (figures VERSION 2026.12.03-1; docs/figures.md,
@@ -84,6 +87,10 @@ OVERALL_FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     # Polish feed items (the sixth Polish sample, scored once): 0.916 / 0.806
     ("news10-en", "blind"): (0.955, 0.91),
     ("feed6-pl", "blind"): (0.905, 0.795),
+    # eleventh blind sample and the seventh Polish feed sample (VERSION 2026.12.03-9, scored once): 0.984 / 0.928;
+    # 0.905 / 0.782
+    ("news11-en", "blind"): (0.975, 0.915),
+    ("feed7-pl", "blind"): (0.895, 0.77),
 }
 LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("own-de", "dev"): 0.97,
@@ -139,6 +146,16 @@ LANGUAGE_F1_FLOORS: dict[tuple[str, str], float] = {
     ("news10-ru", "blind"): 0.93,
     ("news10-uk", "blind"): 0.91,
     ("feed6-pl", "blind"): 0.845,
+    # eleventh blind sample, other languages (VERSION 2026.12.03-9, scored once): de 0.878, es 0.943, fr 0.933,
+    # ja 0.898, ko 0.926, ru 0.943, uk 0.800; real Polish feed items 0.839
+    ("news11-de", "blind"): 0.86,
+    ("news11-es", "blind"): 0.93,
+    ("news11-fr", "blind"): 0.92,
+    ("news11-ja", "blind"): 0.88,
+    ("news11-ko", "blind"): 0.91,
+    ("news11-ru", "blind"): 0.93,
+    ("news11-uk", "blind"): 0.79,
+    ("feed7-pl", "blind"): 0.83,
 }
 ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
     ("killed", "dev"): 0.965,
@@ -157,8 +174,10 @@ ENGLISH_CATEGORY_F1_FLOORS: dict[tuple[str, str], float] = {
 # description names; the feed items' annotators mostly leave it null): dev 0.836, blind 0.846; with the sixth blind
 # sample in (VERSION 2026.12.03-4): blind 0.843 (0.867 without it); with the seventh too (2026.12.03-5): blind 0.828
 # (the floor follows the data it is measured on: the earlier blind parts alone did not drop); with the eighth and
-# ninth (2026.12.03-7): blind 0.814; with the tenth and the sixth Polish sample (2026.12.03-8): blind 0.822.
-CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.81}
+# ninth (2026.12.03-7): blind 0.814; with the tenth and the sixth Polish sample (2026.12.03-8): blind 0.822; with the
+# eleventh and the seventh Polish sample (2026.12.03-9): blind 0.800 (one of the eleventh's annotators credits a
+# headline figure to the body's source, so either name counts and a null is wrong).
+CLAIMANT_FLOORS: dict[str, float] = {"dev": 0.83, "blind": 0.79}
 
 
 def _require_shared() -> None:
