@@ -431,6 +431,24 @@ def test_an_initialism_inside_the_counted_phrase(text: str, key: tuple[str, int,
     assert {(f.category, f.low, f.high) for f in figures.find(text)} == {key}
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # a unit's strength in a sentence about sending; drills held with a number of troops; the number of
+        # troops named by a two-word noun
+        ("Britain will send a 300-strong engineering unit to Estonia.", ("deployed", 300, 300)),
+        ("The two navies opened joint exercises with about 1,200 personnel.", ("deployed", 1200, 1200)),
+        ("The new rotation raises the number of American service members there to 3,100.", ("deployed", 3100, 3100)),
+    ],
+)
+def test_more_ways_of_counting_troops_sent(text: str, key: tuple[str, int, int]) -> None:
+    assert key in {(f.category, f.low, f.high) for f in figures.find(text)}
+
+
+def test_a_strong_unit_outside_a_deployment_is_no_figure() -> None:
+    assert not figures.find("The 4,000-strong army of the island held a parade.")
+
+
 def test_an_armys_target_size_is_no_deployment() -> None:
     text = "The navy recruited 3,100 sailors last year, short of its goal of 4,000."
     assert not [f for f in figures.find(text) if f.category == "deployed" and f.low == 4000]

@@ -455,7 +455,8 @@ CASES: list[tuple[str, set[Key]]] = [
         "Wagner said it lost about 20,000 fighters in Bakhmut, half of them convicts.",
         {("casualties", 20000, 20000)},
     ),
-    ("Germany will station a 4,800-strong brigade in Lithuania.", set()),
+    # a force size authorised for a mission follows the planned-deployment rule (guideline, Clarifications)
+    ("Germany will station a 4,800-strong brigade in Lithuania.", {("deployed", 4800, 4800)}),
     ("The exchange saw 230 Ukrainian prisoners of war returned home.", {("captured", 230, 230)}),
     ("According to the ministry, 1,200 bodies have been identified so far.", {("killed", 1200, 1200)}),
 ]

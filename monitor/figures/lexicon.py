@@ -189,6 +189,7 @@ class Lexicon:
     standing: PhraseSet
     deploy_cues: PhraseSet
     units: frozenset[str]  # "a detachment of 250", "a force of 2,000": military units counted
+    strength_words: frozenset[str]  # "a 200-strong unit": the word after a count's hyphen that gives a strength
     withdraw: PhraseSet  # "withdraw 2,000 troops": troops leaving are no deployment
     not_deployed_after: PhraseSet  # "seven commandos were arrested": troops counted for something else
     held_by_states: frozenset[str]  # "prisoners": captives only in a sentence about war (war_cues)
@@ -408,6 +409,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         standing=PhraseSet.of(_strings(people, "standing", where)),
         deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
         units=frozenset(w.lower() for w in _strings(people, "units", where)),
+        strength_words=frozenset(w.lower() for w in _strings(people, "strength_words", where)),
         withdraw=PhraseSet.of(_strings(people, "withdraw", where)),
         not_deployed_after=PhraseSet.of(_strings(people, "not_deployed_after", where)),
         held_by_states=frozenset(w.lower() for w in _strings(people, "held_by_states", where)),

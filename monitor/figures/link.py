@@ -150,6 +150,7 @@ def excluded(s: Sentence, e: Expression) -> bool:
             and tokens[after].start == tokens[after - 1].end
             and tokens[after + 1].kind == "word"
             and tokens[after + 1].start == tokens[after].end
+            and not _strong_unit(s, e)
         ):
             return True  # "15-year-old", "a 10-member team": a compound modifier, not a count
         if (
@@ -243,6 +244,8 @@ def who(s: Sentence, e: Expression) -> Who | None:
     tokens, words, lex = s.tokens, s.words, s.lex
     n = len(tokens)
     pos = e.last
+    if _strong_unit(s, e):
+        return Who(pos, pos, (), pos, pos)  # "a 200-strong missile unit": the unit is counted, see _unit_of
     part = lex.part_after.match_at(words, pos)
     if part:
         pos += part  # "about 600 of them deaths"
@@ -552,10 +555,24 @@ def _released_captives(s: Sentence, k: int, w: Who | None) -> Link | None:
     return None
 
 
+def _strong_unit(s: Sentence, e: Expression) -> bool:
+    """ "a 200-strong missile unit", "an 850-strong battalion": the strength of a unit, in a sentence about sending."""
+    words, j = s.words, e.last
+    return (
+        j + 1 < len(words)
+        and words[j] == "-"
+        and words[j + 1] in s.lex.strength_words
+        and any(words[k] in s.lex.units for k in range(j + 2, min(len(words), j + 6)))
+        and s.deploy_cue
+    )
+
+
 def _unit_of(s: Sentence, e: Expression) -> Link | None:
     """'a detachment of about 250 engineers', 'will deploy a force of some 2,000': the count of a unit sent
     somewhere is a deployment."""
     j = e.first
+    if _strong_unit(s, e):
+        return Link("deployed", e.last, e.last + 2, "troops")
     if j < 2 or s.words[j - 1] != "of" or s.words[j - 2] not in s.lex.units or not s.deploy_cue:
         return None
     return Link("deployed", j - 2, j, "troops")
@@ -996,8 +1013,8 @@ def _toll(s: Sentence, e: Expression) -> Link | None:
                 cat_name, tm = s.trigger_at(j)
                 if tm and cat_name != "deployed":
                     return Link(cat_name, k, j + tm, "toll")  # "the number of soldiers killed … rose to 17"
-                if words[j] in lex.troops and troops_at is None:
-                    troops_at = j
+                if troops_at is None and (words[j] in lex.troops or " ".join(words[j : j + 2]) in lex.troops):
+                    troops_at = j + (" ".join(words[j : j + 2]) in lex.troops)  # "service members": two words
             if troops_at is not None:
                 return Link("deployed", k, troops_at + 1, "toll")
     return None
