@@ -100,6 +100,10 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Liczba ofiar śmiertelnych przekroczyła 3 tys.", ("killed", 3000, None, "at_least")),
         ("Ratownicy szukają ponad 30 osób.", ("missing", 30, None, "at_least")),
         ("Cztery osoby uznane są za zaginione.", ("missing", 4, 4, "exact")),
+        # "до" after a verb of change gives the value the change reached, it bounds nothing
+        ("Литва збільшила контингент на кордоні до 4 тисяч військових.", ("deployed", 4000, 4000, "exact")),
+        ("Москва нарастила группировку у границы до 20 тыс. военнослужащих.", ("deployed", 20000, 20000, "exact")),
+        ("На навчання прибудуть до 3 тисяч військових.", ("deployed", None, 3000, "at_most")),
         # the bare group as a toll; captivity named by a compound noun
         ("Los heridos ascienden a 31, según Protección Civil.", ("wounded", 31, 31, "exact")),
         ("Rund 300 Soldaten sind in ukrainischer Kriegsgefangenschaft.", ("captured", 300, 300, "approximate")),

@@ -301,12 +301,29 @@ def sentence_candidates(
         ):
             # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
             c.expr = replace(e, low=e.high, qualifier="exact")
+        elif c.link is not None and e.qualifier == "at_most" and e.first < e.num_first and _after_change(s, e):
+            # "збільшила угруповання на кордоні до 17 тисяч": "до" gives the value a change reached
+            c.expr = replace(e, low=e.high, qualifier="exact")
         elif c.link is not None and c.link.kind == "toll" and e.qualifier == "range" and e.first < e.num_first:
             # "the death toll rose from 40 to 45", "выросло с 40 до 45": the toll's value is the new one
             c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
     _inherit(s, cands, lex)
     return s, cands
+
+
+def _after_change(s: link.Sentence, e: numbers.Expression) -> bool:
+    """Whether an "up to" bound ("до") follows a verb of change in its clause: then it joins the change to its
+    value ("увеличила … до 17 тысяч"), it bounds nothing."""
+    words, lex = s.words, s.lex
+    if not lex.change_verbs or e.num_first - e.first != 1 or not lex.toll_links.match_at(words, e.first):
+        return False
+    for k in range(e.first - 1, max(-1, e.first - 10), -1):
+        if s.tokens[k].kind == "punct" or s.tokens[k].kind == "num":
+            return False
+        if words[k] in lex.change_verbs:
+            return True
+    return False
 
 
 def _part_of_group(words: list[str], cands: list[Candidate], lex: Lexicon) -> None:

@@ -161,6 +161,7 @@ class Lexicon:
     part_after: PhraseSet
     part_before: PhraseSet
     toll_links: PhraseSet
+    change_verbs: frozenset[str]  # "збільшила … до 17 тисяч": after these "до"/"do" joins a change to its value
     toll_open: PhraseSet
     toll_total: PhraseSet
     place_prepositions: frozenset[str]
@@ -378,6 +379,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         part_after=PhraseSet.of(_strings(context, "part_after", where)),
         part_before=PhraseSet.of(_strings(context, "part_before", where)),
         toll_links=PhraseSet.of(_strings(context, "toll_links", where)),
+        change_verbs=frozenset(w.lower() for w in _strings(context, "change_verbs", where)),
         toll_open=PhraseSet.of(_strings(context, "toll_open", where)),
         toll_total=PhraseSet.of(_strings(context, "toll_total", where)),
         place_prepositions=frozenset(w.lower() for w in _strings(context, "place_prepositions", where)),
