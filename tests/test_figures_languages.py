@@ -100,6 +100,9 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Liczba ofiar śmiertelnych przekroczyła 3 tys.", ("killed", 3000, None, "at_least")),
         ("Ratownicy szukają ponad 30 osób.", ("missing", 30, None, "at_least")),
         ("Cztery osoby uznane są za zaginione.", ("missing", 4, 4, "exact")),
+        ("Bojownicy wymordowali ponad 300 osób.", ("killed", 300, None, "at_least")),
+        ("Rosja mobilizuje kolejne 150 tys. żołnierzy.", ("deployed", 150000, 150000, "exact")),
+        ("Eksplozja zabiła trzy osoby, a kolejne 12 raniła.", ("wounded", 12, 12, "exact")),
         # "до" after a verb of change gives the value the change reached, it bounds nothing
         ("Литва збільшила контингент на кордоні до 4 тисяч військових.", ("deployed", 4000, 4000, "exact")),
         ("Москва нарастила группировку у границы до 20 тыс. военнослужащих.", ("deployed", 20000, 20000, "exact")),
