@@ -101,6 +101,7 @@ def test_every_form_of_a_word_meets_its_lexicon_entry(language_code: str) -> Non
         ("Ratownicy szukają ponad 30 osób.", ("missing", 30, None, "at_least")),
         ("Cztery osoby uznane są za zaginione.", ("missing", 4, 4, "exact")),
         ("Bojownicy wymordowali ponad 300 osób.", ("killed", 300, None, "at_least")),
+        ("Las partes canjearon 90 prisioneros cada una.", ("captured", 90, 90, "exact")),
         ("Rosja mobilizuje kolejne 150 tys. żołnierzy.", ("deployed", 150000, 150000, "exact")),
         ("Eksplozja zabiła trzy osoby, a kolejne 12 raniła.", ("wounded", 12, 12, "exact")),
         # "до" after a verb of change gives the value the change reached, it bounds nothing
@@ -180,6 +181,9 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
             "ko",
             {("captured", 2, 2, "exact"), ("captured", 5, 5, "exact"), ("captured", 7, 7, "exact")},
         ),
+        # a space between a stem and a count parts a Japanese headline's clauses; "neutralised" is killed
+        ("爆発で兵士二人が死亡　三人が重軽傷", "ja", {("killed", 2, 2, "exact"), ("wounded", 3, 3, "exact")}),
+        ("敵の兵士約120人を無力化した。", "ja", {("killed", 120, 120, "approximate")}),
         (
             "日本人2人と現地職員5人など7人が拉致された。",
             "ja",
@@ -247,3 +251,7 @@ def test_the_first_half_of_two_age_compounds_is_no_count() -> None:
     # "16- i 17-latka": two ages sharing one noun, nobody counted
     assert not figures.find("Policja szuka 15- i 17-latka podejrzanych o pobicie.", "pl")
     assert not figures.find("Police are looking for 15- and 16-year-old suspects.", "en")
+
+
+def test_each_side_is_no_count() -> None:
+    assert {f.low for f in figures.find("Las partes canjearon 90 prisioneros cada una.", "es")} == {90}

@@ -340,7 +340,10 @@ def _category(
         if hit and k + hit[1] <= count.start:
             before = (hit[0], k + hit[1])
             break
-    if before and lex.noun_links.fullmatch(text[before[1] : count.start].strip()):
+    gap = text[before[1] : count.start] if before else ""
+    # Japanese writes no spaces inside a phrase: a space between a stem and a count ("死亡　五人が重軽傷") parts a
+    # headline's clauses, it links no noun to its count
+    if before and lex.noun_links.fullmatch(gap.strip()) and not (lex.language == "ja" and gap and gap.isspace()):
         return before[0], "noun"
     if _starts_with_any(text[count.end : right].lstrip(), lex.group_after):
         right = count.end  # "파병된 북한군 1만1000여명 가운데 사상자가 …": what follows is said of a part
