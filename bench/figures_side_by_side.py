@@ -3,12 +3,12 @@
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
-up to the tenth sample, their blind parts included (each was scored once in its round, then studied). English
-blind is the eleventh sample (news_blind11_en.jsonl: 250 texts in a news desk's natural mix, written and labelled
-after the decider of VERSION 2026.12.03-9 was trained, scored once at that VERSION). Other languages: dev is
-everything their rules and the pooled decider were written from (the project's own texts, the sixth, seventh, ninth
-and tenth samples); blind is the eleventh sample (20 texts each). Polish: dev is the first and sixth feed samples,
-blind the seventh Polish feed sample (200 real pool items, scored once at 2026.12.03-9).
+up to the eleventh sample, their blind parts included (each was scored once in its round, then studied). English
+blind is the twelfth sample (news_blind12_en.jsonl: 250 texts in a news desk's natural mix, written and labelled
+after the decider of VERSION 2026.12.03-10 was trained, scored once at that VERSION). Other languages: dev is
+everything their rules and the pooled decider were written from (the project's own texts, the sixth, seventh,
+ninth, tenth and eleventh samples); blind is the twelfth sample (20 texts each). Polish: dev is the first, sixth and
+seventh feed samples, blind the eighth Polish feed sample (200 real pool items, scored once at 2026.12.03-10).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     news9 = gold("news_blind9_ml.jsonl")
     news10 = gold("news_blind10_en.jsonl") + gold("news_blind10_ml.jsonl")
     news11 = gold("news_blind11_en.jsonl") + gold("news_blind11_ml.jsonl")
+    news12 = gold("news_blind12_en.jsonl") + gold("news_blind12_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
@@ -51,19 +52,21 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
             + studied
             + [r for r in news6 + news7 if r["lang"] == "en"]
             + gold("news_blind8_en.jsonl")
-            + [r for r in news10 if r["lang"] == "en"],
-            [r for r in news11 if r["lang"] == "en"],
+            + [r for r in news10 + news11 if r["lang"] == "en"],
+            [r for r in news12 if r["lang"] == "en"],
         ),
         "pl": (
-            [r for r in feed if r["lang"] == "pl"] + gold("feed_items_blind6_gold.jsonl", texts=True),
-            gold("feed_items_blind7_gold.jsonl", texts=True),
+            [r for r in feed if r["lang"] == "pl"]
+            + gold("feed_items_blind6_gold.jsonl", texts=True)
+            + gold("feed_items_blind7_gold.jsonl", texts=True),
+            gold("feed_items_blind8_gold.jsonl", texts=True),
         ),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
-            dev = [r for r in rows + news6 + news7 + news9 + news10 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news11 if r["lang"] == lang])
+            dev = [r for r in rows + news6 + news7 + news9 + news10 + news11 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news12 if r["lang"] == lang])
     return out
 
 
