@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import cast
 
 from .link import Candidate, Link, Sentence, vetoed
 
@@ -60,8 +61,11 @@ class Decider:
         """Revise the rules' decisions in place where the model is confident."""
         for c in cands:
             feats = features(s, c)
+            near = supported(feats)
+            if c.link is None and not near:
+                continue  # nothing to add: no trigger near the count speaks of a category
             p = self.probabilities(feats)
-            allowed = [k for k in p if k != NONE and k in supported(feats) and not vetoed(s, c.expr, c.who, k)]
+            allowed = [k for k in sorted(near) if k in p and not vetoed(s, c.expr, c.who, k)]
             best = max(allowed, key=p.__getitem__) if allowed else None
             if c.link is None:
                 if best is not None and p[best] >= self.add_at:
@@ -142,35 +146,45 @@ def supported(feats: Sequence[str]) -> set[str]:
     return out
 
 
-def _word(s: Sentence, k: int) -> str:
-    t = s.tokens[k]
-    if t.kind == "num" or k in s.numbers_at:
-        return "#"
-    return t.low
+def _words(s: Sentence) -> list[str]:
+    """The sentence's words as the model reads them (numbers as "#"), computed once per sentence."""
+    found = s.memo.get("decide_words")
+    if found is None:
+        at = s.numbers_at
+        found = s.memo["decide_words"] = ["#" if t.kind == "num" or k in at else t.low for k, t in enumerate(s.tokens)]
+    return cast(list[str], found)
+
+
+def _triggers(s: Sentence) -> list[tuple[int, str, int]]:
+    """(position, category, length) of every after-trigger of the sentence, computed once per sentence."""
+    found = s.memo.get("decide_triggers")
+    if found is None:
+        found = s.memo["decide_triggers"] = [(k, *hit) for k in range(len(s.tokens)) if (hit := s.trigger_at(k))[1]]
+    return cast(list[tuple[int, str, int]], found)
 
 
 def features(s: Sentence, c: Candidate) -> list[str]:
     """The model's view of a candidate: the rules' decision, the words next to and around it, the counted noun,
     the nearest trigger of each category on each side, and cues of the sentence."""
     e, w, n = c.expr, c.who, len(s.tokens)
+    ws = _words(s)
     out = [f"rule={c.link.category if c.link else NONE}", f"kind={c.link.kind if c.link else NONE}"]
     out.append(f"q={e.qualifier}")
     value = e.low if e.low is not None else e.high
     out.append(f"mag={0 if not value else min(7, int(math.log10(max(1, value))))}")
     end = w.last if w else e.last
+    first = e.first
     for off in range(1, 4):
-        if e.first - off >= 0:
-            out.append(f"l{off}={_word(s, e.first - off)}")
+        if first - off >= 0:
+            out.append(f"l{off}={ws[first - off]}")
         if end + off - 1 < n:
-            out.append(f"r{off}={_word(s, end + off - 1)}")
-    if e.first >= 2:
-        out.append(f"l12={_word(s, e.first - 2)}_{_word(s, e.first - 1)}")
+            out.append(f"r{off}={ws[end + off - 1]}")
+    if first >= 2:
+        out.append(f"l12={ws[first - 2]}_{ws[first - 1]}")
     if end + 1 < n:
-        out.append(f"r12={_word(s, end)}_{_word(s, end + 1)}")
-    for k in range(max(0, e.first - LEFT_WINDOW), e.first):
-        out.append(f"L={_word(s, k)}")
-    for k in range(end, min(n, end + RIGHT_WINDOW)):
-        out.append(f"R={_word(s, k)}")
+        out.append(f"r12={ws[end]}_{ws[end + 1]}")
+    out.extend("L=" + x for x in ws[max(0, first - LEFT_WINDOW) : first])
+    out.extend("R=" + x for x in ws[end : min(n, end + RIGHT_WINDOW)])
     if w is not None and w.head:
         head = " ".join(w.head)
         out.append(f"head={head}")
@@ -180,30 +194,28 @@ def features(s: Sentence, c: Candidate) -> list[str]:
         out.append("who:bare")
     else:
         out.append("who:none")
+    trigs = _triggers(s)
+    # the words up to the first trigger after the count, as one feature; and back to the first trigger before it
+    after = next(((k, cat) for k, cat, _ in trigs if end <= k < end + 6), None)
+    if after is not None:
+        k, cat = after
+        out.append(f"gap={'_'.join(ws[end:k])}>{cat}")
+        out.append(f"gapn={k - end}>{cat}")
+    before = next(((k, cat, m) for k, cat, m in reversed(trigs) if max(0, first - 6) <= k < first), None)
+    if before is not None:
+        k, cat, m = before
+        out.append(f"lgap={'_'.join(ws[k + m : first])}<{cat}")
+        out.append(f"lgapn={first - k - m}<{cat}")
     seen: set[str] = set()
-    for k in range(end, min(n, end + 6)):  # the words up to the first trigger after the count, as one feature
-        cat, m = s.trigger_at(k)
-        if m:
-            out.append(f"gap={'_'.join(_word(s, j) for j in range(end, k))}>{cat}")
-            out.append(f"gapn={k - end}>{cat}")
-            break
-    for k in range(max(0, e.first - 6), e.first)[::-1]:  # and back to the first trigger before it
-        cat, m = s.trigger_at(k)
-        if m:
-            out.append(f"lgap={'_'.join(_word(s, j) for j in range(k + m, e.first))}<{cat}")
-            out.append(f"lgapn={e.first - k - m}<{cat}")
-            break
-    for k in range(max(0, e.first - TRIGGER_SPAN), min(n, end + TRIGGER_SPAN)):
-        if e.first <= k < end:
+    for k, cat, _ in trigs:
+        if k < first - TRIGGER_SPAN or k >= end + TRIGGER_SPAN or first <= k < end:
             continue
-        cat, m = s.trigger_at(k)
-        if m:
-            side = "L" if k < e.first else "R"
-            near = "1" if (e.first - k if side == "L" else k - end) <= 3 else "2"
-            for f in (f"trig{side}={cat}", f"trig{side}{near}={cat}"):
-                if f not in seen:
-                    seen.add(f)
-                    out.append(f)
+        side = "L" if k < first else "R"
+        near = "1" if (first - k if side == "L" else k - end) <= 3 else "2"
+        for f in (f"trig{side}={cat}", f"trig{side}{near}={cat}"):
+            if f not in seen:
+                seen.add(f)
+                out.append(f)
     if s.deploy_cue:
         out.append("cue:deploy")
     if s.war_cue:

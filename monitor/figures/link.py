@@ -67,6 +67,8 @@ class Sentence:
     has_troops: bool = field(init=False)
     _after: dict[int, tuple[str, int]] = field(init=False, default_factory=dict)  # after-trigger at a token
     _deploy_cue: bool | None = field(init=False, default=None)
+    _cues: dict[str, bool] = field(init=False, default_factory=dict)  # war, captive, title case: computed once
+    memo: dict[str, object] = field(init=False, default_factory=dict)  # per-sentence values other modules compute once
     numbers_at: frozenset[int] = frozenset()  # first tokens of the sentence's numbers (words included)
 
     def __post_init__(self) -> None:
@@ -93,18 +95,39 @@ class Sentence:
     @property
     def title_case(self) -> bool:
         """Whether the sentence is a Title Case headline (capitals say nothing about names there)."""
-        longer = [t for t in self.tokens if t.kind == "word" and len(t.text) > 3]
-        return len(longer) >= 3 and sum(t.text[:1].isupper() for t in longer) >= 0.75 * len(longer)
+        found = self._cues.get("title")
+        if found is None:
+            longer = [t for t in self.tokens if t.kind == "word" and len(t.text) > 3]
+            found = self._cues["title"] = len(longer) >= 3 and sum(t.text[:1].isupper() for t in longer) >= 0.75 * len(
+                longer
+            )
+        return found
 
     @property
     def war_cue(self) -> bool:
         """Whether the sentence speaks of war captives (prisoners of war, a swap, soldiers)."""
-        return any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
+        found = self._cues.get("war")
+        if found is None:
+            found = self._cues["war"] = any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
+        return found
 
     @property
     def captive_cue(self) -> bool:
         """Whether the sentence speaks of hostages or captivity ("prisoner swap", "kidnapped", "captives")."""
-        return any(self.lex.captive_cues.match_at(self.words, k) for k in range(len(self.words)))
+        found = self._cues.get("captive")
+        if found is None:
+            found = self._cues["captive"] = any(
+                self.lex.captive_cues.match_at(self.words, k) for k in range(len(self.words))
+            )
+        return found
+
+    @property
+    def intake_cue(self) -> bool:
+        """Whether the sentence speaks of an intake (recruiting, drafting): computed once."""
+        found = self._cues.get("intake")
+        if found is None:
+            found = self._cues["intake"] = any(self.lex.intake.match_at(self.words, k) for k in range(len(self.words)))
+        return found
 
     @property
     def deploy_cue(self) -> bool:
@@ -424,7 +447,7 @@ def vetoed(s: Sentence, e: Expression, w: Who | None, category: str) -> bool:
             return True
         if any(lex.withdraw.match_at(words, k) for k in range(e.last, len(words))):
             return True  # "Around 200 of the 1,000 troops sent there have returned": the clause is about leaving
-        if any(lex.intake.match_at(words, k) for k in range(len(words))):
+        if s.intake_cue:
             return True
         if lex.standing.match_before(words, e.first) or (w is not None and _other_business(s, w)):
             return True
@@ -495,7 +518,7 @@ def _taken_in(s: Sentence, link: Link) -> bool:
     deployment verb: an intake, not a deployment."""
     if link.kind != "troops" and s.words[link.first] not in _CALL_UP:
         return False
-    return any(s.lex.intake.match_at(s.words, k) for k in range(len(s.words)))
+    return s.intake_cue
 
 
 def _withdrawn(s: Sentence, e: Expression, w: Who | None) -> bool:
