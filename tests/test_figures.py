@@ -445,6 +445,31 @@ def test_more_ways_of_counting_troops_sent(text: str, key: tuple[str, int, int])
     assert key in {(f.category, f.low, f.high) for f in figures.find(text)}
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # "up to" after a verb of change gives the value reached; a part that died; bodies are the dead
+        ("Officials revised the number of injured up to 87.", ("wounded", 87, 87)),
+        ("Twenty people were shot at the festival, three of them fatally.", ("killed", 3, 3)),
+        ("Russia handed over the bodies of 41 soldiers in the exchange.", ("killed", 41, 41)),
+    ],
+)
+def test_change_bounds_fatal_parts_and_bodies(text: str, key: tuple[str, int, int]) -> None:
+    found = {(f.category, f.low, f.high) for f in figures.find(text)}
+    assert key in found
+    assert not [k for k in found if k[1:] == key[1:] and k != key]  # no other category for the same count
+
+
+def test_bodies_handed_over_are_no_captives() -> None:
+    assert not [
+        f for f in figures.find("The army handed over 41 bodies of enemy soldiers.") if f.category == "captured"
+    ]
+
+
+def test_troops_pulled_from_a_base_are_no_deployment() -> None:
+    assert not figures.find("The US will pull about 700 troops from the base this year.")
+
+
 def test_a_strong_unit_outside_a_deployment_is_no_figure() -> None:
     assert not figures.find("The 4,000-strong army of the island held a parade.")
 

@@ -316,7 +316,7 @@ def _after_change(s: link.Sentence, e: numbers.Expression) -> bool:
     """Whether an "up to" bound ("до") follows a verb of change in its clause: then it joins the change to its
     value ("увеличила … до 17 тысяч"), it bounds nothing."""
     words, lex = s.words, s.lex
-    if not lex.change_verbs or e.num_first - e.first != 1 or not lex.toll_links.match_at(words, e.first):
+    if not lex.change_verbs or lex.change_bounds.match_at(words, e.first) != e.num_first - e.first:
         return False
     for k in range(e.first - 1, max(-1, e.first - 10), -1):
         if s.tokens[k].kind == "punct" or s.tokens[k].kind == "num":
@@ -425,6 +425,16 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
         listed = listed or elliptic or gapped or earlier
         if part or listed:
             c.link = Link(prev.link.category, prev.link.first, prev.link.last, "part" if part else "list")
+    for c in cands:
+        if c.link is not None and c.link.category in {"casualties", "wounded"} and _fatal_part(words, c, lex):
+            c.link = Link("killed", c.link.first, c.link.last, c.link.kind)  # "29 were shot, four of them fatally"
+
+
+def _fatal_part(words: list[str], c: Candidate, lex: Lexicon) -> bool:
+    """Whether a part is said to have died: "four of them fatally", "one fatally"."""
+    end = c.who.last if c.who else c.expr.last
+    end += lex.part_after.match_at(words, end)  # "four of them fatally"
+    return any(w in lex.fatal_parts for w in words[end : end + 2])
 
 
 def _listed_part(s: link.Sentence, prev_end: int, first: int, lex: Lexicon) -> bool:

@@ -162,6 +162,8 @@ class Lexicon:
     part_before: PhraseSet
     toll_links: PhraseSet
     change_verbs: frozenset[str]  # "збільшила … до 17 тисяч": after these "до"/"do" joins a change to its value
+    change_bounds: PhraseSet  # the bounds that mean "to" after a verb of change ("до", "up to")
+    fatal_parts: frozenset[str]  # "29 were shot, four of them fatally": a part that died
     toll_open: PhraseSet
     toll_total: PhraseSet
     place_prepositions: frozenset[str]
@@ -380,6 +382,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         part_before=PhraseSet.of(_strings(context, "part_before", where)),
         toll_links=PhraseSet.of(_strings(context, "toll_links", where)),
         change_verbs=frozenset(w.lower() for w in _strings(context, "change_verbs", where)),
+        change_bounds=PhraseSet.of(_strings(context, "change_bounds", where)),
+        fatal_parts=frozenset(w.lower() for w in _strings(context, "fatal_parts", where)),
         toll_open=PhraseSet.of(_strings(context, "toll_open", where)),
         toll_total=PhraseSet.of(_strings(context, "toll_total", where)),
         place_prepositions=frozenset(w.lower() for w in _strings(context, "place_prepositions", where)),

@@ -918,6 +918,8 @@ def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | N
     cat = next(c for c in s.lex.categories if c.name == name)
     if phrase in s.lex.before_needs_people and not (head and s.lex.people.match_at(list(head), 0)):
         return None  # "lost two matches", "shot 3 goals": these verbs count people only with a person noun
+    if head and any(c.name != name and " ".join(head) in c.after_who for c in s.lex.categories):
+        return None  # "hands over 757 bodies": the counted noun belongs to another category (the dead)
     if phrase in cat.before_needs_who:
         # "freed 50 prisoners", never "freed 50": these verbs need the counted noun of their category, or
         # counted people in a sentence about captivity ("prisoner swap frees 215 Ukrainians")
