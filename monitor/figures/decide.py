@@ -59,7 +59,10 @@ class Decider:
 
     def revise(self, s: Sentence, cands: list[Candidate]) -> None:
         """Revise the rules' decisions in place where the model is confident."""
+        add_only = self.drop_at > 1 and self.switch_at > 1
         for c in cands:
+            if add_only and c.link is not None:
+                continue  # a model that only adds reads only the counts the rules left open (most are decided)
             feats = features(s, c)
             near = supported(feats)
             if c.link is None and not near:
