@@ -460,6 +460,11 @@ def test_change_bounds_fatal_parts_and_bodies(text: str, key: tuple[str, int, in
     assert not [k for k in found if k[1:] == key[1:] and k != key]  # no other category for the same count
 
 
+def test_an_initial_value_a_toll_was_raised_from_is_listed() -> None:
+    text = "Nine people were killed in the landslide, officials said, raising the toll from an initial five."
+    assert {(f.category, f.low) for f in figures.find(text)} == {("killed", 9), ("killed", 5)}
+
+
 def test_bodies_handed_over_are_no_captives() -> None:
     assert not [
         f for f in figures.find("The army handed over 41 bodies of enemy soldiers.") if f.category == "captured"
