@@ -460,6 +460,16 @@ def test_change_bounds_fatal_parts_and_bodies(text: str, key: tuple[str, int, in
     assert not [k for k in found if k[1:] == key[1:] and k != key]  # no other category for the same count
 
 
+def test_troops_named_as_a_part_of_the_dead_are_killed_not_deployed() -> None:
+    text = "At least 25 people were killed in fighting in the province, including 9 security personnel."
+    assert {(f.category, f.low) for f in figures.find(text)} == {("killed", 25), ("killed", 9)}
+
+
+def test_a_preposition_inside_a_named_source() -> None:
+    found = figures.find("Eleven people died in the floods, the Ministry of Emergency Situations said.")
+    assert [f.claimant for f in found] == ["the Ministry of Emergency Situations"]
+
+
 def test_an_initial_value_a_toll_was_raised_from_is_listed() -> None:
     text = "Nine people were killed in the landslide, officials said, raising the toll from an initial five."
     assert {(f.category, f.low) for f in figures.find(text)} == {("killed", 9), ("killed", 5)}

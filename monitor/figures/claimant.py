@@ -296,6 +296,16 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
             if prev.low in _DETERMINERS:
                 break
             continue
+        if (
+            prev.low in {"for", "of"}
+            and start < end
+            and tokens[start].text[:1].isupper()
+            and start >= 2
+            and tokens[start - 2].text[:1].isupper()
+            and tokens[start - 2].kind == "word"
+        ):
+            start -= 1  # "the Syrian Observatory for Human Rights": a preposition inside a name
+            continue
         break
     while start < end and tokens[start].text in _JOINERS:
         start += 1

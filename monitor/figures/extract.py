@@ -389,8 +389,8 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
             before = [p.link for p in cands[:i] if p.link and p.link.category]
             c.link = Link(before[-1].category, c.link.first, c.link.last, "toll") if before else None
             continue
-        if c.link is not None or i == 0:
-            continue
+        if i == 0 or (c.link is not None and not (c.link.kind == "troops" and _part_marked(words, c, lex))):
+            continue  # troops a part marker names ("including 18 security personnel") are a part, not a deployment
         prev = cands[i - 1]
         if prev.link is None:
             continue
@@ -428,6 +428,11 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
     for c in cands:
         if c.link is not None and c.link.category in {"casualties", "wounded"} and _fatal_part(words, c, lex):
             c.link = Link("killed", c.link.first, c.link.last, c.link.kind)  # "29 were shot, four of them fatally"
+
+
+def _part_marked(words: list[str], c: Candidate, lex: Lexicon) -> bool:
+    """Whether a part marker stands right before the count ("including 18 …", "among them 5 …")."""
+    return bool(lex.part_before.match_before(words, c.expr.first))
 
 
 def _fatal_part(words: list[str], c: Candidate, lex: Lexicon) -> bool:
