@@ -403,6 +403,12 @@ CLAIMANT_CASES = [
     ("Nine people were killed, a police officer who spoke on condition of anonymity said.", "a police officer"),
     ("Soldiers killed 17 villagers, according to a new report by Human Rights Watch.", "Human Rights Watch"),
     ("The group claimed responsibility for a bombing that killed 12 people.", None),
+    # a longer lower-case phrase whose head is a word for a source
+    (
+        "Nine people died in the blast, the state emergency management agency said.",
+        "the state emergency management agency",
+    ),
+    ("Two seminarians were abducted, the diocese said.", "the diocese"),
     # the toll in a relative clause is a given; the claim is about the fire
     ("A warehouse fire that killed 4 workers was started deliberately, investigators say.", None),
 ]

@@ -318,7 +318,8 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
             return head
     has_name = any(t.text[:1].isupper() for t in tokens[start:end])
     words = end - start - (tokens[start].low in _DETERMINERS)  # "the country's health ministry": three words
-    return (start, end) if has_name or words <= 3 else None
+    # a longer lower-case phrase is a source when its head is a word for one ("the state emergency management agency")
+    return (start, end) if has_name or words <= 3 or _source_noun(tokens[end - 1].low, lexicon) else None
 
 
 def _right_phrase(
