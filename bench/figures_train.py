@@ -14,12 +14,12 @@ over all folds' texts win. The report prints that cross-validated F1 beside the 
 then trained on every text. Its weights are written as JSON (features seen at least twice, weights rounded).
 
 Training data: every labelled set the project has in the languages asked for (English: the feed items and their
-later samples, the deployments-and-captives texts, the sixth to twelfth own samples, shared/figures/dev.jsonl,
+later samples, the deployments-and-captives texts, the sixth to thirteenth own samples, shared/figures/dev.jsonl,
 tests/figures_cases.jsonl; --langs de,es,fr,pl,ru,uk: the Polish feed items and the own texts in those languages,
 pooled into one model, model_multi.json). A set kept blind for the model must not be in it: score such a set only
-after training, once. The models of VERSION 2026.12.03-11 were trained on 5,818 English texts
-and 2,035 texts in the six pooled languages (the twelfth samples and the eighth Polish feed sample included),
-before the thirteenth samples (news_blind13_*) and the ninth Polish feed sample were scored; those judge them.
+after training, once. The models of VERSION 2026.12.03-13 were trained on 6,068 English texts
+and 2,335 texts in the six pooled languages (the thirteenth samples and the ninth Polish feed sample included),
+before the fourteenth samples (news_blind14_*) and the tenth Polish feed sample were scored; those judge them.
 """
 
 from __future__ import annotations

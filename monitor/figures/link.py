@@ -459,7 +459,30 @@ def vetoed(s: Sentence, e: Expression, w: Who | None, category: str) -> bool:
         return True
     if any(lex.no_category.match_at(words, k) for k in range(max(0, e.first - 3), min(len(words), e.last + 3))):
         return True
+    if _group_opening(s, e, w):
+        return True  # "Of the 40 passengers, 12 were killed": the group a part is taken from
     return bool(lex.hypothetical.match_before(words, e.first))
+
+
+def _group_opening(s: Sentence, e: Expression, w: Who | None) -> bool:
+    """Whether a count opens its sentence as the group a part is taken from ("Of the 40 passengers, 12 …"), with no
+    trigger of its own before the comma."""
+    words = s.words
+    k = e.first
+    if (
+        k < 2
+        or words[k - 1] not in s.lex.determiners
+        or words[k - 2] != "of"
+        or (k > 2 and words[k - 3] not in {",", ";"})
+    ):
+        return False
+    end = w.last if w else e.last
+    for j in range(end, min(len(words), end + 4)):
+        if s.trigger_at(j)[1]:
+            return False  # "Of the 40 passengers killed, 12 were children": the group has its own category
+        if words[j] == ",":
+            return True
+    return False
 
 
 def _other_business(s: Sentence, w: Who) -> bool:
