@@ -321,13 +321,13 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
                 from flows import poll
 
                 return poll.run(str(cfg.path))
+        # The extraction processes start with the API, while this process imports Prefect: three processes
+        # starting on 2 cores, none waiting for another (their forkserver's warm-up, ~2.5 s of CPU, used to
+        # begin after the imports and end after the API; N = 200, end to end: 7 of 8 pairs faster this way).
+        articles.prestart(cfg.fetch.workers)
         from flows import poll
 
         starting = api is not None and not api.healthy
-        # The extraction processes start once this process has imported Prefect, while the API finishes its
-        # start: their forkserver's warm-up (~3 s of CPU) is not needed before the feeds are polled, and
-        # started with the other two it slowed both on 2 cores (end to end, N = 200: 5 of 6 pairs faster).
-        articles.prestart(cfg.fetch.workers)
         with serve.use_api(api) as url:
             if not verbose:  # after the API's start, which sets Prefect's logging up again
                 flows.one_line_logs()
