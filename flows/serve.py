@@ -257,7 +257,7 @@ class TemporaryAPI(LocalServer):
             "--app-dir",
             str(Path(spec.origin).parent.parent),
             "--factory",
-            "prefect.server.api.server:create_app",
+            "flows.api_app:create_app",  # prefect.server.api.server:create_app, with less garbage collection
             "--host",
             HOST,
             "--port",

@@ -193,7 +193,7 @@ def _forkserver() -> multiprocessing.context.ForkServerContext:
     on first use, as before.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["monitor.articles", "trafilatura", "monitor.warmup"])
+    ctx.set_forkserver_preload(["monitor.warmup", "monitor.articles", "trafilatura"])  # warmup imports the others
     if threading.current_thread() is threading.main_thread():
         from multiprocessing import forkserver
 

@@ -230,6 +230,7 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
     # first, before any thread (DuckDB's, Prefect's, the fetch threads) makes glibc create its own heap, and
     # for the processes started later (the temporary API, the forkserver)
     memory.limit_arenas(os.environ)
+    memory.skip_collection_at_exit()
     cfg = load_config(ctx)
     from monitor import progress  # light: the first line is out before Prefect, DuckDB and the rest load
 
@@ -311,7 +312,7 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
             )
         elif api is None:
             progress.note(f"using the Prefect API at {os.environ.get(serve.ENV_API_URL)} …")
-    from monitor import articles
+    from monitor import articles, memory
 
     interrupted = False
     try:
@@ -325,7 +326,8 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
         # starting on 2 cores, none waiting for another (their forkserver's warm-up, ~2.5 s of CPU, used to
         # begin after the imports and end after the API; N = 200, end to end: 7 of 8 pairs faster this way).
         articles.prestart(cfg.fetch.workers)
-        from flows import poll
+        with memory.long_lived():  # Prefect's ~1,300 modules, kept for the process's life
+            from flows import poll
 
         starting = api is not None and not api.healthy
         with serve.use_api(api) as url:

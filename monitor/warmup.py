@@ -18,6 +18,8 @@ import gc
 import logging
 import warnings
 
+from monitor import memory
+
 log = logging.getLogger(__name__)
 
 
@@ -43,8 +45,13 @@ def warm_up() -> None:
         log.debug("warm-up of the extraction processes skipped: %s", e)
 
 
-warm_up()
-# Everything built so far is kept for the processes' whole life: moved out of the collector's reach, so that
-# a collection in a worker does not write to (and so copy) the pages it shares with the forkserver.
-gc.collect()
-gc.freeze()
+# Everything built here is kept for the processes' whole life: built with the collector held back, then
+# frozen, out of the collector's reach, so that a collection in a worker does not write to (and so copy) the
+# pages it shares with the forkserver. The forkserver imports this module first (articles._forkserver).
+with memory.long_lived():
+    import trafilatura  # noqa: F401
+
+    from monitor import articles  # noqa: F401
+
+    warm_up()
+    gc.collect()  # the warm-up's garbage, before the rest is frozen

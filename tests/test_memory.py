@@ -37,3 +37,37 @@ def test_memory_freed_by_pages_goes_back_to_the_system() -> None:
     before, freed, released, _ = (int(v) for v in out.split())
     assert freed > before - 20  # freed, yet still the process's
     assert released < freed - 40  # handed back
+
+
+def test_long_lived_state_is_built_with_rare_collections_then_frozen() -> None:
+    """In the block the collector runs rarely; after it what was built is frozen and the thresholds are back.
+    In a process of its own: freezing the test process's objects would outlive the test."""
+    script = textwrap.dedent("""
+        import gc
+        from monitor import memory
+
+        before = gc.get_threshold()
+        with memory.long_lived():
+            during = gc.get_threshold()
+            kept = [[i] for i in range(10_000)]  # containers: tracked by the collector
+        print(during == memory.BUILD_GC_THRESHOLD, gc.get_threshold() == before, gc.get_freeze_count() >= len(kept))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True"]
+
+
+def test_a_build_that_fails_still_restores_the_collector() -> None:
+    script = textwrap.dedent("""
+        import gc
+        from monitor import memory
+
+        before = gc.get_threshold()
+        try:
+            with memory.long_lived():
+                raise ImportError("a module that is not there")
+        except ImportError:
+            pass
+        print(gc.get_threshold() == before, gc.isenabled())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]
