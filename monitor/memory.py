@@ -10,7 +10,7 @@ tree and texts are freed after the job, and ~15 MB stayed. Elsewhere (macOS, mus
 Python's collector runs every 700 net allocations and walks the objects of the generations it collects. While
 a process imports Prefect (~1,300 modules in the flow process, ~2,000 in the temporary API) or builds the
 extraction processes' warm state, it walks the same long-lived objects again and again and frees almost
-nothing: ~25% of the temporary API's import CPU (1.9 → 1.4 s), ~0.2 s in the flow process and in the
+nothing: ~25% of the temporary API's import CPU (1.9–2.1 → ~1.5 s), ~0.2 s in the flow process and in the
 forkserver. `long_lived()` holds it back while they are built, then freezes them (gc.freeze: left out of
 every later collection, the process's exit included).
 """
