@@ -37,6 +37,9 @@ Sets (docs/figures.md, "Evaluation"):
 - thirteenth blind sample (`news13`) and ninth Polish feed sample (`feed9-pl`, seed 20261213), made the same way,
   scored once at VERSION 2026.12.03-11 (tests/figures_data/news_blind13_{en,ml}.jsonl,
   feed_items_blind9_gold.jsonl);
+- fourteenth blind sample (`news14`) and tenth Polish feed sample (`feed10-pl`, seed 20261214), made the same way,
+  scored once at VERSION 2026.12.03-13 (tests/figures_data/news_blind14_{en,ml}.jsonl,
+  feed_items_blind10_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -64,6 +67,7 @@ NEWS10 = ("news_blind10_en.jsonl", "news_blind10_ml.jsonl")
 NEWS11 = ("news_blind11_en.jsonl", "news_blind11_ml.jsonl")
 NEWS12 = ("news_blind12_en.jsonl", "news_blind12_ml.jsonl")
 NEWS13 = ("news_blind13_en.jsonl", "news_blind13_ml.jsonl")
+NEWS14 = ("news_blind14_en.jsonl", "news_blind14_ml.jsonl")
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
@@ -74,7 +78,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     if pool.exists():
         rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
         if split == "blind":
-            for n in (2, 3, 4, 5, 6, 7, 8, 9):
+            for n in (2, 3, 4, 5, 6, 7, 8, 9, 10):
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     rows += [
@@ -96,6 +100,8 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
         rows += [{**r, "source": f"news12-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     for name in NEWS13:
         rows += [{**r, "source": f"news13-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    for name in NEWS14:
+        rows += [{**r, "source": f"news14-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]
