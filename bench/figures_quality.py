@@ -60,14 +60,18 @@ from monitor.figures import evaluate  # noqa: E402
 DATA = ROOT / "tests" / "figures_data"
 ENGLISH_SOURCES = frozenset({"feed-en", "feed2-en", "feed3-en", "feed4-en", "feed5-en", "shared-dev"})
 MULTILINGUAL = ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl")
-NEWS6 = ("news_blind6_en.jsonl", "news_blind6_ml.jsonl")
-NEWS7 = ("news_blind7_en.jsonl", "news_blind7_ml.jsonl")
-NEWS8 = ("news_blind8_en.jsonl", "news_blind9_ml.jsonl")
-NEWS10 = ("news_blind10_en.jsonl", "news_blind10_ml.jsonl")
-NEWS11 = ("news_blind11_en.jsonl", "news_blind11_ml.jsonl")
-NEWS12 = ("news_blind12_en.jsonl", "news_blind12_ml.jsonl")
-NEWS13 = ("news_blind13_en.jsonl", "news_blind13_ml.jsonl")
-NEWS14 = ("news_blind14_en.jsonl", "news_blind14_ml.jsonl")
+# The own blind samples, by the name their rows carry ("news6-en"): each was scored once, then joined the rest.
+NEWS = {
+    6: ("news_blind6_en.jsonl", "news_blind6_ml.jsonl"),
+    7: ("news_blind7_en.jsonl", "news_blind7_ml.jsonl"),
+    8: ("news_blind8_en.jsonl", "news_blind9_ml.jsonl"),  # the eighth (English) and ninth (other languages)
+    10: ("news_blind10_en.jsonl", "news_blind10_ml.jsonl"),
+    11: ("news_blind11_en.jsonl", "news_blind11_ml.jsonl"),
+    12: ("news_blind12_en.jsonl", "news_blind12_ml.jsonl"),
+    13: ("news_blind13_en.jsonl", "news_blind13_ml.jsonl"),
+    14: ("news_blind14_en.jsonl", "news_blind14_ml.jsonl"),
+}
+FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10)  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
@@ -78,7 +82,7 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     if pool.exists():
         rows += [{**r, "source": f"feed-{r['lang']}"} for r in evaluate.with_texts(items, pool)]
         if split == "blind":
-            for n in (2, 3, 4, 5, 6, 7, 8, 9, 10):
+            for n in FEED_SAMPLES:
                 later = evaluate.read_gold(DATA / f"feed_items_blind{n}_gold.jsonl")
                 rows += [{**r, "source": f"feed{n}-{r['lang']}"} for r in evaluate.with_texts(later, pool)]
     rows += [
@@ -86,22 +90,10 @@ def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
     ]
     for name in MULTILINGUAL:
         rows += [{**r, "source": f"own-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS6:
-        rows += [{**r, "source": f"news6-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS7:
-        rows += [{**r, "source": f"news7-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS8:
-        rows += [{**r, "source": f"news8-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS10:
-        rows += [{**r, "source": f"news10-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS11:
-        rows += [{**r, "source": f"news11-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS12:
-        rows += [{**r, "source": f"news12-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS13:
-        rows += [{**r, "source": f"news13-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
-    for name in NEWS14:
-        rows += [{**r, "source": f"news14-{r['lang']}"} for r in evaluate.read_gold(DATA / name) if r["split"] == split]
+    for n, names in NEWS.items():
+        for name in names:
+            gold = evaluate.read_gold(DATA / name)
+            rows += [{**r, "source": f"news{n}-{r['lang']}"} for r in gold if r["split"] == split]
     dev = shared / "figures" / "dev.jsonl"
     if split == "dev" and dev.exists():
         rows += [{**r, "source": "shared-dev"} for r in evaluate.read_gold(dev)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon
+from .lexicon import Lexicon, PhraseSet
 from .numbers import Expression, Token
 
 # How far (in tokens) a trigger may sit from its number.
@@ -66,7 +66,6 @@ class Sentence:
     words: list[str] = field(init=False)
     has_troops: bool = field(init=False)
     _after: dict[int, tuple[str, int]] = field(init=False, default_factory=dict)  # after-trigger at a token
-    _deploy_cue: bool | None = field(init=False, default=None)
     _cues: dict[str, bool] = field(init=False, default_factory=dict)  # war, captive, title case: computed once
     memo: dict[str, object] = field(init=False, default_factory=dict)  # per-sentence values other modules compute once
     numbers_at: frozenset[int] = frozenset()  # first tokens of the sentence's numbers (words included)
@@ -103,38 +102,32 @@ class Sentence:
             )
         return found
 
+    def _anywhere(self, name: str, phrases: PhraseSet) -> bool:
+        """Whether one of `phrases` stands anywhere in the sentence, computed once per sentence under `name`."""
+        found = self._cues.get(name)
+        if found is None:
+            found = self._cues[name] = any(phrases.match_at(self.words, k) for k in range(len(self.words)))
+        return found
+
     @property
     def war_cue(self) -> bool:
         """Whether the sentence speaks of war captives (prisoners of war, a swap, soldiers)."""
-        found = self._cues.get("war")
-        if found is None:
-            found = self._cues["war"] = any(self.lex.war_cues.match_at(self.words, k) for k in range(len(self.words)))
-        return found
+        return self._anywhere("war", self.lex.war_cues)
 
     @property
     def captive_cue(self) -> bool:
         """Whether the sentence speaks of hostages or captivity ("prisoner swap", "kidnapped", "captives")."""
-        found = self._cues.get("captive")
-        if found is None:
-            found = self._cues["captive"] = any(
-                self.lex.captive_cues.match_at(self.words, k) for k in range(len(self.words))
-            )
-        return found
+        return self._anywhere("captive", self.lex.captive_cues)
 
     @property
     def intake_cue(self) -> bool:
-        """Whether the sentence speaks of an intake (recruiting, drafting): computed once."""
-        found = self._cues.get("intake")
-        if found is None:
-            found = self._cues["intake"] = any(self.lex.intake.match_at(self.words, k) for k in range(len(self.words)))
-        return found
+        """Whether the sentence speaks of an intake (recruiting, drafting)."""
+        return self._anywhere("intake", self.lex.intake)
 
     @property
     def deploy_cue(self) -> bool:
-        """Whether the sentence speaks of sending, stationing or fighting (computed once)."""
-        if self._deploy_cue is None:
-            self._deploy_cue = any(self.lex.deploy_cues.match_at(self.words, k) for k in range(len(self.words)))
-        return self._deploy_cue
+        """Whether the sentence speaks of sending, stationing or fighting."""
+        return self._anywhere("deploy", self.lex.deploy_cues)
 
 
 def excluded(s: Sentence, e: Expression) -> bool:
