@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 from collections.abc import MutableMapping
 from pathlib import Path
+from types import FrameType
 
 EPHEMERAL_STARTUP_TIMEOUT = "90"  # the temporary API takes 11-20 s on a fresh database; 20 s is too tight
 
@@ -54,11 +57,48 @@ class _OneLine(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
+class _QuietAfterCtrlC(logging.Filter):
+    """Drops Prefect's "Crash detected!" and "Finished in state Crashed" lines once the user pressed Ctrl-C:
+    the command says "interrupted" itself, and the run's state stays in Prefect. A crash without Ctrl-C
+    (the API gone, a worker killed) is still shown."""
+
+    interrupted = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _QuietAfterCtrlC.interrupted or not record.name.startswith("prefect"):
+            return True
+        message = record.getMessage()
+        return not (message.startswith("Crash detected!") or message.startswith("Finished in state Crashed"))
+
+
+def _note_ctrl_c() -> None:
+    """Remember a SIGINT before Python turns it into KeyboardInterrupt (main thread only; else nothing)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if getattr(previous, "_notes_ctrl_c", False):
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        _QuietAfterCtrlC.interrupted = True
+        if previous == signal.SIG_IGN:
+            return
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    on_sigint._notes_ctrl_c = True  # type: ignore[attr-defined]
+    with contextlib.suppress(ValueError):  # not the main thread: Ctrl-C is not this thread's to handle
+        signal.signal(signal.SIGINT, on_sigint)
+
+
 def one_line_logs() -> None:
     """Prefect's console log lines without tracebacks (`monitor run` without --verbose): the reason is in
-    the line and in the run's summary; the traceback stays in the run's logs in Prefect."""
+    the line and in the run's summary; the traceback stays in the run's logs in Prefect. After Ctrl-C,
+    the command's own "interrupted" is the only line (not Prefect's crash report of the same thing)."""
+    _note_ctrl_c()
     names = ["", *(n for n in logging.root.manager.loggerDict if n.startswith("prefect"))]
     for name in names:
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler.formatter, _OneLine):
                 handler.setFormatter(_OneLine(handler.formatter))
+                handler.addFilter(_QuietAfterCtrlC())

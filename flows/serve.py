@@ -45,6 +45,10 @@ ENV_API_URL = "PREFECT_API_URL"
 HOST = "127.0.0.1"  # the local server is for this machine only
 SERVER_START_TIMEOUT = 120.0  # a fresh server database migrates in 6-20 s; a busy machine takes longer
 SERVER_STOP_TIMEOUT = 20.0  # then SIGKILL
+# A server still starting (a new database migrating, 6-20 s) handles SIGTERM only once it is up: Ctrl-C on a
+# first run would wait for that. SQLite rolls back the migration it is in (one transaction each); the next
+# start goes on from there.
+STARTING_STOP_TIMEOUT = 1.0
 HEALTH_POLL = 0.25  # seconds between health checks while the server starts
 LOG_TAIL_LINES = 15  # of the server's log, in the error when it does not come up
 DEPLOYMENT_NAME = "serve"  # news-monitor-poll/serve: prefect.yaml's deployment is news-monitor-poll/poll
@@ -186,18 +190,19 @@ class LocalServer:
     poll_interval = HEALTH_POLL
 
     def stop(self) -> None:
-        """SIGTERM to the server's process group, SIGKILL after SERVER_STOP_TIMEOUT; always reaped."""
+        """SIGTERM to the server's process group, SIGKILL after SERVER_STOP_TIMEOUT (STARTING_STOP_TIMEOUT if
+        it never answered); always reaped."""
         process, self.process = self.process, None
+        grace = SERVER_STOP_TIMEOUT if self.healthy else STARTING_STOP_TIMEOUT
         self.healthy = False
         if process is None or process.poll() is not None:
             return
         _signal_group(process.pid, signal.SIGTERM)
         try:
-            process.wait(SERVER_STOP_TIMEOUT)
+            process.wait(grace)
         except subprocess.TimeoutExpired:
-            log.warning(
-                "the Prefect server (pid %d) did not stop within %.0f s; killing it", process.pid, SERVER_STOP_TIMEOUT
-            )
+            if grace == SERVER_STOP_TIMEOUT:
+                log.warning("the Prefect server (pid %d) did not stop within %.0f s; killing it", process.pid, grace)
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
 

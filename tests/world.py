@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ class Route:
     conditional: bool = True  # answer 304 to a matching If-None-Match
     headers: dict[str, str] = field(default_factory=dict)
     fail_times: int = 0  # answer 503 this many times first (a flaky server)
+    delay: float = 0.0  # seconds before answering (a slow server)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class World:
                     return self._send(404, b"not found", "text/plain")
                 if flaky:
                     return self._send(503, b"busy", "text/plain")
+                if route.delay:
+                    time.sleep(route.delay)
                 etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                 if route.conditional and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
