@@ -411,12 +411,64 @@ CLAIMANT_CASES = [
     ("Two seminarians were abducted, the diocese said.", "the diocese"),
     # the toll in a relative clause is a given; the claim is about the fire
     ("A warehouse fire that killed 4 workers was started deliberately, investigators say.", None),
+    # a subject that closes the clause after a comma is its source, whatever its head
+    (
+        "Six workers died when a wall gave way at the depot, the port authority's safety board said.",
+        "the port authority's safety board",
+    ),
+    (
+        "Six workers died when a wall gave way at the depot, the municipal corporation said.",
+        "the municipal corporation",
+    ),
+    ("Eight soldiers were killed in the ambush, the army's media wing said on Sunday.", "the army's media wing"),
+    # a unit named with an ordinal; sources counted; a title over a body; "since" is a time, not a new clause
+    ("Ukraine's 47th brigade said 23 Russian soldiers had surrendered.", "Ukraine's 47th brigade"),
+    (
+        "About 400 foreign fighters have been deployed to Darfur, according to two people familiar with the matter.",
+        "two people familiar",
+    ),
+    ("Three senior security officials said 15,000 troops had been moved.", "Three senior security officials"),
+    (
+        "A drone hit a bus in Kherson, wounding 6 people, the head of the regional military administration said.",
+        "the head of the regional military administration",
+    ),
+    ("The ministry said 3,400 people had been killed since the war began.", "The ministry"),
 ]
 
 
 @pytest.mark.parametrize(("text", "claimant"), CLAIMANT_CASES)
 def test_claimant(text: str, claimant: str | None) -> None:
     assert only(text).claimant == claimant
+
+
+HEADLINE_CASES = [
+    # the body states the headline's figure again with its source: that source, not the headline's short one
+    (
+        "Pyongyang has sent 2,000 more troops, Seoul says\nNorth Korea has sent about 2,000 more soldiers to the "
+        "front, South Korea's spy agency told lawmakers on Tuesday.",
+        {("deployed", 2000): "South Korea's spy agency"},
+    ),
+    # the headline names no source; the lead does, for the same event
+    (
+        "Ferry fire kills 9 off Sulawesi\nA fire broke out on a passenger ferry near Bitung overnight, and nine "
+        "people died after jumping into the sea, the provincial rescue agency said.",
+        {("killed", 9): "the provincial rescue agency"},
+    ),
+    # a headline without a body keeps its own source; one without any keeps none
+    ("Strike kills 12 in Sumy, governor says", {("killed", 12): "governor"}),
+    ("Strike kills 12 in Sumy\nThe missiles hit the centre on Sunday morning.", {("killed", 12): None}),
+    # Korean: the lead's source, for the headline's count
+    (
+        "북한군 3천 명 추가 파병\n국가정보원은 북한이 러시아에 약 3천 명을 추가로 보냈다고 밝혔다.",
+        {("deployed", 3000): "국가정보원"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HEADLINE_CASES)
+def test_a_headline_figure_takes_its_source_from_the_body(text: str, expected: dict[tuple[str, int], str]) -> None:
+    got = {(f.category, f.low): f.claimant for f in figures.find(text)}
+    assert {k: got.get(k, "missing") for k in expected} == expected, got
 
 
 @pytest.mark.parametrize("source", ["Local media", "Regional officials", "State media"])

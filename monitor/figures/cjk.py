@@ -12,6 +12,7 @@ lexicon_ja.toml hold them.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from . import claimant as claimants
 from .lexicon import LexiconError
 from .record import CATEGORIES, Figure
 
@@ -465,6 +467,7 @@ def find(text: str, language: str) -> list[Figure]:
     """Every casualty or troop figure in a Korean or Japanese text, in order of position."""
     lex = load(language)
     best: dict[tuple[str, int | None, int | None], Figure] = {}
+    mentions: list[Figure] = []
     for m in _SENTENCE_RE.finditer(text):
         start, end = m.start(), m.end()
         sentence = text[start:end]
@@ -523,9 +526,21 @@ def find(text: str, language: str) -> list[Figure]:
                 end=count.end,
                 claimant=claimant,
             )
-            key = (fig.category, fig.low, fig.high)
-            if key not in best or (best[key].claimant is None and fig.claimant is not None):
-                best[key] = fig  # a headline's count restated in the body takes the body's source
+            mentions.append(fig)
+    head_end = claimants.headline_end(text, mentions)
+    if head_end is not None:
+        lead = None
+        for m in itertools.islice(
+            (m for m in _SENTENCE_RE.finditer(text) if m.start() > head_end), claimants.LEAD_SENTENCES
+        ):
+            lead = _claimant(text, m.start(), m.end(), lex)
+            if lead:
+                break
+        mentions = claimants.from_body(mentions, head_end, lead)
+    for fig in mentions:
+        key = (fig.category, fig.low, fig.high)
+        if key not in best or (best[key].claimant is None and fig.claimant is not None):
+            best[key] = fig  # a count restated with a source, listed once
     return sorted(best.values(), key=lambda f: (f.start, f.end))
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from .lexicon import Lexicon
 from .numbers import Token
+from .record import Figure
 
 # A claimant is a short noun phrase; longer runs are clauses, not names.
 MAX_CLAIMANT_TOKENS = 8
@@ -17,6 +19,10 @@ _RELATIVE_OPENERS = frozenset({"where", "which", "who", "that", "when", "while",
 _WEEKDAYS = frozenset(
     {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday", "tonight"}
 )
+
+
+# Body sentences read for the source of a headline's figures: the lead names it ("..., police said").
+LEAD_SENTENCES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     """Every claimant a sentence names: "X said", "according to X", ", said X", "... - X" (headline)."""
     words = [t.low for t in tokens]
     found: list[Claim] = []
+    lenient: set[int] = set()
     title_case = _title_case(tokens)
     for i, tok in enumerate(tokens):
         n = lexicon.claim_intros.match_at(words, i)
@@ -53,6 +60,8 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
         if words[i] in _CLAIM_LIVES and words[i + 1 : i + 2] in (["responsibility"], ["credit"]):
             continue  # "IS claimed responsibility for attacks that killed 3": a deed owned, no count asserted
         span = _appositive(tokens, i, lexicon) or _relative(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
+        if span and span[1] == i and _closing(tokens, span[0], i):
+            lenient.add(len(found))  # ", the municipal corporation said.": the clause's source, whatever its head
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
             # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb
             span = _right_phrase(tokens, i + 1, lexicon)
@@ -70,7 +79,19 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     colon = None if found else _colon_source(tokens, lexicon)
     if colon:
         found.append(Claim(colon[0], _text(text, tokens, colon)))
-    return [c for c in found if _plausible(c.claimant, lexicon)]
+    return [c for k, c in enumerate(found) if _plausible(c.claimant, lexicon, lenient=k in lenient)]
+
+
+_AFTER_CLOSING_VERB = frozenset({"on", "in", "late", "early", "last", "this", "overnight", "at", "after"}) | _WEEKDAYS
+
+
+def _closing(tokens: list[Token], start: int, verb: int) -> bool:
+    """Whether a subject and its claim verb close the clause after a comma (", the army's media wing said on
+    Saturday."): the position of a source, so a lower-case head need not be a listed word for one."""
+    if start == 0 or tokens[start - 1].text not in {",", "\u2014", "\u2013"} or tokens[start].low not in _DETERMINERS:
+        return False
+    after = tokens[verb + 1] if verb + 1 < len(tokens) else None
+    return after is None or after.text in {".", ",", ";", "!"} or after.low in _AFTER_CLOSING_VERB
 
 
 def _closes_clause(tokens: list[Token], i: int) -> bool:
@@ -102,11 +123,16 @@ def pronoun(tokens: list[Token], lexicon: Lexicon) -> bool:
     return False
 
 
-def _plausible(name: str, lexicon: Lexicon) -> bool:
-    """A source is named by words, not by a pronoun or a number ("four said", "it said"), and its head is no
-    word for the people counted ("fresh cases reported")."""
+_ORDINAL_RE = re.compile(r"\d+(?:st|nd|rd|th)\b")
+
+
+def _plausible(name: str, lexicon: Lexicon, lenient: bool = False) -> bool:
+    """A source is named by words, not by a pronoun or a number ("four said", "it said"; an ordinal names a
+    unit: "the 57th brigade"), and its head is no word for the people counted ("fresh cases reported").
+    `lenient`: the phrase closes a clause as its source (", the municipal corporation said"), so a lower-case
+    head need not be a listed word for a source."""
     low = name.lower()
-    if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in low):
+    if low in lexicon.claim_pronouns or any(ch.isdigit() for ch in _ORDINAL_RE.sub("", low)):
         return False
     words = low.split()
     if words and words[0] in _RELATIVE_OPENERS:
@@ -114,13 +140,19 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
     if (
         not words
         or words[-1] in lexicon.people_victims
-        or (_number_word(words[0], lexicon) and not (len(words) > 1 and words[0] in lexicon.determiners))
-    ):  # "un député", "ein Sprecher": an article, not a number
+        or (
+            _number_word(words[0], lexicon)
+            and not (len(words) > 1 and words[0] in lexicon.determiners)  # "un député", "ein Sprecher"
+            and not _counted_sources(words[1:], lexicon)
+        )
+    ):
         return False
     if (
         lexicon.source_nouns
+        and not lenient
         and name.split()[-1][:1].islower()
         and not any(_source_noun(" ".join(words[k:]), lexicon) for k in range(len(words)))
+        and not any(w in lexicon.claim_source_idioms for w in words)  # "people familiar with the matter"
         and not _owned_by_name(name)
     ):
         return False  # a lower-case head must be a word for a source ("officials", "state media"), not "air"
@@ -128,6 +160,12 @@ def _plausible(name: str, lexicon: Lexicon) -> bool:
         w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words or w in lexicon.people_victims
         for w in words
     )
+
+
+def _counted_sources(words: list[str], lexicon: Lexicon) -> bool:
+    """Whether the words after a number name sources, not the people counted: "two senior security officials",
+    "three witnesses and a health worker", "two people familiar with the matter"."""
+    return any(_source_noun(w, lexicon) for w in words) or any(w in lexicon.claim_source_idioms for w in words)
 
 
 def _source_noun(phrase: str, lexicon: Lexicon) -> bool:
@@ -315,7 +353,10 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
     if k >= 2 and tokens[k - 1].low in _PLACE_PREPOSITIONS and _is_name_word(tokens[k - 2], lexicon):
         head = _left_phrase(tokens, k - 1, lexicon)  # "Authorities in the state of X say": the authorities
         if head:
-            return head
+            last = tokens[head[1] - 1]
+            if last.text[:1].isupper() or _source_noun(last.low, lexicon) or end - head[0] > MAX_CLAIMANT_TOKENS + 2:
+                return head
+            return (head[0], end)  # "the head of the regional military administration": the whole title
     has_name = any(t.text[:1].isupper() for t in tokens[start:end])
     words = end - start - (tokens[start].low in _DETERMINERS)  # "the country's health ministry": three words
     # a longer lower-case phrase is a source when its head is a word for one ("the state emergency management agency")
@@ -354,3 +395,34 @@ def _headline_source(tokens: list[Token]) -> tuple[int, int] | None:
                 return (k + 1, len(tokens))
             return None
     return None
+
+
+def headline_end(text: str, mentions: list[Figure]) -> int | None:
+    """Where the text's headline ends (its first line break), when it has a body and a figure in it."""
+    end = text.find("\n")
+    if end < 0 or not text[end:].strip() or not any(f.start < end for f in mentions):
+        return None
+    return end
+
+
+def from_body(mentions: list[Figure], head_end: int, lead: str | None, ignore: str = "") -> list[Figure]:
+    """A headline's figures take their source from the body: a headline abbreviates it ("Seoul says",
+    "monitor says") or drops it, and the body names it in full. A figure the body states again takes that
+    mention's source; any other the source `lead` (the lead's first claim), else keeps its own."""
+    restated: dict[tuple[str, int], str] = {}
+    for f in mentions:
+        if f.start > head_end and f.claimant is not None and f.claimant != ignore:
+            for value in (f.low, f.high):
+                if value is not None:
+                    restated.setdefault((f.category, value), f.claimant)
+    out = []
+    for f in mentions:
+        if f.start < head_end:
+            named = [
+                restated[(f.category, v)] for v in (f.low, f.high) if v is not None and (f.category, v) in restated
+            ]
+            source = named[0] if named else lead
+            if source is not None:
+                f = replace(f, claimant=source)
+        out.append(f)
+    return out

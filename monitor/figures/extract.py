@@ -91,16 +91,36 @@ SUPPORTED = tuple(sorted(lexicon.LANGUAGES + cjk.LANGUAGES))
 def _find(text: str, lex: Lexicon) -> list[Figure]:
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     spans, chosen = figure_sentences(text, lex)
+    mentions = []
     for index, start, end, has_words in chosen:
         for fig in _sentence_figures(text, start, end, lex, has_words):
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
             if fig.claimant is None:
                 fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex))
-            key = (fig.category, fig.low, fig.high)
-            if key not in best or _fuller(fig, best[key]):
-                best[key] = fig
+            mentions.append(fig)
+    for fig in _headline_sources(text, spans, mentions, lex):
+        key = (fig.category, fig.low, fig.high)
+        if key not in best or _fuller(fig, best[key]):
+            best[key] = fig
     return list(best.values())
+
+
+def _headline_sources(text: str, spans: list[tuple[int, int]], mentions: list[Figure], lex: Lexicon) -> list[Figure]:
+    """The headline's figures, sourced by the body (`claimant.from_body`): the lead's first claim."""
+    head_end = claimant.headline_end(text, mentions)
+    if head_end is None:
+        return mentions
+    lead = None
+    for start, end in [span for span in spans if span[0] > head_end][: claimant.LEAD_SENTENCES]:
+        tokens = numbers.tokenize(text, start, end)
+        if lex.lemma is not None:
+            tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
+        found = claimant.claims(text, tokens, lex)
+        if found:
+            lead = found[0].claimant
+            break
+    return claimant.from_body(mentions, head_end, lead, ignore=_PRONOUN)
 
 
 def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, bool]]]:
