@@ -99,28 +99,45 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
             if fig.claimant is None:
                 fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex))
             mentions.append(fig)
-    for fig in _headline_sources(text, spans, mentions, lex):
+    for fig in _headline_sources(text, mentions, lex):
         key = (fig.category, fig.low, fig.high)
         if key not in best or _fuller(fig, best[key]):
             best[key] = fig
     return list(best.values())
 
 
-def _headline_sources(text: str, spans: list[tuple[int, int]], mentions: list[Figure], lex: Lexicon) -> list[Figure]:
+def _headline_sources(text: str, mentions: list[Figure], lex: Lexicon) -> list[Figure]:
     """The headline's figures, sourced by the body (`claimant.from_body`): the lead's first claim."""
     head_end = claimant.headline_end(text, mentions)
     if head_end is None:
         return mentions
     lead = None
-    for start, end in [span for span in spans if span[0] > head_end][: claimant.LEAD_SENTENCES]:
-        tokens = numbers.tokenize(text, start, end)
-        if lex.lemma is not None:
-            tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
-        found = claimant.claims(text, tokens, lex)
+    for start, end in _lead(text, head_end, lex):
+        _, found = _claims_in(text, start, end, lex)
         if found:
             lead = found[0].claimant
             break
     return claimant.from_body(mentions, head_end, lead, ignore=_PRONOUN)
+
+
+def _claims_in(text: str, start: int, end: int, lex: Lexicon) -> tuple[list[Token], list[claimant.Claim]]:
+    """The tokens of the sentence text[start:end] (lemmatised where the language has lemmas) and its claims."""
+    tokens = numbers.tokenize(text, start, end)
+    if lex.lemma is not None:
+        tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
+    return tokens, claimant.claims(text, tokens, lex)
+
+
+def _lead(text: str, head_end: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """The first sentences after the headline (claimant.LEAD_SENTENCES), whether or not they hold a trigger."""
+    lead: list[tuple[int, int]] = []
+    start = head_end + 1
+    while start < len(text) and len(lead) < claimant.LEAD_SENTENCES:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        lead += sentences(text, lex.abbreviations, start, end)
+        start = end + 1
+    return lead[: claimant.LEAD_SENTENCES]
 
 
 def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, bool]]]:
@@ -169,10 +186,7 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
         if not 0 <= j < len(spans) or _paragraph_break(text, spans, index, j):
             continue
         start, end = spans[j]
-        tokens = numbers.tokenize(text, start, end)
-        if lex.lemma is not None:
-            tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
-        found = claimant.claims(text, tokens, lex)
+        _, found = _claims_in(text, start, end, lex)
         if found:
             return found[-1].claimant if j < index else found[0].claimant
     return None
@@ -184,10 +198,7 @@ def _semicolon_claimant(text: str, spans: list[tuple[int, int]], index: int, lex
     if index + 1 >= len(spans) or not text[spans[index][0] : spans[index][1]].rstrip().endswith(";"):
         return None
     start, end = spans[index + 1]
-    tokens = numbers.tokenize(text, start, end)
-    if lex.lemma is not None:
-        tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
-    found = claimant.claims(text, tokens, lex)
+    tokens, found = _claims_in(text, start, end, lex)
     if not found:
         return None
     last = found[-1]
