@@ -40,6 +40,9 @@ Sets (docs/figures.md, "Evaluation"):
 - fourteenth blind sample (`news14`) and tenth Polish feed sample (`feed10-pl`, seed 20261214), made the same way,
   scored once at VERSION 2026.12.03-13 (tests/figures_data/news_blind14_{en,ml}.jsonl,
   feed_items_blind10_gold.jsonl);
+- fifteenth blind sample (`news15`) and eleventh Polish feed sample (`feed11-pl`, seed 20261215), made the same way,
+  scored once at VERSION 2026.12.03-14 (tests/figures_data/news_blind15_{en,ml}.jsonl,
+  feed_items_blind11_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -70,8 +73,9 @@ NEWS = {
     12: ("news_blind12_en.jsonl", "news_blind12_ml.jsonl"),
     13: ("news_blind13_en.jsonl", "news_blind13_ml.jsonl"),
     14: ("news_blind14_en.jsonl", "news_blind14_ml.jsonl"),
+    15: ("news_blind15_en.jsonl", "news_blind15_ml.jsonl"),
 }
-FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10)  # feed_items_blind<n>_gold.jsonl, all blind
+FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:

@@ -465,6 +465,18 @@ HEADLINE_CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("화재로 최소 12명이 숨졌다고 소방당국이 14일 밝혔다.", "소방당국"),
+        ("부상자가 30명으로 늘었다고 현지 경찰이 2일(현지시간) 밝혔다.", "현지 경찰"),
+        ("兵士5人が負傷したと防衛省が3日発表した。", "防衛省"),
+    ],
+)
+def test_the_day_of_a_statement_between_source_and_verb_keeps_the_source(text: str, source: str) -> None:
+    assert only(text).claimant == source
+
+
 @pytest.mark.parametrize(("text", "expected"), HEADLINE_CASES)
 def test_a_headline_figure_takes_its_source_from_the_body(text: str, expected: dict[tuple[str, int], str]) -> None:
     got = {(f.category, f.low): f.claimant for f in figures.find(text)}

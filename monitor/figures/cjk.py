@@ -400,13 +400,19 @@ def _claimant(text: str, start: int, end: int, lex: CjkLexicon) -> str | None:
     return None
 
 
+_DAY_BEFORE_VERB_RE = re.compile(
+    r"\s*(?:\d{1,2}|[一二三]?十?[一二三四五六七八九]?)(?:日|일)(?:\s*[(（]현지\s*시간[)）])?,?\s*$"
+)
+
+
 def _subject_before_verb(sentence: str, lex: CjkLexicon) -> str | None:
     """The source named right before the sentence's last claim verb: "…라고 국정원이 밝혔다",
     "…と防衛省が発表した"."""
     at = max((sentence.rfind(v) for v in lex.claim_verbs), default=-1)
     if at <= 0:
         return None
-    before = sentence[:at].rstrip()
+    # "…라고 현지 당국이 16일 밝혔다", "…と防衛省が28日発表した": the day of the statement between source and verb
+    before = _DAY_BEFORE_VERB_RE.sub("", sentence[:at].rstrip())
     if not before or before[-1] not in lex.topic_particles:
         return None
     if lex.language == "ko":
