@@ -19,7 +19,10 @@ VERSION = "2026.12.03-14"
 def find(text: str, language: str | None = None) -> list[Figure]:
     """The figures in `text` (read in `language`, else the detected one), each with its scope decided from
     its sentence (figures.scope: a running total or one incident)."""
-    return [dataclasses.replace(f, scope=scope.decide(text, f.start, f.end)) for f in extract.find(text, language)]
+    seen: dict[tuple[int, int, int], str | None] = {}  # figures of one sentence share its reading
+    return [
+        dataclasses.replace(f, scope=scope.decide(text, f.start, f.end, seen)) for f in extract.find(text, language)
+    ]
 
 
 __all__ = [

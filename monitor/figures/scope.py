@@ -86,14 +86,23 @@ def clause(text: str, start: int, end: int) -> tuple[int, int]:
     return (breaks_before[-1] if breaks_before else first), (after.start() if after else last)
 
 
-def decide(text: str, start: int, end: int) -> str:
-    """`total` or `incident` for the figure at text[start:end] (see the module docstring)."""
+_STEPS = ((clause, ((_INCIDENT, INCIDENT), (_TOTAL, TOTAL))), (sentence, ((_TOTAL, TOTAL), (_INCIDENT, INCIDENT))))
+
+
+def decide(text: str, start: int, end: int, seen: dict[tuple[int, int, int], str | None] | None = None) -> str:
+    """`total` or `incident` for the figure at text[start:end] (see the module docstring). `seen` keeps the
+    answers of clauses and sentences already read, for the figures of one text that share them."""
     # the clause decides first, incident cues before total cues; then the sentence, total cues first
-    steps = ((clause, ((_INCIDENT, INCIDENT), (_TOTAL, TOTAL))), (sentence, ((_TOTAL, TOTAL), (_INCIDENT, INCIDENT))))
-    for span, cues in steps:
+    for step, (span, cues) in enumerate(_STEPS):
         lo, hi = span(text, start, end)
-        words = text[lo:hi].lower()
-        for pattern, scope in cues:
-            if pattern.search(words):
-                return scope
+        key = (step, lo, hi)
+        if seen is not None and key in seen:
+            found = seen[key]
+        else:
+            words = text[lo:hi].lower()
+            found = next((scope for pattern, scope in cues if pattern.search(words)), None)
+            if seen is not None:
+                seen[key] = found
+        if found is not None:
+            return found
     return TOTAL
