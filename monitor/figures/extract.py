@@ -122,9 +122,7 @@ def _headline_sources(text: str, mentions: list[Figure], lex: Lexicon) -> list[F
 
 def _claims_in(text: str, start: int, end: int, lex: Lexicon) -> tuple[list[Token], list[claimant.Claim]]:
     """The tokens of the sentence text[start:end] (lemmatised where the language has lemmas) and its claims."""
-    tokens = numbers.tokenize(text, start, end)
-    if lex.lemma is not None:
-        tokens = [t._replace(low=lex.lemma(t.low)) if t.kind == "word" else t for t in tokens]
+    tokens = numbers.tokenize(text, start, end, lex.lemma)
     return tokens, claimant.claims(text, tokens, lex)
 
 
@@ -302,10 +300,7 @@ def sentence_candidates(
 ) -> tuple[link.Sentence, list[Candidate]] | None:
     """The numbers of one sentence that may count people, each with the category the rules give it (or None):
     what the figures are made from, and what the learned decider (decide.py) revises and is trained on."""
-    tokens = numbers.tokenize(text, start, end)
-    if lex.lemma is not None:
-        lemma = lex.lemma
-        tokens = [t._replace(low=lemma(t.low)) if t.kind == "word" else t for t in tokens]
+    tokens = numbers.tokenize(text, start, end, lex.lemma)
     nums = numbers.numbers(tokens, lex, number_words)[:MAX_NUMBERS_PER_SENTENCE]
     if not nums:
         return None

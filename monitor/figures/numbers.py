@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -75,17 +76,23 @@ class Expression:
     last: int  # one past the last token, including a trailing "+" or "or more"
 
 
-def tokenize(text: str, start: int, end: int) -> list[Token]:
-    """Tokens of text[start:end], with offsets into text."""
-    tokens = []
+def tokenize(text: str, start: int, end: int, lemma: Callable[[str], str] | None = None) -> list[Token]:
+    """Tokens of text[start:end], with offsets into text; a word's `low` is lemma(its lower case) when given
+    (an inflected language's dictionary form)."""
+    tokens: list[Token] = []
+    append = tokens.append
     for m in _TOKEN_RE.finditer(text, start, end):
         kind = m.lastgroup or "punct"
+        token_text = m.group()
+        if kind == "word":
+            low = token_text.lower()
+            append(Token(token_text, lemma(low) if lemma is not None else low, kind, *m.span()))
+            continue
         if kind == "suffix":
             kind = "num"
-        token_text = m.group()
-        if kind == "punct" and token_text in _QUOTES:
+        elif kind == "punct" and token_text in _QUOTES:
             continue
-        tokens.append(Token(token_text, token_text.lower(), kind, m.start(), m.end()))
+        append(Token(token_text, token_text.lower(), kind, *m.span()))
     return tokens
 
 
