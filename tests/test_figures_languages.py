@@ -155,6 +155,7 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
         ("作業員5人が武装集団に連れ去られた。", "ja", {("captured", 5, 5, "exact")}),
         ("住民12人が病院に運ばれた。", "ja", {("wounded", 12, 12, "exact")}),
         ("敵兵約300人を排除した。", "ja", {("killed", 300, 300, "approximate")}),
+        ("前日だけで敵兵820人を殺傷したと発表した。", "ja", {("casualties", 820, 820, "exact")}),
         # past a particle, "여" starts the next word ("여전히"): no bound
         ("포로 3명이 여전히 억류돼 있다.", "ko", {("captured", 3, 3, "exact")}),
         ("死者・行方不明者は120人に上る。", "ja", set()),
