@@ -156,6 +156,20 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
         ("住民12人が病院に運ばれた。", "ja", {("wounded", 12, 12, "exact")}),
         ("敵兵約300人を排除した。", "ja", {("killed", 300, 300, "approximate")}),
         ("前日だけで敵兵820人を殺傷したと発表した。", "ja", {("casualties", 820, 820, "exact")}),
+        ("先遣隊の約300人がすでに現地入りした。", "ja", {("deployed", 300, 300, "approximate")}),
+        ("ロシア軍は同方面の兵力を約4万人に増強した。", "ja", {("deployed", 40000, 40000, "approximate")}),
+        ("어선 선원 9명 피랍", "ko", {("captured", 9, 9, "exact")}),
+        # a sentence opening on a part of the count before takes its category
+        (
+            "武装集団が技術者5人を拉致した。このうち2人は日本人だという。",
+            "ja",
+            {("captured", 5, 5, "exact"), ("captured", 2, 2, "exact")},
+        ),
+        (
+            "무장괴한들이 근로자 8명을 납치했다. 이 가운데 3명은 한국인이다.",
+            "ko",
+            {("captured", 8, 8, "exact"), ("captured", 3, 3, "exact")},
+        ),
         # past a particle, "여" starts the next word ("여전히"): no bound
         ("포로 3명이 여전히 억류돼 있다.", "ko", {("captured", 3, 3, "exact")}),
         ("死者・行方不明者は120人に上る。", "ja", set()),

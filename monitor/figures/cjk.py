@@ -474,9 +474,11 @@ def find(text: str, language: str) -> list[Figure]:
     lex = load(language)
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     mentions: list[Figure] = []
+    before: str | None = None  # the category of the last count of the sentence before, if it had one
     for m in _SENTENCE_RE.finditer(text):
         start, end = m.start(), m.end()
         sentence = text[start:end]
+        last, before = before, None
         if not any(c in sentence for c in lex.counters):
             continue
         counts = _counts(text, start, end, lex)
@@ -509,6 +511,10 @@ def find(text: str, language: str) -> list[Figure]:
             between = text[counts[i - 1].end : counts[i].start]
             if categories[i] is None and categories[i - 1] and any(p in between for p in lex.part_markers):
                 categories[i] = categories[i - 1]
+        # "…6명을 납치해 갔다. 이 가운데 3명은 중국 국적": a sentence opening on a part of the count before
+        opening = text[start : counts[0].start]
+        if categories[0] is None and last and any(p in opening for p in lex.part_markers + lex.group_after):
+            categories[0] = last
         for i, count in enumerate(counts):
             # "死者は59人増え、1486人となった": an increase is no count; the total it leads to is
             if _starts_with_any(text[count.counter_end : count.counter_end + 4].lstrip(), lex.increment_after):
@@ -533,6 +539,7 @@ def find(text: str, language: str) -> list[Figure]:
                 claimant=claimant,
             )
             mentions.append(fig)
+            before = category
     head_end = claimants.headline_end(text, mentions)
     if head_end is not None:
         lead = None
