@@ -170,6 +170,12 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
             "ko",
             {("captured", 8, 8, "exact"), ("captured", 3, 3, "exact")},
         ),
+        # "도중" (during) holds "중" (among) but opens no part; 순직 is a death on duty
+        (
+            "장병 한 명이 중상을 입었다. 훈련 도중 폭발 사고가 나 장병 두 명이 순직했다.",
+            "ko",
+            {("wounded", 1, 1, "exact"), ("killed", 2, 2, "exact")},
+        ),
         # past a particle, "여" starts the next word ("여전히"): no bound
         ("포로 3명이 여전히 억류돼 있다.", "ko", {("captured", 3, 3, "exact")}),
         ("死者・行方不明者は120人に上る。", "ja", set()),

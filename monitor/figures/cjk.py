@@ -513,7 +513,14 @@ def find(text: str, language: str) -> list[Figure]:
                 categories[i] = categories[i - 1]
         # "…6명을 납치해 갔다. 이 가운데 3명은 중국 국적": a sentence opening on a part of the count before
         opening = text[start : counts[0].start]
-        if categories[0] is None and last and any(p in opening for p in lex.part_markers + lex.group_after):
+        if (
+            categories[0] is None
+            and last
+            and (
+                any(p in opening for p in lex.part_markers)
+                or any(opening.rstrip().endswith(g.strip()) for g in lex.group_after)  # "피랍자 가운데 3명"
+            )
+        ):
             categories[0] = last
         for i, count in enumerate(counts):
             # "死者は59人増え、1486人となった": an increase is no count; the total it leads to is
