@@ -66,12 +66,14 @@ def candidates(row: dict[str, Any]) -> list[tuple[list[str], str, str, Key, froz
     out = []
     text = row["text"]
     _, chosen = extract.figure_sentences(text, lex)
+    captive = False  # as extract._find reads it: whether an earlier sentence spoke of captivity
     with decide.using(lex.language, None):
         for _, start, end, has_words in chosen:
-            found = extract.sentence_candidates(text, start, end, lex, has_words)
+            found = extract.sentence_candidates(text, start, end, lex, has_words, captive)
             if found is None:
                 continue
             s, cands = found
+            captive = captive or s.captive_cue
             for c in cands:
                 bounds = (c.expr.low, c.expr.high)
                 rule = c.link.category if c.link else decide.NONE

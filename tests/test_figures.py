@@ -441,6 +441,27 @@ def test_claimant(text: str, claimant: str | None) -> None:
     assert only(text).claimant == claimant
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after a sentence about captives, a bare count released is a part of them
+        (
+            "Gunmen abducted 11 teachers on Monday, officials said. Three of them were released hours later.",
+            {("captured", 11), ("captured", 3)},
+        ),
+        (
+            "Fourteen people were kidnapped from a ranch. Nine were freed the next day.",
+            {("captured", 14), ("captured", 9)},
+        ),
+        # not without such a sentence, and not a release from hospital
+        ("Nine were released the next day after questioning.", set()),
+        ("Two hostages were freed. Three were released from hospital on Monday.", {("captured", 2)}),
+    ],
+)
+def test_a_release_after_a_sentence_about_captives_counts_captives(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
 HEADLINE_CASES = [
     # the body states the headline's figure again with its source: that source, not the headline's short one
     (

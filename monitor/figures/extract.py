@@ -92,8 +92,10 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     spans, chosen = figure_sentences(text, lex)
     mentions = []
+    captive = False  # whether a sentence so far spoke of hostages or captivity
     for index, start, end, has_words in chosen:
-        for fig in _sentence_figures(text, start, end, lex, has_words):
+        figures, captive = _sentence_figures(text, start, end, lex, has_words, captive)
+        for fig in figures:
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
             if fig.claimant is None:
@@ -272,10 +274,14 @@ def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_words: bool) -> list[Figure]:
-    found = sentence_candidates(text, start, end, lex, number_words)
+def _sentence_figures(
+    text: str, start: int, end: int, lex: Lexicon, number_words: bool, captive_before: bool = False
+) -> tuple[list[Figure], bool]:
+    """The figures of one sentence, and whether the text spoke of captivity up to it (`captive_before`, or
+    this sentence does)."""
+    found = sentence_candidates(text, start, end, lex, number_words, captive_before)
     if found is None:
-        return []
+        return [], captive_before
     s, cands = found
     decider = decide.model_for(lex.language)
     if decider is not None:
@@ -292,11 +298,11 @@ def _sentence_figures(text: str, start: int, end: int, lex: Lexicon, number_word
         if fig.claimant is None and claimant.pronoun(tokens, lex):
             fig = replace(fig, claimant=_PRONOUN)
         out.append(fig)
-    return out
+    return out, captive_before or s.captive_cue
 
 
 def sentence_candidates(
-    text: str, start: int, end: int, lex: Lexicon, number_words: bool
+    text: str, start: int, end: int, lex: Lexicon, number_words: bool, captive_before: bool = False
 ) -> tuple[link.Sentence, list[Candidate]] | None:
     """The numbers of one sentence that may count people, each with the category the rules give it (or None):
     what the figures are made from, and what the learned decider (decide.py) revises and is trained on."""
@@ -306,6 +312,7 @@ def sentence_candidates(
         return None
     s = link.Sentence(tokens, lex)
     s.numbers_at = frozenset(n.first for n in nums)
+    s.captive_before = captive_before
     cands: list[Candidate] = []
     for e in numbers.expressions(tokens, nums, lex):
         if link.excluded(s, e):

@@ -201,6 +201,7 @@ class Lexicon:
     custody_prepositions: frozenset[str]  # "in" before those places
     hostage_words: frozenset[str]  # prisoners counted beside hostages are the state's detainees
     release_verbs: PhraseSet  # "13 Israelis were released": captives, in a sentence about hostages
+    release_not_after: PhraseSet  # "released from hospital": a release that frees no captive
     captive_cues: PhraseSet
     war_cues: PhraseSet
     categories: tuple[Category, ...]
@@ -425,6 +426,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         custody_prepositions=frozenset(w.lower() for w in _strings(people, "custody_prepositions", where)),
         hostage_words=frozenset(w.lower() for w in _strings(people, "hostage_words", where)),
         release_verbs=PhraseSet.of(_strings(people, "release_verbs", where)),
+        release_not_after=PhraseSet.of(_strings(people, "release_not_after", where)),
         captive_cues=PhraseSet.of(_strings(people, "captive_cues", where)),
         war_cues=PhraseSet.of(_strings(people, "war_cues", where)),
         categories=tuple(categories),

@@ -69,6 +69,7 @@ class Sentence:
     _cues: dict[str, bool] = field(init=False, default_factory=dict)  # war, captive, title case: computed once
     memo: dict[str, object] = field(init=False, default_factory=dict)  # per-sentence values other modules compute once
     numbers_at: frozenset[int] = frozenset()  # first tokens of the sentence's numbers (words included)
+    captive_before: bool = False  # an earlier sentence of the text spoke of hostages or captivity
 
     def __post_init__(self) -> None:
         self.words = [t.low for t in self.tokens]
@@ -576,14 +577,18 @@ def _state_held(s: Sentence, w: Who) -> bool:
 def _released_captives(s: Sentence, k: int, w: Who | None) -> Link | None:
     """'Thirteen Israelis and four Thai nationals … were released' in a sentence about hostages: captives."""
     words, lex = s.words, s.lex
-    if w is None or not w.head or not any(lex.captive_cues.match_at(words, j) for j in range(len(words))):
+    if not (s.captive_cue or s.captive_before):
         return None
-    if _state_held(s, w):
+    if (w is None or not w.head) and not s.captive_before:
+        return None  # "Nine were released the next day" is about captives only after a sentence that says so
+    if w is not None and _state_held(s, w):
         return None
     steps = 0
     while k < len(words) and steps <= MAX_FILLER_STEPS:
         m = lex.release_verbs.match_at(words, k)
         if m:
+            if lex.release_not_after.match_at(words, k + m):
+                return None  # "released from hospital"
             return Link("captured", k, k + m, "right")
         pp = _prepositional_phrase(s, k) or (k + 1 if words[k] in {"held", "since"} else 0)
         f = lex.filler.match_at(words, k)
