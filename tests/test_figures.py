@@ -421,6 +421,10 @@ CLAIMANT_CASES = [
         "the municipal corporation",
     ),
     ("Eight soldiers were killed in the ambush, the army's media wing said on Sunday.", "the army's media wing"),
+    (
+        "Forty people were killed when a drone hit the market, a local emergency response room said, blaming the army.",
+        "a local emergency response room",
+    ),
     # a unit named with an ordinal; sources counted; a title over a body; "since" is a time, not a new clause
     ("Ukraine's 47th brigade said 23 Russian soldiers had surrendered.", "Ukraine's 47th brigade"),
     (

@@ -360,7 +360,11 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
     has_name = any(t.text[:1].isupper() for t in tokens[start:end])
     words = end - start - (tokens[start].low in _DETERMINERS)  # "the country's health ministry": three words
     # a longer lower-case phrase is a source when its head is a word for one ("the state emergency management agency")
-    return (start, end) if has_name or words <= 3 or _source_noun(tokens[end - 1].low, lexicon) else None
+    return (
+        (start, end)
+        if has_name or words <= 3 or _source_noun(tokens[end - 1].low, lexicon) or _closing(tokens, start, verb)
+        else None
+    )
 
 
 def _right_phrase(
