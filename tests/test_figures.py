@@ -502,6 +502,21 @@ def test_the_day_of_a_statement_between_source_and_verb_keeps_the_source(text: s
     assert only(text).claimant == source
 
 
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("Die Armee will nach eigenen Angaben binnen einer Woche 900 Kämpfer getötet haben.", "Die Armee"),
+        (
+            "Am Montag haben ukrainische Fallschirmjäger nach eigenen Angaben zwölf russische Soldaten gefangen "
+            "genommen.",
+            "ukrainische Fallschirmjäger",
+        ),
+    ],
+)
+def test_by_its_own_account_the_subject_is_the_source(text: str, source: str) -> None:
+    assert {f.claimant for f in figures.find(text, "de")} == {source}
+
+
 @pytest.mark.parametrize(("text", "expected"), HEADLINE_CASES)
 def test_a_headline_figure_takes_its_source_from_the_body(text: str, expected: dict[tuple[str, int], str]) -> None:
     got = {(f.category, f.low): f.claimant for f in figures.find(text)}

@@ -73,6 +73,15 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
                     span = None
         if span:
             found.append(Claim(i, _text(text, tokens, span)))
+    own = next((i for i in range(len(words)) if lexicon.own_account.match_at(words, i)), None)
+    if own is not None and not found:
+        # "… haben ukrainische Fallschirmjäger nach eigenen Angaben …": the subject right before the phrase,
+        # else the one opening the sentence ("Die Armee will nach eigenen Angaben …")
+        near = _left_phrase(tokens, own, lexicon)
+        near = near if near and any(t.text[:1].isupper() for t in tokens[near[0] : near[1]]) else None
+        subject = near or _subject_before(tokens, own, lexicon)
+        if subject:
+            found.append(Claim(own, _text(text, tokens, subject)))
     dash = _headline_source(tokens)
     if dash:
         found.append(Claim(dash[0], _text(text, tokens, dash)))
@@ -92,6 +101,15 @@ def _closing(tokens: list[Token], start: int, verb: int) -> bool:
         return False
     after = tokens[verb + 1] if verb + 1 < len(tokens) else None
     return after is None or after.text in {".", ",", ";", "!"} or after.low in _AFTER_CLOSING_VERB
+
+
+def _subject_before(tokens: list[Token], at: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """The noun phrase opening the sentence, before its first verb and before `at` ("Die russische Armee will
+    nach eigenen Angaben …"): the subject a phrase such as "by its own account" points to."""
+    end = 0
+    while end < min(at, MAX_CLAIMANT_TOKENS) and _is_name_word(tokens[end], lexicon):
+        end += 1
+    return (0, end) if end and any(t.text[:1].isupper() for t in tokens[:end]) else None
 
 
 def _closes_clause(tokens: list[Token], i: int) -> bool:
