@@ -517,6 +517,17 @@ def test_by_its_own_account_the_subject_is_the_source(text: str, source: str) ->
     assert {f.claimant for f in figures.find(text, "de")} == {source}
 
 
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("Zginęło pięć osób - poinformowała w niedzielę straż pożarna.", "straż pożarna"),
+        ("Rosja wysłała 30 tysięcy żołnierzy - ostrzegł szef wywiadu.", "szef wywiadu"),
+    ],
+)
+def test_a_time_between_a_polish_claim_verb_and_its_subject_is_skipped(text: str, source: str) -> None:
+    assert {f.claimant for f in figures.find(text, "pl")} == {source}
+
+
 @pytest.mark.parametrize(("text", "expected"), HEADLINE_CASES)
 def test_a_headline_figure_takes_its_source_from_the_body(text: str, expected: dict[tuple[str, int], str]) -> None:
     got = {(f.category, f.low): f.claimant for f in figures.find(text)}

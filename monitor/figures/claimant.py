@@ -63,12 +63,14 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
         if span and span[1] == i and _closing(tokens, span[0], i):
             lenient.add(len(found))  # ", the municipal corporation said.": the clause's source, whatever its head
         if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
-            # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb
-            span = _right_phrase(tokens, i + 1, lexicon)
+            # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb,
+            # a time between them skipped ("- poinformowała w poniedziałek policja")
+            first = i + 1 + lexicon.claim_time.match_at(words, i + 1)
+            span = _right_phrase(tokens, first, lexicon)
             if span is None and i > 0:
                 # a lower-case subject only when it closes the clause (", повідомила поліція."), never a
                 # clause the verb governs (", claimed the building made him sick")
-                span = _right_phrase(tokens, i + 1, lexicon, after_intro=True)
+                span = _right_phrase(tokens, first, lexicon, after_intro=True)
                 if span and span[1] < len(tokens) and tokens[span[1]].kind != "punct":
                     span = None
         if span:

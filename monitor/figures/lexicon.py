@@ -218,6 +218,7 @@ class Lexicon:
     source_nouns: frozenset[str]  # heads of sources written in lower case ("officials", "state media")
     claim_source_idioms: frozenset[str]  # words that make counted people sources ("two people familiar with")
     own_account: PhraseSet  # "nach eigenen Angaben": the sentence's subject is the source
+    claim_time: PhraseSet  # "- poinformowała w poniedziałek policja": a time between the verb and its subject
     claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
     claim_verb_nouns: frozenset[str]  # the claim verbs that can be nouns (all of them when empty)
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
@@ -446,6 +447,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         source_nouns=frozenset(w.lower() for w in _strings(claim, "source_nouns", where)),
         claim_source_idioms=frozenset(w.lower() for w in _strings(claim, "source_idioms", where)),
         own_account=PhraseSet.of(_strings(claim, "own_account", where)),
+        claim_time=PhraseSet.of(_strings(claim, "time", where)),
         claim_blockers=frozenset(w.lower() for w in _strings(claim, "blockers", where)),
         trigger_words=frozenset(trigger_words),
         count_words=frozenset(_ints(numbers, "scales", where)) | frozenset(_ints(numbers, "approximate", where)),
