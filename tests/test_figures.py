@@ -344,6 +344,9 @@ NOT_FIGURES = [
     "Several hundred soldiers were wounded.",
     "No one was killed in the blast.",
     "The refinery produced 40,000 barrels after workers were injured.",
+    # people a country trains are no deployment
+    "Britain has trained more than 20,000 Ukrainian soldiers since 2022.",
+    "The mission trains 3,000 Somali troops a year.",
 ]
 
 

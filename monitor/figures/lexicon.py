@@ -190,6 +190,7 @@ class Lexicon:
     person_verbs_after: frozenset[str]  # "17 missionaries were kidnapped": verbs whose subject is people
     before_needs_people: frozenset[str]
     standing: PhraseSet
+    trained_before: PhraseSet  # "has trained 30,000 soldiers": people trained are no deployment
     deploy_cues: PhraseSet
     units: frozenset[str]  # "a detachment of 250", "a force of 2,000": military units counted
     strength_words: frozenset[str]  # "a 200-strong unit": the word after a count's hyphen that gives a strength
@@ -417,6 +418,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         person_verbs_after=frozenset(w.lower() for w in _strings(people, "person_verbs_after", where)),
         before_needs_people=frozenset(w.lower() for w in _strings(people, "before_needs_people", where)),
         standing=PhraseSet.of(_strings(people, "standing", where)),
+        trained_before=PhraseSet.of(_strings(people, "trained_before", where)),
         deploy_cues=PhraseSet.of(_strings(people, "deploy_cues", where)),
         units=frozenset(w.lower() for w in _strings(people, "units", where)),
         strength_words=frozenset(w.lower() for w in _strings(people, "strength_words", where)),

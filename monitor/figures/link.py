@@ -391,6 +391,8 @@ def categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) -> 
         return None
     if link is not None and link.category == "deployed" and _taken_in(s, link):
         return None
+    if link is not None and link.category == "deployed" and s.lex.trained_before.match_before(s.words, e.first):
+        return None  # "has trained more than 30,000 soldiers": people trained, not sent
     if (
         link is not None
         and link.category == "deployed"
@@ -441,7 +443,7 @@ def vetoed(s: Sentence, e: Expression, w: Who | None, category: str) -> bool:
             return True
         if any(lex.withdraw.match_at(words, k) for k in range(e.last, len(words))):
             return True  # "Around 200 of the 1,000 troops sent there have returned": the clause is about leaving
-        if s.intake_cue:
+        if s.intake_cue or lex.trained_before.match_before(words, e.first):
             return True
         if lex.standing.match_before(words, e.first) or (w is not None and _other_business(s, w)):
             return True
