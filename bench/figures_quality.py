@@ -43,6 +43,9 @@ Sets (docs/figures.md, "Evaluation"):
 - fifteenth blind sample (`news15`) and eleventh Polish feed sample (`feed11-pl`, seed 20261215), made the same way,
   scored once at VERSION 2026.12.03-14 (tests/figures_data/news_blind15_{en,ml}.jsonl,
   feed_items_blind11_gold.jsonl);
+- sixteenth blind sample (`news16`) and twelfth Polish feed sample (`feed12-pl`, seed 20261216), made the same way,
+  scored once at VERSION 2026.12.03-16 (tests/figures_data/news_blind16_{en,ml}.jsonl,
+  feed_items_blind12_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -74,8 +77,9 @@ NEWS = {
     13: ("news_blind13_en.jsonl", "news_blind13_ml.jsonl"),
     14: ("news_blind14_en.jsonl", "news_blind14_ml.jsonl"),
     15: ("news_blind15_en.jsonl", "news_blind15_ml.jsonl"),
+    16: ("news_blind16_en.jsonl", "news_blind16_ml.jsonl"),
 }
-FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)  # feed_items_blind<n>_gold.jsonl, all blind
+FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
