@@ -75,8 +75,13 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
                     span = None
         if span:
             found.append(Claim(i, _text(text, tokens, span)))
-    own = next((i for i in range(len(words)) if lexicon.own_account.match_at(words, i)), None)
-    if own is not None and not found:
+    firsts = lexicon.own_account.by_first
+    own = (
+        next((i for i, w in enumerate(words) if w in firsts and lexicon.own_account.match_at(words, i)), None)
+        if firsts and not found
+        else None
+    )
+    if own is not None:
         # "… haben ukrainische Fallschirmjäger nach eigenen Angaben …": the subject right before the phrase,
         # else the one opening the sentence ("Die Armee will nach eigenen Angaben …")
         near = _left_phrase(tokens, own, lexicon)

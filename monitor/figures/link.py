@@ -107,7 +107,10 @@ class Sentence:
         """Whether one of `phrases` stands anywhere in the sentence, computed once per sentence under `name`."""
         found = self._cues.get(name)
         if found is None:
-            found = self._cues[name] = any(phrases.match_at(self.words, k) for k in range(len(self.words)))
+            firsts, words = phrases.by_first, self.words
+            found = self._cues[name] = not firsts.keys().isdisjoint(words) and any(
+                phrases.match_at(words, k) for k, word in enumerate(words) if word in firsts
+            )
         return found
 
     @property
