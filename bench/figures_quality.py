@@ -34,18 +34,9 @@ Sets (docs/figures.md, "Evaluation"):
   the deciders of VERSION 2026.12.03-10 were trained, scored once at that VERSION
   (tests/figures_data/news_blind12_{en,ml}.jsonl); eighth Polish feed sample (`feed8-pl`): 200 more real Polish
   pool items (seed 20261212), scored once at 2026.12.03-10 (tests/figures_data/feed_items_blind8_gold.jsonl);
-- thirteenth blind sample (`news13`) and ninth Polish feed sample (`feed9-pl`, seed 20261213), made the same way,
-  scored once at VERSION 2026.12.03-11 (tests/figures_data/news_blind13_{en,ml}.jsonl,
-  feed_items_blind9_gold.jsonl);
-- fourteenth blind sample (`news14`) and tenth Polish feed sample (`feed10-pl`, seed 20261214), made the same way,
-  scored once at VERSION 2026.12.03-13 (tests/figures_data/news_blind14_{en,ml}.jsonl,
-  feed_items_blind10_gold.jsonl);
-- fifteenth blind sample (`news15`) and eleventh Polish feed sample (`feed11-pl`, seed 20261215), made the same way,
-  scored once at VERSION 2026.12.03-14 (tests/figures_data/news_blind15_{en,ml}.jsonl,
-  feed_items_blind11_gold.jsonl);
-- sixteenth blind sample (`news16`) and twelfth Polish feed sample (`feed12-pl`, seed 20261216), made the same way,
-  scored once at VERSION 2026.12.03-16 (tests/figures_data/news_blind16_{en,ml}.jsonl,
-  feed_items_blind12_gold.jsonl);
+- thirteenth to sixteenth blind samples (`news13` … `news16`) and ninth to twelfth Polish feed samples (`feed9-pl` …
+  `feed12-pl`, seeds 20261213–20261216), made the same way, each pair scored once at VERSION 2026.12.03-11, -13, -14
+  and -16 (tests/figures_data/news_blind<n>_{en,ml}.jsonl, feed_items_blind<n>_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
