@@ -460,6 +460,10 @@ def test_claimant(text: str, claimant: str | None) -> None:
             "Fourteen people were kidnapped from a ranch. Nine were freed the next day.",
             {("captured", 14), ("captured", 9)},
         ),
+        (
+            "Gunmen kidnapped 20 villagers on Monday. Twelve remain in captivity.",
+            {("captured", 20), ("captured", 12)},
+        ),
         # not without such a sentence, and not a release from hospital
         ("Nine were released the next day after questioning.", set()),
         ("Two hostages were freed. Three were released from hospital on Monday.", {("captured", 2)}),
