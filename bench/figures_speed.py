@@ -12,6 +12,11 @@ sentences.
 Each page's figures are found as the pipeline finds them: in the language its <html lang> declares, else the
 one detected from its text.
 Targets: figures cost at most 5 % of extraction on English pages and 15 % on others.
+
+A second table gives what each language costs once per process: the memory (unique set size, USS) and the
+time its lexicon, analyser and decider take on the first text in that language, each in a fresh process that
+has imported trafilatura and monitor.figures already (as an extraction worker has). Every extraction process
+that meets a page in a language pays this once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,7 +57,7 @@ def _rewritten(html: str, texts: list[str], lang: str, rng: random.Random) -> st
         for child in list(p):
             p.remove(child)
         p.text = rng.choice(texts)
-    return lxml.html.tostring(doc, encoding="unicode")
+    return str(lxml.html.tostring(doc, encoding="unicode"))
 
 
 def _texts_by_language(pool: Path | None) -> dict[str, list[str]]:
@@ -82,24 +88,59 @@ def _measure(name: str, htmls: list[str]) -> None:
     )
 
 
+# A short text per language, with a figure: enough to load everything that language needs.
+FIRST_TEXTS = {
+    "en": "3 soldiers were killed.",
+    "de": "Zwölf Menschen wurden getötet.",
+    "es": "Murieron 15 soldados.",
+    "fr": "15 soldats ont été tués.",
+    "ja": "3人が死亡した。",
+    "ko": "3명이 숨졌다.",
+    "pl": "Zginęło 5 osób.",
+    "ru": "Около 600 военных погибли.",
+    "uk": "Загинули 15 солдатів.",
+}
+
+
+def _first_text_child(lang: str) -> None:
+    """In a fresh process: the USS and time that the first text in `lang` adds (printed as JSON)."""
+    import psutil
+
+    own = psutil.Process()
+    before, start = own.memory_full_info().uss, time.perf_counter()
+    found = figures.find(FIRST_TEXTS[lang], lang)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"mb": (own.memory_full_info().uss - before) / 2**20, "s": seconds, "found": len(found)}))
+
+
+def _first_text_costs() -> None:
+    print()
+    print("| language | memory added by its first text (USS) | time of its first text | figures in it |")
+    print("|---|---|---|---|")
+    for lang in FIRST_TEXTS:
+        out = subprocess.run(
+            [sys.executable, __file__, ".", "--first-text", lang], capture_output=True, text=True, check=True
+        ).stdout
+        cost = json.loads(out.strip().splitlines()[-1])
+        print(f"| {lang} | {cost['mb']:.0f} MB | {cost['s']:.2f} s | {cost['found']} |")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", type=Path, help="directory of real (English) pages: *.html")
     parser.add_argument("--pool", type=Path, help="shared/corpus/feed_items/pool.jsonl, for Polish pages")
+    parser.add_argument("--first-text", choices=sorted(FIRST_TEXTS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.first_text:
+        _first_text_child(args.first_text)
+        return 0
     pages = sorted(args.pages.glob("*.html"))
     if not pages:
         print(f"error: no *.html pages in {args.pages}. Pass the directory holding the corpus pages.", file=sys.stderr)
         return 2
-    for warm in (
-        "3 soldiers were killed.",
-        "Около 600 военных погибли.",
-        "3명이 숨졌다.",
-        "3人が死亡した。",
-        "Zginęło 5 osób.",
-        "Zwölf Menschen wurden getötet.",
-    ):
-        figures.find(warm)  # load lexicons, analysers and the detector outside the timing
+    for lang, warm in FIRST_TEXTS.items():
+        figures.find(warm, lang)  # load lexicons, analysers and deciders outside the timing
+    figures.find(FIRST_TEXTS["en"])  # and the language detector
     print("| pages | n | chars/page | trafilatura ms/page | figures ms/page | figures found | figures/extract |")
     print("|---|---|---|---|---|---|---|")
     real = [p.read_text(encoding="utf-8", errors="replace") for p in pages]
@@ -108,6 +149,7 @@ def main(argv: list[str]) -> int:
     for lang, texts in sorted(_texts_by_language(args.pool).items()):
         htmls = [_rewritten(html, texts, lang, rng) for html in real[:PAGES_PER_LANGUAGE]]
         _measure(f"{lang} (real pages, own texts)" if lang != "pl" else "pl (real pages, feed items)", htmls)
+    _first_text_costs()
     return 0
 
 

@@ -105,11 +105,23 @@ def _pymorphy_forms(language: str) -> Forms:
     return forms
 
 
+@cache
+def _simplemma() -> Any:
+    from simplemma import Lemmatizer
+    from simplemma.strategies.default import DefaultStrategy
+
+    # simplemma's default dictionaries are Python dicts: Polish alone takes ~350 MB in every extraction
+    # process that meets a Polish page (and 2.6 s to load). Its low-memory backend reads the same
+    # dictionary as one byte stream (~45 MB, 1.8 s) and gives the same lemmas (all 24,534 distinct words of
+    # the Polish feed items checked), at ~20 µs a lookup instead of ~4 — once per word, the cache is ours.
+    return Lemmatizer(cache_max_size=0, lemmatization_strategy=DefaultStrategy(low_memory=True))
+
+
 def _simplemma_forms(language: str) -> Forms:
-    import simplemma
+    lemmatizer = _simplemma()
 
     def forms(word: str) -> tuple[tuple[str, float], ...]:
-        return ((str(simplemma.lemmatize(word, lang=language)), 1.0),)
+        return ((str(lemmatizer.lemmatize(word, lang=language)), 1.0),)
 
     return forms
 
