@@ -68,7 +68,8 @@ def candidates(row: dict[str, Any]) -> list[tuple[list[str], str, str, Key, froz
     _, chosen = extract.figure_sentences(text, lex)
     captive = False  # as extract._find reads it: whether an earlier sentence spoke of captivity
     with decide.using(lex.language, None):
-        for _, start, end, has_words in chosen:
+        for _, start, end, has_words, captive_unseen in chosen:
+            captive = captive or captive_unseen
             found = extract.sentence_candidates(text, start, end, lex, has_words, captive)
             if found is None:
                 continue

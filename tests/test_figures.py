@@ -464,8 +464,41 @@ def test_claimant(text: str, claimant: str | None) -> None:
             "Gunmen kidnapped 20 villagers on Monday. Twelve remain in captivity.",
             {("captured", 20), ("captured", 12)},
         ),
+        # people still held: the sentence needs no other word of captivity
+        (
+            "A gang abducted eight aid workers in March. The other five are still being held.",
+            {("captured", 8), ("captured", 5)},
+        ),
+        # the released, with a part in an aside between them and the verb
+        (
+            "Sixty Ukrainians, 14 of them civilians, came home in an exchange with Russia on Monday.",
+            {("captured", 60), ("captured", 14)},
+        ),
+        # freed people of no captive noun, after a sentence about their abduction
+        (
+            "Gunmen abducted the crew of a fishing boat last week. The navy freed the 9 fishermen on Sunday.",
+            {("captured", 9)},
+        ),
+        # parts of the released, named by the group ("those freed"), after a sentence about captivity
+        (
+            "Russia and Ukraine swapped 95 prisoners of war each. Those freed included 81 soldiers.",
+            {("captured", 95), ("captured", 81)},
+        ),
+        # a hijacked ship's crew, freed
+        (
+            "Pirates have freed the 19 crew members of a tanker hijacked off Somalia in May, its operator said.",
+            {("captured", 19)},
+        ),
+        # a date's abbreviated month is no count: "since Oct. 7"
+        (
+            "Hostages were taken in the raid. Eleven Israelis held in Gaza since Oct. 7 were released on Friday.",
+            {("captured", 11)},
+        ),
         # not without such a sentence, and not a release from hospital
         ("Nine were released the next day after questioning.", set()),
+        ("Two were released from hospital. Those released included 5 children.", set()),
+        ("Five are still being held in the county jail.", set()),
+        ("The club freed the 9 players from their contracts.", set()),
         ("Two hostages were freed. Three were released from hospital on Monday.", {("captured", 2)}),
     ],
 )

@@ -93,8 +93,8 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
     spans, chosen = figure_sentences(text, lex)
     mentions = []
     captive = False  # whether a sentence so far spoke of hostages or captivity
-    for index, start, end, has_words in chosen:
-        figures, captive = _sentence_figures(text, start, end, lex, has_words, captive)
+    for index, start, end, has_words, captive_unseen in chosen:
+        figures, captive = _sentence_figures(text, start, end, lex, has_words, captive or captive_unseen)
         for fig in figures:
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
@@ -140,9 +140,10 @@ def _lead(text: str, head_end: int, lex: Lexicon) -> list[tuple[int, int]]:
     return lead[: claimant.LEAD_SENTENCES]
 
 
-def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, bool]]]:
+def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, bool, bool]]]:
     """Every sentence of `text` (start, end), and those that may hold a figure: (index, start, end, whether number
-    words must be read), after a cheap prefilter (a trigger word and a number)."""
+    words must be read, whether a sentence before it that holds no figure spoke of captivity), after a cheap
+    prefilter (a trigger word and a number)."""
     abbreviations = lex.abbreviations
     triggers = lex.trigger_words
     lower = text.lower()
@@ -156,10 +157,13 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
 
     spans = list(_candidate_sentences(text, abbreviations, triggers, words_of))
     chosen = []
+    captive_firsts = lex.captive_cues.by_first.keys()
+    captive = False  # "Gunmen abducted the crew of a trawler. The navy freed the 9 fishermen on Sunday."
     for index, (start, end) in enumerate(spans):
         words = words_of(start, end)
         # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
         if words.isdisjoint(triggers):
+            captive = captive or (not captive_firsts.isdisjoint(words) and _speaks_of_captivity(text, start, end, lex))
             continue
         has_digit = _DIGIT_RE.search(text, start, end) is not None
         # With digits present, numbers() checks for number words itself, token by token.
@@ -169,9 +173,15 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
             or not words.isdisjoint(lex.word_values)
         )
         if not (has_digit or has_words) and words.isdisjoint(lex.count_words):
+            captive = captive or (not captive_firsts.isdisjoint(words) and _speaks_of_captivity(text, start, end, lex))
             continue
-        chosen.append((index, start, end, has_words))
+        chosen.append((index, start, end, has_words, captive))
     return spans, chosen
+
+
+def _speaks_of_captivity(text: str, start: int, end: int, lex: Lexicon) -> bool:
+    """Whether the sentence text[start:end] speaks of hostages or captivity (link.Sentence.captive_cue)."""
+    return link.Sentence(numbers.tokenize(text, start, end, lex.lemma), lex).captive_cue
 
 
 # Marks a figure whose own sentence attributes it to a pronoun ("it said"): the source is named before.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from .lexicon import Lexicon, PhraseSet
@@ -148,6 +149,14 @@ def excluded(s: Sentence, e: Expression) -> bool:
             return True  # "sentenced five to death", "an annual rate of 200 murders"
         if e.first == e.num_first and words[prev] in lex.label_before:
             return True  # "day 601", "Brigade 128", "aged 34"
+        if (
+            e.first == e.num_first
+            and words[prev] == "."
+            and prev > 0
+            and tokens[prev - 1].end == tokens[prev].start
+            and words[prev - 1] in lex.label_before
+        ):
+            return True  # "since Oct. 7", "No. 4": an abbreviated label
         if _listed_age(s, prev):
             return True  # "two children, aged four and six, died": the second age too
         touching = tokens[prev].end == tokens[e.num_first].start
@@ -597,9 +606,10 @@ def _released_captives(s: Sentence, k: int, w: Who | None) -> Link | None:
             return Link("captured", k, k + m, "right")
         pp = _prepositional_phrase(s, k) or (k + 1 if words[k] in {"held", "since"} else 0)
         f = lex.filler.match_at(words, k)
-        if not (f or pp):
+        aside = _aside_end(s, k)  # "Eighty-four Ukrainians, 22 of them civilians, returned home"
+        if not (f or pp or (aside is not None and aside > 0)):
             return None
-        k = pp or k + f
+        k = pp or (k + f if f else aside or k + 1)
         steps += 1
     return None
 
@@ -757,11 +767,36 @@ def _group_trigger(s: Sentence, e: Expression) -> Link | None:
         return None
     j -= m
     name, t = lex.after.match_before(words, j)
+    if not t and (s.captive_cue or s.captive_before):
+        # "Those freed included 80 soldiers", "Among those released were two nurses": parts of the released
+        name, t = "captured", lex.release_verbs.match_before(words, j)
     if not t or name == "deployed" or j - t < 1:
         return None
     if words[j - t - 1] not in lex.determiners and not lex.among.match_before(words, j - t):
         return None  # "among the dead were", "среди раненых — двое детей"
     return Link(name, j - t, j, "left")
+
+
+def _aside_end(s: Sentence, k: int) -> int | None:
+    """Where an aside opened at k ends (the word after it): None when none opens there, -1 when it never closes.
+
+    "Twelve people, including three children, were killed", "23 people, four of them children, …" (a part),
+    "7 bodies - 4 men, 3 women - recovered" (spaced dashes), "7 (2 of them soldiers) were wounded"."""
+    words, tokens, lex = s.words, s.tokens, s.lex
+    n = len(words)
+    if words[k] == "," and (
+        lex.part_before.match_at(words, k + 1)
+        or (k + 1 < n and words[k + 1] in lex.age_asides)
+        or _part_aside(s, k + 1)
+    ):
+        closing: Container[str] = {","}
+    elif words[k] in _DASHES and k > 0 and tokens[k - 1].end < tokens[k].start:
+        closing = _DASHES
+    elif words[k] in _OPEN:
+        closing = _CLOSE
+    else:
+        return None
+    return next((j + 1 for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] in closing), -1)
 
 
 def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
@@ -810,29 +845,11 @@ def _right_trigger(s: Sentence, k: int, head: tuple[str, ...]) -> Link | None:
             relative = relative or words[k] in _RELATIVES
             k += f
             continue
-        if words[k] == "," and (
-            lex.part_before.match_at(words, k + 1)
-            or (k + 1 < n and words[k + 1] in lex.age_asides)
-            or _part_aside(s, k + 1)
-        ):
-            # "Twelve people, including three children, were killed": skip the aside
-            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] == ","), None)
-            if close is None:
+        aside = _aside_end(s, k)
+        if aside is not None:
+            if aside < 0:
                 return None
-            k = close + 1
-            continue
-        if words[k] in _DASHES and k > 0 and tokens[k - 1].end < tokens[k].start:
-            # "7 bodies - 4 men, 3 women - recovered": a spaced dash opens an aside closed by another
-            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] in _DASHES), None)
-            if close is None:
-                return None
-            k = close + 1
-            continue
-        if words[k] in _OPEN:
-            close = next((j for j in range(k + 1, min(n, k + MAX_PARENTHESIS)) if words[j] in _CLOSE), None)
-            if close is None:
-                return None
-            k = close + 1  # "7 (2 of them soldiers) were wounded"
+            k = aside
             continue
         if (
             words[k] == ","
@@ -950,8 +967,10 @@ def _left_trigger(s: Sentence, e: Expression, head: tuple[str, ...]) -> Link | N
         # "freed 50 prisoners", never "freed 50": these verbs need the counted noun of their category, or
         # counted people in a sentence about captivity ("prisoner swap frees 215 Ukrainians")
         head_cat, hm = s.lex.after.match_at(list(head), 0)
-        if (head_cat != name or not hm) and not (head and (s.captive_cue or s.war_cue)):
-            return None
+        if (head_cat != name or not hm) and not (head and (s.captive_cue or s.war_cue or s.captive_before)):
+            return (
+                None  # (after a sentence about captivity too: "They were seized in March. Pirates freed the 17 crew")
+            )
         if " ".join(head) in s.lex.held_by_states and not (s.captive_cue or s.war_cue):
             return None  # "Sri Lanka frees 1,000 prisoners in an amnesty": a state's prisoners (guideline)
     return Link(name, j - m, j, "left")
