@@ -276,3 +276,25 @@ def test_the_first_half_of_two_age_compounds_is_no_count() -> None:
 
 def test_each_side_is_no_count() -> None:
     assert {f.low for f in figures.find("Rusia y Ucrania canjearon 90 prisioneros de guerra cada uno.", "es")} == {90}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # half of an approximate number word
+        ("Medio centenar de personas resultaron heridas en el tiroteo.", "es", {("wounded", 50, "approximate")}),
+        ("Half a dozen people were killed in the fire.", "en", {("killed", 6, "approximate")}),
+        # held against their will by an armed group
+        ("Disidencias armadas retienen a 31 militares en una vereda.", "es", {("captured", 31, "exact")}),
+        # freed or brought home after a sentence about captivity, with the parts among them
+        (
+            "Екіпаж судна утримували в заручниках. Пірати звільнили 14 моряків, серед них четверо українців.",
+            "uk",
+            {("captured", 14, "exact"), ("captured", 4, "exact")},
+        ),
+        # freed with no word of captivity anywhere: no captives
+        ("Суд звільнив 14 працівників від штрафів.", "uk", set()),
+    ],
+)
+def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int, str]]) -> None:
+    assert {(f.category, f.low, f.qualifier) for f in figures.find(text, lang)} == expected

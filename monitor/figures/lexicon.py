@@ -131,6 +131,7 @@ class Lexicon:
     scales: Mapping[str, int]
     suffixes: Mapping[str, int]
     approximate_numbers: Mapping[str, int]
+    halves: frozenset[str]  # "medio centenar": half the approximate number word after it
     word_values: Mapping[str, int]  # number words of a language text2num does not read
     vague: frozenset[str]
     negations: frozenset[str]
@@ -361,6 +362,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         scales=_ints(numbers, "scales", where),
         suffixes=_ints(numbers, "suffixes", where),
         approximate_numbers=_ints(numbers, "approximate", where),
+        halves=frozenset(w.lower() for w in _strings(numbers, "halves", where)),
         word_values=_ints(numbers, "words", where),
         vague=frozenset(w.lower() for w in _strings(numbers, "vague", where)),
         negations=frozenset(w.lower() for w in _strings(numbers, "negations", where)),

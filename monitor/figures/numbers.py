@@ -210,6 +210,10 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
                 found.remove(before)
                 found.append(Number(before.value * value, before.first, k + 1, True))
                 continue
+            half = k - 2 if k > 1 and words[k - 1] in lexicon.articles else k - 1  # "half a dozen"
+            if half >= 0 and words[half] in lexicon.halves and not used[half]:
+                found.append(Number(value // 2, half, k + 1, True))  # "medio centenar", "medio millar"
+                continue
             # "a dozen", "up to a dozen": the article belongs to the number, so a bound before it applies
             first = k - 1 if k > 0 and words[k - 1] in lexicon.articles else k
             found.append(Number(value, first, k + 1, True))
