@@ -149,6 +149,9 @@ def test_cjk_numerals(numeral: str, value: int) -> None:
         ("두 명이 숨지고 다섯 명이 다쳤다.", "ko", {("killed", 2, 2, "exact"), ("wounded", 5, 5, "exact")}),
         ("북한군 3-4천 명이 전사하거나 다쳤다.", "ko", {("casualties", 3000, 4000, "range")}),
         ("경찰은 시위대 20명을 체포했다.", "ko", set()),
+        # troops leaving for a mission abroad are deployed; troops coming home are not
+        ("평화유지군 장병 260명이 인천공항을 통해 출국했다.", "ko", {("deployed", 260, 260, "exact")}),
+        ("파견됐던 병력 가운데 900여 명이 본국으로 돌아갔다.", "ko", set()),
         ("수백 명이 다쳤다.", "ko", set()),
         ("地震による死者は三千人を超えた。", "ja", {("killed", 3000, None, "at_least")}),
         ("北朝鮮は1万2千人余りの兵士を派遣した。", "ja", {("deployed", 12000, None, "at_least")}),
