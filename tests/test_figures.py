@@ -819,3 +819,19 @@ def test_docs_example_matches_the_code() -> None:
         f"{f.category} {f.low} {f.high} {f.qualifier} {f.who} {f.quote!r} {f.claimant}" for f in figures.find(text)
     ]
     assert actual == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # police sent on a mission abroad are its personnel
+        (
+            "A further 180 Rwandan police officers arrived in Bangui to join the UN peacekeeping mission.",
+            {("deployed", 180)},
+        ),
+        # police deployed at home are no troops
+        ("Some 30,000 police were deployed across the country for the election.", set()),
+    ],
+)
+def test_police_count_as_troops_only_on_a_mission(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected

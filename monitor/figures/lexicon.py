@@ -187,6 +187,8 @@ class Lexicon:
     not_suffixed: frozenset[str]
     troops: frozenset[str]
     troops_if_sent: frozenset[str]
+    police: frozenset[str]  # troops when sent on a mission the sentence names (mission_cues)
+    mission_cues: PhraseSet
     person_verbs: PhraseSet
     person_verbs_after: frozenset[str]  # "17 missionaries were kidnapped": verbs whose subject is people
     before_needs_people: frozenset[str]
@@ -328,6 +330,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     troops = _strings(people, "troops", where)
     trigger_words.update(_key_word(p) for p in troops)
     trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
+    trigger_words.update(_key_word(p) for p in _strings(people, "police", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "troop_modifiers", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "mobilise", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "deployed_nouns", where))
@@ -421,6 +424,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         not_suffixed=frozenset(w.lower() for w in _strings(people, "not_suffixed", where)),
         troops=frozenset(w.lower() for w in troops),
         troops_if_sent=frozenset(w.lower() for w in _strings(people, "troops_if_sent", where)),
+        police=frozenset(w.lower() for w in _strings(people, "police", where)),
+        mission_cues=PhraseSet.of(_strings(people, "mission_cues", where)),
         person_verbs=PhraseSet.of(_strings(people, "person_verbs", where)),
         person_verbs_after=frozenset(w.lower() for w in _strings(people, "person_verbs_after", where)),
         before_needs_people=frozenset(w.lower() for w in _strings(people, "before_needs_people", where)),

@@ -125,6 +125,11 @@ class Sentence:
         return self._anywhere("captive", self.lex.captive_cues)
 
     @property
+    def mission_cue(self) -> bool:
+        """Whether the sentence names a mission abroad ("the multinational security mission", "a contingent")."""
+        return self._anywhere("mission", self.lex.mission_cues)
+
+    @property
     def intake_cue(self) -> bool:
         """Whether the sentence speaks of an intake (recruiting, drafting)."""
         return self._anywhere("intake", self.lex.intake)
@@ -710,10 +715,13 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
 
 def _allowed(s: Sentence, category: str, troop: bool, w: Who | None, explicit: bool = False) -> bool:
     """Deployments are counts of troops: a counted troop noun, or a bare number in a sentence about troops;
-    men and police count when a deployment verb says so ("5,000 men deployed")."""
+    men count when a deployment verb says so ("5,000 men deployed"), police when it sends them on a mission."""
     if category != "deployed" or troop or (w is None and s.has_troops):
         return True
-    return explicit and w is not None and " ".join(w.head) in s.lex.troops_if_sent
+    if not explicit or w is None:
+        return False
+    head = " ".join(w.head)
+    return head in s.lex.troops_if_sent or (head in s.lex.police and s.mission_cue)
 
 
 def person_end(s: Sentence, j: int, stop: int) -> int | None:
