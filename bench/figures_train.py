@@ -66,15 +66,16 @@ def candidates(row: dict[str, Any]) -> list[tuple[list[str], str, str, Key, froz
     out = []
     text = row["text"]
     _, chosen = extract.figure_sentences(text, lex)
-    captive = False  # as extract._find reads it: whether an earlier sentence spoke of captivity
+    earlier = link.Earlier()  # as extract._find reads it: what earlier sentences spoke of
     with decide.using(lex.language, None):
         for _, start, end, has_words, captive_unseen in chosen:
-            captive = captive or captive_unseen
-            found = extract.sentence_candidates(text, start, end, lex, has_words, captive)
+            if captive_unseen and not earlier.captive:
+                earlier = link.Earlier(True, earlier.deploying)
+            found = extract.sentence_candidates(text, start, end, lex, has_words, earlier)
             if found is None:
                 continue
             s, cands = found
-            captive = captive or s.captive_cue
+            earlier = extract.spoken_of(earlier, s, cands)
             for c in cands:
                 bounds = (c.expr.low, c.expr.high)
                 rule = c.link.category if c.link else decide.NONE

@@ -835,3 +835,23 @@ def test_docs_example_matches_the_code() -> None:
 )
 def test_police_count_as_troops_only_on_a_mission(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a later group of a deployment the text reported before
+        ("Hungary sent 200 soldiers to Chad in March. A second group of 80 will follow in the spring.", {80}, set()),
+        # a group of people who are no troops, even in a sentence about gathering
+        ("Police deployed 40 officers at the stadium. A group of 45 protesters gathered outside.", set(), {45}),
+        # a force size hoped for is no deployment, even after one
+        (
+            "Germany sent 5,000 soldiers to Lithuania. Officials hope to reach a force of 260,000 by 2035.",
+            {5000},
+            {260000},
+        ),
+    ],
+)
+def test_a_later_group_of_a_deployment(text: str, present: set[int], absent: set[int]) -> None:
+    deployed = {f.low for f in figures.find(text) if f.category == "deployed"}
+    assert present <= deployed and not (absent & deployed)

@@ -92,9 +92,11 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     spans, chosen = figure_sentences(text, lex)
     mentions = []
-    captive = False  # whether a sentence so far spoke of hostages or captivity
+    earlier = link.NOTHING_EARLIER  # what the sentences so far spoke of (captivity, troops sent)
     for index, start, end, has_words, captive_unseen in chosen:
-        figures, captive = _sentence_figures(text, start, end, lex, has_words, captive or captive_unseen)
+        if captive_unseen and not earlier.captive:
+            earlier = replace(earlier, captive=True)
+        figures, earlier = _sentence_figures(text, start, end, lex, has_words, earlier)
         for fig in figures:
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
@@ -285,14 +287,14 @@ def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _sentence_figures(
-    text: str, start: int, end: int, lex: Lexicon, number_words: bool, captive_before: bool = False
-) -> tuple[list[Figure], bool]:
-    """The figures of one sentence, and whether the text spoke of captivity up to it (`captive_before`, or
-    this sentence does)."""
-    found = sentence_candidates(text, start, end, lex, number_words, captive_before)
+    text: str, start: int, end: int, lex: Lexicon, number_words: bool, earlier: link.Earlier = link.NOTHING_EARLIER
+) -> tuple[list[Figure], link.Earlier]:
+    """The figures of one sentence, and what the text spoke of up to and with it (`earlier`, updated)."""
+    found = sentence_candidates(text, start, end, lex, number_words, earlier)
     if found is None:
-        return [], captive_before
+        return [], earlier
     s, cands = found
+    earlier = spoken_of(earlier, s, cands)
     decider = decide.model_for(lex.language)
     if decider is not None:
         decider.revise(s, cands)
@@ -308,11 +310,21 @@ def _sentence_figures(
         if fig.claimant is None and claimant.pronoun(tokens, lex):
             fig = replace(fig, claimant=_PRONOUN)
         out.append(fig)
-    return out, captive_before or s.captive_cue
+    return out, earlier
+
+
+def spoken_of(earlier: link.Earlier, s: link.Sentence, cands: list[Candidate]) -> link.Earlier:
+    """What the text spoke of up to and with sentence `s`: captivity, troops sent (by the rules' categories, so
+    that the learned decider is trained on the same context it is used in)."""
+    captive = earlier.captive or s.captive_cue
+    deploying = earlier.deploying or any(c.link is not None and c.link.category == "deployed" for c in cands)
+    if (captive, deploying) == (earlier.captive, earlier.deploying):
+        return earlier
+    return link.Earlier(captive, deploying)
 
 
 def sentence_candidates(
-    text: str, start: int, end: int, lex: Lexicon, number_words: bool, captive_before: bool = False
+    text: str, start: int, end: int, lex: Lexicon, number_words: bool, earlier: link.Earlier = link.NOTHING_EARLIER
 ) -> tuple[link.Sentence, list[Candidate]] | None:
     """The numbers of one sentence that may count people, each with the category the rules give it (or None):
     what the figures are made from, and what the learned decider (decide.py) revises and is trained on."""
@@ -322,7 +334,7 @@ def sentence_candidates(
         return None
     s = link.Sentence(tokens, lex)
     s.numbers_at = frozenset(n.first for n in nums)
-    s.captive_before = captive_before
+    s.earlier = earlier
     cands: list[Candidate] = []
     for e in numbers.expressions(tokens, nums, lex):
         if link.excluded(s, e):

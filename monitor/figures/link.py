@@ -58,6 +58,17 @@ class Candidate:
     link: Link | None
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What the text's earlier sentences spoke of, for a sentence that counts without saying it again."""
+
+    captive: bool = False  # hostages or captivity: "Nine were released the next day"
+    deploying: bool = False  # troops sent (a deployment the rules found): "A second group of 75 is expected"
+
+
+NOTHING_EARLIER = Earlier()
+
+
 @dataclass(slots=True)
 class Sentence:
     """One sentence's tokens with per-token lookups computed once (keeps the work per number constant)."""
@@ -70,7 +81,7 @@ class Sentence:
     _cues: dict[str, bool] = field(init=False, default_factory=dict)  # war, captive, title case: computed once
     memo: dict[str, object] = field(init=False, default_factory=dict)  # per-sentence values other modules compute once
     numbers_at: frozenset[int] = frozenset()  # first tokens of the sentence's numbers (words included)
-    captive_before: bool = False  # an earlier sentence of the text spoke of hostages or captivity
+    earlier: Earlier = NOTHING_EARLIER
 
     def __post_init__(self) -> None:
         self.words = [t.low for t in self.tokens]
@@ -123,6 +134,16 @@ class Sentence:
     def captive_cue(self) -> bool:
         """Whether the sentence speaks of hostages or captivity ("prisoner swap", "kidnapped", "captives")."""
         return self._anywhere("captive", self.lex.captive_cues)
+
+    @property
+    def captive_before(self) -> bool:
+        """Whether an earlier sentence of the text spoke of hostages or captivity."""
+        return self.earlier.captive
+
+    @property
+    def deploying_before(self) -> bool:
+        """Whether an earlier sentence of the text counted troops sent."""
+        return self.earlier.deploying
 
     @property
     def mission_cue(self) -> bool:
@@ -631,14 +652,19 @@ def _strong_unit(s: Sentence, e: Expression) -> bool:
     )
 
 
-def _unit_of(s: Sentence, e: Expression) -> Link | None:
+def _unit_of(s: Sentence, e: Expression, w: Who | None) -> Link | None:
     """'a detachment of about 250 engineers', 'will deploy a force of some 2,000': the count of a unit sent
-    somewhere is a deployment."""
+    somewhere is a deployment; so is 'a second group of 75' after a sentence about troops sent (a bare count, or
+    one of troops)."""
     j = e.first
     if _strong_unit(s, e):
         return Link("deployed", e.last, e.last + 2, "troops")
-    if j < 2 or s.words[j - 1] != "of" or s.words[j - 2] not in s.lex.units or not s.deploy_cue:
+    if j < 2 or s.words[j - 1] != "of" or s.words[j - 2] not in s.lex.units:
         return None
+    if w is not None and w.head and " ".join(w.head) not in s.lex.troops:
+        return None  # "a group of 45 protesters gathered": a unit of no troops
+    if not s.deploy_cue and not (s.deploying_before and not s.lex.standing.match_before(s.words, j)):
+        return None  # after troops sent, still no force size ("hope to reach a force of 260,000")
     return Link("deployed", j - 2, j, "troops")
 
 
@@ -697,7 +723,7 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
     released = _released_captives(s, cont, w)
     if released:
         return released
-    unit = _unit_of(s, e)
+    unit = _unit_of(s, e, w)
     if unit:
         return unit
     toll = _toll_after(s, e) or _toll(s, e)
@@ -716,7 +742,7 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
 def _allowed(s: Sentence, category: str, troop: bool, w: Who | None, explicit: bool = False) -> bool:
     """Deployments are counts of troops: a counted troop noun, or a bare number in a sentence about troops;
     men count when a deployment verb says so ("5,000 men deployed"), police when it sends them on a mission."""
-    if category != "deployed" or troop or (w is None and s.has_troops):
+    if category != "deployed" or troop or (w is None and (s.has_troops or s.deploying_before)):
         return True
     if not explicit or w is None:
         return False
