@@ -34,9 +34,10 @@ Sets (docs/figures.md, "Evaluation"):
   the deciders of VERSION 2026.12.03-10 were trained, scored once at that VERSION
   (tests/figures_data/news_blind12_{en,ml}.jsonl); eighth Polish feed sample (`feed8-pl`): 200 more real Polish
   pool items (seed 20261212), scored once at 2026.12.03-10 (tests/figures_data/feed_items_blind8_gold.jsonl);
-- thirteenth to sixteenth blind samples (`news13` … `news16`) and ninth to twelfth Polish feed samples (`feed9-pl` …
-  `feed12-pl`, seeds 20261213–20261216), made the same way, each pair scored once at VERSION 2026.12.03-11, -13, -14
-  and -16 (tests/figures_data/news_blind<n>_{en,ml}.jsonl, feed_items_blind<n>_gold.jsonl);
+- thirteenth to seventeenth blind samples (`news13` … `news17`) and ninth to thirteenth Polish feed samples
+  (`feed9-pl` … `feed13-pl`, seeds 20261213–20261217), made the same way, each pair scored once at VERSION
+  2026.12.03-11, -13, -14, -16 and -18 (tests/figures_data/news_blind<n>_{en,ml}.jsonl,
+  feed_items_blind<n>_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
 round of work only.
@@ -69,8 +70,9 @@ NEWS = {
     14: ("news_blind14_en.jsonl", "news_blind14_ml.jsonl"),
     15: ("news_blind15_en.jsonl", "news_blind15_ml.jsonl"),
     16: ("news_blind16_en.jsonl", "news_blind16_ml.jsonl"),
+    17: ("news_blind17_en.jsonl", "news_blind17_ml.jsonl"),
 }
-FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)  # feed_items_blind<n>_gold.jsonl, all blind
+FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
