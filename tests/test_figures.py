@@ -855,3 +855,21 @@ def test_police_count_as_troops_only_on_a_mission(text: str, expected: set[tuple
 def test_a_later_group_of_a_deployment(text: str, present: set[int], absent: set[int]) -> None:
     deployed = {f.low for f in figures.find(text) if f.category == "deployed"}
     assert present <= deployed and not (absent & deployed)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # soldiers handed back are captives
+        (
+            "Armenia handed back three Azerbaijani soldiers at the border after a prisoner exchange.",
+            {("captured", 3)},
+        ),
+        # prisoners a state frees in an amnesty are its detainees, even under a military government
+        ("The military government will free 2,400 prisoners in an amnesty for the new year.", set()),
+        # the injured of a later clause do not take the toll before it
+        ("The death toll climbed to 47 on Friday after several of the injured died in hospital.", {("killed", 47)}),
+    ],
+)
+def test_captives_handed_back_amnesties_and_later_clauses(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected

@@ -202,6 +202,7 @@ class Lexicon:
     held_by_states: frozenset[str]  # "prisoners": captives only in a sentence about war (war_cues)
     state_detainees: frozenset[str]  # "political prisoners": a state's detainees, never captives
     state_custody: frozenset[str]  # "prisoners in Israeli jails": where a state holds its detainees
+    state_releases: frozenset[str]  # "freed in an amnesty": a state releasing its own detainees
     custody_prepositions: frozenset[str]  # "in" before those places
     hostage_words: frozenset[str]  # prisoners counted beside hostages are the state's detainees
     release_verbs: PhraseSet  # "13 Israelis were released": captives, in a sentence about hostages
@@ -439,6 +440,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         held_by_states=frozenset(w.lower() for w in _strings(people, "held_by_states", where)),
         state_detainees=frozenset(w.lower() for w in _strings(people, "state_detainees", where)),
         state_custody=frozenset(w.lower() for w in _strings(people, "state_custody", where)),
+        state_releases=frozenset(w.lower() for w in _strings(people, "state_releases", where)),
         custody_prepositions=frozenset(w.lower() for w in _strings(people, "custody_prepositions", where)),
         hostage_words=frozenset(w.lower() for w in _strings(people, "hostage_words", where)),
         release_verbs=PhraseSet.of(_strings(people, "release_verbs", where)),

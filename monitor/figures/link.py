@@ -603,6 +603,8 @@ def _state_held(s: Sentence, w: Who) -> bool:
     words, lex = s.words, s.lex
     if any(words[k] in lex.state_detainees for k in range(w.first, w.last)):
         return True
+    if " ".join(w.head) in lex.held_by_states and not lex.state_releases.isdisjoint(words):
+        return True  # "will free 3,100 prisoners in an amnesty"
     if (
         " ".join(w.head) in lex.held_by_states
         and not lex.war_cues.match_at(words, w.cont)
@@ -915,6 +917,7 @@ _PP_PREPOSITIONS = frozenset(
     {"in", "on", "at", "near", "from", "across", "outside", "inside", "aboard", "along", "around", "within"}
 )
 _RELATIVES = frozenset({"who", "that", "which", "whom", "whose", "when", "where"})
+_CLAUSE_OPENERS = frozenset({"after", "before", "because", "while", "following", "amid", "until", "unless"})
 # "or" in the languages with lexicons: killed or wounded counted together are casualties.
 _OR_WORDS = frozenset({"or", "o", "u", "ou", "oder", "или", "або", "чи", "lub", "albo", "nebo", "ou seja"})
 _OBJECT_PRONOUNS = frozenset({"him", "her", "them", "me", "us", "himself", "herself", "themselves"})
@@ -944,6 +947,8 @@ def _prepositional_phrase(s: Sentence, k: int, allow_of: bool = False) -> int:
         noun_trigger = words[j] in lex.trigger_modifiers  # "at a hospital": the phrase's own object
         if tok.kind == "num" or words[j] in _RELATIVES or (s.trigger_at(j)[1] and not noun_trigger):
             return 0
+        if words[j] in _CLAUSE_OPENERS:
+            return 0  # "rose to 52 on Wednesday after several of the injured died": another clause, its own people
         if tok.kind == "punct" and tok.text not in {"-", "'s", "\u2019s", "'", "\u2019"}:
             return 0
         j += 1
