@@ -39,8 +39,10 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     found: list[Claim] = []
     lenient: set[int] = set()
     title_case = _title_case(tokens)
+    intros = lexicon.claim_intros
+    intro_firsts = intros.by_first
     for i, tok in enumerate(tokens):
-        n = lexicon.claim_intros.match_at(words, i)
+        n = intros.match_at(words, i) if tok.low in intro_firsts else 0
         if n:
             span = _by_author(tokens, _right_phrase(tokens, i + n, lexicon, after_intro=True), lexicon)
             if span:
