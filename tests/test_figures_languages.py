@@ -297,6 +297,12 @@ def test_each_side_is_no_count() -> None:
         ),
         # freed with no word of captivity anywhere: no captives
         ("Суд звільнив 14 працівників від штрафів.", "uk", set()),
+        # "eliminated" is killed in every language; "taken prisoner" with the separable verb's particle alone
+        ("Die Brigade hat nach eigenen Angaben 64 Angreifer ausgeschaltet.", "de", {("killed", 64, "exact")}),
+        ("Rebellen nehmen rund 150 Regierungssoldaten gefangen", "de", {("captured", 150, "approximate")}),
+        # reservists called up are mobilised: deployed
+        ("イスラエル軍は予備役約3万人を招集した。", "ja", {("deployed", 30000, "approximate")}),
+        ("Ещё пятеро охранников получили огнестрельные ранения.", "ru", {("wounded", 5, "exact")}),
     ],
 )
 def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int, str]]) -> None:
