@@ -873,3 +873,17 @@ def test_a_later_group_of_a_deployment(text: str, present: set[int], absent: set
 )
 def test_captives_handed_back_amnesties_and_later_clauses(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The police said it had counted 38 bodies in the village.", {("killed", 38)}),
+        ("Kyiv received 757 bodies in the latest repatriation.", {("killed", 757)}),
+        ("Nineteen bodies have reached the city morgue since dawn.", {("killed", 19)}),
+        # bodies of no people ("bodies of water") are never counted this way
+        ("The park has 12 bodies of water and 3 trails.", set()),
+    ],
+)
+def test_bodies_counted_received_or_arriving_are_dead(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected
