@@ -887,3 +887,23 @@ def test_captives_handed_back_amnesties_and_later_clauses(text: str, expected: s
 )
 def test_bodies_counted_received_or_arriving_are_dead(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "the victims" after a count of the dead are those dead: their parts count
+        (
+            "Five people have died in forest fires, officials said. Two of the victims were volunteer firefighters.",
+            {("killed", 5), ("killed", 2)},
+        ),
+        (
+            "Six people were injured when a balcony collapsed. Among the victims were 3 children.",
+            {("wounded", 6), ("wounded", 3)},
+        ),
+        # without such a count before, victims name no category (guideline)
+        ("Two of the victims were volunteer firefighters.", set()),
+    ],
+)
+def test_victims_after_a_count_of_harm(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected

@@ -313,14 +313,19 @@ def _sentence_figures(
     return out, earlier
 
 
+_HARM = frozenset({"killed", "wounded", "casualties"})
+
+
 def spoken_of(earlier: link.Earlier, s: link.Sentence, cands: list[Candidate]) -> link.Earlier:
     """What the text spoke of up to and with sentence `s`: captivity, troops sent (by the rules' categories, so
     that the learned decider is trained on the same context it is used in)."""
     captive = earlier.captive or s.captive_cue
     deploying = earlier.deploying or any(c.link is not None and c.link.category == "deployed" for c in cands)
-    if (captive, deploying) == (earlier.captive, earlier.deploying):
+    harmed = [c.link.category for c in cands if c.link is not None and c.link.category in _HARM]
+    harm = harmed[-1] if harmed else earlier.harm
+    if (captive, deploying, harm) == (earlier.captive, earlier.deploying, earlier.harm):
         return earlier
-    return link.Earlier(captive, deploying)
+    return link.Earlier(captive, deploying, harm)
 
 
 def sentence_candidates(

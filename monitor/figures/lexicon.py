@@ -188,6 +188,7 @@ class Lexicon:
     troops: frozenset[str]
     troops_if_sent: frozenset[str]
     police: frozenset[str]  # troops when sent on a mission the sentence names (mission_cues)
+    victim_words: frozenset[str]  # "the victims": those harmed in the count before (Earlier.harm)
     mission_cues: PhraseSet
     person_verbs: PhraseSet
     person_verbs_after: frozenset[str]  # "17 missionaries were kidnapped": verbs whose subject is people
@@ -332,6 +333,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     trigger_words.update(_key_word(p) for p in troops)
     trigger_words.update(_key_word(p) for p in _strings(people, "troops_if_sent", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "police", where))
+    trigger_words.update(w.lower() for w in _strings(people, "victim_words", where))  # after a count of harm
     trigger_words.update(_key_word(p) for p in _strings(people, "troop_modifiers", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "mobilise", where))
     trigger_words.update(_key_word(p) for p in _strings(people, "deployed_nouns", where))
@@ -426,6 +428,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         troops=frozenset(w.lower() for w in troops),
         troops_if_sent=frozenset(w.lower() for w in _strings(people, "troops_if_sent", where)),
         police=frozenset(w.lower() for w in _strings(people, "police", where)),
+        victim_words=frozenset(w.lower() for w in _strings(people, "victim_words", where)),
         mission_cues=PhraseSet.of(_strings(people, "mission_cues", where)),
         person_verbs=PhraseSet.of(_strings(people, "person_verbs", where)),
         person_verbs_after=frozenset(w.lower() for w in _strings(people, "person_verbs_after", where)),

@@ -64,6 +64,7 @@ class Earlier:
 
     captive: bool = False  # hostages or captivity: "Nine were released the next day"
     deploying: bool = False  # troops sent (a deployment the rules found): "A second group of 75 is expected"
+    harm: str = ""  # the category of the last killed, wounded or casualties count: "Two of the victims were …"
 
 
 NOTHING_EARLIER = Earlier()
@@ -94,6 +95,10 @@ class Sentence:
         best = self._after.get(k)
         if best is None:
             best = self._after[k] = self.lex.after.match_at(self.words, k)
+            if not best[1] and self.earlier.harm and self.words[k] in self.lex.victim_words:
+                # "Four people died in the fire. Two of the victims were firefighters": the victims of the harm
+                # counted before
+                best = self._after[k] = (self.earlier.harm, 1)
         if head:
             key = " ".join(head)
             for cat in self.lex.categories:
@@ -803,6 +808,8 @@ def _group_trigger(s: Sentence, e: Expression) -> Link | None:
         return None
     j -= m
     name, t = lex.after.match_before(words, j)
+    if not t and j > 0 and s.earlier.harm and words[j - 1] in lex.victim_words:
+        name, t = s.earlier.harm, 1  # "Among the victims were 3 children", after a count of the harmed
     if not t and (s.captive_cue or s.captive_before):
         # "Those freed included 80 soldiers", "Among those released were two nurses": parts of the released
         name, t = "captured", lex.release_verbs.match_before(words, j)
