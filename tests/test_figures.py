@@ -907,3 +907,19 @@ def test_bodies_counted_received_or_arriving_are_dead(text: str, expected: set[t
 )
 def test_victims_after_a_count_of_harm(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "At least 31 people were killed, the ministry said. Of those, 12 were civilians.",
+            {("killed", 31), ("killed", 12)},
+        ),
+        ("Of the 31 people killed, 12 were civilians.", {("killed", 31), ("killed", 12)}),
+        # a back reference with no count of the harmed before it is nothing
+        ("Police questioned 40 people. Of those, 12 were arrested.", set()),
+    ],
+)
+def test_a_sentence_opening_on_its_group(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected

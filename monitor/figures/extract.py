@@ -164,7 +164,7 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
     for index, (start, end) in enumerate(spans):
         words = words_of(start, end)
         # Cheap prefilter: a sentence needs a trigger word and a number (digits or a number word).
-        if words.isdisjoint(triggers):
+        if words.isdisjoint(triggers) and not _opens_on_back_reference(lower, text, start, aligned):
             captive = captive or (not captive_firsts.isdisjoint(words) and _speaks_of_captivity(text, start, end, lex))
             continue
         has_digit = _DIGIT_RE.search(text, start, end) is not None
@@ -179,6 +179,12 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
             continue
         chosen.append((index, start, end, has_words, captive))
     return spans, chosen
+
+
+def _opens_on_back_reference(lower: str, text: str, start: int, aligned: bool) -> bool:
+    """Whether the sentence opens on "Of those," / "Of them," (a part of the count before: `_opening_group`)."""
+    head = lower[start : start + 10] if aligned else text[start : start + 10].lower()
+    return head.lstrip().startswith(("of those,", "of them,", "of these,"))
 
 
 def _speaks_of_captivity(text: str, start: int, end: int, lex: Lexicon) -> bool:
@@ -368,8 +374,31 @@ def sentence_candidates(
             # "the death toll rose from 40 to 45", "выросло с 40 до 45": the toll's value is the new one
             c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
+    _opening_group(s, cands)
     _inherit(s, cands, lex)
     return s, cands
+
+
+_BACK_REFERENCES = frozenset({"those", "them", "these", "whom"})
+
+
+def _opening_group(s: link.Sentence, cands: list[Candidate]) -> None:
+    """A sentence that opens on the group its count is taken from: "Of the 26 people killed, 11 were civilians"
+    (the group's category), "Of those, 11 were civilians" after a count of the harmed (that count's category).
+    The part is the first count after the opening clause, when nothing else gave it a category."""
+    words = s.words
+    if len(words) < 4 or words[0] != "of" or "," not in words[:12]:
+        return
+    comma = words.index(",")
+    inside = [c for c in cands if c.expr.first < comma]
+    after = [c for c in cands if c.expr.first > comma]
+    if not after or after[0].link is not None or after[0].expr.first > comma + 3:
+        return
+    part = after[0]
+    if inside and inside[-1].link is not None:
+        part.link = Link(inside[-1].link.category, inside[-1].link.first, inside[-1].link.last, "part")
+    elif not inside and comma == 2 and words[1] in _BACK_REFERENCES and s.earlier.harm:
+        part.link = Link(s.earlier.harm, 0, 2, "part")
 
 
 def _after_change(s: link.Sentence, e: numbers.Expression) -> bool:
