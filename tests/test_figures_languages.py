@@ -307,3 +307,20 @@ def test_each_side_is_no_count() -> None:
 )
 def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int, str]]) -> None:
     assert {(f.category, f.low, f.qualifier) for f in figures.find(text, lang)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "claimant"),
+    [
+        # an account named by whose it is: a compound, or an adjective before the noun
+        ("In Belgorod sind nach Behördenangaben 17 Menschen verletzt worden.", "de", "Behördenangaben"),
+        ("Dort werden nach Kiewer Angaben mehr als 6.000 Kriegsgefangene festgehalten.", "de", "Kiewer Angaben"),
+        # the subject's own account stays the subject's
+        ("Die Armee will nach eigenen Angaben 2.100 Soldaten getötet haben.", "de", "Die Armee"),
+        # an indefinite article opening the source after the verb
+        ("Die Zahl der Verletzten liegt bei 87, sagte ein Sprecher der Armee.", "de", "ein Sprecher der Armee"),
+        ("Al menos 12 personas murieron, dijo un portavoz de la policía.", "es", "un portavoz de la policía"),
+    ],
+)
+def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> None:
+    assert {f.claimant for f in figures.find(text, lang)} == {claimant}

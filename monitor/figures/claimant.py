@@ -33,6 +33,28 @@ class Claim:
     claimant: str
 
 
+def _accounts(text: str, tokens: list[Token], words: list[str], lexicon: Lexicon) -> list[Claim]:
+    """ "nach Behördenangaben", "nach Kiewer Angaben", "nach britischen Schätzungen": an account named by whose it
+    is, the source as written. Not "nach eigenen Angaben" (the subject's own account) nor "nach Angaben des X"
+    (an intro: X is the source)."""
+    found = []
+    for i, word in enumerate(words[:-1]):
+        if word not in lexicon.claim_by or lexicon.own_account.match_at(words, i):
+            continue
+        for j in (i + 1, i + 2):
+            if j >= len(words) or tokens[j].kind != "word":
+                break
+            w = words[j]
+            noun = next((n for n in lexicon.claim_account_nouns if w.endswith(n)), None)
+            if noun is None:
+                continue
+            if w == noun and j == i + 1:
+                break  # "nach Angaben …": the source comes after it
+            found.append(Claim(i, text[tokens[i + 1].start : tokens[j].end]))
+            break
+    return found
+
+
 def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     """Every claimant a sentence names: "X said", "according to X", ", said X", "... - X" (headline)."""
     words = [t.low for t in tokens]
@@ -77,6 +99,8 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
                     span = None
         if span:
             found.append(Claim(i, _text(text, tokens, span)))
+    if lexicon.claim_by and not found:
+        found.extend(_accounts(text, tokens, words, lexicon))
     firsts = lexicon.own_account.by_first
     own = (
         next((i for i, w in enumerate(words) if w in firsts and lexicon.own_account.match_at(words, i)), None)
@@ -408,6 +432,9 @@ def _right_phrase(
                 and (tok.text[:1].isupper() or tok.low in _DETERMINERS or tok.low == "of" or end > first or after_intro)
             )
             or (tok.text in _JOINERS and end > first)
+            # ", sagte ein Sprecher der Armee": an article opens the source after an intro, even one kept out of
+            # sources elsewhere
+            or (end == first and after_intro and tok.low in lexicon.determiners and tok.kind == "word")
         ):
             end += 1
             continue

@@ -216,6 +216,8 @@ class Lexicon:
     tolls: PhraseMap  # every category's toll phrases
     claim_verbs: frozenset[str]
     claim_intros: PhraseSet
+    claim_by: frozenset[str]  # "nach": before a noun of account that is the source ("nach Behördenangaben")
+    claim_account_nouns: tuple[str, ...]  # "angaben", "erkenntnissen": that noun, or a compound ending in it
     claim_pronouns: frozenset[str]
     claim_stop: frozenset[str]
     claim_adverbs: frozenset[str]
@@ -456,6 +458,8 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         tolls=PhraseMap.of((name, cats_table.get(name, {}).get("toll", [])) for name in CATEGORIES),
         claim_verbs=frozenset(w.lower() for w in _strings(claim, "verbs", where)),
         claim_intros=PhraseSet.of(_strings(claim, "intros", where)),
+        claim_by=frozenset(w.lower() for w in _strings(claim, "by", where)),
+        claim_account_nouns=tuple(w.lower() for w in _strings(claim, "account_nouns", where)),
         claim_pronouns=frozenset(w.lower() for w in _strings(claim, "pronouns", where)),
         claim_stop=frozenset(w.lower() for w in _strings(claim, "stop_words", where)),
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
