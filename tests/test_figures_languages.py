@@ -320,6 +320,9 @@ def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int,
         # an indefinite article opening the source after the verb
         ("Die Zahl der Verletzten liegt bei 87, sagte ein Sprecher der Armee.", "de", "ein Sprecher der Armee"),
         ("Al menos 12 personas murieron, dijo un portavoz de la policía.", "es", "un portavoz de la policía"),
+        # a lower-case source closing the clause, with its place or body after a preposition
+        ("Трое военных погибли при ударе, сообщил источник в командовании.", "ru", "источник в командовании"),
+        ("Четверо військових загинули внаслідок удару, повідомило джерело в штабі.", "uk", "джерело в штабі"),
     ],
 )
 def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> None:

@@ -95,6 +95,10 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
                 # a lower-case subject only when it closes the clause (", повідомила поліція."), never a
                 # clause the verb governs (", claimed the building made him sick")
                 span = _right_phrase(tokens, first, lexicon, after_intro=True)
+                if span and span[1] + 1 < len(tokens) and tokens[span[1]].low in lexicon.place_prepositions:
+                    # ", сообщил источник в силовых структурах.": the source's place or body after a preposition
+                    rest = _right_phrase(tokens, span[1] + 1, lexicon, after_intro=True)
+                    span = (span[0], rest[1]) if rest else span
                 if span and span[1] < len(tokens) and tokens[span[1]].kind != "punct":
                     span = None
         if span:
