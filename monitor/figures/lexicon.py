@@ -342,10 +342,10 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     trigger_words.update(_key_word(p) for p in _strings(people, "units", where))
     # "The remaining 11 are still being held": people released or still held after a sentence about captivity
     # (their key word, or their verb when that is a function word: "still being held" -> "held")
-    function_words = {w.lower() for w in _strings(_table(data, "context", where), "function_words", where)}
+    function = {w.lower() for w in _strings(_table(data, "context", where), "function_words", where)}
     for phrase in _strings(people, "release_verbs", where):
         key = _key_word(phrase)
-        trigger_words.add(phrase.lower().split()[-1] if key in function_words else key)
+        trigger_words.add(phrase.lower().split()[-1] if key in function else key)
     for category in categories:
         trigger_words.update(category.after_who)  # "5 bodies found", "claimed 12 lives"
         trigger_words.update(category.before_who)
