@@ -923,3 +923,24 @@ def test_victims_after_a_count_of_harm(text: str, expected: set[tuple[str, int]]
 )
 def test_a_sentence_opening_on_its_group(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Gunmen snatched 14 migrants from a bus near the border on Friday.", {("captured", 14)}),
+        ("More than 900 soldiers have given themselves up since January, the project said.", {("captured", 900)}),
+        (
+            "Fighters released 31 women they had seized last month. About 12 others are believed to still be held.",
+            {("captured", 31), ("captured", 12)},
+        ),
+        (
+            "Both sides released 150 prisoners of war. Kyiv said its returnees included 12 medics.",
+            {("captured", 150), ("captured", 12)},
+        ),
+        # a state's prisoners freed after years in its jails are no captives
+        ("Iran released two French nationals held for three years on spying charges.", set()),
+    ],
+)
+def test_more_ways_of_taking_holding_and_freeing(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected
