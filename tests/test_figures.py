@@ -944,3 +944,15 @@ def test_a_sentence_opening_on_its_group(text: str, expected: set[tuple[str, int
 )
 def test_more_ways_of_taking_holding_and_freeing(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a ship's crew is no troops; sailors sent by a navy are
+        ("The remaining 18 sailors abandoned ship and were picked up by a patrol boat.", set()),
+        ("The US sent 5,000 sailors and Marines to the region.", {("deployed", 5000)}),
+    ],
+)
+def test_sailors_are_troops_only_when_sent(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.category, f.low) for f in figures.find(text)} == expected
