@@ -956,3 +956,8 @@ def test_more_ways_of_taking_holding_and_freeing(text: str, expected: set[tuple[
 )
 def test_sailors_are_troops_only_when_sent(text: str, expected: set[tuple[str, int]]) -> None:
     assert {(f.category, f.low) for f in figures.find(text)} == expected
+
+
+def test_wounded_who_died_are_dead() -> None:
+    found = {(f.category, f.low) for f in figures.find("Toll rises to nine as two wounded die in hospital")}
+    assert found == {("killed", 9), ("killed", 2)}

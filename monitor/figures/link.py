@@ -705,6 +705,8 @@ def _categorise(s: Sentence, e: Expression, w: Who | None, counted: set[int]) ->
         later = _right_trigger(s, held, ())
         if later is not None and later.category != "missing":
             return later  # "Two missing hikers were found dead": the verb says what happened to them
+    if noun and noun.category == "wounded" and right is not None and right.category == "killed" and right.first == cont:
+        return right  # "two wounded die in hospital": the wounded counted have died
     if noun and not (w and w.selection) and not (noun.category in {"captured", "missing"} and other):
         return noun
     if (
