@@ -287,6 +287,8 @@ def test_each_side_is_no_count() -> None:
         # half of an approximate number word
         ("Medio centenar de personas resultaron heridas en el tiroteo.", "es", {("wounded", 50, "approximate")}),
         ("Half a dozen people were killed in the fire.", "en", {("killed", 6, "approximate")}),
+        # the approximate count of a scale
+        ("Le pays a déployé une dizaine de milliers de soldats.", "fr", {("deployed", 10000, "approximate")}),
         # held against their will by an armed group
         ("Disidencias armadas retienen a 31 militares en una vereda.", "es", {("captured", 31, "exact")}),
         # freed or brought home after a sentence about captivity, with the parts among them

@@ -210,15 +210,24 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
                 found.remove(before)
                 found.append(Number(before.value * value, before.first, k + 1, True))
                 continue
+            last = k + 1
+            # "une dizaine de milliers", "una decena de miles": the approximate count of a scale
+            scale = lexicon.scales.get(words[k + 2], 0) if k + 2 < len(words) and words[k + 1] in _OF else 0
+            if scale and scale > value:
+                value, last = value * scale, k + 3
             half = k - 2 if k > 1 and words[k - 1] in lexicon.articles else k - 1  # "half a dozen"
             if half >= 0 and words[half] in lexicon.halves and not used[half]:
-                found.append(Number(value // 2, half, k + 1, True))  # "medio centenar", "medio millar"
+                found.append(Number(value // 2, half, last, True))  # "medio centenar", "medio millar"
                 continue
             # "a dozen", "up to a dozen": the article belongs to the number, so a bound before it applies
             first = k - 1 if k > 0 and words[k - 1] in lexicon.articles else k
-            found.append(Number(value, first, k + 1, True))
+            found.append(Number(value, first, last, True))
     found.sort(key=lambda n: n.first)
     return found
+
+
+# Between an approximate number word and its scale: "une dizaine de milliers", "una decena de miles".
+_OF = frozenset({"de", "d'", "of"})
 
 
 def _listed_numbers(words: list[str], used: list[bool], lexicon: Lexicon) -> list[Number]:
