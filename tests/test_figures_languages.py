@@ -289,6 +289,12 @@ def test_each_side_is_no_count() -> None:
         ("Half a dozen people were killed in the fire.", "en", {("killed", 6, "approximate")}),
         # the approximate count of a scale
         ("Le pays a déployé une dizaine de milliers de soldats.", "fr", {("deployed", 10000, "approximate")}),
+        # nationalities are people: the part of the abducted
+        (
+            "Bewaffnete haben sieben Helfer verschleppt, darunter zwei Deutsche.",
+            "de",
+            {("captured", 7, "exact"), ("captured", 2, "exact")},
+        ),
         # held against their will by an armed group
         ("Disidencias armadas retienen a 31 militares en una vereda.", "es", {("captured", 31, "exact")}),
         # freed or brought home after a sentence about captivity, with the parts among them
