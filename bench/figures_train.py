@@ -17,9 +17,9 @@ Training data: every labelled set the project has in the languages asked for (En
 later samples, the deployments-and-captives texts, the sixth to thirteenth own samples, shared/figures/dev.jsonl,
 tests/figures_cases.jsonl; --langs de,es,fr,pl,ru,uk: the Polish feed items and the own texts in those languages,
 pooled into one model, model_multi.json). A set kept blind for the model must not be in it: score such a set only
-after training, once. The models of VERSION 2026.12.03-19 were trained on 7,068 English texts
-and 3,535 texts in the six pooled languages (the seventeenth samples and the thirteenth Polish feed sample included),
-before the eighteenth samples (news_blind18_*) and the fourteenth Polish feed sample were scored; those judge them.
+after training, once. The models of VERSION 2026.12.03-20 were trained on 7,318 English texts
+and 3,835 texts in the six pooled languages (the eighteenth samples and the fourteenth Polish feed sample included),
+before the nineteenth samples (news_blind19_*) and the fifteenth Polish feed sample were scored; those judge them.
 """
 
 from __future__ import annotations
