@@ -34,9 +34,9 @@ Sets (docs/figures.md, "Evaluation"):
   the deciders of VERSION 2026.12.03-10 were trained, scored once at that VERSION
   (tests/figures_data/news_blind12_{en,ml}.jsonl); eighth Polish feed sample (`feed8-pl`): 200 more real Polish
   pool items (seed 20261212), scored once at 2026.12.03-10 (tests/figures_data/feed_items_blind8_gold.jsonl);
-- thirteenth to eighteenth blind samples (`news13` … `news18`) and ninth to fourteenth Polish feed samples
-  (`feed9-pl` … `feed14-pl`, seeds 20261213–20261218), made the same way, each pair scored once at VERSION
-  2026.12.03-11, -13, -14, -16, -18 and -19 (tests/figures_data/news_blind<n>_{en,ml}.jsonl,
+- thirteenth to nineteenth blind samples (`news13` … `news19`) and ninth to fifteenth Polish feed samples
+  (`feed9-pl` … `feed15-pl`, seeds 20261213–20261219), made the same way, each pair scored once at VERSION
+  2026.12.03-11, -13, -14, -16, -18, -19 and -20 (tests/figures_data/news_blind<n>_{en,ml}.jsonl,
   feed_items_blind<n>_gold.jsonl);
 - shared/figures/dev.jsonl (281 texts; dev only: it has no blind part).
 Each labelled set's blind part (30 %, drawn with a fixed seed before any rule was changed) is for the end of a
@@ -72,8 +72,9 @@ NEWS = {
     16: ("news_blind16_en.jsonl", "news_blind16_ml.jsonl"),
     17: ("news_blind17_en.jsonl", "news_blind17_ml.jsonl"),
     18: ("news_blind18_en.jsonl", "news_blind18_ml.jsonl"),
+    19: ("news_blind19_en.jsonl", "news_blind19_ml.jsonl"),
 }
-FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)  # feed_items_blind<n>_gold.jsonl, all blind
+FEED_SAMPLES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:
