@@ -58,17 +58,24 @@ class _OneLine(logging.Formatter):
 
 
 class _QuietAfterCtrlC(logging.Filter):
-    """Drops Prefect's "Crash detected!" and "Finished in state Crashed" lines once the user pressed Ctrl-C:
-    the command says "interrupted" itself, and the run's state stays in Prefect. A crash without Ctrl-C
-    (the API gone, a worker killed) is still shown."""
+    """Drops Prefect's error lines ("Crash detected!", "Finished in state Crashed", a task left Pending) once
+    the user pressed Ctrl-C: the command says "interrupted" itself, and the run's state stays in Prefect. A
+    crash without Ctrl-C (the API gone, a worker killed) is still shown."""
 
     interrupted = False
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not _QuietAfterCtrlC.interrupted or not record.name.startswith("prefect"):
             return True
-        message = record.getMessage()
-        return not (message.startswith("Crash detected!") or message.startswith("Finished in state Crashed"))
+        # after Ctrl-C every error Prefect reports is that interruption seen from somewhere: the flow crashed, a
+        # query DuckDB stopped for the same SIGINT failed it, a task cut off in Pending
+        return record.levelno < logging.ERROR
+
+
+def ctrl_c_seen() -> bool:
+    """Whether the user pressed Ctrl-C during this command (once `one_line_logs` set its SIGINT hook): an
+    error raised after it (DuckDB's "Query interrupted", a cut-off fetch) is the interruption, not a failure."""
+    return _QuietAfterCtrlC.interrupted
 
 
 def _note_ctrl_c() -> None:

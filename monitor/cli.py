@@ -244,6 +244,9 @@ def run(ctx: click.Context, quiet: bool, verbose: bool, as_json: bool, strict: b
             )
             data = run_cycle(cfg, verbose=verbose)
     except Exception as e:  # the run's row says failed, with the reason; here it is one line, and JSON for scripts
+        flows = sys.modules.get("flows")
+        if flows is not None and flows.ctrl_c_seen():
+            raise KeyboardInterrupt from None  # DuckDB answers a SIGINT with "Query interrupted": it is Ctrl-C
         from monitor import store
 
         error: Exception = store.damaged(cfg.database, e) if store.is_damage(e) else e

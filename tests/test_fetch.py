@@ -376,6 +376,22 @@ def test_read_timeout_before_the_deadline(hostile: hs.HostileServer) -> None:
     assert "no data from the server for 0.5 s" in error.reason
 
 
+def test_stopping_the_client_ends_a_read_from_a_silent_server_at_once(hostile: hs.HostileServer) -> None:
+    # Ctrl-C or the cycle's budget stops the client while a thread waits on a server that sends nothing:
+    # the read ends within a poll (fetch.guard.STOP_POLL), not after the 20 s read timeout
+    url = hostile.route("/hang", hs.hang())
+    limits = fetch.Limits(read_timeout=20.0, deadline=60.0)
+    with fetch.Client(allow_networks=LOOPBACK, limits=limits) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        pending = pool.submit(fetch_error, client, url)
+        time.sleep(0.5)
+        client.stop()
+        error = pending.result(timeout=10)
+        took = time.monotonic() - started
+    assert took < 0.5 + 2 * fetch.guard.STOP_POLL + 0.5, took
+    assert url in str(error)
+
+
 def test_deadlines_are_per_request_across_threads(hostile: hs.HostileServer) -> None:
     hostile.route("/hang", hs.hang())
     hostile.route("/ok", hs.static(b"ok"))

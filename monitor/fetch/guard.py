@@ -52,6 +52,10 @@ class Deadline(threading.local):
 deadline = Deadline()
 
 
+# How often a read from a server that sends nothing looks whether its client has stopped (seconds).
+STOP_POLL = 0.5
+
+
 def remaining() -> float:
     at = float("inf") if deadline.at is None else deadline.at
     if deadline.cutoff is not None:
@@ -157,7 +161,21 @@ class GuardedStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, bounded(timeout, httpcore.ReadTimeout))
+        # in slices of STOP_POLL seconds, so that a client stopping (Ctrl-C, the cycle's budget) ends a read
+        # from a silent server at once rather than after the whole read timeout; a slice that times out has
+        # read nothing, so trying again loses nothing
+        until = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if until is None else until - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            step = bounded(left, httpcore.ReadTimeout)  # raises once the deadline or the client's cutoff passed
+            if step is not None and step <= STOP_POLL:
+                return self._inner.read(max_bytes, step)
+            try:
+                return self._inner.read(max_bytes, STOP_POLL)
+            except httpcore.ReadTimeout:
+                continue
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, bounded(timeout, httpcore.WriteTimeout))
