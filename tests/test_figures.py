@@ -440,7 +440,49 @@ CLAIMANT_CASES = [
         "the head of the regional military administration",
     ),
     ("The ministry said 3,400 people had been killed since the war began.", "The ministry"),
+    # an aside between the source and its verb
+    ("The rebels, in a statement on their website, said they had killed 25 soldiers.", "The rebels"),
+    ("A hospital spokesman, reached by phone, said 14 patients were injured.", "A hospital spokesman"),
+    ("Governor Anna Petrova, who visited the site, said 9 people were killed.", "Governor Anna Petrova"),
+    # whoever puts, raises or revises a toll gives it
+    ("The coast guard put the number of missing at 31.", "The coast guard"),
+    ("Disaster officials raised the death toll to 48 on Friday.", "Disaster officials"),
+    ("The health ministry gave a lower figure of 12 dead.", "The health ministry"),
+    # a passive author; a source named with its one-word seat
+    ("At least 40 villagers were killed. The figure was given by a local chief.", "a local chief"),
+    ("Police in Lagos said 7 people were abducted.", "Police in Lagos"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimants"),
+    [
+        # a figure without a source continues the source of the figures just before it
+        (
+            "Shelling killed 6 people in Kherson, the regional governor said. Another 15 were wounded.",
+            {(6, "the regional governor"), (15, "the regional governor")},
+        ),
+        # up to three sentences on, and from a figure that continued it
+        (
+            "A ferry sank off Lombok, leaving 22 missing, rescuers said. Four bodies have been recovered. "
+            "Divers resumed the search on Monday. The navy sent two ships. Another 3 were later confirmed dead.",
+            {(22, "rescuers"), (4, "rescuers"), (3, "rescuers")},
+        ),
+        (
+            "A ferry sank off Lombok, leaving 22 missing, rescuers said. Divers resumed the search on Monday. "
+            "The weather improved. The navy sent two ships. Another 3 were later confirmed dead.",
+            {(22, "rescuers"), (3, None)},
+        ),
+        # a source named for no figure is not continued: that sentence reports something else
+        ("The mayor said the city would rebuild the bridge. At least 5 people were killed.", {(5, None)}),
+        # nor across a paragraph
+        ("Shelling killed 6 people, the governor said.\n\nAnother 15 were wounded.", {(6, "the governor"), (15, None)}),
+        # a sentence pointing back gives the source of the one before it
+        ("Nine people were killed in the raid. That is according to the police.", {(9, "the police")}),
+    ],
+)
+def test_sources_continue_and_point_back(text: str, claimants: set[tuple[int, str | None]]) -> None:
+    assert {(f.low, f.claimant) for f in figures.find(text, "en")} == claimants
 
 
 @pytest.mark.parametrize(("text", "claimant"), CLAIMANT_CASES)

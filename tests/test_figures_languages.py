@@ -331,6 +331,28 @@ def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int,
         # a lower-case source closing the clause, with its place or body after a preposition
         ("Трое военных погибли при ударе, сообщил источник в командовании.", "ru", "источник в командовании"),
         ("Четверо військових загинули внаслідок удару, повідомило джерело в штабі.", "uk", "джерело в штабі"),
+        # a source named with its seat
+        (
+            "Rund 900 Soldaten sind in Estland, wie das Heeresamt in Koblenz mitteilte.",
+            "de",
+            "das Heeresamt in Koblenz",
+        ),
+        # a sentence pointing back names the source of the one before it
+        ("Rund 600 Soldaten werden nach Rumänien verlegt. Das teilte das Heeresamt mit.", "de", "das Heeresamt"),
+        ("При обстреле погибли четыре человека. Об этом сообщил мэр города.", "ru", "мэр города"),
+        ("Внаслідок удару поранено сімох людей. Про це повідомила обласна прокуратура.", "uk", "обласна прокуратура"),
+        ("Once mineros murieron en el derrumbe. Así lo confirmó la fiscalía regional.", "es", "la fiscalía regional"),
+        ("W pożarze zginęły cztery osoby. O tym poinformowała straż pożarna.", "pl", "straż pożarna"),
+        ('"병사 300명이 숨졌다"\n합참은 이날 브리핑에서 이같이 밝혔다.', "ko", "합참"),
+        # a source pointing back is the body named before: "según el organismo"
+        (
+            "La Defensa Civil de Bahía publicó su balance. Según el organismo, 14 personas murieron en las lluvias.",
+            "es",
+            "La Defensa Civil de Bahía",
+        ),
+        # the source continues to the figures after it
+        ("Trzy osoby zginęły, podała policja. Kolejne dwie zostały ranne.", "pl", "policja"),
+        ("민간인 5명이 숨졌다고 주 당국이 밝혔다. 부상자 가운데 2명은 위독하다.", "ko", "주 당국"),
     ],
 )
 def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> None:

@@ -90,6 +90,7 @@ class CjkLexicon:
     according: tuple[str, ...]
     claim_verbs: tuple[str, ...]
     particles: tuple[str, ...]
+    back: tuple[str, ...]  # "…" 국정원은 이같이 밝혔다: the source of the sentence before (a quote)
 
 
 def _list(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -151,6 +152,7 @@ def load(language: str) -> CjkLexicon:
         according=_list(claim, "according", name),
         claim_verbs=_list(claim, "verbs", name),
         particles=_list(claim, "particles", name),
+        back=_list(claim, "back", name),
     )
 
 
@@ -413,6 +415,8 @@ def _subject_before_verb(sentence: str, lex: CjkLexicon) -> str | None:
         return None
     # "…라고 현지 당국이 16일 밝혔다", "…と防衛省が28日発表した": the day of the statement between source and verb
     before = _DAY_BEFORE_VERB_RE.sub("", sentence[:at].rstrip())
+    if any(before.endswith(b) for b in lex.back):
+        return None  # "국방부는 … 이같이 밝혔다": the source is the topic, not the word pointing back
     if not before or before[-1] not in lex.topic_particles:
         return None
     if lex.language == "ko":
@@ -475,7 +479,8 @@ def find(text: str, language: str) -> list[Figure]:
     best: dict[tuple[str, int | None, int | None], Figure] = {}
     mentions: list[Figure] = []
     before: str | None = None  # the category of the last count of the sentence before, if it had one
-    for m in _SENTENCE_RE.finditer(text):
+    sourced: tuple[int, int, str] | None = None  # the last figure's source: its sentence's number and end
+    for index, m in enumerate(_SENTENCE_RE.finditer(text)):
         start, end = m.start(), m.end()
         sentence = text[start:end]
         last, before = before, None
@@ -484,7 +489,16 @@ def find(text: str, language: str) -> list[Figure]:
         counts = _counts(text, start, end, lex)
         if not counts:
             continue
-        claimant = _claimant(text, start, end, lex)
+        # "…다쳤다고 주 당국이 밝혔다. 부상자 가운데 3명은 위독하다": a sentence that names no source continues
+        # the source of the figures just before it (claimant.SOURCE_CONTINUES sentences, one paragraph)
+        claimant = _claimant(text, start, end, lex) or _back_claimant(text, end, lex)
+        if (
+            claimant is None
+            and sourced is not None
+            and index - sourced[0] <= claimants.SOURCE_CONTINUES
+            and "\n\n" not in text[sourced[1] : start]
+        ):
+            claimant = sourced[2]
         categories: list[str | None] = []
         found_by: list[str] = []
         keep: list[bool] = []
@@ -547,6 +561,8 @@ def find(text: str, language: str) -> list[Figure]:
             )
             mentions.append(fig)
             before = category
+            if claimant is not None:
+                sourced = (index, end, claimant)
     head_end = claimants.headline_end(text, mentions)
     if head_end is not None:
         lead = None
@@ -562,6 +578,14 @@ def find(text: str, language: str) -> list[Figure]:
         if key not in best or (best[key].claimant is None and fig.claimant is not None):
             best[key] = fig  # a count restated with a source, listed once
     return sorted(best.values(), key=lambda f: (f.start, f.end))
+
+
+def _back_claimant(text: str, end: int, lex: CjkLexicon) -> str | None:
+    """The source the next sentence gives for this one: "국방부는 이같이 밝혔다", "防衛省はこのように発表した"."""
+    after = _SENTENCE_RE.search(text, end)
+    if after is None or "\n\n" in text[end : after.start()] or not any(b in after.group() for b in lex.back):
+        return None
+    return _claimant(text, after.start(), after.end(), lex)
 
 
 def _starts_with_any(text: str, phrases: tuple[str, ...]) -> bool:

@@ -23,6 +23,9 @@ _WEEKDAYS = frozenset(
 
 # Body sentences read for the source of a headline's figures: the lead names it ("..., police said").
 LEAD_SENTENCES = 2
+# A figure without a source of its own continues the source of a figure up to this many sentences before it,
+# in the same paragraph: "At least 19 were killed, the agency said. Another 40 were wounded."
+SOURCE_CONTINUES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +66,17 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
     title_case = _title_case(tokens)
     intros = lexicon.claim_intros
     intro_firsts = intros.by_first
+    back = lexicon.claim_back.match_at(words, 0)  # "Das sagte X": the verb after the opener, its source after it
     for i, tok in enumerate(tokens):
         n = intros.match_at(words, i) if tok.low in intro_firsts else 0
         if n:
-            span = _by_author(tokens, _right_phrase(tokens, i + n, lexicon, after_intro=True), lexicon)
+            span = _by_author(tokens, _with_seat(tokens, _right_phrase(tokens, i + n, lexicon, True), lexicon), lexicon)
+            if span:
+                found.append(Claim(i, _text(text, tokens, span)))
+            continue
+        if tok.low in lexicon.claim_toll_verbs and _puts_toll(words, i, lexicon):
+            # "Police put the number at 21", "Officials revised the death toll down to 31": the subject's count
+            span = _left_phrase(tokens, i, lexicon)
             if span:
                 found.append(Claim(i, _text(text, tokens, span)))
             continue
@@ -83,15 +93,22 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             continue  # "wildfires claim 93 lives", "claimed the lives of": no one speaks
         if words[i] in _CLAIM_LIVES and words[i + 1 : i + 2] in (["responsibility"], ["credit"]):
             continue  # "IS claimed responsibility for attacks that killed 3": a deed owned, no count asserted
-        span = _appositive(tokens, i, lexicon) or _relative(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
+        opened = bool(back) and i == back  # "Das teilte …", "O tym poinformowała …": the source follows the verb
+        span = (
+            None
+            if opened
+            else _appositive(tokens, i, lexicon) or _relative(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
+        )
         if span and span[1] == i and _closing(tokens, span[0], i):
             lenient.add(len(found))  # ", the municipal corporation said.": the clause's source, whatever its head
-        if span is None and (i == 0 or tokens[i - 1].kind == "punct"):
+        if span is None and (i == 0 or tokens[i - 1].kind == "punct" or opened):
             # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb,
             # a time between them skipped ("- poinformowała w poniedziałek policja")
             first = i + 1 + lexicon.claim_time.match_at(words, i + 1)
-            span = _right_phrase(tokens, first, lexicon)
-            if span is None and i > 0:
+            span = _right_phrase(tokens, first, lexicon, after_intro=opened)
+            if opened:
+                span = _with_seat(tokens, span, lexicon)
+            if span is None and i > 0 and not opened:
                 # a lower-case subject only when it closes the clause (", повідомила поліція."), never a
                 # clause the verb governs (", claimed the building made him sick")
                 span = _right_phrase(tokens, first, lexicon, after_intro=True)
@@ -164,6 +181,29 @@ def word_claims_lives(words: list[str], i: int, tokens: list[Token], lexicon: Le
     return (
         tokens[i + 1].kind == "num" or _number_word(words[i + 1], lexicon) or words[i + 1 : i + 3] == ["the", "lives"]
     )
+
+
+def back(tokens: list[Token], found: list[Claim], lexicon: Lexicon) -> str | None:
+    """The source a sentence gives for the sentence before it: it opens on words pointing back and names a
+    source ("Das teilte das Ministerium mit.", "Об этом сообщил губернатор.", "That is according to X.")."""
+    opener = lexicon.claim_back.match_at([t.low for t in tokens], 0)
+    if not found or not opener or found[0].at > opener + 1:
+        return None  # "Das russische Ministerium meldete …": an article, not a word pointing back
+    return found[0].claimant
+
+
+def anaphoric(name: str, lexicon: Lexicon) -> bool:
+    """Whether a source names one named before ("the agency", "según sus datos"), not a body of its own."""
+    return " ".join(name.lower().split()) in lexicon.claim_anaphors
+
+
+def opening_subject(text: str, tokens: list[Token], lexicon: Lexicon) -> str | None:
+    """The named body opening a sentence ("El Ministerio de Sanidad de Gaza, controlado por Hamás, actualizó
+    …"): a phrase of two or more words, one capitalised after the first, that ends at a comma or a verb."""
+    span = _right_phrase(tokens, 0, lexicon)
+    if span is None or span[1] - span[0] < 2 or not any(t.text[:1].isupper() for t in tokens[span[0] + 1 : span[1]]):
+        return None
+    return _text(text, tokens, span)
 
 
 def pronoun(tokens: list[Token], lexicon: Lexicon) -> bool:
@@ -372,8 +412,8 @@ def _is_name_word(tok: Token, lexicon: Lexicon) -> bool:
 
 
 def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
-    """The noun phrase ending right before the claim verb (adverbs between are skipped)."""
-    end = verb
+    """The noun phrase ending right before the claim verb (adverbs and an aside between are skipped)."""
+    end = _aside_start(tokens, verb, lexicon)
     while end > 0:
         if tokens[end - 1].low in lexicon.claim_adverbs:
             end -= 1
@@ -409,6 +449,8 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
         head = _left_phrase(tokens, k - 1, lexicon)  # "Authorities in the state of X say": the authorities
         if head:
             last = tokens[head[1] - 1]
+            if end - start == 1 and tokens[k - 1].low in lexicon.claim_seat_prepositions:
+                return (head[0], end)  # "das Verteidigungsministerium in Berlin": a body named by its seat
             if last.text[:1].isupper() or _source_noun(last.low, lexicon) or end - head[0] > MAX_CLAIMANT_TOKENS + 2:
                 return head
             return (head[0], end)  # "the head of the regional military administration": the whole title
@@ -420,6 +462,33 @@ def _left_phrase(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int,
         if has_name or words <= 3 or _source_noun(tokens[end - 1].low, lexicon) or _closing(tokens, start, verb)
         else None
     )
+
+
+# How far after a verb the toll it puts may be named: "raised the number of dead", "put the overall death toll".
+TOLL_AFTER_VERB = 4
+
+
+def _puts_toll(words: list[str], verb: int, lexicon: Lexicon) -> bool:
+    return any(w in lexicon.claim_toll_nouns for w in words[verb + 1 : verb + 1 + TOLL_AFTER_VERB])
+
+
+# The longest aside skipped between a source and its verb, in tokens.
+MAX_ASIDE_TOKENS = 10
+
+
+def _aside_start(tokens: list[Token], verb: int, lexicon: Lexicon) -> int:
+    """Where an aside right before the verb opens (", in a statement on its website,", ", reached by phone,",
+    ", who visited the site,"), else the verb: the source stands before it. An aside holds no number."""
+    if verb < 4 or tokens[verb - 1].text != "," or not lexicon.claim_aside_openers:
+        return verb
+    j = verb - 2
+    while j > 0 and tokens[j].text != ",":
+        if (tokens[j].kind != "word" and tokens[j].text not in _JOINERS) or verb - 1 - j > MAX_ASIDE_TOKENS:
+            return verb
+        j -= 1
+    if j == 0 or verb - 1 - j < 2 or tokens[j + 1].low not in lexicon.claim_aside_openers:
+        return verb
+    return j
 
 
 def _right_phrase(
@@ -446,6 +515,23 @@ def _right_phrase(
     while end > first and tokens[end - 1].text in _JOINERS:
         end -= 1
     return (first, end) if end > first else None
+
+
+def _with_seat(tokens: list[Token], span: tuple[int, int] | None, lexicon: Lexicon) -> tuple[int, int] | None:
+    """A source phrase with the one-word place after it: "das Verteidigungsministerium in Berlin"."""
+    if span is None or span[1] + 1 >= len(tokens) or tokens[span[1]].low not in lexicon.claim_seat_prepositions:
+        return span
+    seat = tokens[span[1] + 1]
+    after = tokens[span[1] + 2] if span[1] + 2 < len(tokens) else None
+    if (
+        seat.kind != "word"
+        or not seat.text[:1].isupper()
+        or any(j in seat.text for j in _JOINERS)  # "in Tigray's interim administration": the seat's own body
+        or seat.text[0].isascii() != tokens[span[1] - 1].text[0].isascii()  # "источник в Telegram": a channel
+        or (after is not None and (after.text[:1].isupper() or after.text[:1] in _JOINERS))
+    ):
+        return span
+    return (span[0], span[1] + 2)
 
 
 def _headline_source(tokens: list[Token]) -> tuple[int, int] | None:

@@ -93,15 +93,21 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
     spans, chosen = figure_sentences(text, lex)
     mentions = []
     earlier = link.NOTHING_EARLIER  # what the sentences so far spoke of (captivity, troops sent)
+    sourced: tuple[int, str] | None = None  # the last figure's source, and its sentence
     for index, start, end, has_words, captive_unseen in chosen:
         if captive_unseen and not earlier.captive:
             earlier = replace(earlier, captive=True)
         figures, earlier = _sentence_figures(text, start, end, lex, has_words, earlier)
+        carried = sourced[1] if sourced is not None and _continues(text, spans, sourced[0], index) else None
         for fig in figures:
+            if fig.claimant is not None and claimant.anaphoric(fig.claimant, lex):
+                fig = replace(fig, claimant=_antecedent(text, spans, index, lex) or fig.claimant)
             if fig.claimant is None or fig.claimant == _PRONOUN:
                 fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
             if fig.claimant is None:
-                fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex))
+                fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex) or carried)
+            if fig.claimant is not None:
+                sourced = (index, fig.claimant)
             mentions.append(fig)
     for fig in _headline_sources(text, mentions, lex):
         key = (fig.category, fig.low, fig.high)
@@ -197,9 +203,15 @@ _PRONOUN = "\x00pronoun"
 
 
 def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon, pronoun: bool) -> str | None:
-    """The source of a figure whose sentence names none: the next sentence's ("Nine shot at a mall. Police
-    said the gunman ..."), else the previous one's; for "it said", the last source named before."""
-    order = [index - 1, index - 2, index - 3] if pronoun else []
+    """The source of a figure whose sentence names none: for "it said", the last source named before; else
+    the next sentence's when it points back ("Nine were killed. That is according to the police.")."""
+    if not pronoun:
+        after = index + 1
+        if after >= len(spans) or _paragraph_break(text, spans, index, after):
+            return None
+        tokens, found = _claims_in(text, spans[after][0], spans[after][1], lex)
+        return claimant.back(tokens, found, lex)
+    order = [index - 1, index - 2, index - 3]
     for j in order:
         if not 0 <= j < len(spans) or _paragraph_break(text, spans, index, j):
             continue
@@ -207,6 +219,23 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
         _, found = _claims_in(text, start, end, lex)
         if found:
             return found[-1].claimant if j < index else found[0].claimant
+    return None
+
+
+def _antecedent(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon) -> str | None:
+    """The source "the agency" or "según el organismo" points back to: the last one named in the sentences
+    before (claimant.SOURCE_CONTINUES, one paragraph), else the named subject opening the sentence before."""
+    for j in range(index - 1, max(-1, index - 1 - claimant.SOURCE_CONTINUES), -1):
+        if _paragraph_break(text, spans, index, j):
+            break
+        tokens, found = _claims_in(text, spans[j][0], spans[j][1], lex)
+        named = [c.claimant for c in found if not claimant.anaphoric(c.claimant, lex)]
+        if named:
+            return named[-1]
+        if j == index - 1:
+            subject = claimant.opening_subject(text, tokens, lex)
+            if subject:
+                return subject
     return None
 
 
@@ -223,6 +252,13 @@ def _semicolon_claimant(text: str, spans: list[tuple[int, int]], index: int, lex
     if any(t.kind == "num" for t in tokens[last.at :]):
         return None
     return last.claimant
+
+
+def _continues(text: str, spans: list[tuple[int, int]], sourced: int, index: int) -> bool:
+    """Whether a figure in sentence `index` continues the source of a figure in sentence `sourced`: a later
+    sentence, near, in the same paragraph. A source named for no figure ("X said the talks failed") is not
+    continued: that sentence reports something else."""
+    return 0 < index - sourced <= claimant.SOURCE_CONTINUES and not _paragraph_break(text, spans, sourced, index)
 
 
 def _paragraph_break(text: str, spans: list[tuple[int, int]], a: int, b: int) -> bool:

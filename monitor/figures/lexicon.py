@@ -228,6 +228,12 @@ class Lexicon:
     own_account: PhraseSet  # "nach eigenen Angaben": the sentence's subject is the source
     claim_time: PhraseSet  # "- poinformowała w poniedziałek policja": a time between the verb and its subject
     claim_noun_before: frozenset[str]  # "following reports of": a claim verb after these is a noun
+    claim_aside_openers: frozenset[str]  # "X, in a statement, said": an aside between a source and its verb
+    claim_back: PhraseSet  # "Das teilte X mit", "Об этом сообщил X": a sentence sourcing the one before it
+    claim_seat_prepositions: frozenset[str]  # "das Verteidigungsministerium in Berlin": a source and its seat
+    claim_anaphors: frozenset[str]  # "the agency said", "según el organismo": a source named before is meant
+    claim_toll_verbs: frozenset[str]  # "Police put the toll at 21": the subject gives the count ...
+    claim_toll_nouns: frozenset[str]  # ... of the toll, number or figure the verb puts
     claim_verb_nouns: frozenset[str]  # the claim verbs that can be nouns (all of them when empty)
     people_victims: frozenset[str]  # people nouns that name the counted, never a source ("adults", "infants")
     trigger_words: frozenset[str]  # one word of every trigger phrase, for the sentence prefilter
@@ -466,6 +472,12 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_adverbs=frozenset(w.lower() for w in _strings(claim, "adverbs", where)),
         people_victims=frozenset(w.lower() for w in _strings(claim, "not_sources", where)),
         claim_noun_before=frozenset(w.lower() for w in _strings(claim, "noun_before", where)),
+        claim_aside_openers=frozenset(w.lower() for w in _strings(claim, "aside_openers", where)),
+        claim_back=PhraseSet.of(_strings(claim, "back", where)),
+        claim_seat_prepositions=frozenset(w.lower() for w in _strings(claim, "seat_prepositions", where)),
+        claim_anaphors=frozenset(w.lower() for w in _strings(claim, "anaphors", where)),
+        claim_toll_verbs=frozenset(w.lower() for w in _strings(claim, "toll_verbs", where)),
+        claim_toll_nouns=frozenset(w.lower() for w in _strings(claim, "toll_nouns", where)),
         claim_verb_nouns=frozenset(w.lower() for w in _strings(claim, "verb_nouns", where)),
         colon_sources=frozenset(w.lower() for w in _strings(claim, "colon_sources", where)),
         source_nouns=frozenset(w.lower() for w in _strings(claim, "source_nouns", where)),
