@@ -479,6 +479,22 @@ CLAIMANT_CASES = [
         ("Shelling killed 6 people, the governor said.\n\nAnother 15 were wounded.", {(6, "the governor"), (15, None)}),
         # a sentence pointing back gives the source of the one before it
         ("Nine people were killed in the raid. That is according to the police.", {(9, "the police")}),
+        # "it said" after a sentence whose subject names a source and makes no claim: that subject
+        (
+            "Syria said its forces killed 12 militants. Turkey's defence ministry rejected the account. "
+            "It said four of its soldiers had been killed.",
+            {(12, "Syria"), (4, "Turkey's defence ministry")},
+        ),
+        # a vague count opening the sentence before is no source: the one named earlier is
+        (
+            "Governor Oleh Kiper said 9 people were killed. Several cars caught fire. Two of the dead were "
+            "children, he said.",
+            {(9, "Governor Oleh Kiper"), (2, "Governor Oleh Kiper")},
+        ),
+        # a claim verb after "and" shares the sentence's subject
+        ("Moldova denied the report and said 3 of its border guards were wounded.", {(3, "Moldova")}),
+        # an article alone names no source
+        ("The confirmed death toll stands at 5.", {(5, None)}),
     ],
 )
 def test_sources_continue_and_point_back(text: str, claimants: set[tuple[int, str | None]]) -> None:

@@ -357,3 +357,26 @@ def test_captives_and_halves(text: str, lang: str, expected: set[tuple[str, int,
 )
 def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> None:
     assert {f.claimant for f in figures.find(text, lang)} == {claimant}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # listed or registered as missing; people still searched for
+        ("More than 3,000 civilians are registered as missing.", {("missing", 3000, None)}),
+        ("Four climbers are still being searched for.", {("missing", 4, 4)}),
+        # captives still in their captors' hands, after a sentence about the kidnapping
+        (
+            "Gunmen kidnapped 15 farmers on Sunday. Six were freed overnight, while nine remain in the hands of "
+            "the gang.",
+            {("captured", 15, 15), ("captured", 6, 6), ("captured", 9, 9)},
+        ),
+        # a headline's "hijack" speaks of captivity for the crew held in the body
+        (
+            "Pirates hijack tanker off Yemen\nTwenty-one crew members are being held aboard the ship.",
+            {("captured", 21, 21)},
+        ),
+    ],
+)
+def test_missing_and_held_wordings(text: str, expected: set[tuple[str, int, int | None]]) -> None:
+    assert {(f.category, f.low, f.high) for f in figures.find(text, "en")} == expected

@@ -99,6 +99,9 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
             if opened
             else _appositive(tokens, i, lexicon) or _relative(tokens, i, lexicon) or _left_phrase(tokens, i, lexicon)
         )
+        if i > 1 and words[i - 1] in lexicon.claim_coordinators:
+            span = _subject(tokens, lexicon)  # "Yerevan denied opening fire and said …": the sentence's subject
+            span = span if span and _plausible(_text(text, tokens, span), lexicon) else None
         if span and span[1] == i and _closing(tokens, span[0], i):
             lenient.add(len(found))  # ", the municipal corporation said.": the clause's source, whatever its head
         if span is None and (i == 0 or tokens[i - 1].kind == "punct" or opened):
@@ -199,11 +202,44 @@ def anaphoric(name: str, lexicon: Lexicon) -> bool:
 
 def opening_subject(text: str, tokens: list[Token], lexicon: Lexicon) -> str | None:
     """The named body opening a sentence ("El Ministerio de Sanidad de Gaza, controlado por Hamás, actualizó
-    …"): a phrase of two or more words, one capitalised after the first, that ends at a comma or a verb."""
-    span = _right_phrase(tokens, 0, lexicon)
-    if span is None or span[1] - span[0] < 2 or not any(t.text[:1].isupper() for t in tokens[span[0] + 1 : span[1]]):
-        return None
-    return _text(text, tokens, span)
+    …", "Kabul's defence ministry rejected the claim."); see _subject."""
+    span = _subject(tokens, lexicon)
+    name = _text(text, tokens, span) if span else None
+    return name if name and _plausible(name, lexicon) else None
+
+
+def _subject(tokens: list[Token], lexicon: Lexicon) -> tuple[int, int] | None:
+    """The source phrase opening a sentence, followed by its verb or an apposition: a name ("Yerevan", "El
+    Ministerio de Sanidad de Gaza") or a phrase ending in a word for a source ("Kabul's defence ministry", "A police
+    spokesman"): the longest such phrase before the first comma or number. Not in a Title Case headline."""
+    words = [t.low for t in tokens]
+    if _title_case(tokens) or words[:1] == [] or words[0] in lexicon.vague or lexicon.vague_before.match_at(words, 0):
+        return None  # "Several buses caught fire": a vague count, no source
+    found = None
+    for k in range(1, min(len(tokens), MAX_SUBJECT_TOKENS + 1)):
+        last, after = tokens[k - 1], tokens[k]
+        if last.kind != "word" or _number_word(last.low, lexicon):
+            break  # a count: the subject ends before it
+        if not (after.text == "," or (after.kind == "word" and after.text[:1].islower())):
+            continue
+        if last.low in lexicon.determiners or last.low in _DETERMINERS or last.text[-2:] in ("'s", "\u2019s"):
+            continue  # "A police spokesman", "Kabul's defence ministry": the phrase goes on
+        inside = after.text != "," and k + 1 < len(tokens) and tokens[k + 1].text[:1].isupper()
+        name = all(
+            t.text[:1].isupper()
+            or t.low in lexicon.claim_stop
+            or t.low in lexicon.determiners
+            or t.text in _JOINERS
+            or tokens[j + 1].text[:1].isupper()  # "de" inside "El Ministerio de Sanidad"
+            for j, t in enumerate(tokens[:k])
+        )
+        if not inside and name and last.text[:1].isupper() and not _source_noun(after.low, lexicon):
+            return (0, k)  # a name, then its verb: "Yerevan denied …" (not "Greek authorities")
+        if not inside and _source_noun(last.low, lexicon):
+            found = (0, k)  # "A police spokesman": a longer one may follow ("… spokesman for the army")
+        if after.text == ",":
+            break
+    return found
 
 
 def pronoun(tokens: list[Token], lexicon: Lexicon) -> bool:
@@ -252,7 +288,12 @@ def _plausible(name: str, lexicon: Lexicon, lenient: bool = False) -> bool:
     ):
         return False  # a lower-case head must be a word for a source ("officials", "state media"), not "air"
     return not all(
-        w in lexicon.word_values or w in lexicon.claim_stop or w in lexicon.count_words or w in lexicon.people_victims
+        w in lexicon.word_values
+        or w in lexicon.claim_stop
+        or w in lexicon.count_words
+        or w in lexicon.people_victims
+        or w in lexicon.determiners  # "The confirmed death toll": an article, no source
+        or w in _DETERMINERS
         for w in words
     )
 
@@ -472,6 +513,8 @@ def _puts_toll(words: list[str], verb: int, lexicon: Lexicon) -> bool:
     return any(w in lexicon.claim_toll_nouns for w in words[verb + 1 : verb + 1 + TOLL_AFTER_VERB])
 
 
+# The longest source phrase taken as the subject opening a sentence.
+MAX_SUBJECT_TOKENS = 6
 # The longest aside skipped between a source and its verb, in tokens.
 MAX_ASIDE_TOKENS = 10
 

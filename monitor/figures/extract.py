@@ -163,9 +163,11 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
         found = word_re.findall(lower, start, end) if aligned else word_re.findall(text[start:end].lower())
         return {lemma(w) for w in found} if lemma else set(found)
 
-    spans = list(_candidate_sentences(text, abbreviations, triggers, words_of))
-    chosen = []
     captive_firsts = lex.captive_cues.by_first.keys()
+    # a line with no trigger but a word of captivity is read too: "Pirates hijack tanker off Yemen" makes the
+    # crew counted in the next line captives
+    spans = list(_candidate_sentences(text, abbreviations, triggers | frozenset(captive_firsts), words_of))
+    chosen = []
     captive = False  # "Gunmen abducted the crew of a trawler. The navy freed the 9 fishermen on Sunday."
     for index, (start, end) in enumerate(spans):
         words = words_of(start, end)
@@ -211,14 +213,15 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
             return None
         tokens, found = _claims_in(text, spans[after][0], spans[after][1], lex)
         return claimant.back(tokens, found, lex)
-    order = [index - 1, index - 2, index - 3]
-    for j in order:
+    for j in (index - 1, index - 2, index - 3):
         if not 0 <= j < len(spans) or _paragraph_break(text, spans, index, j):
             continue
-        start, end = spans[j]
-        _, found = _claims_in(text, start, end, lex)
+        tokens, found = _claims_in(text, spans[j][0], spans[j][1], lex)
         if found:
-            return found[-1].claimant if j < index else found[0].claimant
+            return found[-1].claimant
+        subject = claimant.opening_subject(text, tokens, lex) if j == index - 1 and j > 0 else None
+        if subject:
+            return subject  # "Kabul's defence ministry rejected the claim. It said …": the subject before
     return None
 
 
@@ -232,7 +235,7 @@ def _antecedent(text: str, spans: list[tuple[int, int]], index: int, lex: Lexico
         named = [c.claimant for c in found if not claimant.anaphoric(c.claimant, lex)]
         if named:
             return named[-1]
-        if j == index - 1:
+        if j == index - 1 and j > 0:
             subject = claimant.opening_subject(text, tokens, lex)
             if subject:
                 return subject

@@ -232,6 +232,7 @@ class Lexicon:
     claim_back: PhraseSet  # "Das teilte X mit", "Об этом сообщил X": a sentence sourcing the one before it
     claim_seat_prepositions: frozenset[str]  # "das Verteidigungsministerium in Berlin": a source and its seat
     claim_anaphors: frozenset[str]  # "the agency said", "según el organismo": a source named before is meant
+    claim_coordinators: frozenset[str]  # "Yerevan denied it and said …": the verb shares the sentence's subject
     claim_toll_verbs: frozenset[str]  # "Police put the toll at 21": the subject gives the count ...
     claim_toll_nouns: frozenset[str]  # ... of the toll, number or figure the verb puts
     claim_verb_nouns: frozenset[str]  # the claim verbs that can be nouns (all of them when empty)
@@ -476,6 +477,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         claim_back=PhraseSet.of(_strings(claim, "back", where)),
         claim_seat_prepositions=frozenset(w.lower() for w in _strings(claim, "seat_prepositions", where)),
         claim_anaphors=frozenset(w.lower() for w in _strings(claim, "anaphors", where)),
+        claim_coordinators=frozenset(w.lower() for w in _strings(claim, "coordinators", where)),
         claim_toll_verbs=frozenset(w.lower() for w in _strings(claim, "toll_verbs", where)),
         claim_toll_nouns=frozenset(w.lower() for w in _strings(claim, "toll_nouns", where)),
         claim_verb_nouns=frozenset(w.lower() for w in _strings(claim, "verb_nouns", where)),
