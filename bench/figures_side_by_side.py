@@ -3,12 +3,12 @@
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
-up to the nineteenth sample, their blind parts included (each was scored once in its round, then studied). English
-blind is the twentieth sample (news_blind20_en.jsonl: 250 texts in a news desk's natural mix, written and labelled
-by helpers who never saw the extractor, scored once at VERSION 2026.12.03-21). Other languages: dev is everything
-their rules and the pooled decider were written from (the project's own texts and every earlier own sample); blind
-is the twentieth sample (20 texts each). Polish: dev is the first and sixth to fifteenth feed samples, blind the
-sixteenth Polish feed sample (200 real pool items, scored once at 2026.12.03-21).
+up to the twentieth sample, their blind parts included (each was scored once in its round, then studied). English
+blind is the twenty-first sample (news_blind21_en.jsonl: 250 texts in a news desk's natural mix, written and
+labelled by helpers who never saw the extractor, scored once at VERSION 2026.12.03-22). Other languages: dev is
+everything their rules and the pooled decider were written from (the project's own texts and every earlier own
+sample); blind is the twenty-first sample (20 texts each). Polish: dev is the first and sixth to sixteenth feed
+samples, blind the seventeenth Polish feed sample (200 real pool items, scored once at 2026.12.03-22).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     news18 = gold("news_blind18_en.jsonl") + gold("news_blind18_ml.jsonl")
     news19 = gold("news_blind19_en.jsonl") + gold("news_blind19_ml.jsonl")
     news20 = gold("news_blind20_en.jsonl") + gold("news_blind20_ml.jsonl")
+    news21 = gold("news_blind21_en.jsonl") + gold("news_blind21_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
@@ -62,23 +63,33 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
             + gold("news_blind8_en.jsonl")
             + [
                 r
-                for r in news10 + news11 + news12 + news13 + news14 + news15 + news16 + news17 + news18 + news19
+                for r in news10
+                + news11
+                + news12
+                + news13
+                + news14
+                + news15
+                + news16
+                + news17
+                + news18
+                + news19
+                + news20
                 if r["lang"] == "en"
             ],
-            [r for r in news20 if r["lang"] == "en"],
+            [r for r in news21 if r["lang"] == "en"],
         ),
         "pl": (
             [r for r in feed if r["lang"] == "pl"]
-            + [r for n in range(6, 16) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
-            gold("feed_items_blind16_gold.jsonl", texts=True),
+            + [r for n in range(6, 17) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
+            gold("feed_items_blind17_gold.jsonl", texts=True),
         ),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
             earlier = news6 + news7 + news9 + news10 + news11 + news12 + news13 + news14 + news15 + news16 + news17
-            dev = [r for r in rows + earlier + news18 + news19 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news20 if r["lang"] == lang])
+            dev = [r for r in rows + earlier + news18 + news19 + news20 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news21 if r["lang"] == lang])
     return out
 
 
