@@ -448,6 +448,20 @@ CLAIMANT_CASES = [
     ("The coast guard put the number of missing at 31.", "The coast guard"),
     ("Disaster officials raised the death toll to 48 on Friday.", "Disaster officials"),
     ("The health ministry gave a lower figure of 12 dead.", "The health ministry"),
+    # the whole phrase closing the sentence before its verb
+    ("Three guards were killed, officials on both sides said on Monday.", "officials on both sides"),
+    (
+        "Four children were killed, a local official and the charity Save the Children said.",
+        "a local official and the charity Save the Children",
+    ),
+    (
+        "Ten prisoners came home, Ukraine's coordination headquarters for the treatment of prisoners of war said.",
+        "Ukraine's coordination headquarters for the treatment of prisoners of war",
+    ),
+    (
+        "A drone wounded 4 people in Odesa, the state news agency Ukrinform is reporting.",
+        "the state news agency Ukrinform",
+    ),
     # a passive author; a source named with its one-word seat
     ("At least 40 villagers were killed. The figure was given by a local chief.", "a local chief"),
     ("Police in Lagos said 7 people were abducted.", "Police in Lagos"),

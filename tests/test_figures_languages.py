@@ -371,6 +371,23 @@ def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> No
             "the gang.",
             {("captured", 15, 15), ("captured", 6, 6), ("captured", 9, 9)},
         ),
+        # a bare toll noun takes the category of the count before it in the text
+        (
+            "The army has suffered more than 900 casualties, a US official said. Another agency put the figure at "
+            "about 700.",
+            {("casualties", 900, None), ("casualties", 700, 700)},
+        ),
+        (
+            "Eight people died in the blast. A doctor said the number was at least 14.",
+            {("killed", 8, 8), ("killed", 14, None)},
+        ),
+        ("The sales figure hit 5,000 after two people died.", {("killed", 2, 2)}),
+        # electrocuted people are dead; suspects who give themselves up are arrested, not captives
+        ("Three workers were electrocuted when a crane touched a power line.", {("killed", 3, 3)}),
+        (
+            "Robbers took six people hostage in a bank. All six were released. Three suspects gave themselves up.",
+            {("captured", 6, 6)},
+        ),
         # a headline's "hijack" speaks of captivity for the crew held in the body
         (
             "Pirates hijack tanker off Yemen\nTwenty-one crew members are being held aboard the ship.",
@@ -380,3 +397,19 @@ def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> No
 )
 def test_missing_and_held_wordings(text: str, expected: set[tuple[str, int, int | None]]) -> None:
     assert {(f.category, f.low, f.high) for f in figures.find(text, "en")} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # "до" after a link that is no change bounds the count ("up to"); after a verb of change it is the value reached
+        ("Потери противника составили до 210 военнослужащих.", "ru", {("casualties", None, 210)}),
+        ("Число погибших выросло до 45.", "ru", {("killed", 45, 45)}),
+        ("Втрати ворога склали до 900 осіб.", "uk", {("casualties", None, 900)}),
+        # a range after such a link stays a range; after a verb of change the toll's value is the new one
+        ("Потери убитыми могут составлять от 190 до 250 тыс. человек.", "ru", {("killed", 190000, 250000)}),
+        ("Число погибших выросло с 40 до 45.", "ru", {("killed", 45, 45)}),
+    ],
+)
+def test_up_to_after_a_toll_link(text: str, lang: str, expected: set[tuple[str, int | None, int | None]]) -> None:
+    assert {(f.category, f.low, f.high) for f in figures.find(text, lang)} == expected

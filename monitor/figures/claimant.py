@@ -102,7 +102,13 @@ def claims(text: str, tokens: list[Token], lexicon: Lexicon) -> list[Claim]:
         if i > 1 and words[i - 1] in lexicon.claim_coordinators:
             span = _subject(tokens, lexicon)  # "Yerevan denied opening fire and said …": the sentence's subject
             span = span if span and _plausible(_text(text, tokens, span), lexicon) else None
-        if span and span[1] == i and _closing(tokens, span[0], i):
+        whole = _closing_clause(tokens, i, lexicon)
+        if whole and (span is None or (span[1] == i and whole[0] < span[0])):
+            # ", officials on both sides said.", ", a local official and the charity Save the Children said.": the
+            # whole phrase between the comma and the verb closing the sentence is its source
+            span = whole
+            lenient.add(len(found))
+        elif span and span[1] == i and _closing(tokens, span[0], i):
             lenient.add(len(found))  # ", the municipal corporation said.": the clause's source, whatever its head
         if span is None and (i == 0 or tokens[i - 1].kind == "punct" or opened):
             # ", said Yevgeny Prigozhin", ", повідомила поліція": after a comma the subject follows the verb,
@@ -158,6 +164,59 @@ def _closing(tokens: list[Token], start: int, verb: int) -> bool:
         return False
     after = tokens[verb + 1] if verb + 1 < len(tokens) else None
     return after is None or after.text in {".", ",", ";", "!"} or after.low in _AFTER_CLOSING_VERB
+
+
+# The longest phrase taken whole as the source closing a sentence (", Ukraine's coordination headquarters for the
+# treatment of prisoners of war said.").
+MAX_CLOSING_TOKENS = 12
+
+
+def _closing_clause(tokens: list[Token], verb: int, lexicon: Lexicon) -> tuple[int, int] | None:
+    """The phrase between the last comma and a claim verb that ends the sentence (", officials on both sides
+    said.", ", two local officials and a community association said on Sunday."): a name or people who speak,
+    never a clause ("…, which the ministry said")."""
+    after = tokens[verb + 1] if verb + 1 < len(tokens) else None
+    if not (after is None or after.text in {".", "!"} or after.low in _AFTER_CLOSING_VERB):
+        return None
+    if after is not None and after.text not in {".", "!"}:
+        # a time after the verb must close the sentence too: ", officials said on Wednesday."
+        rest = tokens[verb + 1 :]
+        if any(t.text in {",", ";"} or (t.kind == "num" and t.low.isdigit() and len(t.low) != 4) for t in rest):
+            return None
+    k = verb - 1
+    while k >= 0 and tokens[k].text != ",":
+        t = tokens[k]
+        if (
+            (t.kind != "word" and t.text not in _JOINERS)
+            or t.low in lexicon.claim_verbs
+            or verb - k > MAX_CLOSING_TOKENS
+        ):
+            return None
+        k -= 1
+    first = k + 1
+    if k < 0 or verb - first < 2:
+        return None
+    head = tokens[first]
+    if head.low in _RELATIVE_OPENERS or (head.low in lexicon.claim_stop and head.low not in _DETERMINERS):
+        return None
+    if not (
+        head.low in _DETERMINERS
+        or head.low in lexicon.determiners
+        or head.text[:1].isupper()
+        or _number_word(head.low, lexicon)
+        or _source_noun(head.low, lexicon)
+    ):
+        return None
+    end = verb
+    words = [t.low for t in tokens]
+    while end > first and lexicon.filler.match_at(words, end - 1) == 1:
+        end -= 1  # ", news agency TASS is reporting": the auxiliary is no part of the source
+    phrase = tokens[first:end]
+    if end - first < 2:
+        return None
+    if not any(t.text[:1].isupper() for t in phrase[1:]) and not any(_source_noun(t.low, lexicon) for t in phrase):
+        return None
+    return (first, end)
 
 
 def _subject_before(tokens: list[Token], at: int, lexicon: Lexicon) -> tuple[int, int] | None:
@@ -270,7 +329,8 @@ def _plausible(name: str, lexicon: Lexicon, lenient: bool = False) -> bool:
         return False  # "where they said": a clause, no source
     if (
         not words
-        or words[-1] in lexicon.people_victims
+        # a head for the people counted, not a name ("… and the charity Save the Children said" is one)
+        or (words[-1] in lexicon.people_victims and not (lenient and name.split()[-1][:1].isupper()))
         or (
             _number_word(words[0], lexicon)
             and not (len(words) > 1 and words[0] in lexicon.determiners)  # "un député", "ein Sprecher"

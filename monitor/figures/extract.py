@@ -403,13 +403,21 @@ def sentence_candidates(
             and e.qualifier == "at_most"
             and e.first < e.num_first
             and lex.toll_links.match_before(s.words, e.num_first) >= e.num_first - e.first
+            # "потери составили до 210", "потери — до 210": after a link that is no change, "до" is "up to"
+            and not (lex.change_verbs and lex.toll_links.match_before(s.words, e.first) and not _after_change(s, e))
         ):
             # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
             c.expr = replace(e, low=e.high, qualifier="exact")
         elif c.link is not None and e.qualifier == "at_most" and e.first < e.num_first and _after_change(s, e):
             # "збільшила угруповання на кордоні до 17 тисяч": "до" gives the value a change reached
             c.expr = replace(e, low=e.high, qualifier="exact")
-        elif c.link is not None and c.link.kind == "toll" and e.qualifier == "range" and e.first < e.num_first:
+        elif (
+            c.link is not None
+            and c.link.kind == "toll"
+            and e.qualifier == "range"
+            and e.first < e.num_first
+            and (not lex.change_verbs or _change_before(s, e.first))
+        ):
             # "the death toll rose from 40 to 45", "выросло с 40 до 45": the toll's value is the new one
             c.expr = replace(e, low=e.high, qualifier="exact")
     _part_of_group(s.words, cands, lex)
@@ -443,13 +451,18 @@ def _opening_group(s: link.Sentence, cands: list[Candidate]) -> None:
 def _after_change(s: link.Sentence, e: numbers.Expression) -> bool:
     """Whether an "up to" bound ("до") follows a verb of change in its clause: then it joins the change to its
     value ("увеличила … до 17 тысяч"), it bounds nothing."""
-    words, lex = s.words, s.lex
-    if not lex.change_verbs or lex.change_bounds.match_at(words, e.first) != e.num_first - e.first:
+    if not s.lex.change_verbs or s.lex.change_bounds.match_at(s.words, e.first) != e.num_first - e.first:
         return False
-    for k in range(e.first - 1, max(-1, e.first - 10), -1):
+    return _change_before(s, e.first)
+
+
+def _change_before(s: link.Sentence, at: int) -> bool:
+    """Whether a verb of change stands before token `at` in its clause ("rose from 40 to 45", "выросло с 40 до 45";
+    not "потери составили от 190 до 250 тыс.", a range)."""
+    for k in range(at - 1, max(-1, at - 10), -1):
         if s.tokens[k].kind == "punct" or s.tokens[k].kind == "num":
             return False
-        if words[k] in lex.change_verbs:
+        if s.words[k] in s.lex.change_verbs:
             return True
     return False
 
@@ -514,8 +527,12 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
             c.link = Link(nxt.link.category, nxt.link.first, nxt.link.last, "part")
     for i, c in enumerate(cands):
         if c.link is not None and c.link.kind == "total":
-            before = [p.link for p in cands[:i] if p.link and p.link.category]
-            c.link = Link(before[-1].category, c.link.first, c.link.last, "toll") if before else None
+            before = [p.link.category for p in cands[:i] if p.link and p.link.category]
+            # none in the sentence: the text's last count of harm, else troops sent ("That would bring the total
+            # deployment to about 14,000")
+            earlier = s.earlier.harm or ("deployed" if s.earlier.deploying else "")
+            category = before[-1] if before else earlier
+            c.link = Link(category, c.link.first, c.link.last, "toll") if category else None
             continue
         if i == 0 or (c.link is not None and not (c.link.kind == "troops" and _part_marked(words, c, lex))):
             continue  # troops a part marker names ("including 18 security personnel") are a part, not a deployment

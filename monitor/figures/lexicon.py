@@ -167,6 +167,7 @@ class Lexicon:
     fatal_parts: frozenset[str]  # "29 were shot, four of them fatally": a part that died
     toll_open: PhraseSet
     toll_total: PhraseSet
+    toll_bare: frozenset[str]  # "put the figure at 4,200": a toll named by no category, that of the text before
     place_prepositions: frozenset[str]
     place_nouns: frozenset[str]
     ellipsis_after: frozenset[str]  # "... and 3 more on Tuesday": words after a bare number that repeats a figure
@@ -317,7 +318,9 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
     claim = _table(data, "claimant", where)
     cats_table = _table(data, "categories", where)
     categories = []
-    trigger_words: set[str] = set()
+    # a bare toll noun ("put the figure at 4,200") passes the sentence prefilter as a trigger does
+    trigger_words: set[str] = {w.lower() for w in _strings(context, "toll_bare", where)}
+    trigger_words.update(_key_word(p) for p in _strings(context, "toll_total", where))  # "bring the total to 45"
     for name in CATEGORIES:
         cat = _table(cats_table, name, f"{where} [categories]")
         lists = {key: _strings(cat, key, f"{where} [categories.{name}]") for key in ("after", "before", "toll")}
@@ -414,6 +417,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         fatal_parts=frozenset(w.lower() for w in _strings(context, "fatal_parts", where)),
         toll_open=PhraseSet.of(_strings(context, "toll_open", where)),
         toll_total=PhraseSet.of(_strings(context, "toll_total", where)),
+        toll_bare=frozenset(w.lower() for w in _strings(context, "toll_bare", where)),
         place_prepositions=frozenset(w.lower() for w in _strings(context, "place_prepositions", where)),
         place_nouns=frozenset(w.lower() for w in _strings(context, "place_nouns", where)),
         ellipsis_after=frozenset(

@@ -1124,6 +1124,16 @@ def _toll(s: Sentence, e: Expression) -> Link | None:
         m = lex.toll_total.match_at(words, k)
         if m and k + m <= e.first and words[e.first - 1] != "of":  # "a total of 58 soldiers" is no toll
             return Link("", k, k + m, "total")  # category from the figure before, see extract._inherit
+        if (
+            link
+            and words[k] in lex.toll_bare
+            and k + 1 < e.first
+            and words[k + 1] != "of"  # "the number of protesters": a toll_open, or none
+            and words[e.first - 1] != "of"
+            and k > 0
+            and words[k - 1] in lex.determiners
+        ):
+            return Link("", k, k + 1, "total")  # "put the figure at about 4,200": see extract._inherit
         m = lex.toll_open.match_at(words, k)
         if m:
             troops_at = None
