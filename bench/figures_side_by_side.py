@@ -3,12 +3,12 @@
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
-up to the twentieth sample, their blind parts included (each was scored once in its round, then studied). English
-blind is the twenty-first sample (news_blind21_en.jsonl: 250 texts in a news desk's natural mix, written and
-labelled by helpers who never saw the extractor, scored once at VERSION 2026.12.03-22). Other languages: dev is
+up to the twenty-first sample, their blind parts included (each was scored once in its round, then studied).
+English blind is the twenty-second sample (news_blind22_en.jsonl: 250 texts in a news desk's natural mix, written
+and labelled by helpers who never saw the extractor, scored once at VERSION 2026.12.03-23). Other languages: dev is
 everything their rules and the pooled decider were written from (the project's own texts and every earlier own
-sample); blind is the twenty-first sample (20 texts each). Polish: dev is the first and sixth to sixteenth feed
-samples, blind the seventeenth Polish feed sample (200 real pool items, scored once at 2026.12.03-22).
+sample); blind is the twenty-second sample (20 texts each). Polish: dev is the first and sixth to seventeenth feed
+samples, blind the eighteenth Polish feed sample (200 real pool items, scored once at 2026.12.03-23).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     news19 = gold("news_blind19_en.jsonl") + gold("news_blind19_ml.jsonl")
     news20 = gold("news_blind20_en.jsonl") + gold("news_blind20_ml.jsonl")
     news21 = gold("news_blind21_en.jsonl") + gold("news_blind21_ml.jsonl")
+    news22 = gold("news_blind22_en.jsonl") + gold("news_blind22_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
@@ -61,35 +62,22 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
             + studied
             + [r for r in news6 + news7 if r["lang"] == "en"]
             + gold("news_blind8_en.jsonl")
-            + [
-                r
-                for r in news10
-                + news11
-                + news12
-                + news13
-                + news14
-                + news15
-                + news16
-                + news17
-                + news18
-                + news19
-                + news20
-                if r["lang"] == "en"
-            ],
-            [r for r in news21 if r["lang"] == "en"],
+            + [r for r in news10 + news11 + news12 + news13 + news14 + news15 + news16 if r["lang"] == "en"]
+            + [r for r in news17 + news18 + news19 + news20 + news21 if r["lang"] == "en"],
+            [r for r in news22 if r["lang"] == "en"],
         ),
         "pl": (
             [r for r in feed if r["lang"] == "pl"]
-            + [r for n in range(6, 17) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
-            gold("feed_items_blind17_gold.jsonl", texts=True),
+            + [r for n in range(6, 18) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
+            gold("feed_items_blind18_gold.jsonl", texts=True),
         ),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
             earlier = news6 + news7 + news9 + news10 + news11 + news12 + news13 + news14 + news15 + news16 + news17
-            dev = [r for r in rows + earlier + news18 + news19 + news20 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news21 if r["lang"] == lang])
+            dev = [r for r in rows + earlier + news18 + news19 + news20 + news21 if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news22 if r["lang"] == lang])
     return out
 
 
