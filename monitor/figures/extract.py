@@ -530,8 +530,8 @@ def _inherit(s: link.Sentence, cands: list[Candidate], lex: Lexicon) -> None:
             before = [p.link.category for p in cands[:i] if p.link and p.link.category]
             # none in the sentence: the text's last count of harm, else troops sent ("That would bring the total
             # deployment to about 14,000")
-            earlier = s.earlier.harm or ("deployed" if s.earlier.deploying else "")
-            category = before[-1] if before else earlier
+            text_before = s.earlier.harm or ("deployed" if s.earlier.deploying else "")
+            category = before[-1] if before else text_before
             c.link = Link(category, c.link.first, c.link.last, "toll") if category else None
             continue
         if i == 0 or (c.link is not None and not (c.link.kind == "troops" and _part_marked(words, c, lex))):
