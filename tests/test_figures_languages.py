@@ -382,6 +382,18 @@ def test_claimants_in_other_languages(text: str, lang: str, claimant: str) -> No
             {("killed", 8, 8), ("killed", 14, None)},
         ),
         ("The sales figure hit 5,000 after two people died.", {("killed", 2, 2)}),
+        # a sentence opening on a part of the figure before it; a speaker or people found alive are no part
+        (
+            "Fifteen hostages escaped from a rebel camp. Eight of them were children.",
+            {("captured", 15, 15), ("captured", 8, 8)},
+        ),
+        (
+            "Gunmen killed 40 villagers, residents said. One of them said he had buried 43 bodies.",
+            {("killed", 40, 40), ("killed", 43, 43)},
+        ),
+        ("Eight people were missing; three of them were later found alive.", {("missing", 8, 8)}),
+        # a group that mourns its members counts its dead
+        ("Hezbollah mourned four of its fighters on Sunday.", {("killed", 4, 4)}),
         # electrocuted people are dead; suspects who give themselves up are arrested, not captives
         ("Three workers were electrocuted when a crane touched a power line.", {("killed", 3, 3)}),
         (

@@ -189,10 +189,16 @@ def figure_sentences(text: str, lex: Lexicon) -> tuple[list[tuple[int, int]], li
     return spans, chosen
 
 
+_COPULAS = frozenset({"were", "are", "was", "is"})
+# "Eight of them were children": a sentence opening on a part of the figure before it.
+_PART_OPENING_RE = re.compile(r"[\w,-]+ of (?:them|those|these)\b")
+
+
 def _opens_on_back_reference(lower: str, text: str, start: int, aligned: bool) -> bool:
     """Whether the sentence opens on "Of those," / "Of them," (a part of the count before: `_opening_group`)."""
-    head = lower[start : start + 10] if aligned else text[start : start + 10].lower()
-    return head.lstrip().startswith(("of those,", "of them,", "of these,"))
+    head = lower[start : start + 30] if aligned else text[start : start + 30].lower()
+    head = head.lstrip()
+    return head.startswith(("of those,", "of them,", "of these,")) or _PART_OPENING_RE.match(head) is not None
 
 
 def _speaks_of_captivity(text: str, start: int, end: int, lex: Lexicon) -> bool:
@@ -368,9 +374,11 @@ def spoken_of(earlier: link.Earlier, s: link.Sentence, cands: list[Candidate]) -
     deploying = earlier.deploying or any(c.link is not None and c.link.category == "deployed" for c in cands)
     harmed = [c.link.category for c in cands if c.link is not None and c.link.category in _HARM]
     harm = harmed[-1] if harmed else earlier.harm
-    if (captive, deploying, harm) == (earlier.captive, earlier.deploying, earlier.harm):
+    found = [c.link.category for c in cands if c.link is not None and c.link.category]
+    last = found[-1] if found else earlier.last
+    if (captive, deploying, harm, last) == (earlier.captive, earlier.deploying, earlier.harm, earlier.last):
         return earlier
-    return link.Earlier(captive, deploying, harm)
+    return link.Earlier(captive, deploying, harm, last)
 
 
 def sentence_candidates(
@@ -423,6 +431,7 @@ def sentence_candidates(
     _part_of_group(s.words, cands, lex)
     _opening_group(s, cands)
     _inherit(s, cands, lex)
+    _opening_part(s, cands)
     return s, cands
 
 
@@ -446,6 +455,26 @@ def _opening_group(s: link.Sentence, cands: list[Candidate]) -> None:
         part.link = Link(inside[-1].link.category, inside[-1].link.first, inside[-1].link.last, "part")
     elif not inside and comma == 2 and words[1] in _BACK_REFERENCES and s.earlier.harm:
         part.link = Link(s.earlier.harm, 0, 2, "part")
+
+
+def _opening_part(s: link.Sentence, cands: list[Candidate]) -> None:
+    """A sentence that opens on a part of the figure before it: "Fifteen hostages escaped. Eight of them were
+    children." The part takes the category of the text's last figure, when nothing else gave it one."""
+    words = s.words
+    if not cands or not s.earlier.last:
+        return
+    first = cands[0]
+    e = first.expr
+    if first.link is not None or e.first != 0 or e.last + 1 >= len(words):
+        return
+    after = e.last + 2
+    if words[e.last] != "of" or words[e.last + 1] not in _BACK_REFERENCES:
+        return
+    # only a part said to be who they are: "were children", "are in a serious condition"; not "One of them said
+    # …" (a speaker), "three of them were later found alive", "One of them, he said, had been wounded"
+    if after + 1 >= len(words) or words[after] not in _COPULAS or s.lex.filler.match_at(words, after + 1):
+        return
+    first.link = Link(s.earlier.last, e.last, after, "part")
 
 
 def _after_change(s: link.Sentence, e: numbers.Expression) -> bool:

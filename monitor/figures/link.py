@@ -65,6 +65,7 @@ class Earlier:
     captive: bool = False  # hostages or captivity: "Nine were released the next day"
     deploying: bool = False  # troops sent (a deployment the rules found): "A second group of 75 is expected"
     harm: str = ""  # the category of the last killed, wounded or casualties count: "Two of the victims were …"
+    last: str = ""  # the category of the text's last figure: "Fifteen hostages escaped. Eight of them were children."
 
 
 NOTHING_EARLIER = Earlier()
