@@ -14,13 +14,12 @@ over all folds' texts win. The report prints that cross-validated F1 beside the 
 then trained on every text. Its weights are written as JSON (features seen at least twice, weights rounded).
 
 Training data: every labelled set the project has in the languages asked for (English: the feed items and their
-later samples, the deployments-and-captives texts, the sixth to twenty-second own samples, shared/figures/dev.jsonl,
+later samples, the deployments-and-captives texts, the sixth to twenty-third own samples, shared/figures/dev.jsonl,
 tests/figures_cases.jsonl; --langs de,es,fr,pl,ru,uk --add-only: the Polish feed items and the own texts in those
 languages, pooled into one model, model_multi.json, that only adds). A set kept blind for the model must not be in
-it: score such a set only after training, once. The models of VERSION 2026.12.03-24 were trained on 8,318 English
-texts and 5,035 texts in the six pooled languages (the twenty-second samples and the eighteenth Polish feed sample
-included), before the twenty-third samples (news_blind23_*) and the nineteenth Polish feed sample were scored;
-those judge them.
+it: score such a set only after training, once. The models of VERSION 2026.12.03-25 were trained on the English
+and pooled sets with the twenty-third samples and the nineteenth Polish feed sample included, before the
+twenty-fourth samples (news_blind24_*) and the twentieth Polish feed sample were scored; those judge them.
 """
 
 from __future__ import annotations

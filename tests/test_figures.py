@@ -509,6 +509,13 @@ CLAIMANT_CASES = [
         ("Moldova denied the report and said 3 of its border guards were wounded.", {(3, "Moldova")}),
         # an article alone names no source
         ("The confirmed death toll stands at 5.", {(5, None)}),
+        # the previous sentence's closing source reports the event the figure belongs to; not a headline's
+        (
+            "Ferry sinks off Obock\nA ferry capsized off Obock on Tuesday, the coast guard said. Three bodies were "
+            "recovered.",
+            {(3, "the coast guard")},
+        ),
+        ("Flood in Obock, officials say\nThree bodies were recovered on Tuesday.", {(3, None)}),
     ],
 )
 def test_sources_continue_and_point_back(text: str, claimants: set[tuple[int, str | None]]) -> None:

@@ -421,6 +421,12 @@ def test_missing_and_held_wordings(text: str, expected: set[tuple[str, int, int 
         # a range after such a link stays a range; after a verb of change the toll's value is the new one
         ("Потери убитыми могут составлять от 190 до 250 тыс. человек.", "ru", {("killed", 190000, 250000)}),
         ("Число погибших выросло с 40 до 45.", "ru", {("killed", 45, 45)}),
+        # one and a half of a scale; a scale then digits below it (Mexican press)
+        ("Погибли полторы тысячи человек.", "ru", {("killed", 1500, 1500)}),
+        ("Загинули півтори тисячі людей.", "uk", {("killed", 1500, 1500)}),
+        ("Al menos mil 200 personas murieron.", "es", {("killed", 1200, None)}),
+        # troops going home are a withdrawal
+        ("Близько 800 військових повертаються додому.", "uk", set()),
     ],
 )
 def test_up_to_after_a_toll_link(text: str, lang: str, expected: set[tuple[str, int | None, int | None]]) -> None:

@@ -13,7 +13,7 @@ from .language import detect
 from .record import CATEGORIES, QUALIFIERS, Figure
 
 # Bump whenever extraction behaviour changes: stored with each figure so old ones can be reprocessed.
-VERSION = "2026.12.03-24"
+VERSION = "2026.12.03-25"
 
 
 def find(text: str, language: str | None = None) -> list[Figure]:

@@ -245,6 +245,17 @@ def word_claims_lives(words: list[str], i: int, tokens: list[Token], lexicon: Le
     )
 
 
+def closes(tokens: list[Token], claim: Claim) -> bool:
+    """Whether a claim closes its sentence (", the agency said on Tuesday."): only a time may follow the verb."""
+    rest = tokens[claim.at + 1 :]
+    for t in rest:
+        if t.text in {".", "!", "\u201d", '"'}:
+            continue
+        if t.kind == "punct" or (t.kind == "word" and t.low not in _AFTER_CLOSING_VERB and t.text[:1].islower()):
+            return False
+    return claim.at > 0 and any(t.text == "," for t in tokens[: claim.at])
+
+
 def back(tokens: list[Token], found: list[Claim], lexicon: Lexicon) -> str | None:
     """The source a sentence gives for the sentence before it: it opens on words pointing back and names a
     source ("Das teilte das Ministerium mit.", "Об этом сообщил губернатор.", "That is according to X.")."""

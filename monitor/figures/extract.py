@@ -99,13 +99,25 @@ def _find(text: str, lex: Lexicon) -> list[Figure]:
             earlier = replace(earlier, captive=True)
         figures, earlier = _sentence_figures(text, start, end, lex, has_words, earlier)
         carried = sourced[1] if sourced is not None and _continues(text, spans, sourced[0], index) else None
+        # what the sentences around say of sources, read once per sentence (a sentence may hold many figures)
+        around: dict[str, str | None] = {}
         for fig in figures:
             if fig.claimant is not None and claimant.anaphoric(fig.claimant, lex):
                 fig = replace(fig, claimant=_antecedent(text, spans, index, lex) or fig.claimant)
             if fig.claimant is None or fig.claimant == _PRONOUN:
-                fig = replace(fig, claimant=_context_claimant(text, spans, index, lex, fig.claimant == _PRONOUN))
+                where = "pronoun" if fig.claimant == _PRONOUN else "next"
+                if where not in around:
+                    around[where] = _context_claimant(text, spans, index, lex, where == "pronoun")
+                fig = replace(fig, claimant=around[where])
             if fig.claimant is None:
-                fig = replace(fig, claimant=_semicolon_claimant(text, spans, index, lex) or carried)
+                if "semicolon" not in around:
+                    around["semicolon"] = _semicolon_claimant(text, spans, index, lex)
+                source = around["semicolon"] or carried
+                if source is None:
+                    if "closing" not in around:
+                        around["closing"] = _closing_before(text, spans, index, lex)
+                    source = around["closing"]
+                fig = replace(fig, claimant=source)
             if fig.claimant is not None:
                 sourced = (index, fig.claimant)
             mentions.append(fig)
@@ -229,6 +241,20 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
         if subject:
             return subject  # "Kabul's defence ministry rejected the claim. It said …": the subject before
     return None
+
+
+def _closing_before(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon) -> str | None:
+    """The source closing the sentence right before, in the same paragraph of the body ("A boat capsized off
+    Obock, the IOM said. Three bodies were recovered."): it reports the event the figure belongs to. Not a
+    headline's source (the body's first sentence follows a line break), nor a source opening its sentence ("X
+    said the talks failed")."""
+    before = index - 1
+    if before < 0 or _paragraph_break(text, spans, before, index) or "\n" in text[spans[before][1] : spans[index][0]]:
+        return None
+    tokens, found = _claims_in(text, spans[before][0], spans[before][1], lex)
+    if not found or not claimant.closes(tokens, found[-1]):
+        return None
+    return found[-1].claimant
 
 
 def _antecedent(text: str, spans: list[tuple[int, int]], index: int, lex: Lexicon) -> str | None:
@@ -416,7 +442,7 @@ def sentence_candidates(
         ):
             # "число погибших возросло до 27": the "до" joins the toll to its value, it bounds nothing
             c.expr = replace(e, low=e.high, qualifier="exact")
-        elif c.link is not None and e.qualifier == "at_most" and e.first < e.num_first and _after_change(s, e):
+        elif e.qualifier == "at_most" and e.first < e.num_first and _after_change(s, e):
             # "збільшила угруповання на кордоні до 17 тисяч": "до" gives the value a change reached
             c.expr = replace(e, low=e.high, qualifier="exact")
         elif (

@@ -132,6 +132,7 @@ class Lexicon:
     suffixes: Mapping[str, int]
     approximate_numbers: Mapping[str, int]
     halves: frozenset[str]  # "medio centenar": half the approximate number word after it
+    one_and_half: frozenset[str]  # "півтори тисячі", "полтора десятка": one and a half of the scale after it
     word_values: Mapping[str, int]  # number words of a language text2num does not read
     vague: frozenset[str]
     negations: frozenset[str]
@@ -382,6 +383,7 @@ def parse(data: Mapping[str, Any], where: str) -> Lexicon:
         suffixes=_ints(numbers, "suffixes", where),
         approximate_numbers=_ints(numbers, "approximate", where),
         halves=frozenset(w.lower() for w in _strings(numbers, "halves", where)),
+        one_and_half=frozenset(w.lower() for w in _strings(numbers, "one_and_half", where)),
         word_values=_ints(numbers, "words", where),
         vague=frozenset(w.lower() for w in _strings(numbers, "vague", where)),
         negations=frozenset(w.lower() for w in _strings(numbers, "negations", where)),

@@ -200,8 +200,15 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
         and any(t.kind == "word" and is_number_word(t.low, lexicon.language) for t in tokens)
     ):
         found.extend(_word_numbers(tokens, words, used, lexicon))
+    if lexicon.one_and_half:
+        for k, word in enumerate(words[:-1]):
+            scale = lexicon.scales.get(words[k + 1], 0)
+            if word in lexicon.one_and_half and scale >= 10 and not used[k]:
+                used[k] = used[k + 1] = True
+                found.append(Number(scale * 3 // 2, k, k + 2, False))  # "півтори тисячі" = 1,500
     if lexicon.word_values:
         found.extend(_listed_numbers(words, used, lexicon))
+    found = _scale_then_digits(tokens, found, lexicon)
     for k, word in enumerate(words):
         if word in lexicon.approximate_numbers and not used[k]:
             value = lexicon.approximate_numbers[word]
@@ -228,6 +235,32 @@ def numbers(tokens: list[Token], lexicon: Lexicon, number_words: bool = True) ->
 
 # Between an approximate number word and its scale: "une dizaine de milliers", "una decena de miles".
 _OF = frozenset({"de", "d'", "of"})
+
+
+def _scale_then_digits(tokens: list[Token], found: list[Number], lexicon: Lexicon) -> list[Number]:
+    """A scale word then digits below it is one number: "mil 200 militares" (Mexican press: 1,200)."""
+    if not found:
+        return found
+    by_first = {n.first: n for n in found}
+    out = []
+    skip: set[int] = set()
+    for n in sorted(found, key=lambda n: n.first):
+        if n.first in skip:
+            continue
+        nxt = by_first.get(n.last)
+        if (
+            nxt is not None
+            and n.last - n.first == 1
+            and lexicon.scales.get(tokens[n.first].low) == n.value
+            and tokens[nxt.first].kind == "num"
+            and nxt.last - nxt.first == 1
+            and 0 < nxt.value < n.value
+        ):
+            out.append(Number(n.value + nxt.value, n.first, nxt.last, n.approximate))
+            skip.add(nxt.first)
+            continue
+        out.append(n)
+    return out
 
 
 def _listed_numbers(words: list[str], used: list[bool], lexicon: Lexicon) -> list[Number]:
