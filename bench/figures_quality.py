@@ -77,27 +77,9 @@ NEWS = {
     21: ("news_blind21_en.jsonl", "news_blind21_ml.jsonl"),
     22: ("news_blind22_en.jsonl", "news_blind22_ml.jsonl"),
     23: ("news_blind23_en.jsonl", "news_blind23_ml.jsonl"),
+    24: ("news_blind24_en.jsonl", "news_blind24_ml.jsonl"),
 }
-FEED_SAMPLES = (
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-)  # feed_items_blind<n>_gold.jsonl, all blind
+FEED_SAMPLES = tuple(range(2, 21))  # feed_items_blind<n>_gold.jsonl, all blind
 
 
 def rows_of(shared: Path, split: str) -> list[dict[str, Any]]:

@@ -3,13 +3,13 @@
     .venv/bin/python bench/figures_side_by_side.py [--shared ../shared]
 
 English dev is everything the rules were written from and the learned decider was trained on: every labelled set
-up to the twenty-second sample, their blind parts included (each was scored once in its round, then studied).
-English blind is the twenty-third sample (news_blind23_en.jsonl: 250 texts in a news desk's natural mix, written
+up to the twenty-third sample, their blind parts included (each was scored once in its round, then studied).
+English blind is the twenty-fourth sample (news_blind24_en.jsonl: 250 texts in a news desk's natural mix, written
 and labelled by helpers who never saw the extractor, the annotators given the specification's claimant wording,
-scored once at VERSION 2026.12.03-24). Other languages: dev is everything their rules and the pooled decider were
-written from (the project's own texts and every earlier own sample); blind is the twenty-third sample (20 texts
-each). Polish: dev is the first and sixth to eighteenth feed samples, blind the nineteenth Polish feed sample (200
-real pool items, scored once at 2026.12.03-24).
+scored once at VERSION 2026.12.03-25). Other languages: dev is everything their rules and the pooled decider were
+written from (the project's own texts and every earlier own sample); blind is the twenty-fourth sample (20 texts
+each). Polish: dev is the first and sixth to nineteenth feed samples, blind the twentieth Polish feed sample (the
+138 pool items left, scored once at 2026.12.03-25).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
     news21 = gold("news_blind21_en.jsonl") + gold("news_blind21_ml.jsonl")
     news22 = gold("news_blind22_en.jsonl") + gold("news_blind22_ml.jsonl")
     news23 = gold("news_blind23_en.jsonl") + gold("news_blind23_ml.jsonl")
+    news24 = gold("news_blind24_en.jsonl") + gold("news_blind24_ml.jsonl")
     out = {
         "en": (
             [r for r in feed if r["lang"] == "en"]
@@ -65,21 +66,22 @@ def sets(shared: Path) -> dict[str, tuple[Rows, Rows]]:
             + [r for r in news6 + news7 if r["lang"] == "en"]
             + gold("news_blind8_en.jsonl")
             + [r for r in news10 + news11 + news12 + news13 + news14 + news15 + news16 if r["lang"] == "en"]
-            + [r for r in news17 + news18 + news19 + news20 + news21 + news22 if r["lang"] == "en"],
-            [r for r in news23 if r["lang"] == "en"],
+            + [r for r in news17 + news18 + news19 + news20 + news21 + news22 + news23 if r["lang"] == "en"],
+            [r for r in news24 if r["lang"] == "en"],
         ),
         "pl": (
             [r for r in feed if r["lang"] == "pl"]
-            + [r for n in range(6, 19) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
-            gold("feed_items_blind19_gold.jsonl", texts=True),
+            + [r for n in range(6, 20) for r in gold(f"feed_items_blind{n}_gold.jsonl", texts=True)],
+            gold("feed_items_blind20_gold.jsonl", texts=True),
         ),
     }
     for name in ("multilingual_de_es_fr.jsonl", "multilingual_ko_ja_ru_uk.jsonl"):
         rows = ev.read_gold(DATA / name)
         for lang in sorted({r["lang"] for r in rows}):
             earlier = news6 + news7 + news9 + news10 + news11 + news12 + news13 + news14 + news15 + news16 + news17
-            dev = [r for r in rows + earlier + news18 + news19 + news20 + news21 + news22 if r["lang"] == lang]
-            out[lang] = (dev, [r for r in news23 if r["lang"] == lang])
+            later = news18 + news19 + news20 + news21 + news22 + news23
+            dev = [r for r in rows + earlier + later if r["lang"] == lang]
+            out[lang] = (dev, [r for r in news24 if r["lang"] == lang])
     return out
 
 
