@@ -229,6 +229,10 @@ def _context_claimant(text: str, spans: list[tuple[int, int]], index: int, lex: 
         after = index + 1
         if after >= len(spans) or _paragraph_break(text, spans, index, after):
             return None
+        first = _WORD_RE.search(text, spans[after][0], spans[after][1])
+        word = first.group().lower() if first else ""
+        if (lex.lemma(word) if lex.lemma and word else word) not in lex.claim_back.by_first:
+            return None  # the next sentence does not open on words pointing back: no need to read it
         tokens, found = _claims_in(text, spans[after][0], spans[after][1], lex)
         return claimant.back(tokens, found, lex)
     for j in (index - 1, index - 2, index - 3):
@@ -251,6 +255,8 @@ def _closing_before(text: str, spans: list[tuple[int, int]], index: int, lex: Le
     before = index - 1
     if before < 0 or _paragraph_break(text, spans, before, index) or "\n" in text[spans[before][1] : spans[index][0]]:
         return None
+    if text.find(",", spans[before][0], spans[before][1]) < 0:
+        return None  # a closing source follows a comma: no need to read the sentence
     tokens, found = _claims_in(text, spans[before][0], spans[before][1], lex)
     if not found or not claimant.closes(tokens, found[-1]):
         return None
