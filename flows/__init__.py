@@ -78,8 +78,9 @@ def ctrl_c_seen() -> bool:
     return _QuietAfterCtrlC.interrupted
 
 
-def _note_ctrl_c() -> None:
-    """Remember a SIGINT before Python turns it into KeyboardInterrupt (main thread only; else nothing)."""
+def note_ctrl_c() -> None:
+    """Remember a SIGINT before Python turns it into KeyboardInterrupt (main thread only; else nothing): a
+    library that wraps the KeyboardInterrupt in its own error (pydantic does) cannot hide it from the command."""
     previous = signal.getsignal(signal.SIGINT)
     if getattr(previous, "_notes_ctrl_c", False):
         return
@@ -102,10 +103,14 @@ def one_line_logs() -> None:
     """Prefect's console log lines without tracebacks (`monitor run` without --verbose): the reason is in
     the line and in the run's summary; the traceback stays in the run's logs in Prefect. After Ctrl-C,
     the command's own "interrupted" is the only line (not Prefect's crash report of the same thing)."""
-    _note_ctrl_c()
+    note_ctrl_c()
     names = ["", *(n for n in logging.root.manager.loggerDict if n.startswith("prefect"))]
     for name in names:
         for handler in logging.getLogger(name).handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.formatter, _OneLine):
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and not isinstance(handler, logging.FileHandler)  # the temporary API's log keeps its tracebacks
+                and not isinstance(handler.formatter, _OneLine)
+            ):
                 handler.setFormatter(_OneLine(handler.formatter))
                 handler.addFilter(_QuietAfterCtrlC())

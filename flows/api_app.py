@@ -1,8 +1,8 @@
 """The app of `monitor run`'s temporary Prefect API (flows.serve.TemporaryAPI), built in `memory.long_lived()`.
 
-Loaded by uvicorn in the API's own process, never by news-monitor itself. Importing Prefect's server package
-(~2,000 modules) with Python's collector at its default thresholds took a quarter of the import's CPU, and a
-cycle waits for the API's start (monitor/memory.py).
+Built on the API's own thread of the command's process. Importing Prefect's server package (~2,000 modules)
+with Python's collector at its default thresholds took a quarter of the import's CPU, and a cycle waits for
+the API's start (monitor/memory.py).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ directory, stopped when serving stops. With PREFECT_API_URL set (or in the activ
 server is used and nothing is started.
 
 `monitor run` without PREFECT_API_URL gets Prefect's temporary API, started by `TemporaryAPI` the moment
-the command starts rather than by Prefect on the flow's first call: the API (about 4 s of imports and
-start-up on one core) then comes up while this process imports Prefect on the other, instead of after it.
+the command starts rather than by Prefect on the flow's first call, and served from a thread of the
+command's own process rather than from a second interpreter: Prefect is imported once for both, and the
+extraction processes' warm-up has the other core meanwhile.
 
 Prefect is imported inside the functions, never at module level: PREFECT_API_URL has to be in the
 environment before the flow-run processes and Dask workers read their settings.
@@ -17,19 +18,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.util
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -49,6 +50,8 @@ SERVER_STOP_TIMEOUT = 20.0  # then SIGKILL
 # first run would wait for that. SQLite rolls back the migration it is in (one transaction each); the next
 # start goes on from there.
 STARTING_STOP_TIMEOUT = 1.0
+CTRL_C_DRAIN_TIMEOUT = 1.0
+TEMPORARY_API_STOP_TIMEOUT = 5.0  # Prefect's client sends what it holds, the API's services store it: ~0.1 s
 HEALTH_POLL = 0.25  # seconds between health checks while the server starts
 LOG_TAIL_LINES = 15  # of the server's log, in the error when it does not come up
 DEPLOYMENT_NAME = "serve"  # news-monitor-poll/serve: prefect.yaml's deployment is news-monitor-poll/poll
@@ -223,23 +226,46 @@ class LocalServer:
 
 
 class TemporaryAPI(LocalServer):
-    """Prefect's temporary API, started by us: the app `prefect.server.api.server.SubprocessASGIServer`
-    runs (uvicorn, Prefect's ephemeral services only, state in PREFECT_HOME's prefect.db), launched without
-    importing Prefect, so that its start-up overlaps the caller's own imports and set-up.
+    """Prefect's temporary API for `monitor run`, served from a thread of this process.
 
-    One per process (`shared()`), stopped when the process exits, as Prefect's own is.
+    The app is Prefect's own (`prefect.server.api.server.create_app`, via `flows/api_app.py`), on uvicorn,
+    with the services of an ephemeral server and its state in PREFECT_HOME's prefect.db, as Prefect's
+    `SubprocessASGIServer` would run it, but in this process: Prefect's ~1,300 modules are imported once
+    for the client and the server instead of once in each process (~0.7 s of CPU and ~100 MB less per
+    cycle), and there is no second interpreter to start. Automations are left out (`SERVER_SETTINGS`): an
+    API that lives as long as one command has no automations to run.
+
+    One per process (`shared()`), for the process's whole life: Prefect's app runs its services' start-up
+    once per process, so the API cannot be started again after `stop()`. Commands stop it when their work is
+    done (`stop_temporary_api()`); its log lines go to `temporary-api.log` in the Prefect home, not to the
+    terminal.
     """
 
     name = "Prefect's temporary API"
     log_name = "temporary-api.log"
-    poll_interval = 0.05  # the cycle waits on it: answer within 50 ms of the API being up
+    poll_interval = 0.02  # the cycle waits on it: answer within 20 ms of the API being up
     _shared: TemporaryAPI | None = None
+    SERVER_SETTINGS: ClassVar[dict[str, str]] = {
+        # what SubprocessASGIServer sets: the services of an ephemeral server only, the app built once
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+        # A cycle uses no blocks. Registering Prefect's block types on start imports every installed Prefect
+        # collection first (prefect-dask imports dask.distributed): ~1.1 s of CPU on the cycle's critical
+        # path and ~27 MB. `monitor serve`'s server registers them as usual. An explicit setting wins.
+        "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+        "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
+        # automations (the triggers and actions services) and the event stream for the UI: ~0.3 s of CPU a
+        # cycle for nothing, on an API nobody can reach once the command has ended
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+        "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
+    }
+    SERVER_LOGGERS = ("prefect.server", "uvicorn", "docket")  # their lines go to the log file, not the terminal
 
     @classmethod
     def shared(cls, home: Path) -> TemporaryAPI:
         """This process's temporary API, launched on first use (not waited for)."""
         api = cls._shared
-        if api is None or api.home != home or api.process is None or api.process.poll() is not None:
+        if api is None or api.home != home or api.failed:
             if api is not None:
                 api.stop()
             api = cls._shared = cls(
@@ -248,50 +274,95 @@ class TemporaryAPI(LocalServer):
                 timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", SERVER_START_TIMEOUT)),
             )
             api.launch()
-            atexit.register(api.stop)
+            # a caller that did not stop it (stop_temporary_api): before the interpreter goes, without waiting long
+            atexit.register(api.stop, timeout=STARTING_STOP_TIMEOUT)
         return api
 
-    def command(self) -> list[str]:
-        spec = importlib.util.find_spec("prefect")  # finds the package without importing it
-        if spec is None or spec.origin is None:
-            raise ServeError("Prefect is not installed in this environment: pip install -e . first.")
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(Path(spec.origin).parent.parent),
-            "--factory",
-            "flows.api_app:create_app",  # prefect.server.api.server:create_app, with less garbage collection
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--log-level",
-            "error",
-            "--lifespan",
-            "on",
-        ]
+    def __init__(self, home: Path, **kwargs: Any) -> None:
+        super().__init__(home, **kwargs)
+        self._thread: threading.Thread | None = None
+        self._server: Any = None  # uvicorn.Server, once built
+        self._error: str | None = None  # why it could not start, once it could not
+        self._stopping = threading.Event()
 
-    def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != ENV_API_URL}
-        env.update(
-            {
-                "PREFECT_HOME": str(self.home),
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "DO_NOT_TRACK": "1",
-                # what SubprocessASGIServer sets: no UI, the services of an ephemeral server only
-                "PREFECT_UI_ENABLED": "0",
-                "PREFECT__SERVER_EPHEMERAL": "1",
-                "PREFECT__SERVER_FINAL": "1",
-            }
-        )
-        # A cycle uses no blocks. Registering Prefect's block types on start imports every installed Prefect
-        # collection first (prefect-dask imports dask.distributed): ~1.1 s of CPU on the cycle's critical
-        # path and ~27 MB. `monitor serve`'s server registers them as usual. An explicit setting wins.
-        env.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
-        env.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
-        return env
+    @property
+    def failed(self) -> bool:
+        return self._error is not None or self._stopping.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        return os.getpid() if self._thread is not None else None
+
+    def launch(self) -> None:
+        """Start serving on a thread and return at once; `wait()` for it to answer. Prefect's settings for the
+        server are put in this process's environment first (a value the user set wins)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        for key, value in self.SERVER_SETTINGS.items():
+            os.environ.setdefault(key, value)
+        self.log_path.write_bytes(b"")
+        self._error = None
+        self._thread = threading.Thread(target=self._serve, name="prefect-temporary-api", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        handler = logging.FileHandler(self.log_path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        try:
+            import asyncio
+
+            import uvicorn
+
+            from flows.api_app import create_app
+
+            app = create_app()  # sets Prefect's logging up again: the server's loggers are pointed at the log after
+            for name in self.SERVER_LOGGERS:
+                logger = logging.getLogger(name)
+                logger.handlers = [handler]
+                logger.propagate = False
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=HOST, port=self.port, log_level="error", lifespan="on", log_config=None)
+            )
+            self._server = server
+            if self._stopping.is_set():
+                return
+            # not server.run(): asyncio.run() would wait at the end for the loop's executor, whose threads one
+            # of Prefect's services keeps busy; the services have stopped by the time serve() returns
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(server.serve())
+            if not server.started and not self._stopping.is_set():
+                self._error = "it stopped while starting"
+        except BaseException as e:  # (uvicorn exits with SystemExit when the port is taken)
+            if isinstance(e, SystemExit):  # uvicorn's way out when the app's start-up fails or the port is taken
+                self._error = "it stopped while starting"  # and the log already says why
+            else:
+                logging.getLogger("prefect.server").error("the temporary API could not start", exc_info=True)
+                self._error = f"{type(e).__name__}: {e}"
+        finally:
+            for name in self.SERVER_LOGGERS:
+                logger = logging.getLogger(name)
+                if handler in logger.handlers:
+                    logger.removeHandler(handler)
+            handler.close()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self._error is not None or self._thread is None or not self._thread.is_alive():
+                raise ServeError(
+                    f"{self.name} on {self.url} could not start ({self._error or 'it stopped'}). "
+                    f"Its log ({self.log_path}) ends:\n{self.log_tail()}\n"
+                    "Fix what the log names (often a PREFECT_* setting in the environment "
+                    f"or profile), or run a server yourself (`prefect server start`) and set {ENV_API_URL}."
+                )
+            if self._server is not None and self._server.started:
+                return
+            if time.monotonic() >= deadline:
+                raise ServeError(
+                    f"{self.name} on {self.url} was not up after {self.timeout:.0f} s. Its log "
+                    f"({self.log_path}) ends:\n{self.log_tail()}\n"
+                    f"Or run one yourself (`prefect server start`) and set {ENV_API_URL}."
+                )
+            time.sleep(self.poll_interval)
 
     def wait(self) -> None:
         """As LocalServer.wait(), trying another port if this one was taken between choosing and binding."""
@@ -303,13 +374,48 @@ class TemporaryAPI(LocalServer):
                 if attempt == 2 or "address already in use" not in self.log_tail().lower():
                     raise
             self.port = free_port()
+            self._stopping.clear()
             self.launch()
-            TemporaryAPI._shared = self
 
-    def stop(self) -> None:
-        super().stop()
+    def stop(self, timeout: float = TEMPORARY_API_STOP_TIMEOUT) -> None:
+        """Send what Prefect's client still holds (task runs' events, logs), then shut the server down: its
+        services write what they buffered. Idempotent; each step waits at most `timeout` (after Ctrl-C, a
+        second for the client: the user is waiting, and the crash's log lines are few)."""
+        if self._stopping.is_set() or self._thread is None:
+            return
+        self._stopping.set()
+        import flows
+
+        if self.healthy:  # else the client has sent nothing: Prefect's start-up waits for the API
+            _drain_prefect_client(min(timeout, CTRL_C_DRAIN_TIMEOUT) if flows.ctrl_c_seen() else timeout)
+        self.healthy = False
+        server = self._server
+        if server is not None:
+            server.should_exit = True
+            server.force_exit = True  # Prefect's client keeps its connections open: do not wait for them
+        if self._thread.is_alive():
+            self._thread.join(timeout if server is not None and server.started else STARTING_STOP_TIMEOUT)
         if TemporaryAPI._shared is self:
             TemporaryAPI._shared = None
+
+
+def _drain_prefect_client(timeout: float) -> None:
+    """Wait until Prefect's client has sent the events and log lines it queued (nothing if Prefect is not loaded)."""
+    if "prefect.events.worker" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (EventsWorker, APILogWorker):
+        with contextlib.suppress(Exception):  # a service that never started, or failed: nothing to wait for
+            worker.drain_all(timeout=timeout, at_exit=False)
+
+
+def stop_temporary_api() -> None:
+    """Stop this process's temporary API, if one was started: what the command's flow runs sent is stored."""
+    api = TemporaryAPI._shared
+    if api is not None:
+        api.stop()
 
 
 def temporary_api(data_dir: Path) -> TemporaryAPI | None:

@@ -23,6 +23,7 @@ import ctypes
 import functools
 import gc
 import logging
+import threading
 from collections.abc import Iterator, MutableMapping
 
 log = logging.getLogger(__name__)
@@ -59,17 +60,29 @@ def release_freed() -> None:
         libc.malloc_trim(0)
 
 
+_build_lock = threading.Lock()
+_building = 0  # blocks of long_lived() open in this process
+_threshold_before = gc.get_threshold()
+
+
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
     """Build in the block what this process keeps until it exits (imports, warm state): the cyclic garbage
     collector runs rarely meanwhile, and what exists at the end is frozen, out of every later collection."""
-    before = gc.get_threshold()
-    gc.set_threshold(*BUILD_GC_THRESHOLD)
+    global _building, _threshold_before
+    with _build_lock:  # two threads may build at once (`monitor run`'s imports and its temporary API's)
+        if _building == 0:
+            _threshold_before = gc.get_threshold()
+            gc.set_threshold(*BUILD_GC_THRESHOLD)
+        _building += 1
     try:
         yield
     finally:
         gc.freeze()
-        gc.set_threshold(*before)
+        with _build_lock:
+            _building -= 1
+            if _building == 0:
+                gc.set_threshold(*_threshold_before)
 
 
 @functools.cache
