@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from monitor import memory
 
@@ -71,3 +72,24 @@ def test_a_build_that_fails_still_restores_the_collector() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+def test_extraction_processes_do_not_run_the_monitor_script_again(tmp_path: Path) -> None:
+    """multiprocessing runs a parent's main script again in each process it starts, unless that is a package's
+    `__main__`: run from the `monitor` script, the extraction processes would each import the CLI and DuckDB."""
+    script = tmp_path / "monitor"  # the console script's name, as pip writes it: a file, not a package
+    script.write_text(
+        textwrap.dedent("""
+            import sys
+            from monitor.cli import main  # what the real script imports first: the CLI, and DuckDB with it
+            if __name__ == "__main__":
+                from monitor import articles
+                pool = articles._process_pool(2)
+                probe = "sorted(m for m in ('duckdb', 'monitor.cli') if m in __import__('sys').modules)"
+                print([pool.submit(eval, probe).result() for _ in range(2)], "duckdb" in sys.modules)
+                pool.shutdown()
+        """)
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[[],", "[]]", "True"], done.stdout  # the command has DuckDB; its workers not
