@@ -327,7 +327,7 @@ def collect(
     topic_specs: Sequence[TopicSpec],
     pools: Pools,
     *,
-    max_bytes: int = fetch.ARTICLE_MAX_BYTES,
+    max_bytes: int | None = None,  # fetch.ARTICLE_MAX_BYTES
     progress: Callable[[Article], None] | None = None,
     ahead: Sequence[feeds.Entry] = (),
 ) -> list[Article]:
@@ -341,7 +341,8 @@ def collect(
         return []
     out: list[Article] = []
     try:
-        _collect(client, entries, tuple(topic_specs), pools, max_bytes, progress, ahead, out)
+        limit = fetch.ARTICLE_MAX_BYTES if max_bytes is None else max_bytes
+        _collect(client, entries, tuple(topic_specs), pools, limit, progress, ahead, out)
     except BaseException:  # SIGTERM, a timeout: end the requests in flight now, not at their deadlines,
         client.stop()  # and keep the articles done so far for the caller to store (Pools.salvaged)
         pools.salvaged.extend(out)

@@ -498,7 +498,7 @@ def poll(
     failures: int = 0,
     backoff_until: datetime | None = None,
     last_error: str | None = None,
-    max_bytes: int = fetch.FEED_MAX_BYTES,
+    max_bytes: int | None = None,  # fetch.FEED_MAX_BYTES
     max_items: int = 500,
     now: datetime | None = None,
 ) -> Poll:
@@ -524,7 +524,7 @@ def poll(
     try:
         response = client.get(
             url,
-            max_bytes=max_bytes,
+            max_bytes=fetch.FEED_MAX_BYTES if max_bytes is None else max_bytes,
             etag=etag,
             last_modified=last_modified,
             accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",

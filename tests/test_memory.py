@@ -76,7 +76,8 @@ def test_a_build_that_fails_still_restores_the_collector() -> None:
 
 def test_extraction_processes_do_not_run_the_monitor_script_again(tmp_path: Path) -> None:
     """multiprocessing runs a parent's main script again in each process it starts, unless that is a package's
-    `__main__`: run from the `monitor` script, the extraction processes would each import the CLI and DuckDB."""
+    `__main__`: run from the `monitor` script, the extraction processes would each import the CLI and DuckDB.
+    Nor do they load the HTTP client (httpx): they extract pages, they never fetch."""
     script = tmp_path / "monitor"  # the console script's name, as pip writes it: a file, not a package
     script.write_text(
         textwrap.dedent("""
@@ -85,7 +86,7 @@ def test_extraction_processes_do_not_run_the_monitor_script_again(tmp_path: Path
             if __name__ == "__main__":
                 from monitor import articles
                 pool = articles._process_pool(2)
-                probe = "sorted(m for m in ('duckdb', 'monitor.cli') if m in __import__('sys').modules)"
+                probe = "sorted(m for m in ('duckdb', 'monitor.cli', 'httpx') if m in __import__('sys').modules)"
                 print([pool.submit(eval, probe).result() for _ in range(2)], "duckdb" in sys.modules)
                 pool.shutdown()
         """)
