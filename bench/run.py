@@ -357,9 +357,9 @@ class Bench:
             row(f"{label}: CPU of the monitor run tree", r, lambda k: k["pipeline"]["cpu"])
             row(f"{label}: CPU of the bound", r, lambda k: k["bound_process"]["cpu"])
             for part, name in (
-                ("main", "flow process"),
+                ("main", "flow process (its temporary API's thread included)"),
                 ("workers", "extraction processes (and forkserver)"),
-                ("server", "temporary API"),
+                ("server", "temporary API when a process of its own (an older tree, --pythonpath)"),
             ):
                 row(f"{label}: CPU of the {name}", r, lambda k, p=part: k["pipeline"]["cpu_roles"].get(p, 0.0))
             row(
@@ -379,9 +379,9 @@ class Bench:
                 "{:.0f}",
             )
             for part, name in (
-                ("main", "flow process"),
+                ("main", "flow process (its temporary API's thread included)"),
                 ("workers", "extraction processes"),
-                ("server", "temporary API"),
+                ("server", "temporary API when a process of its own"),
             ):
                 row(
                     f"{label}: peak memory, {name} (PSS)",

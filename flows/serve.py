@@ -51,6 +51,7 @@ SERVER_STOP_TIMEOUT = 20.0  # then SIGKILL
 # start goes on from there.
 STARTING_STOP_TIMEOUT = 1.0
 CTRL_C_DRAIN_TIMEOUT = 1.0
+GRACEFUL_SHUTDOWN = 2  # the temporary API waits this long at most for connections to close, then stops its services
 TEMPORARY_API_STOP_TIMEOUT = 5.0  # Prefect's client sends what it holds, the API's services store it: ~0.1 s
 HEALTH_POLL = 0.25  # seconds between health checks while the server starts
 LOG_TAIL_LINES = 15  # of the server's log, in the error when it does not come up
@@ -320,15 +321,30 @@ class TemporaryAPI(LocalServer):
                 logger.handlers = [handler]
                 logger.propagate = False
             server = uvicorn.Server(
-                uvicorn.Config(app, host=HOST, port=self.port, log_level="error", lifespan="on", log_config=None)
+                uvicorn.Config(
+                    app,
+                    host=HOST,
+                    port=self.port,
+                    log_level="error",
+                    lifespan="on",
+                    log_config=None,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+                )
             )
             self._server = server
             if self._stopping.is_set():
                 return
-            # not server.run(): asyncio.run() would wait at the end for the loop's executor, whose threads one
-            # of Prefect's services keeps busy; the services have stopped by the time serve() returns
+            # On its own loop, closed here once the server and its services have stopped (serve() returns after
+            # the app's shutdown): nothing of the API outlives stop(), so nothing of it runs while the
+            # interpreter exits (a thread of a native extension that did crashed it there).
             loop = asyncio.new_event_loop()
-            loop.run_until_complete(server.serve())
+            try:
+                loop.run_until_complete(server.serve())
+            finally:
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                    loop.run_until_complete(loop.shutdown_default_executor())
+                loop.close()
             if not server.started and not self._stopping.is_set():
                 self._error = "it stopped while starting"
         except BaseException as e:  # (uvicorn exits with SystemExit when the port is taken)
@@ -392,7 +408,6 @@ class TemporaryAPI(LocalServer):
         server = self._server
         if server is not None:
             server.should_exit = True
-            server.force_exit = True  # Prefect's client keeps its connections open: do not wait for them
         if self._thread.is_alive():
             self._thread.join(timeout if server is not None and server.started else STARTING_STOP_TIMEOUT)
         if TemporaryAPI._shared is self:

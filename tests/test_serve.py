@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -242,7 +243,8 @@ def processes_with_home(home: Path) -> list[int]:
 @pytest.mark.slow
 def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, tmp_path: Path) -> None:
     """Without PREFECT_API_URL, `monitor run` launches Prefect's temporary API as it starts, runs the flow on
-    it (the flow run is in that API's database) and leaves no process behind."""
+    it (the flow run and its task runs are in that API's database, stored before the API stopped), exits as
+    soon as the cycle is done, and leaves no process behind."""
     feed = world.publish(f"/{tmp_path.name}/world.rss", [stories.DISPATCH, stories.KURSK])
     config_path = write_config(tmp_path, [feed])
     done = subprocess.run(
@@ -253,6 +255,7 @@ def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, 
         env=monitor_env(),
         timeout=180,
     )
+    exited = dt.datetime.now(dt.UTC)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["status"] == "ok" and summary["new_articles"] == 2
@@ -264,6 +267,14 @@ def test_monitor_run_starts_the_temporary_api_itself_and_stops_it(world: World, 
             "SELECT flow_run.id, flow.name FROM flow_run JOIN flow ON flow.id = flow_run.flow_id"
         ).fetchall()
     assert [(uuid.UUID(i), name) for i, name in names] == [(uuid.UUID(run["flow_run_id"]), "news-monitor-poll")]
+    with sqlite3.connect(home / "prefect.db") as db:  # sent as events by the client, stored by the API's services
+        tasks = db.execute("SELECT name, state_type FROM task_run WHERE flow_run_id = ?", (names[0][0],)).fetchall()
+        [(ended,)] = db.execute("SELECT end_time FROM flow_run").fetchall()
+    assert {"poll feeds"} <= {name.split("-")[0] for name, _ in tasks}, tasks
+    assert tasks and {state for _, state in tasks} == {"COMPLETED"}, tasks
+    # from the flow run's end to the command's exit: the API stops without waiting on anything (a connection
+    # Prefect's client keeps open, a service's idle thread)
+    assert exited - dt.datetime.fromisoformat(ended).replace(tzinfo=dt.UTC) < dt.timedelta(seconds=3), ended
     assert processes_with_home(home) == []
 
 
