@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 TEXT_MAX_CHARS = 500_000  # a 5 MiB page rarely holds more than ~100k characters of prose
 MIN_BODY_CHARS = 80  # shorter "bodies" are navigation or paywall stubs: keep the feed's summary instead
 # Pages per extraction process of the next batch started before a batch ends: enough to keep the processes
-# busy through the batch's last pages and while it is stored (~0.3 s), few enough to add little memory.
-AHEAD_PER_WORKER = 8
+# busy through the batch's last pages, while it is stored and while the next batch's task run starts
+# (~0.5 s at 500 articles a batch; at 8 the processes ran dry at most batch ends), few enough to add little
+# memory (~100 KB a page).
+AHEAD_PER_WORKER = 16
 # Pages fetched but not yet extracted, at most: the fetch threads' worth plus a queue per process. Page bytes
 # wait here for a process, so this, not the batch size, bounds the memory they take (~100 KB each).
 QUEUED_PER_WORKER = 16
