@@ -146,6 +146,12 @@ class Bench:
                 "--",
                 *cmd,
             ]
+        elif self.args.timeline:
+            # the CPU each part used, slice by slice (bench/cpu_timeline.py): for reading, not for the table
+            self.args.timeline.mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() else "-" for c in what).strip("-")
+            out = self.args.timeline / f"{name}.txt"
+            cmd = [sys.executable, str(BENCH / "cpu_timeline.py"), "--out", str(out), "--", *cmd]
         return probes.run(cmd, self.env).check(what)
 
     def monitor_run(self, cfg: Path, what: str) -> tuple[probes.Measured, dict[str, Any]]:
@@ -670,6 +676,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile-main",
         action="store_true",
         help="with --profile: only the process started, not its children (less overhead)",
+    )
+    p.add_argument(
+        "--timeline",
+        type=Path,
+        default=None,
+        help="write each `monitor run`'s CPU per half second and part (flow, forkserver, workers) into this "
+        "directory: where cores sit idle (bench/cpu_timeline.py)",
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, configs)")
     args = p.parse_args(argv)
