@@ -500,22 +500,29 @@ class _Jobs:
         error: BaseException | None,
     ) -> None:
         slots = self._pools.in_flight()
-        for i, (_, _, result) in enumerate(job):
+        for _ in job:
             slots.release()
-            if found is not None:
-                got = found[i]
-                if isinstance(got, Exception):
-                    result.set_exception(got)
+        # The job's slots and its place in the pool are given back whatever happens below: held, they would
+        # leave the fetch threads waiting for slots forever, and the run waiting for them as it closes.
+        try:
+            for i, (_, _, result) in enumerate(job):
+                if result.done():  # given up on by whoever waited for it (cancelled): nothing to hand over
+                    continue
+                if found is not None:
+                    got = found[i]
+                    if isinstance(got, Exception):
+                        result.set_exception(got)
+                    else:
+                        result.set_result(got)
+                elif error is not None:
+                    result.set_exception(error)
                 else:
-                    result.set_result(got)
-            elif error is not None:
-                result.set_exception(error)
-            else:
-                result.cancel()
-        with self._lock:
-            self._out -= 1
-            more = self._take()
-        self._send(more)
+                    result.cancel()
+        finally:
+            with self._lock:
+                self._out -= 1
+                more = self._take()
+            self._send(more)
 
 
 def _extract_fetched(

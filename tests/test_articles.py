@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
 import pytest
@@ -223,3 +224,32 @@ def test_language_of_a_kept_summary_is_detected_and_none_without_text(world: Wor
     assert kept.text_source == "summary" and kept.language == "ko"
     bare = _analysed(world, "gone-too", None)
     assert bare.text_source == "title" and bare.language is None
+
+
+def _page(i: int) -> articles.Page:
+    link = f"http://127.0.0.1/given-up/{i}"
+    entry = feeds.Entry(link + "/feed", link, link, link, f"Story {i}", "", None)
+    text = f"Report {i} from the Kursk region: about {100 + i} soldiers were deployed, officials said. " * 3
+    body = f"<html><body><article><h1>Story {i}</h1><p>{text}</p></article></body></html>".encode()
+    return articles.Page(entry, body, link, "text/html; charset=utf-8", datetime.now(UTC))
+
+
+@pytest.mark.slow
+def test_articles_nobody_waits_for_any_more_do_not_stall_the_pages_behind_them() -> None:
+    """Pages whose article was given up on (its future cancelled) while they were in the pool: their slots and
+    jobs are given back, so a page queued behind them is still extracted (before, the run waited forever)."""
+    with articles.Pools(workers=2) as pools:
+        jobs, slots = pools.jobs(), pools.in_flight()
+        given_up = [Future[articles.Article]() for _ in range(articles.JOBS_PER_WORKER * 2)]
+        for i, result in enumerate(given_up):
+            result.cancel()
+            slots.acquire()  # as the fetch of a page does (_fetch_for_pool)
+            jobs.add(_page(i), tuple(SPECS), result)
+        wanted = Future[articles.Article]()
+        slots.acquire()
+        jobs.add(_page(99), tuple(SPECS), wanted)  # every job slot is taken: this page waits for one
+        article = wanted.result(timeout=60)
+        assert article.url == "http://127.0.0.1/given-up/99" and "Kursk" in article.text
+        # every page's slot came back: the fetch threads can take as many as before
+        taken = [slots.acquire(timeout=5) for _ in range(pools.threads + articles.QUEUED_PER_WORKER * 2)]
+        assert all(taken)
