@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import logging
 import os
 import signal
-from collections.abc import MutableMapping
+import sys
+import threading
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from types import FrameType
 
@@ -97,6 +100,27 @@ def note_ctrl_c() -> None:
     on_sigint._notes_ctrl_c = True  # type: ignore[attr-defined]
     with contextlib.suppress(ValueError):  # not the main thread: Ctrl-C is not this thread's to handle
         signal.signal(signal.SIGINT, on_sigint)
+        sys.unraisablehook = _ctrl_c_raised_again(sys.unraisablehook)
+
+
+def _ctrl_c_raised_again(
+    previous: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], object]:
+    """An unraisable-exception hook that raises Ctrl-C's KeyboardInterrupt again where it can be raised.
+
+    A SIGINT that arrives while Python runs a callback it cannot raise from (a weak reference's, such as
+    the import system's module locks, or a __del__) is printed as "Exception ignored in ..." with a
+    traceback, and lost: the command would go on. Here it is signalled to the main thread again instead,
+    once the hook has returned, and raised where the main thread then is."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            # from another thread, a moment later: signalled from here, it would be raised in this hook
+            threading.Timer(0.01, _thread.interrupt_main, (signal.SIGINT,)).start()
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def one_line_logs() -> None:
