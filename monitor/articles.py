@@ -28,7 +28,7 @@ from time import monotonic
 from typing import Literal
 from urllib.parse import urlsplit
 
-from monitor import feeds, fetch, figures, memory, topics
+from monitor import feeds, fetch, figures, memory, pagemeta, topics
 from monitor.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -569,8 +569,12 @@ def analyse(page: Page, topic_specs: Iterable[TopicSpec], cpu_budget: float = ma
             error = f"not an HTML page ({media_type}); kept the feed's summary"
         else:
             try:
+                # the page's title, author and date are looked for only when the feed item lacks them
+                wanted = pagemeta.Wanted(
+                    title=not entry.title, author=not entry.author, date=entry.published_at is None
+                )
                 with _cpu_budget(cpu_budget):
-                    extracted = extract(page.body, page.final_url, content_type=page.content_type)
+                    extracted = extract(page.body, page.final_url, content_type=page.content_type, wanted=wanted)
             except _OverBudget:
                 extracted = NOT_EXTRACTED
                 error = (
@@ -705,34 +709,61 @@ class Extracted:
 NOT_EXTRACTED = Extracted("not_tried")
 
 
-def extract(html: bytes, url: str, *, content_type: str = "") -> Extracted:
+def extract(
+    html: bytes, url: str, *, content_type: str = "", wanted: pagemeta.Wanted = pagemeta.EVERYTHING
+) -> Extracted:
     """trafilatura's body and metadata; `outcome` says whether it found any ("nothing" for its None) or failed.
 
     The page is decoded as a browser decodes it (BOM, else the charset of ``content_type``, the header as
     sent, else the page's <meta charset>); trafilatura guesses only for a page that declares nothing, since
-    it reads neither the header nor <meta> and guesses EUC-KR or KOI8-R text wrong.
+    it reads neither the header nor <meta> and guesses EUC-KR or KOI8-R text wrong. Of the title, author and
+    date, only those `wanted` are looked for (the others are None): the body and the fields wanted are
+    those of ``trafilatura.bare_extraction(..., with_metadata=True)``.
     """
     import trafilatura  # imported here: a 0.5 s import the CLI's other commands should not pay
+    from trafilatura.settings import DEFAULT_CONFIG
+    from trafilatura.utils import load_html
 
     page = fetch.decode_html(html, content_type)
     try:
         with warnings.catch_warnings():
             # dateutil warns on page dates with zone names like "EST": page noise, not the user's to act on
             warnings.filterwarnings("ignore", message="tzname .* identified but not understood")
-            doc = trafilatura.bare_extraction(
-                page,
-                url=url or None,
-                with_metadata=True,
-                include_comments=False,
-                include_tables=True,
-                deduplicate=False,
-            )
+            if not pagemeta.available():
+                doc = trafilatura.bare_extraction(
+                    page,
+                    url=url or None,
+                    with_metadata=True,
+                    include_comments=False,
+                    include_tables=True,
+                    deduplicate=False,
+                )
+                meta = None
+            else:
+                # trafilatura's own sequence: parse, metadata from the tree, the body from a copy of it
+                tree = load_html(page, DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE"))
+                if tree is None:
+                    return Extracted("nothing")
+                try:
+                    meta = pagemeta.find(tree, url or None, wanted)
+                except (TypeError, ValueError):  # bare_extraction discards the page on these
+                    return Extracted("nothing")
+                doc = trafilatura.bare_extraction(
+                    tree,
+                    url=url or meta.url,
+                    with_metadata=False,  # the same options otherwise
+                    include_comments=False,
+                    include_tables=True,
+                    deduplicate=False,
+                )
     except Exception as e:  # trafilatura/lxml raise many kinds on hostile markup; one page must not stop a run
         log.info("%s: extraction failed: %s", url, e)
         return Extracted("failed", error=f"extraction failed: {type(e).__name__}")
     if doc is None:
         return Extracted("nothing")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    if meta is not None:
+        data |= {"title": meta.title, "author": meta.author, "date": meta.date, "sitename": meta.sitename}
     found = {
         k: v if isinstance(v := data.get(k), str) else None
         for k in ("text", "title", "author", "date", "sitename", "language")
