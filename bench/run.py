@@ -440,6 +440,16 @@ class Bench:
                 100 * target,
             )
 
+        if "calls_cpu" in r["rounds"][0]["bound"]:
+            distinct = r["rounds"][0]["bound"]["figures_pages"]
+            row(
+                f"extraction CPU, the pipeline's call / the bound's ({distinct} distinct pages, one process)",
+                r,
+                lambda k: k["bound"]["calls_cpu"]["pipeline"] / k["bound"]["calls_cpu"]["bound"],
+                "",
+                "{:.2f}",
+            )
+
     # --- 2. idle polls -----------------------------------------------------------------------------
 
     def idle(self) -> dict[str, Any]:

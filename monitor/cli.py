@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -59,7 +60,14 @@ def handle_errors(fn: F) -> F:
             sys.exit(getattr(e, "exit_code", EXIT_USER))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            sys.exit(130)
+            if threading.active_count() > 1:
+                # Cut off mid-start, threads may be left (Prefect's API in SQLAlchemy's greenlet, C++): Python's
+                # shutdown ends them where they stand and can abort the process ("FATAL: exception not
+                # rethrown") or crash it. What needed stopping is stopped: exit without that shutdown.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(EXIT_INTERRUPTED)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as e:
             if type(e).__module__ not in ("duckdb", "_duckdb"):
                 raise
