@@ -361,7 +361,11 @@ class Bench:
             )
             row(f"{label}: outside the flow body: exit (after the body's last line)", r, lambda k: k["exit"])
             row(f"{label}: CPU of the monitor run tree", r, lambda k: k["pipeline"]["cpu"])
-            row(f"{label}: CPU of the bound", r, lambda k: k["bound_process"]["cpu"])
+            row(
+                f"{label}: CPU of the bound (its pool)",
+                r,
+                lambda k: k["bound"].get("pool_cpu", k["bound_process"]["cpu"]),
+            )
             for part, name in (
                 ("main", "flow process (its temporary API's thread included)"),
                 ("workers", "extraction processes (and forkserver)"),
