@@ -23,7 +23,6 @@ import math
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -50,6 +49,7 @@ from monitor import (
     feeds,
     fetch,
     figures,
+    headstart,
     history,
     progress,
     runs,
@@ -85,48 +85,21 @@ class FeedsStillFailing(Exception):
         self.polls = polls
 
 
-def _poll_all(
-    client: fetch.Client,
-    cfg: config.Config,
-    urls: Sequence[str],
-    states: dict[str, FeedState],
-    pools: articles.Pools,
-    *,
-    counted: bool = True,
-) -> list[feeds.Poll]:
-    def one(url: str) -> feeds.Poll:
-        s = states.get(url)
-        with pools.host_slot(url):
-            polled = feeds.poll(
-                client,
-                url,
-                etag=s.etag if s else None,
-                last_modified=s.last_modified if s else None,
-                previous_hash=s.body_hash if s else None,
-                failures=s.consecutive_failures if s else 0,
-                backoff_until=s.backoff_until if s else None,
-                last_error=s.last_error if s else None,
-                max_bytes=cfg.fetch.feed_max_bytes,
-                max_items=cfg.fetch.max_items_per_feed,
-            )
-        if counted:  # retries poll the same feeds again: the count stays one per feed
-            progress.advance("feeds")
-        return polled
-
-    with ThreadPoolExecutor(max_workers=min(cfg.fetch.concurrency, max(1, len(urls)))) as ex:
-        try:
-            return list(ex.map(one, urls))
-        except BaseException:  # SIGTERM, a timeout: end the requests in flight before the threads are awaited
-            client.stop()
-            raise
-
-
 @task(name="poll feeds", cache_policy=NO_CACHE, timeout_seconds=POLL_TIMEOUT)
 def poll_feeds(
-    client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools
+    client: fetch.Client,
+    cfg: config.Config,
+    states: dict[str, FeedState],
+    pools: articles.Pools,
+    polled: list[feeds.Poll] | None = None,
 ) -> list[feeds.Poll]:
+    """Every feed polled; `polled`: already polled by `monitor run` while Prefect started (monitor.headstart)."""
     logger = get_run_logger()
-    polls = _poll_all(client, cfg, [f.url for f in cfg.feeds], states, pools)
+    if polled is None:
+        polls = headstart.poll_all(client, cfg, [f.url for f in cfg.feeds], states, pools)
+    else:
+        polls = polled
+        logger.info("%d feeds polled while Prefect started", len(polls))
     for p in polls:
         if p.status == "failed":
             logger.warning("feed %s failed: %s", p.feed_url, p.error)
@@ -173,7 +146,7 @@ def retry_feeds(
         time.sleep(RETRY_DELAYS[0])
     for p in failed:
         logger.info("retrying feed %s after: %s", p.feed_url, p.error)
-    polls = _poll_all(client, cfg, [p.feed_url for p in failed], states, pools, counted=False)
+    polls = headstart.poll_all(client, cfg, [p.feed_url for p in failed], states, pools, counted=False)
     # Out of retries, the last try's polls are the result: the failures are recorded per feed and shown
     # once in the summary, not as a failed task with a traceback in the run's log and on the terminal.
     if any(p.retryable for p in polls) and runtime.task_run.run_count < len(RETRY_DELAYS):
@@ -363,18 +336,13 @@ def run_once(cfg: config.Config, summary: runs.Summary) -> None:
     """One polling cycle, as the README draws it: poll -> select new -> fetch + extract (topics, figures) ->
     store -> history -> alerts. Every stage below is a plain call into `monitor/`, or a task wrapping one."""
     states = _start(cfg, summary)
-    pools = articles.Pools(
-        workers=cfg.fetch.workers,
-        threads=cfg.fetch.concurrency,
-        per_host=cfg.fetch.per_host,
-        cycle_ends=time.monotonic() + cfg.fetch.cycle_budget,
-        host_budget=cfg.fetch.host_budget,
-        page_cpu_budget=cfg.fetch.page_cpu_budget,
-    )
+    head = headstart.take(cfg)  # `monitor run`: feeds polled and first pages fetched while Prefect started
+    pools = head.pools if head else headstart.pools_for(cfg, budget_from=time.monotonic())
+    client = head.client if head else headstart.client_for(cfg)
     try:
         # the client closes first: a run ending early cuts its requests off before the pools wait for them
-        with pools, fetch.Client(allow_networks=cfg.fetch.allow_networks, limits=cfg.fetch.limits) as client:
-            polls = _poll(client, cfg, states, pools, summary)
+        with pools, client:
+            polls = _poll(client, cfg, states, pools, summary, head.polls if head else None)
             new = _select_new(cfg, summary, polls)
             _fetch_extract_store(cfg, client, pools, new, summary)
         _history(cfg, summary)
@@ -397,11 +365,17 @@ def _start(cfg: config.Config, summary: runs.Summary) -> dict[str, FeedState]:
 
 
 def _poll(
-    client: fetch.Client, cfg: config.Config, states: dict[str, FeedState], pools: articles.Pools, summary: runs.Summary
+    client: fetch.Client,
+    cfg: config.Config,
+    states: dict[str, FeedState],
+    pools: articles.Pools,
+    summary: runs.Summary,
+    polled: list[feeds.Poll] | None,
 ) -> list[feeds.Poll]:
-    """Every feed polled, and those failing with a retryable error retried (RETRY_DELAYS)."""
-    progress.start("feeds", len(cfg.feeds))
-    polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools))
+    """Every feed polled (or `polled` already), and those failing with a retryable error retried (RETRY_DELAYS)."""
+    if polled is None:
+        progress.start("feeds", len(cfg.feeds))
+    polls = poll_feeds(as_is(client), cfg, as_is(states), as_is(pools), as_is(polled))
     failed = [p for p in polls if p.retryable]
     if failed:
         try:

@@ -121,6 +121,7 @@ class Pools:
     _in_flight: threading.BoundedSemaphore | None = None  # pages fetched for the processes, not yet extracted
     salvaged: list[Article] = field(default_factory=list)  # done before collect() was interrupted
     _jobs: _Jobs | None = None  # fetched pages gathered into jobs of several for the processes
+    _closed: bool = False  # no extraction processes start after close()
 
     def in_flight(self) -> threading.BoundedSemaphore:
         """One slot per page between its fetch and the end of its extraction (see QUEUED_PER_WORKER)."""
@@ -131,6 +132,8 @@ class Pools:
             return self._in_flight
 
     def process_pool(self) -> Executor:
+        if self._closed:  # a page fetched as the run ends (Ctrl-C) starts no process left behind
+            raise RuntimeError("the run's extraction processes are stopped")
         if self._process is None:
             self._process = _take_prestarted(self.workers) or _process_pool(self.workers)
         return self._process
@@ -163,8 +166,16 @@ class Pools:
                 ends = self._host_ends[host] = monotonic() + self.host_budget
         return min(ends, self.cycle_ends)
 
-    def close(self) -> None:
+    def close(self, *, interrupted: bool = False) -> None:
+        """Wait for the fetch threads and extraction processes to end; `interrupted` (Ctrl-C): the processes
+        are stopped where they stand, and processes still starting are not waited for."""
+        self._closed = True
         self._ahead.clear()
+        if interrupted:
+            if _prestarting is not None and _prestarting.is_alive():
+                _stop_forkserver()  # a fetch thread may wait for the processes to start: they give up instead
+            if self._process is not None:
+                _terminate(self._process)
         if self._thread is not None:
             self._thread.shutdown(wait=True, cancel_futures=True)
             self._thread = None
@@ -285,7 +296,17 @@ def stop_prestarted(*, interrupted: bool = False) -> None:
         _prestarting = None
     if _prestarted is not None:
         pool, _prestarted = _prestarted[1], None
+        if interrupted:  # its processes may still wait for the forkserver's warm-up: not worth waiting for
+            _stop_forkserver()
+            _terminate(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(pool: Executor) -> None:
+    """SIGTERM to each of a process pool's processes (Ctrl-C: their work is given up)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public accessor
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
 
 
 def _stop_forkserver() -> None:
@@ -412,6 +433,20 @@ def _start_ahead(
     for entry in entries[: AHEAD_PER_WORKER * (pools.workers or os.cpu_count() or 1)]:
         if entry.link not in pools._ahead:
             pools._ahead[entry.link] = _chain(client, entry, specs, pools, max_bytes)
+
+
+def start_early(
+    client: fetch.Client,
+    entries: Sequence[feeds.Entry],
+    specs: Sequence[TopicSpec],
+    pools: Pools,
+    max_bytes: int,
+) -> None:
+    """Fetch `entries` on the threads and queue each page for extraction as it arrives, before the collect()
+    that will take them by link (a cycle's first batch, while Prefect starts). Returns at once."""
+    for entry in entries:
+        if entry.link not in pools._ahead:
+            pools._ahead[entry.link] = _chain(client, entry, tuple(specs), pools, max_bytes)
 
 
 def _chain(

@@ -335,7 +335,7 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
             )
         elif api is None:
             progress.note(f"using the Prefect API at {os.environ.get(serve.ENV_API_URL)} …")
-    from monitor import articles, memory
+    from monitor import articles, headstart, memory
 
     interrupted = False
     try:
@@ -349,6 +349,10 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
         # starting on 2 cores, none waiting for another (their forkserver's warm-up, ~2.5 s of CPU, used to
         # begin after the imports and end after the API; N = 200, end to end: 7 of 8 pairs faster this way).
         articles.prestart(cfg.fetch.workers)
+        # The cycle's first steps that need no Prefect start too: feeds polled, new entries chosen, the first
+        # pages fetched and queued for extraction. Here, on the main thread: Prefect's imports below then run
+        # while the pages are fetched and extracted, and a Ctrl-C lands where it always does.
+        headstart.begin(cfg, budget_from=time.monotonic(), ctrl_c_seen=flows.ctrl_c_seen)
         with memory.long_lived():  # Prefect's ~1,300 modules, kept for the process's life
             from flows import poll
 
@@ -365,6 +369,7 @@ def _run_cycle(cfg: config_mod.Config, *, verbose: bool = False) -> dict[str, An
     finally:
         # prestarted for nothing when few pages were new (or none could be stored): stopped once started, not
         # left starting as the command exits (a multiprocessing FileNotFoundError traceback, issue 16)
+        headstart.discard(interrupted=interrupted)  # begun for a cycle that never took it (Prefect failed, Ctrl-C)
         articles.stop_prestarted(interrupted=interrupted)
 
 

@@ -147,10 +147,12 @@ def on_terminal(
     *,
     interrupt_after: float | None = None,
     interrupt_on: str | None = None,
+    interrupt_when: Callable[[], bool] | None = None,
     timeout: float = 240,
 ) -> Seen:
     """The command on a pseudo-terminal, as typed at a shell; Ctrl-C after `interrupt_after` seconds (counted
-    from the moment `interrupt_on` was printed, when given). `Seen.interrupted` says when it was sent."""
+    from the moment `interrupt_on` was printed, or `interrupt_when()` was first true, when given).
+    `Seen.interrupted` says when it was sent."""
     started = time.monotonic()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command, its terminal the pty
@@ -165,7 +167,10 @@ def on_terminal(
             family |= _descendants(pid)  # every process it started, to check none outlives it
             if interrupt_on is not None and interrupt_on in out.decode(errors="replace"):
                 interrupt_on, interrupt_after = None, now + (interrupt_after or 0.0)
-            if interrupt_on is None and interrupt_after is not None and now >= interrupt_after:
+            if interrupt_when is not None and interrupt_when():
+                interrupt_when, interrupt_after = None, now + (interrupt_after or 0.0)
+            waiting = interrupt_on is not None or interrupt_when is not None
+            if not waiting and interrupt_after is not None and now >= interrupt_after:
                 os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
                 sent, interrupted = True, now
         ready, _, _ = select.select([fd], [], [], 0.05)
@@ -544,6 +549,15 @@ def test_ctrl_c_during_start_up_is_one_line_and_leaves_nothing_running(
     write_config(tmp_path, [(feed, None)], workers=2)
     env = clean_env({"PREFECT_HOME": str(home)})
     seen = on_terminal(["run"], tmp_path, env, interrupt_after=after, interrupt_on=on)
+    interrupted_in_one_line(seen)
+    if after == 1.5:  # the Prefect database the Ctrl-C cut short still works: the next run completes
+        again = piped(["run"], tmp_path, env)
+        assert again.code == 0, again.text[-3000:]
+        assert "2 new" in again.text or "2 articles" in again.text, again.text[-3000:]
+
+
+def interrupted_in_one_line(seen: Seen) -> None:
+    """A Ctrl-C the command heard: exit 130 at once, one line ("interrupted"), nothing left running."""
     print(f"interrupted after {seen.interrupted:.1f} s; exited after {seen.took:.1f} s; output: {seen.lines}")
     assert seen.code == 130, seen.text[-3000:]
     no_traceback(seen)
@@ -556,10 +570,70 @@ def test_ctrl_c_during_start_up_is_one_line_and_leaves_nothing_running(
     # at once: not after the API's start-up or the new Prefect database's migrations
     assert seen.arrived("interrupted") - seen.interrupted < 2 and seen.took - seen.interrupted < 5
     assert seen.left == [], seen.left  # no Prefect API, forkserver or extraction process left behind
-    if after == 1.5:  # the Prefect database the Ctrl-C cut short still works: the next run completes
-        again = piped(["run"], tmp_path, env)
-        assert again.code == 0, again.text[-3000:]
-        assert "2 new" in again.text or "2 articles" in again.text, again.text[-3000:]
+
+
+def many_stories(world: World, directory: str, n: int, *, delay: float = 0.0) -> tuple[str, list[str]]:
+    """A feed of `n` stories on the topic (enough pages for the extraction processes), each page answering
+    after `delay` seconds: the feed's URL and the pages' paths."""
+    made = [
+        Story(
+            slug=f"nk-report-{directory}-{i}",
+            title=f"North Korean troops in Russia: report {i}",
+            paragraphs=(
+                f"Ukraine's military intelligence said in its report number {i} that about {1000 + 10 * i} North "
+                "Korean soldiers had reached Russia's Kursk region over the past weeks.",
+                stories.FILLER,
+            ),
+            published=stories.day("2024-11-13"),
+        )
+        for i in range(n)
+    ]
+    feed = world.publish(f"/{directory}/many.rss", made)
+    paths = [f"/news/{s.slug}" for s in made]
+    for path in paths:
+        world.add(path, world.routes[path].body, delay=delay)
+    return feed, paths
+
+
+@pytest.mark.slow
+def test_pages_are_fetched_while_prefect_starts_and_the_cycle_takes_them_over(
+    world: World, tmp_path: Path, prefect_home: Path
+) -> None:
+    feed, pages = many_stories(world, tmp_path.name, 12)
+    write_config(tmp_path, [(feed, None)], workers=2)
+    env = clean_env({"PREFECT_HOME": str(prefect_home)})
+    began = time.monotonic()
+    seen = on_terminal(["run"], tmp_path, env)
+    assert seen.code == 0, seen.text[-3000:]
+    no_traceback(seen)
+    first_page = min(world.first_hit[p] for p in pages) - began
+    ready = seen.arrived("local API ready")  # counted from a moment after `began`: the comparison is fair
+    print(f"first page requested after {first_page:.2f} s; Prefect's API ready after {ready:.2f} s")
+    assert first_page < ready, seen.text[-3000:]
+    # the flow took the pages under way over: each fetched once, every one stored
+    assert [world.hits[p] for p in pages] == [1] * len(pages)
+    assert "12 new" in seen.text, seen.text[-3000:]
+    stored = piped(["sql", "-f", "csv", "SELECT count(*) FROM articles"], tmp_path, env)
+    assert stored.out.splitlines()[1:] == ["12"], stored.text
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_first_pages_are_fetched_before_prefect_is_up(
+    world: World, tmp_path: Path, prefect_home: Path
+) -> None:
+    feed, pages = many_stories(world, tmp_path.name, 12, delay=5)
+    write_config(tmp_path, [(feed, None)], workers=2)
+    env = clean_env({"PREFECT_HOME": str(prefect_home)})
+    seen = on_terminal(
+        ["run"], tmp_path, env, interrupt_after=0.2, interrupt_when=lambda: any(p in world.first_hit for p in pages)
+    )
+    assert "local API ready" not in seen.text, seen.text[-3000:]  # the Ctrl-C came while Prefect was starting
+    interrupted_in_one_line(seen)
+    for path in pages:  # nothing was lost: the next cycle finds every page new
+        world.add(path, world.routes[path].body)
+    again = piped(["run"], tmp_path, env)
+    assert again.code == 0, again.text[-3000:]
+    assert "12 new" in again.text, again.text[-3000:]
 
 
 # --- 8. small things ------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class World:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.conditional_hits: Counter[str] = Counter()
+        self.first_hit: dict[str, float] = {}  # path -> time.monotonic() of its first request
         self.lock = threading.Lock()
         world = self
 
@@ -58,6 +59,7 @@ class World:
                 path = self.path.split("?")[0]
                 with world.lock:
                     world.hits[path] += 1
+                    world.first_hit.setdefault(path, time.monotonic())
                     if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
                         world.conditional_hits[path] += 1
                     route = world.routes.get(path)
@@ -128,6 +130,7 @@ class World:
         with self.lock:
             self.hits.clear()
             self.conditional_hits.clear()
+            self.first_hit.clear()
 
     def close(self) -> None:
         self.server.shutdown()
