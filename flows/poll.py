@@ -404,7 +404,7 @@ def _fetch_extract_store(
     """Each batch's pages fetched, extracted (topics and figures with them) and stored, one batch at a time."""
     specs = [(t.name, t.query) for t in cfg.topics]
     if cfg.scale.dask_address is None:  # the extraction processes start while the first pages are fetched
-        articles.prestart(cfg.fetch.workers, pages=len(new))
+        pools.prestart(len(new))
     batches = list(articles.batches(new, cfg.fetch.batch_size))
     progress.start("articles", len(new))
     extracted = (

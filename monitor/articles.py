@@ -138,6 +138,13 @@ class Pools:
             self._process = _take_prestarted(self.workers) or _process_pool(self.workers)
         return self._process
 
+    def prestart(self, pages: int) -> None:
+        """Start the extraction processes for `pages` new pages (`prestart`), unless this run has its own
+        already, or pages started early will take the ones prestarted (a head start's: a second set of
+        processes would start for nothing)."""
+        if self._process is None and not self._ahead:
+            prestart(self.workers, pages=pages)
+
     def jobs(self) -> _Jobs:
         with self._lock:
             if self._jobs is None:

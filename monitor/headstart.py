@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class HeadStart:
     """What a head start leaves to its cycle: the run's client and pools, every feed polled once."""
 
-    config_path: Path
+    cfg: config.Config  # as the CLI loaded it
     client: fetch.Client
     pools: articles.Pools
     polls: list[feeds.Poll]
@@ -121,7 +121,7 @@ def begin(cfg: config.Config, *, budget_from: float, ctrl_c_seen: Callable[[], b
             raise KeyboardInterrupt from None
         log.info("no head start for %s: %s", cfg.path, e)
         return
-    head = HeadStart(cfg.path, client_for(cfg), pools_for(cfg, budget_from=budget_from), [], 0)
+    head = HeadStart(cfg, client_for(cfg), pools_for(cfg, budget_from=budget_from), [], 0)
     _begun[key] = head  # from here on, discard() stops what it started
     try:
         progress.start("feeds", len(cfg.feeds))
@@ -157,8 +157,20 @@ def _start_pages(cfg: config.Config, head: HeadStart) -> None:
 
 def take(cfg: config.Config) -> HeadStart | None:
     """The head start begun for `cfg` (None: none was begun, or it failed). The caller owns its client and
-    pools from then on."""
-    return _begun.pop(_key(cfg), None)
+    pools from then on. One begun for a config file that has changed since (the flow loads it again) is
+    stopped and not used: its polls and pages may not be the ones this config asks for."""
+    head = _begun.pop(_key(cfg), None)
+    if head is None:
+        return None
+    if _what_it_did(head.cfg) != _what_it_did(cfg):
+        log.info("head start of %s not used: the config file changed since", cfg.path)
+        _close(head, interrupted=False)
+        return None
+    return head
+
+
+def _what_it_did(cfg: config.Config) -> tuple[object, ...]:
+    return (cfg.database, cfg.feeds, cfg.fetch, cfg.topics)
 
 
 def discard(*, interrupted: bool = False) -> None:

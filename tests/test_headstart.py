@@ -1,0 +1,150 @@
+"""headstart: the feeds polled and the first batch's pages started before the flow, then taken over or stopped.
+
+Real feeds and pages on 127.0.0.1 (tests/world.py), a real DuckDB file, the real fetch threads and extraction
+processes. `monitor run` end to end (pages requested before Prefect's API is up; Ctrl-C meanwhile) is in
+tests/test_first_hour.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor import articles, config, figures, headstart, runs, store
+from tests.pipeline_fixtures import write_config
+from tests.world import Story, World
+
+
+def _stories(world: World, prefix: str, n: int, *, delay: float = 0.0) -> tuple[str, list[str]]:
+    """A feed of `n` stories at /PREFIX/feed.xml (pages answering after `delay` s): its URL, the pages' paths."""
+    made = [
+        Story(
+            slug=f"{prefix}-{i}",
+            title=f"North Korean troops in Russia, report {prefix} {i}",
+            paragraphs=(
+                f"Report {i}: about {2000 + i} North Korean soldiers were deployed to Russia's Kursk region, "
+                "Ukraine's military intelligence said on Friday. " * 3,
+            ),
+            published=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        for i in range(n)
+    ]
+    feed = world.publish(f"/{prefix}/feed.xml", made)
+    paths = [f"/news/{s.slug}" for s in made]
+    for path in paths:
+        world.add(path, world.routes[path].body, delay=delay)
+    return feed, paths
+
+
+def _config(directory: Path, feeds: list[str], workers: int = 2) -> config.Config:
+    directory.mkdir(parents=True, exist_ok=True)
+    return config.load(write_config(directory, feeds, workers=workers))
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left() -> Iterator[None]:
+    yield
+    headstart.discard(interrupted=True)  # a failed test leaves no head start to the next
+
+
+@pytest.mark.slow
+def test_the_first_batch_is_started_and_the_cycle_takes_every_page_over(world: World, tmp_path: Path) -> None:
+    feed, pages = _stories(world, "hs-take", 6)
+    cfg = _config(tmp_path, [feed])
+    headstart.begin(cfg, budget_from=time.monotonic())
+    head = headstart.take(cfg)
+    assert head is not None and headstart.take(cfg) is None  # taken once
+    assert [(p.feed_url, p.status, len(p.entries)) for p in head.polls] == [(feed, "ok", 6)]
+    assert head.started == 6 and len(head.pools._ahead) == 6
+    entries = [e for p in head.polls for e in p.entries]
+    head.pools.prestart(len(entries))  # as the flow does: the pages started early have their processes
+    assert articles._prestarting is None and articles._prestarted is None  # no second set starts for nothing
+    with head.pools, head.client:
+        got = articles.collect(head.client, entries, [("NK", "Kursk")], head.pools)
+    assert [a.url for a in got] == [e.link for e in entries]
+    assert all(a.fetch_error is None and "North Korean soldiers" in a.text for a in got), [a.fetch_error for a in got]
+    assert [world.hits[p] for p in pages] == [1] * 6  # the pages started early were not fetched again
+    assert world.hits["/hs-take/feed.xml"] == 1
+
+
+@pytest.mark.slow
+def test_too_few_pages_for_the_extraction_processes_are_left_to_the_flow(world: World, tmp_path: Path) -> None:
+    feed, pages = _stories(world, "hs-few", articles.MIN_PAGES_FOR_PROCESSES - 1)
+    one_core = _config(tmp_path / "one", [_stories(world, "hs-one", 6)[0]], workers=1)
+    for cfg in (_config(tmp_path / "few", [feed]), one_core):
+        headstart.begin(cfg, budget_from=time.monotonic())
+        head = headstart.take(cfg)
+        assert head is not None and head.polls[0].status == "ok"
+        assert head.started == 0 and not head.pools._ahead
+        head.pools.close()
+        head.client.close()
+    assert [world.hits[p] for p in pages] == [0] * len(pages)
+
+
+@pytest.mark.slow
+def test_entries_already_stored_are_not_started_again(world: World, tmp_path: Path) -> None:
+    feed, pages = _stories(world, "hs-known", 6)
+    cfg = _config(tmp_path, [feed])
+    headstart.begin(cfg, budget_from=time.monotonic())
+    head = headstart.take(cfg)
+    assert head is not None and head.started == 6
+    # as the flow does: the polls recorded and their new entries chosen, then the articles stored
+    entries = [e for p in head.polls for e in p.entries]
+    with head.pools, head.client:
+        got = articles.collect(head.client, entries, [], head.pools)
+    with store.open_for_write(cfg.database) as con:
+        store.ensure_feeds(con, [(feed, None)])
+        store.start_run(con, "run-1", str(cfg.path), None)
+        selection = store.select_new(con, "run-1", head.polls, functools.partial(runs.select_new, head.polls))
+        assert len(selection.new) == 6
+        with store.transaction(con):
+            store.save_articles(con, "run-1", got, "topics-v", figures.VERSION)
+    world.reset_counts()
+    headstart.begin(cfg, budget_from=time.monotonic())
+    again = headstart.take(cfg)
+    assert again is not None and again.started == 0 and not again.pools._ahead
+    again.pools.close()
+    again.client.close()
+    assert [world.hits[p] for p in pages] == [0] * 6
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_stops_the_pages_under_way_at_once(world: World, tmp_path: Path) -> None:
+    feed, pages = _stories(world, "hs-stop", 8, delay=20)
+    cfg = _config(tmp_path, [feed])
+    headstart.begin(cfg, budget_from=time.monotonic())
+    deadline = time.monotonic() + 10
+    while not any(world.hits[p] for p in pages) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(world.hits[p] for p in pages), "no page was requested"
+    stopping = time.monotonic()
+    headstart.discard(interrupted=True)
+    assert time.monotonic() - stopping < 5  # not the pages' 20 s
+    assert headstart.take(cfg) is None
+
+
+def test_a_database_that_cannot_be_opened_is_left_to_the_flow(world: World, tmp_path: Path) -> None:
+    feed, pages = _stories(world, "hs-bad-db", 6)
+    cfg = _config(tmp_path, [feed])
+    cfg.database.parent.mkdir(parents=True, exist_ok=True)
+    cfg.database.write_bytes(b"not a DuckDB file, " * 400)
+    headstart.begin(cfg, budget_from=time.monotonic())
+    assert headstart.take(cfg) is None  # the flow opens it and says what is wrong with it
+    assert world.hits["/hs-bad-db/feed.xml"] == 0 and [world.hits[p] for p in pages] == [0] * 6
+    # the same failure after a Ctrl-C (DuckDB answers one mid-query with "Query interrupted") is the Ctrl-C
+    with pytest.raises(KeyboardInterrupt):
+        headstart.begin(cfg, budget_from=time.monotonic(), ctrl_c_seen=lambda: True)
+
+
+def test_a_config_file_changed_before_the_flow_loads_it_again_gets_no_head_start(world: World, tmp_path: Path) -> None:
+    feed, _ = _stories(world, "hs-changed", 2)
+    other, _ = _stories(world, "hs-changed-other", 2)
+    headstart.begin(_config(tmp_path, [feed]), budget_from=time.monotonic())
+    changed = _config(tmp_path, [feed, other])  # the same file, edited: the flow would poll both feeds
+    assert headstart.take(changed) is None
+    assert headstart.take(_config(tmp_path, [feed])) is None  # stopped, not kept for later
