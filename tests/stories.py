@@ -62,3 +62,21 @@ CASUALTIES = Story(
 )
 
 ALL = (DISPATCH, KURSK, FLOOD, CASUALTIES)
+
+
+def reports(prefix: str, n: int) -> list[Story]:
+    """`n` short reports on the story, each with its own slug and figure (enough pages for the extraction
+    processes): /news/PREFIX-I."""
+    return [
+        Story(
+            slug=f"{prefix}-{i}",
+            title=f"North Korean troops in Russia: report {prefix} {i}",
+            paragraphs=(
+                f"Ukraine's military intelligence said in its report number {i} that about {1000 + 10 * i} North "
+                "Korean soldiers had reached Russia's Kursk region over the past weeks.",
+                FILLER,
+            ),
+            published=day("2024-11-13"),
+        )
+        for i in range(n)
+    ]

@@ -573,26 +573,10 @@ def interrupted_in_one_line(seen: Seen) -> None:
 
 
 def many_stories(world: World, directory: str, n: int, *, delay: float = 0.0) -> tuple[str, list[str]]:
-    """A feed of `n` stories on the topic (enough pages for the extraction processes), each page answering
-    after `delay` seconds: the feed's URL and the pages' paths."""
-    made = [
-        Story(
-            slug=f"nk-report-{directory}-{i}",
-            title=f"North Korean troops in Russia: report {i}",
-            paragraphs=(
-                f"Ukraine's military intelligence said in its report number {i} that about {1000 + 10 * i} North "
-                "Korean soldiers had reached Russia's Kursk region over the past weeks.",
-                stories.FILLER,
-            ),
-            published=stories.day("2024-11-13"),
-        )
-        for i in range(n)
-    ]
-    feed = world.publish(f"/{directory}/many.rss", made)
-    paths = [f"/news/{s.slug}" for s in made]
-    for path in paths:
-        world.add(path, world.routes[path].body, delay=delay)
-    return feed, paths
+    """A feed of `n` reports (stories.reports), each page answering after `delay` seconds: the feed's URL and
+    the pages' paths."""
+    made = stories.reports(f"nk-report-{directory}", n)
+    return world.publish(f"/{directory}/many.rss", made, delay=delay), [f"/news/{s.slug}" for s in made]
 
 
 @pytest.mark.slow

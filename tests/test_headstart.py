@@ -10,35 +10,20 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor import articles, config, figures, headstart, runs, store
+from tests import stories
 from tests.pipeline_fixtures import write_config
-from tests.world import Story, World
+from tests.world import World
 
 
 def _stories(world: World, prefix: str, n: int, *, delay: float = 0.0) -> tuple[str, list[str]]:
-    """A feed of `n` stories at /PREFIX/feed.xml (pages answering after `delay` s): its URL, the pages' paths."""
-    made = [
-        Story(
-            slug=f"{prefix}-{i}",
-            title=f"North Korean troops in Russia, report {prefix} {i}",
-            paragraphs=(
-                f"Report {i}: about {2000 + i} North Korean soldiers were deployed to Russia's Kursk region, "
-                "Ukraine's military intelligence said on Friday. " * 3,
-            ),
-            published=datetime(2026, 11, 1, tzinfo=UTC),
-        )
-        for i in range(n)
-    ]
-    feed = world.publish(f"/{prefix}/feed.xml", made)
-    paths = [f"/news/{s.slug}" for s in made]
-    for path in paths:
-        world.add(path, world.routes[path].body, delay=delay)
-    return feed, paths
+    """A feed of `n` reports at /PREFIX/feed.xml (pages answering after `delay` s): its URL, the pages' paths."""
+    made = stories.reports(prefix, n)
+    return world.publish(f"/{prefix}/feed.xml", made, delay=delay), [f"/news/{s.slug}" for s in made]
 
 
 def _config(directory: Path, feeds: list[str], workers: int = 2) -> config.Config:

@@ -117,10 +117,11 @@ class World:
         atom: bool = False,
         conditional: bool = True,
         link_suffix: str = "",
+        delay: float = 0.0,
     ) -> str:
-        """Serve each story's page and a feed listing them; returns the feed URL."""
+        """Serve each story's page (answering after `delay` seconds) and a feed listing them; returns the feed URL."""
         for s in stories:
-            self.add(f"/news/{s.slug}", page(s))
+            self.add(f"/news/{s.slug}", page(s), delay=delay)
         items = [(s, self.url(f"/news/{s.slug}") + link_suffix) for s in stories]
         body = atom_feed(feed_path, items) if atom else rss_feed(feed_path, items)
         ctype = "application/atom+xml" if atom else "application/rss+xml"
