@@ -336,7 +336,7 @@ def run_once(cfg: config.Config, summary: runs.Summary) -> None:
     """One polling cycle, as the README draws it: poll -> select new -> fetch + extract (topics, figures) ->
     store -> history -> alerts. Every stage below is a plain call into `monitor/`, or a task wrapping one."""
     states = _start(cfg, summary)
-    head = headstart.take(cfg)  # `monitor run`: feeds polled and first pages fetched while Prefect started
+    head = headstart.take(cfg, states)  # `monitor run`: feeds polled and first pages fetched while Prefect started
     pools = head.pools if head else headstart.pools_for(cfg, budget_from=time.monotonic())
     client = head.client if head else headstart.client_for(cfg)
     try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,7 @@ class HeadStart:
     pools: articles.Pools
     polls: list[feeds.Poll]
     started: int  # pages of the first batch already on their way
+    states: Mapping[str, FeedState]  # each feed's stored state, as polled
 
 
 _begun: dict[Path, HeadStart] = {}  # by config file: begun, not yet taken or discarded
@@ -115,13 +116,13 @@ def begin(cfg: config.Config, *, budget_from: float, ctrl_c_seen: Callable[[], b
         return
     try:
         with store.open_for_write(cfg.database) as con:
-            states = store.feed_states(con)
+            states = store.feed_states_for_next_run(con)  # as the flow's start will leave them
     except Exception as e:  # the flow opens the database itself, and says what is wrong with it
         if ctrl_c_seen():
             raise KeyboardInterrupt from None
         log.info("no head start for %s: %s", cfg.path, e)
         return
-    head = HeadStart(cfg, client_for(cfg), pools_for(cfg, budget_from=budget_from), [], 0)
+    head = HeadStart(cfg, client_for(cfg), pools_for(cfg, budget_from=budget_from), [], 0, states)
     _begun[key] = head  # from here on, discard() stops what it started
     try:
         progress.start("feeds", len(cfg.feeds))
@@ -155,18 +156,32 @@ def _start_pages(cfg: config.Config, head: HeadStart) -> None:
     head.started = len(first)
 
 
-def take(cfg: config.Config) -> HeadStart | None:
-    """The head start begun for `cfg` (None: none was begun, or it failed). The caller owns its client and
-    pools from then on. One begun for a config file that has changed since (the flow loads it again) is
-    stopped and not used: its polls and pages may not be the ones this config asks for."""
+def take(cfg: config.Config, states: Mapping[str, FeedState]) -> HeadStart | None:
+    """The head start begun for `cfg` (None: none was begun, or it failed), if it polled each feed from the
+    `states` the flow's start left (else it is stopped: the flow polls again). The caller owns its client
+    and pools from then on. One begun for a config file that has changed since (the flow loads it again)
+    is stopped and not used: its polls and pages may not be the ones this config asks for."""
     head = _begun.pop(_key(cfg), None)
     if head is None:
         return None
-    if _what_it_did(head.cfg) != _what_it_did(cfg):
-        log.info("head start of %s not used: the config file changed since", cfg.path)
+    if _what_it_did(head.cfg) != _what_it_did(cfg) or _asked(head.states, cfg) != _asked(states, cfg):
+        log.info("head start of %s not used: the config file or the feeds' stored state changed since", cfg.path)
         _close(head, interrupted=False)
         return None
     return head
+
+
+def _asked(states: Mapping[str, FeedState], cfg: config.Config) -> list[tuple[object, ...]]:
+    """What polling each of `cfg`'s feeds sends and decides from (a feed with no state: none of it)."""
+    out: list[tuple[object, ...]] = []
+    for f in cfg.feeds:
+        s = states.get(f.url)
+        out.append(
+            (None, None, None, 0, None)
+            if s is None
+            else (s.etag, s.last_modified, s.body_hash, s.consecutive_failures, s.backoff_until)
+        )
+    return out
 
 
 def _what_it_did(cfg: config.Config) -> tuple[object, ...]:

@@ -9,6 +9,7 @@ file lock beside the database keeps a second *run* out for the whole cycle.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import functools
@@ -425,16 +426,32 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, config_path: str, flo
     already stored is recognised by URL or GUID and not fetched twice).
     """
     with transaction(con):
-        last = con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        last = last_run_unfinished(con)
         # A run that never finished (killed) is marked, so `runs` tells the truth about it.
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-        if last is not None and last[0] in ("running", "interrupted", "failed"):
+        if last is not None:
             con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL")
-            log.info("the last run did not finish (%s): fetching every feed in full once", last[0])
+            log.info("the last run did not finish (%s): fetching every feed in full once", last)
         con.execute(
             "INSERT INTO runs (run_id, started_at, status, config_path, flow_run_id) VALUES (?, ?, 'running', ?, ?)",
             [run_id, datetime.now(UTC), config_path, flow_run_id],
         )
+
+
+def last_run_unfinished(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The last run's status if it did not finish (running: killed; interrupted; failed), else None: the next
+    run then forgets the feeds' validators (start_run)."""
+    last = con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    return str(last[0]) if last is not None and last[0] in ("running", "interrupted", "failed") else None
+
+
+def feed_states_for_next_run(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    """feed_states as the next run's start_run will leave them, read without writing: no validators after a run
+    that did not finish."""
+    states = feed_states(con)
+    if last_run_unfinished(con) is None:
+        return states
+    return {u: dataclasses.replace(s, etag=None, last_modified=None, body_hash=None) for u, s in states.items()}
 
 
 def finish_run(
