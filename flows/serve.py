@@ -409,7 +409,10 @@ class TemporaryAPI(LocalServer):
         if server is not None:
             server.should_exit = True
         if self._thread.is_alive():
-            self._thread.join(timeout if server is not None and server.started else STARTING_STOP_TIMEOUT)
+            wait = timeout if server is not None and server.started else STARTING_STOP_TIMEOUT
+            if flows.ctrl_c_seen():  # the user is waiting: a server just up need not finish its graceful stop
+                wait = min(wait, STARTING_STOP_TIMEOUT)
+            self._thread.join(wait)
         if TemporaryAPI._shared is self:
             TemporaryAPI._shared = None
 
