@@ -44,6 +44,17 @@ def _started(cfg: config.Config) -> dict[str, store.FeedState]:
     return states
 
 
+def _head_start(cfg: config.Config) -> headstart.HeadStart | None:
+    """A head start begun for `cfg`, then taken as the flow takes it (from the states its start leaves)."""
+    headstart.begin(cfg, budget_from=time.monotonic())
+    return headstart.take(cfg, _started(cfg))
+
+
+def _stop(head: headstart.HeadStart, *, interrupted: bool = False) -> None:
+    head.pools.close(interrupted=interrupted)
+    head.client.close()
+
+
 @pytest.fixture(autouse=True)
 def _nothing_left() -> Iterator[None]:
     yield
@@ -54,8 +65,7 @@ def _nothing_left() -> Iterator[None]:
 def test_the_first_batch_is_started_and_the_cycle_takes_every_page_over(world: World, tmp_path: Path) -> None:
     feed, pages = _stories(world, "hs-take", 6)
     cfg = _config(tmp_path, [feed])
-    headstart.begin(cfg, budget_from=time.monotonic())
-    head = headstart.take(cfg, _started(cfg))
+    head = _head_start(cfg)
     assert head is not None and headstart.take(cfg, _started(cfg)) is None  # taken once
     assert [(p.feed_url, p.status, len(p.entries)) for p in head.polls] == [(feed, "ok", 6)]
     assert head.started == 6 and len(head.pools._ahead) == 6
@@ -75,12 +85,10 @@ def test_too_few_pages_for_the_extraction_processes_are_left_to_the_flow(world: 
     feed, pages = _stories(world, "hs-few", articles.MIN_PAGES_FOR_PROCESSES - 1)
     one_core = _config(tmp_path / "one", [_stories(world, "hs-one", 6)[0]], workers=1)
     for cfg in (_config(tmp_path / "few", [feed]), one_core):
-        headstart.begin(cfg, budget_from=time.monotonic())
-        head = headstart.take(cfg, _started(cfg))
+        head = _head_start(cfg)
         assert head is not None and head.polls[0].status == "ok"
         assert head.started == 0 and not head.pools._ahead
-        head.pools.close()
-        head.client.close()
+        _stop(head)
     assert [world.hits[p] for p in pages] == [0] * len(pages)
 
 
@@ -88,8 +96,7 @@ def test_too_few_pages_for_the_extraction_processes_are_left_to_the_flow(world: 
 def test_entries_already_stored_are_not_started_again(world: World, tmp_path: Path) -> None:
     feed, pages = _stories(world, "hs-known", 6)
     cfg = _config(tmp_path, [feed])
-    headstart.begin(cfg, budget_from=time.monotonic())
-    head = headstart.take(cfg, _started(cfg))
+    head = _head_start(cfg)
     assert head is not None and head.started == 6
     # as the flow does: the polls recorded and their new entries chosen, then the articles stored
     entries = [e for p in head.polls for e in p.entries]
@@ -104,11 +111,9 @@ def test_entries_already_stored_are_not_started_again(world: World, tmp_path: Pa
             store.save_articles(con, "run-1", got, "topics-v", figures.VERSION)
         store.finish_run(con, "run-1", "ok", {}, [])
     world.reset_counts()
-    headstart.begin(cfg, budget_from=time.monotonic())
-    again = headstart.take(cfg, _started(cfg))
+    again = _head_start(cfg)
     assert again is not None and again.started == 0 and not again.pools._ahead
-    again.pools.close()
-    again.client.close()
+    _stop(again)
     assert [world.hits[p] for p in pages] == [0] * 6
 
 
@@ -155,24 +160,20 @@ def test_after_a_run_that_did_not_finish_every_feed_is_polled_in_full_as_the_flo
 ) -> None:
     feed, _ = _stories(world, "hs-killed", 6)
     cfg = _config(tmp_path, [feed])
-    headstart.begin(cfg, budget_from=time.monotonic())
-    first = headstart.take(cfg, _started(cfg))
+    first = _head_start(cfg)
     assert first is not None
-    first.pools.close(interrupted=True)
-    first.client.close()
+    _stop(first, interrupted=True)
     with store.open_for_write(cfg.database) as con:  # a run that saved the feed's validators, then was killed
         store.ensure_feeds(con, [(feed, None)])
         store.start_run(con, "killed", str(cfg.path), None)
         store.select_new(con, "killed", first.polls, functools.partial(runs.select_new, first.polls))
         assert store.feed_states(con)[feed].etag is not None
     world.reset_counts()
-    headstart.begin(cfg, budget_from=time.monotonic())
-    head = headstart.take(cfg, _started(cfg))
+    head = _head_start(cfg)
     assert head is not None, "the flow's start forgets the validators: the head start polled without them too"
     assert world.conditional_hits["/hs-killed/feed.xml"] == 0
     assert head.polls[0].status == "ok" and len(head.polls[0].entries) == 6 and head.started == 6
-    head.pools.close(interrupted=True)
-    head.client.close()
+    _stop(head, interrupted=True)
 
 
 def test_a_head_start_polled_from_other_states_than_the_flow_starts_from_is_not_used(
