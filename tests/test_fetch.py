@@ -9,6 +9,7 @@ import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -496,6 +497,49 @@ def self_signed_server_context(tmp_path: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pem)
     return context
+
+
+def test_https_with_a_trusted_certificate_is_fetched_on_one_kept_alive_connection(tmp_path: Path) -> None:
+    server_context = self_signed_server_context(tmp_path)
+    trusted = ssl.create_default_context(cafile=tmp_path / "server.pem")
+    with hs.HostileServer(ssl_context=server_context) as server:
+        server.route("/secure", hs.static(b"secret"))
+        server.route("/moved", hs.redirect("/secure"))
+        with fetch.Client(allow_networks=LOOPBACK, ssl_context=trusted) as client:
+            first = client.get(server.url("/secure"), max_bytes=100)
+            second = client.get(server.url("/moved"), max_bytes=100)
+        ports = {r.client_port for r in server.requests()}
+    assert (first.body, second.body, second.url) == (b"secret", b"secret", server.url("/secure"))
+    assert len(ports) == 1, ports  # one TLS handshake for three requests, a redirect's hop included
+
+
+def test_a_connection_the_server_closed_after_its_answer_is_not_reused(hostile: hs.HostileServer) -> None:
+    def answer_then_close(h: BaseHTTPRequestHandler) -> None:
+        hs.static(b"once")(h)
+        h.close_connection = True  # no "Connection: close": the client learns it from the socket
+
+    url = hostile.route("/once", answer_then_close)
+    with fetch.Client(allow_networks=LOOPBACK) as client:
+        bodies = [client.get(url, max_bytes=100).body for _ in range(3)]
+    assert bodies == [b"once"] * 3
+    assert len({r.client_port for r in hostile.requests("/once")}) == 3
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({f"X-Part-{i}": "a" * 30_000 for i in range(4)}, "response headers longer than 100 KiB"),
+        ({"X-Big": "a" * 70_000}, "response headers with a line longer than 64 KiB"),
+        ({f"X-Many-{i}": "1" for i in range(120)}, "response headers more than 100 in number"),
+    ],
+)
+def test_oversized_response_heads_are_refused(
+    hostile: hs.HostileServer, client: fetch.Client, headers: dict[str, str], message: str
+) -> None:
+    error = fetch_error(client, hostile.route("/head", hs.static(b"x", headers=headers)))
+    assert message in error.reason
+    assert isinstance(error, RefusedResponseError) and not error.retryable
+    assert client.get(hostile.route("/fine", hs.static(b"fine")), max_bytes=100).body == b"fine"
 
 
 # --- HTTP status and Retry-After ----------------------------------------------------------------------

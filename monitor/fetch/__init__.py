@@ -7,7 +7,8 @@ non-public ranges; a total deadline per request; bodies capped after decompressi
 stop at the cap); no proxies or .netrc from the environment; TLS always verified.
 
 The package: ``client`` (URL checks, redirects, errors, the Client), ``guard`` (address checks at
-connect time, deadline-bounded sockets, the transport), ``decode`` (bounded decompression and caps),
+connect time, deadline-bounded sockets), ``wire`` (HTTP/1.1 exchanges on http.client, kept-alive
+connections), ``decode`` (bounded decompression and caps),
 ``charset`` (a body's character encoding: BOM, Content-Type charset, <meta>, as browsers read them).
 Callers use only the names below: ``from monitor import fetch`` → ``fetch.Client(...)``.
 """
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from monitor.fetch.decode import ACCEPT_ENCODING, MAX_ENCODINGS
     from monitor.fetch.guard import non_public_reason
 
-# The rest is loaded on first use (PEP 562): it brings httpx and its dependencies (~18 MB), which a process
+# The rest is loaded on first use (PEP 562): it brings httpx (for URLs) and its dependencies (~18 MB), which a process
 # that only extracts pages never needs (the extraction processes import this package for decode_html).
 _LAZY = {
     **dict.fromkeys(

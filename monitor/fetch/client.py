@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import re
+import ssl
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,18 +14,17 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-import httpcore
+import certifi
 import httpx
 
 from monitor.errors import BlockedURLError, FetchError, RefusedResponseError
-from monitor.fetch import charset, decode, guard
+from monitor.fetch import charset, decode, guard, wire
 
 USER_AGENT = "news-monitor/0.1 (+https://github.com/news-monitor; feed and article fetcher)"
 CONNECT_TIMEOUT = 10.0  # seconds for DNS + TCP connect + TLS handshake
 READ_TIMEOUT = 20.0  # seconds without a byte from the server
 DEADLINE = 60.0  # total seconds per request, including redirects and body
 MAX_REDIRECTS = 5
-HEADERS_MAX_BYTES = 100 * 1024  # httpcore's cap on a response's status line and headers
 FEED_MAX_BYTES = 10 * 2**20  # after decompression
 ARTICLE_MAX_BYTES = 5 * 2**20  # after decompression
 RETRY_AFTER_MAX = 6 * 3600.0  # a server may not park us for longer than this
@@ -86,6 +86,11 @@ def check_url(url: str) -> str:
     Raises:
         BlockedURLError: naming the URL and why it is refused.
     """
+    return str(_checked(url))
+
+
+def _checked(url: str) -> httpx.URL:
+    """check_url's work: the URL parsed, once (the request is built from it)."""
     try:
         parsed = httpx.URL(url.strip())
     except httpx.InvalidURL as exc:
@@ -102,7 +107,7 @@ def check_url(url: str) -> str:
         raise BlockedURLError(url, f"host {host!r} is not a valid host name or IP address; fix or remove it")
     if parsed.port is not None and not 0 < parsed.port < 2**16:
         raise BlockedURLError(url, f"port {parsed.port} is out of range; fix or remove it")
-    return str(parsed)
+    return parsed
 
 
 def _is_ipv6_literal(host: str) -> bool:
@@ -136,15 +141,23 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class Client:
     """The guarded HTTP client: one per run, shared by all feed and article fetches (thread-safe)."""
 
-    def __init__(self, *, allow_networks: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        *,
+        allow_networks: Sequence[str] = (),
+        limits: Limits = DEFAULT_LIMITS,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``ssl_context``: the certificates trusted (default: certifi's bundle, never the environment's)."""
         self.limits = limits
         self.allow_networks = guard.parse_networks(allow_networks)
         self._cutoff = guard.Cutoff()
-        # Requests go straight to the transport, not through httpx.Client: the client would read
-        # proxies and .netrc from the environment (unless told not to), keep a cookie jar across
-        # feeds, and parse every Location header itself (raising on hostile ones) even with
-        # redirects off. We follow redirects ourselves, re-checking each hop.
-        self._transport = guard.GuardedTransport(guard.GuardedBackend(self.allow_networks))
+        # No proxies, .netrc or cookie jar from the environment, and no Location header followed blindly:
+        # we follow redirects ourselves, re-checking each hop.
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context(cafile=certifi.where())
+            ssl_context.set_alpn_protocols(["http/1.1"])
+        self._pool = wire.Pool(self.allow_networks, limits.connect_timeout, limits.read_timeout, ssl_context)
         self._headers = {
             "User-Agent": limits.user_agent,
             "Accept-Encoding": decode.ACCEPT_ENCODING,
@@ -172,7 +185,8 @@ class Client:
                 ``retry_after``), bodies over ``max_bytes``, bad or unsupported encodings, truncation.
         """
         started = time.monotonic()
-        hop = check_url(url)
+        target = _checked(url)
+        hop = str(target)
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -183,11 +197,14 @@ class Client:
         guard.deadline.cutoff = self._cutoff
         try:
             for _ in range(self.limits.max_redirects + 1):
-                response = self._send(url, hop, headers)
+                response = self._send(url, hop, target, headers)
                 try:
-                    if response.status_code not in REDIRECT_STATUSES:
+                    if response.status not in REDIRECT_STATUSES:
                         return self._finish(url, hop, response, max_bytes, started)
-                    hop = self._next_hop(url, hop, response)
+                    target = self._next_hop(url, hop, target, response)
+                    hop = str(target)
+                    with _errors(url, hop, self.limits):
+                        response.drain()
                 finally:
                     response.close()
                 if hop in seen:
@@ -213,7 +230,7 @@ class Client:
 
     def close(self) -> None:
         """Close all pooled connections."""
-        self._transport.close()
+        self._pool.close()
 
     def __enter__(self) -> Self:
         return self
@@ -223,37 +240,26 @@ class Client:
     ) -> None:
         self.close()
 
-    def _send(self, url: str, hop: str, headers: dict[str, str]) -> httpx.Response:
-        remaining = guard.remaining()
-        timeout = httpx.Timeout(
-            connect=self.limits.connect_timeout,
-            read=self.limits.read_timeout,
-            write=self.limits.read_timeout,
-            pool=min(self.limits.connect_timeout, max(remaining, 0.001)),
-        )
-        request = httpx.Request(
-            "GET", hop, headers={**self._headers, **headers}, extensions={"timeout": timeout.as_dict()}
-        )
+    def _send(self, url: str, hop: str, parsed: httpx.URL, headers: dict[str, str]) -> wire.Exchange:
+        key, target, host = wire.raw_parts(parsed)
         with _errors(url, hop, self.limits):
-            return self._transport.handle_request(request)
+            return self._pool.request(key, target, {"Host": host, **self._headers, **headers})
 
-    def _next_hop(self, url: str, hop: str, response: httpx.Response) -> str:
+    def _next_hop(self, url: str, hop: str, parsed: httpx.URL, response: wire.Exchange) -> httpx.URL:
         location = response.headers.get("location")
         if not location:
-            raise RefusedResponseError(
-                url, f"HTTP {response.status_code} redirect from {hop} without a Location header"
-            )
+            raise RefusedResponseError(url, f"HTTP {response.status} redirect from {hop} without a Location header")
         try:
-            target = str(httpx.URL(hop).join(location.strip()))
+            target = str(parsed.join(location.strip()))
         except httpx.InvalidURL as exc:
             raise BlockedURLError(url, f"redirect from {hop} to an invalid URL {location!r} ({exc})") from None
         try:
-            return check_url(target)
+            return _checked(target)
         except BlockedURLError as exc:
             raise BlockedURLError(url, f"redirect from {hop} to {target} refused: {exc.reason}") from None
 
-    def _finish(self, url: str, hop: str, response: httpx.Response, max_bytes: int, started: float) -> Response:
-        status = response.status_code
+    def _finish(self, url: str, hop: str, response: wire.Exchange, max_bytes: int, started: float) -> Response:
+        status = response.status
         if status not in (200, 304):
             raise _http_error(url, hop, response)
         body = b""
@@ -263,7 +269,7 @@ class Client:
             else:  # a 304 has no body; reading its end lets the connection be reused
                 for _ in response.iter_raw():
                     break
-        headers = dict(response.headers.items())
+        headers = response.headers
         return Response(
             url=hop,
             status=status,
@@ -276,10 +282,10 @@ class Client:
         )
 
 
-def _http_error(url: str, hop: str, response: httpx.Response) -> FetchError:
-    status = response.status_code
+def _http_error(url: str, hop: str, response: wire.Exchange) -> FetchError:
+    status = response.status
     where = "" if hop == url else f" from {hop}"
-    what = f"HTTP {status} {response.reason_phrase}".rstrip() + where
+    what = f"HTTP {status} {response.reason}".rstrip() + where
     header = response.headers.get("retry-after")
     retry_after = parse_retry_after(header) if status in (429, 503) else None
     if retry_after is None and (status == 429 or (status == 503 and header is not None)):
@@ -313,41 +319,35 @@ def _errors(url: str, hop: str, limits: Limits) -> Iterator[None]:
             url,
             f"{redirected}{exc}; not fetched. If that network is yours, add it to allow_networks",
         ) from None
-    except (
-        httpcore.ProtocolError,
-        httpcore.NetworkError,
-        httpcore.TimeoutException,
-        httpx.TransportError,
-    ) as exc:
-        if "Receive buffer too long" in str(exc):  # h11's cap on the status line and headers: the same every try
-            raise RefusedResponseError(
-                url,
-                f"response headers longer than {HEADERS_MAX_BYTES // 1024} KiB{where}; "
-                "not read (the server's answer will not fit next time either)",
-            ) from exc
+    except guard.HeadersTooLong as exc:  # the same every try
+        raise RefusedResponseError(
+            url,
+            f"response headers {exc}{where}; not read (the server's answer will not fit next time either)",
+        ) from exc
+    except guard.TransportError as exc:
         raise FetchError(url, _reason(exc, limits) + where) from exc
 
 
-def _reason(exc: Exception, limits: Limits) -> str:
+def _reason(exc: guard.TransportError, limits: Limits) -> str:
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpcore.TimeoutException | httpx.TimeoutException):
+    if isinstance(exc, guard.ConnectTimeout | guard.ReadTimeout | guard.WriteTimeout):
         if guard.remaining() <= 0.05:
             return f"did not finish within the {limits.deadline:g} s deadline (slow or stalled server)"
-        if isinstance(exc, httpcore.ConnectTimeout | httpx.ConnectTimeout):
+        if isinstance(exc, guard.ConnectTimeout):
             return f"could not connect within {limits.connect_timeout:g} s ({text}); retry later"
         return f"timed out: no data from the server for {limits.read_timeout:g} s; retry later"
-    if isinstance(exc, httpcore.ConnectError | httpx.ConnectError):
+    if isinstance(exc, guard.ConnectError):
         if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
             return f"TLS handshake or certificate check failed ({text}); the site's HTTPS is broken"
         return f"could not connect ({text}); check the host name, or retry later"
-    if isinstance(exc, httpcore.RemoteProtocolError | httpx.RemoteProtocolError):
-        if "complete message body" in text:
-            return f"body truncated: the server closed the connection early ({text}); retry later"
-        if "without sending a response" in text:
-            return "the server closed the connection without responding; retry later"
+    if isinstance(exc, guard.Truncated):
+        return f"body truncated: the server closed the connection early ({text}); retry later"
+    if isinstance(exc, guard.NoResponse):
+        return "the server closed the connection without responding; retry later"
+    if isinstance(exc, guard.Malformed):
         return f"malformed HTTP response ({text})"
-    if isinstance(exc, httpcore.ReadError | httpx.ReadError):
+    if isinstance(exc, guard.ReadError):
         return f"connection reset or dropped while reading ({text}); retry later"
-    if isinstance(exc, httpcore.WriteError | httpx.WriteError):
+    if isinstance(exc, guard.WriteError):
         return f"connection dropped while sending the request ({text}); retry later"
     return f"request failed ({type(exc).__name__}: {text})"

@@ -1,6 +1,6 @@
 """Fetch, the body: streamed, decompressed by us (gzip and deflate only) a bounded step at a time, capped.
 
-httpx would decompress without limit and ask for Brotli and zstd; we ask only for what we decode here,
+A general client would decompress without limit and ask for Brotli and zstd; we ask only for what we decode here,
 so a gzip bomb stops one byte past the cap instead of filling memory.
 """
 
@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import zlib
 
-import httpcore
-import httpx
-
 from monitor.errors import FetchError, RefusedResponseError
-from monitor.fetch import guard
+from monitor.fetch import guard, wire
 
-ACCEPT_ENCODING = "gzip, deflate"  # only what we decode ourselves, under the cap; httpx would add br/zstd
+ACCEPT_ENCODING = "gzip, deflate"  # only what we decode ourselves, under the cap
 MAX_ENCODINGS = 2  # "gzip, gzip" is seen in the wild; deeper stacks are only ever an attack
 
 
-def read_body(url: str, hop: str, response: httpx.Response, max_bytes: int) -> bytes:
+def read_body(url: str, hop: str, response: wire.Exchange, max_bytes: int) -> bytes:
     """Stream the raw body, decompress it ourselves and stop one byte past ``max_bytes``."""
     where = "" if hop == url else f" (redirected to {hop})"
     too_large = f"body larger than {max_bytes} bytes{where}; not stored. Raise the limit if this source needs it"
@@ -29,20 +26,22 @@ def read_body(url: str, hop: str, response: httpx.Response, max_bytes: int) -> b
         raise RefusedResponseError(url, f"{too_large} (Content-Length: {declared.strip()})")
     names = encodings(url, response.headers.get("content-encoding", ""), where)
     decoder = Decoder(url, names, max_bytes, where)
-    body = bytearray()
-    wire = 0
+    parts = []  # joined once at the end: one copy of the body, not one per piece
+    size = on_wire = 0
     for chunk in response.iter_raw():
-        wire += len(chunk)
-        if wire > max_bytes:
+        on_wire += len(chunk)
+        if on_wire > max_bytes:
             raise RefusedResponseError(url, too_large)
-        body += decoder.feed(chunk)
-        if len(body) > max_bytes:
+        part = decoder.feed(chunk)
+        size += len(part)
+        if size > max_bytes:
             raise RefusedResponseError(url, too_large)
+        parts.append(part)
         if guard.remaining() <= 0:
-            raise httpcore.ReadTimeout("deadline passed while reading the body")
-    if wire:
+            raise guard.ReadTimeout("deadline passed while reading the body")
+    if on_wire:
         decoder.check_complete()
-    return bytes(body)
+    return b"".join(parts)
 
 
 def encodings(url: str, header: str, where: str) -> list[str]:

@@ -1,5 +1,5 @@
 """Fetch, the guard: every connection is dialled here, to an address checked after DNS, and every socket
-operation is bounded by the request's total deadline.
+operation is bounded by the request's total deadline (and cut within STOP_POLL when its client stops).
 
 Checking at connect time, on the IP actually dialled, catches every spelling of an address (decimal, hex,
 short, IPv4-mapped, a DNS name pointing at 127.0.0.1) and every redirect hop, and leaves no gap between
@@ -8,17 +8,16 @@ check and connect for DNS rebinding.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import logging
+import select
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import httpcore
-import httpx
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,52 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class BlockedAddress(Exception):
     """Raised inside the transport; fetch.Client.get turns it into BlockedURLError naming the URL."""
+
+
+class TransportError(Exception):
+    """A request failed on the wire; fetch.Client.get turns it into FetchError naming the URL (client._reason).
+
+    Not an OSError on purpose: the standard library's readers and http.client pass it through untouched."""
+
+
+class ConnectError(TransportError):
+    """No connection: refused, unreachable, a failed name lookup, a failed TLS handshake or certificate."""
+
+
+class ConnectTimeout(TransportError):
+    """The name lookup, TCP connect or TLS handshake took longer than its timeout or the deadline."""
+
+
+class ReadError(TransportError):
+    """The connection was reset or dropped while reading."""
+
+
+class ReadTimeout(TransportError):
+    """No byte from the server for the read timeout, or the deadline passed while reading."""
+
+
+class WriteError(TransportError):
+    """The connection dropped while the request was being sent."""
+
+
+class WriteTimeout(TransportError):
+    """The request could not be sent within the read timeout or the deadline."""
+
+
+class NoResponse(TransportError):
+    """The server closed the connection without sending a response."""
+
+
+class Truncated(TransportError):
+    """The server closed the connection before the whole body had come."""
+
+
+class Malformed(TransportError):
+    """The response is not HTTP/1.x as we read it (status line, headers, chunk sizes)."""
+
+
+class HeadersTooLong(TransportError):
+    """The status line and headers are over a cap (size, line, number): refused, the same every try."""
 
 
 class Cutoff:
@@ -66,8 +111,8 @@ def remaining() -> float:
 def bounded(timeout: float | None, expired: type[Exception]) -> float | None:
     """``timeout`` shortened to the current request's deadline; raises ``expired`` once it has passed.
 
-    httpx timeouts are per socket operation, so a server dripping a byte per second would never
-    time out; bounding every operation by the deadline makes the deadline total.
+    Socket timeouts are per operation, so a server dripping a byte per second would never time out;
+    bounding every operation by the deadline makes the deadline total.
     """
     left = remaining()
     if left <= 0:
@@ -144,9 +189,9 @@ def resolve(host: str, port: int, timeout: float | None) -> list[tuple[str, IPAd
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise httpcore.ConnectTimeout(f"DNS lookup of {host} took longer than {timeout:.3g} s")
+        raise ConnectTimeout(f"DNS lookup of {host} took longer than {timeout:.3g} s")
     if results and isinstance(results[0], BaseException):
-        raise httpcore.ConnectError(f"DNS lookup of {host} failed: {results[0]}")
+        raise ConnectError(f"DNS lookup of {host} failed: {results[0]}")
     addresses = []
     for *_, sockaddr in results:
         literal = str(sockaddr[0])
@@ -154,147 +199,151 @@ def resolve(host: str, port: int, timeout: float | None) -> list[tuple[str, IPAd
     return addresses
 
 
-class GuardedStream(httpcore.NetworkStream):
-    """A connection whose every read, write and TLS handshake is bounded by the request's deadline."""
+def connect(host: str, port: int, allow: tuple[IPNetwork, ...], timeout: float | None) -> socket.socket:
+    """A TCP connection to an allowed address of ``host``, within ``timeout`` and the deadline.
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
+    Every address the name resolves to is checked here, after DNS and on the IP actually dialled: this
+    catches every spelling of an address (decimal, hex, short, IPv4-mapped, a DNS name pointing at
+    127.0.0.1) and every redirect hop, and leaves no gap between check and connect for DNS rebinding.
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        # in slices of STOP_POLL seconds, so that a client stopping (Ctrl-C, the cycle's budget) ends a read
-        # from a silent server at once rather than after the whole read timeout; a slice that times out has
-        # read nothing, so trying again loses nothing
-        until = None if timeout is None else time.monotonic() + timeout
+    Raises:
+        BlockedAddress: the host has no address outside the non-public ranges (and ``allow``).
+        ConnectError, ConnectTimeout: no allowed address could be reached in time.
+    """
+    started = time.monotonic()
+    budget = bounded(timeout, ConnectTimeout)
+    candidates, refused = [], []
+    for literal, ip in resolve(host, port, budget):
+        reason = None if allowed(ip, allow) else non_public_reason(ip)
+        if reason:
+            refused.append(f"{ip} ({reason})")
+        elif literal not in candidates:
+            candidates.append(literal)
+    if not candidates:
+        shown = f"[{host}]" if ":" in host else host
+        if len(refused) == 1 and refused[0].startswith(f"{host} "):
+            raise BlockedAddress(f"{shown} is a non-public address {refused[0].removeprefix(host + ' ')}")
+        listed = ", ".join(dict.fromkeys(refused)) or "no address"
+        raise BlockedAddress(f"{shown} resolves only to non-public addresses: {listed}")
+    if refused:
+        log.warning("%s: skipping non-public addresses %s", host, ", ".join(refused))
+    error: TransportError = ConnectError(f"no address of {host} could be reached")
+    for literal in candidates:
+        left = None if budget is None else budget - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            raise ConnectTimeout(f"connecting to {host} took longer than {budget:.3g} s")
+        try:
+            sock = socket.create_connection((literal, port), timeout=left)
+        except TimeoutError:
+            error = ConnectTimeout(f"connecting to {host} ({literal}) timed out")
+            continue
+        except OSError as exc:
+            error = ConnectError(str(exc) or type(exc).__name__)
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise error
+
+
+def start_tls(
+    sock: socket.socket, context: ssl.SSLContext, server_hostname: str, timeout: float | None
+) -> ssl.SSLSocket:
+    """The TLS handshake on ``sock``, within ``timeout`` and the deadline. ``server_hostname`` is the URL's
+    host, not the IP we connected to: SNI and certificate verification stay on the name."""
+    try:
+        sock.settimeout(bounded(timeout, ConnectTimeout))
+        return context.wrap_socket(sock, server_hostname=server_hostname)
+    except TimeoutError:
+        sock.close()
+        raise ConnectTimeout(f"TLS handshake with {server_hostname} timed out") from None
+    except (ssl.SSLError, OSError) as exc:
+        sock.close()
+        raise ConnectError(str(exc) or type(exc).__name__) from None
+    except BaseException:
+        sock.close()
+        raise
+
+
+class GuardedSocket:
+    """A connected socket whose every read and write is bounded by the current request's deadline.
+
+    What http.client uses of a socket: ``sendall``, ``makefile("rb")`` and ``close``. Reads run in slices of
+    STOP_POLL seconds, so that a client stopping (Ctrl-C, the cycle's budget) ends a read from a silent server
+    at once rather than after the whole read timeout; a slice that times out has read nothing, so trying again
+    loses nothing.
+    """
+
+    def __init__(self, sock: socket.socket, read_timeout: float) -> None:
+        self.sock = sock
+        self.read_timeout = read_timeout
+        self._files = 0  # readers open on it: a response read to the close outlives its connection
+        self._closing = False
+
+    def sendall(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(bounded(self.read_timeout, WriteTimeout))
+            self.sock.sendall(data)
+        except TimeoutError:
+            raise WriteTimeout("timed out sending the request") from None
+        except OSError as exc:
+            raise WriteError(str(exc) or type(exc).__name__) from None
+
+    def recv_into(self, buffer: Any) -> int:
+        until = time.monotonic() + self.read_timeout
         while True:
-            left = None if until is None else until - time.monotonic()
-            if left is not None and left <= 0:
-                raise httpcore.ReadTimeout("timed out")
-            step = bounded(left, httpcore.ReadTimeout)  # raises once the deadline or the client's cutoff passed
-            if step is not None and step <= STOP_POLL:
-                return self._inner.read(max_bytes, step)
+            left = until - time.monotonic()
+            if left <= 0:
+                raise ReadTimeout("timed out")
+            step = bounded(left, ReadTimeout)  # raises once the deadline or the client's cutoff passed
+            assert step is not None
+            self.sock.settimeout(min(step, STOP_POLL))
             try:
-                return self._inner.read(max_bytes, STOP_POLL)
-            except httpcore.ReadTimeout:
-                continue
+                return self.sock.recv_into(buffer)
+            except TimeoutError:
+                if step <= STOP_POLL:
+                    raise ReadTimeout("timed out") from None
+            except OSError as exc:
+                raise ReadError(str(exc) or type(exc).__name__) from None
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, bounded(timeout, httpcore.WriteTimeout))
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        self._files += 1
+        return io.BufferedReader(_Reader(self), READ_BUFFER)
 
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        # server_hostname is the URL's host, not the IP we connected to: SNI and certificate
-        # verification stay on the name.
-        budget = bounded(timeout, httpcore.ConnectTimeout)
-        return GuardedStream(self._inner.start_tls(ssl_context, server_hostname, budget))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """Resolves, checks every address against the non-public ranges, connects to an allowed IP.
-
-    Checking here, after DNS and on the IP actually dialled, catches every spelling of an address
-    (decimal, hex, short, IPv4-mapped, a DNS name pointing at 127.0.0.1) and every redirect hop,
-    and leaves no gap between check and connect for DNS rebinding.
-    """
-
-    def __init__(self, allow: tuple[IPNetwork, ...]) -> None:
-        self._allow = allow
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        started = time.monotonic()
-        budget = bounded(timeout, httpcore.ConnectTimeout)
-        candidates, refused = [], []
-        for literal, ip in resolve(host, port, budget):
-            reason = None if allowed(ip, self._allow) else non_public_reason(ip)
-            if reason:
-                refused.append(f"{ip} ({reason})")
-            elif literal not in candidates:
-                candidates.append(literal)
-        if not candidates:
-            shown = f"[{host}]" if ":" in host else host
-            if len(refused) == 1 and refused[0].startswith(f"{host} "):
-                raise BlockedAddress(f"{shown} is a non-public address {refused[0].removeprefix(host + ' ')}")
-            listed = ", ".join(dict.fromkeys(refused)) or "no address"
-            raise BlockedAddress(f"{shown} resolves only to non-public addresses: {listed}")
-        if refused:
-            log.warning("%s: skipping non-public addresses %s", host, ", ".join(refused))
-        error: Exception = httpcore.ConnectError(f"no address of {host} could be reached")
-        for literal in candidates:
-            left = None if budget is None else budget - (time.monotonic() - started)
-            if left is not None and left <= 0:
-                raise httpcore.ConnectTimeout(f"connecting to {host} took longer than {budget:.3g} s")
-            try:
-                stream = super().connect_tcp(literal, port, left, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-                continue
-            return GuardedStream(stream)
-        raise error
-
-
-class _RawStream(httpx.SyncByteStream):
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._inner
+    def readable_now(self) -> bool:
+        """True if the server has sent something (or closed) while the connection sat idle: not reusable."""
+        try:
+            return bool(select.select([self.sock], [], [], 0)[0])
+        except (OSError, ValueError):  # closed under us
+            return True
 
     def close(self) -> None:
-        self._inner.close()
+        """Close the socket once no reader is open on it (as a socket's makefile() does)."""
+        self._closing = True
+        if self._files <= 0:
+            self.sock.close()
+
+    def reader_closed(self) -> None:
+        self._files -= 1
+        if self._closing and self._files <= 0:
+            self.sock.close()
 
 
-class GuardedTransport(httpx.BaseTransport):
-    """httpx transport over an httpcore pool that uses the guarded backend.
+READ_BUFFER = 64 * 1024  # bytes asked of the socket per read: a typical page in a few calls
 
-    httpx.HTTPTransport offers no way to pass a network backend, and replacing its private ``_pool``
-    would fail open if httpx renamed it; this transport uses public httpx and httpcore API only.
-    httpcore exceptions reach fetch.Client.get unmapped, where client._reason() names them.
-    """
 
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
-            network_backend=backend,
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-        )
+class _Reader(io.RawIOBase):
+    """The raw stream http.client's response reads from (closing it leaves the socket to its connection)."""
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        response = self._pool.handle_request(
-            httpcore.Request(
-                method=request.method,
-                url=httpcore.URL(
-                    scheme=request.url.raw_scheme,
-                    host=request.url.raw_host,
-                    port=request.url.port,
-                    target=request.url.raw_path,
-                ),
-                headers=request.headers.raw,
-                content=request.stream,
-                extensions=request.extensions,
-            )
-        )
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_RawStream(response.stream),
-            extensions=response.extensions,
-        )
+    def __init__(self, sock: GuardedSocket) -> None:
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._sock.recv_into(buffer)
 
     def close(self) -> None:
-        self._pool.close()
+        if not self.closed:
+            self._sock.reader_closed()
+        super().close()
