@@ -8,23 +8,24 @@ order alternates (A B, B A, …) so neither side always runs second.
     python bench/ab.py /work/shared/corpus/pages --a /path/to/old-tree --b . --n 2000 --pairs 6
 
 A tree is put first on PYTHONPATH (its monitor/ and flows/), so both run with this environment's packages.
+Besides wall time, each run's CPU is sampled (bench/probes.py): of the whole tree, and of the flow process
+alone (Prefect's client and temporary API, fetching, feed parsing, storing), whose seconds drift far less
+than wall time on a VM whose speed moves.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import probes  # noqa: E402
 import world  # noqa: E402
 from run import TOPICS  # noqa: E402
 
@@ -59,37 +60,47 @@ def main() -> None:
         )
         return path
 
-    def run(tree: Path, folder: Path) -> tuple[float, float]:
-        """The run's wall time and its start-up (the summary's startup_seconds)."""
-        started = time.monotonic()
-        done = subprocess.run(
-            [monitor, "-c", str(config(folder)), "run", "--json"],
-            env={**env, "PYTHONPATH": str(tree.resolve())},
-            capture_output=True,
-            text=True,
-            check=False,
+    def run(tree: Path, folder: Path) -> tuple[float, float, float, float]:
+        """The run's wall time, its start-up (the summary's startup_seconds), the CPU of its tree and of
+        its flow process."""
+        done = probes.run(
+            [monitor, "-c", str(config(folder)), "run", "--json"], {**env, "PYTHONPATH": str(tree.resolve())}
         )
-        wall = time.monotonic() - started
-        summary = json.loads(done.stdout[done.stdout.index("{") :]) if "{" in done.stdout else {}
+        summary = done.json_tail() if "{" in done.stdout else {}
         if summary.get("new_articles") != args.n:
             raise SystemExit(
                 f"{tree}: stored {summary.get('new_articles')} articles, expected {args.n}:\n{done.stderr}"
             )
-        return wall, float(summary.get("startup_seconds") or 0.0)
+        startup = float(summary.get("startup_seconds") or 0.0)
+        return done.wall, startup, done.cpu, done.cpu_roles.get("main", 0.0)
 
     print(f"setting the Prefect home up ({tmp / 'prefect'}) …", file=sys.stderr, flush=True)
     run(args.b, tmp / "home")
     walls: dict[str, list[float]] = {"A": [], "B": []}
+    cpus: dict[str, list[float]] = {"A": [], "B": []}
+    flows: dict[str, list[float]] = {"A": [], "B": []}
     trees = {"A": args.a, "B": args.b}
     for k in range(args.pairs):
         for side in ("A", "B") if k % 2 == 0 else ("B", "A"):
-            wall, startup = run(trees[side], tmp / f"{side}-{k}")
+            wall, startup, cpu, flow = run(trees[side], tmp / f"{side}-{k}")
             walls[side].append(wall)
-            print(f"pair {k + 1} {side}: {wall:.1f} s (start-up {startup:.1f} s)", flush=True)
-    ratios = [b / a for a, b in zip(walls["A"], walls["B"], strict=True)]
+            cpus[side].append(cpu)
+            flows[side].append(flow)
+            print(
+                f"pair {k + 1} {side}: {wall:.1f} s (start-up {startup:.1f} s); CPU {cpu:.1f} s, "
+                f"flow process {flow:.1f} s",
+                flush=True,
+            )
     for side in ("A", "B"):
-        print(f"{side} {trees[side]}: median {statistics.median(walls[side]):.1f} s")
-    print(f"B / A per pair: {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}")
+        print(
+            f"{side} {trees[side]}: median wall {statistics.median(walls[side]):.1f} s, CPU "
+            f"{statistics.median(cpus[side]):.1f} s, flow process {statistics.median(flows[side]):.1f} s"
+        )
+    for name, values in (("wall", walls), ("CPU", cpus), ("flow process CPU", flows)):
+        ratios = [b / a for a, b in zip(values["A"], values["B"], strict=True)]
+        print(
+            f"B / A per pair, {name}: {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}"
+        )
     server.close()
 
 
