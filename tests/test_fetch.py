@@ -525,6 +525,27 @@ def test_a_connection_the_server_closed_after_its_answer_is_not_reused(hostile: 
     assert len({r.client_port for r in hostile.requests("/once")}) == 3
 
 
+def test_an_early_hints_answer_before_the_response_is_skipped(hostile: hs.HostileServer, client: fetch.Client) -> None:
+    def early_hints(h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        hs.static(b"the page", headers={"X-Final": "yes"})(h)
+
+    response = client.get(hostile.route("/hints", early_hints), max_bytes=100)
+    assert (response.status, response.body, response.headers.get("x-final")) == (200, b"the page", "yes")
+    assert "link" not in response.headers
+
+
+def test_a_request_finishing_after_the_client_closed_leaves_no_connection_open(hostile: hs.HostileServer) -> None:
+    url = hostile.route("/late", hs.paced(b"<p>late</p>" * 100, seconds=0.6))
+    client = fetch.Client(allow_networks=LOOPBACK)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(client.get, url, max_bytes=MIB)
+        time.sleep(0.2)
+        client.close()
+        assert pending.result(timeout=10).body.startswith(b"<p>late</p>")
+    assert client._pool._idle == []  # given back after close(): closed, not kept
+
+
 @pytest.mark.parametrize(
     ("headers", "message"),
     [

@@ -202,9 +202,8 @@ class Client:
                     if response.status not in REDIRECT_STATUSES:
                         return self._finish(url, hop, response, max_bytes, started)
                     target = self._next_hop(url, hop, target, response)
+                    response.drain()  # a short body read, so that the connection serves the next hop
                     hop = str(target)
-                    with _errors(url, hop, self.limits):
-                        response.drain()
                 finally:
                     response.close()
                 if hop in seen:

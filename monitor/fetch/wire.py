@@ -51,7 +51,16 @@ class _HeaderCap:
 
 
 class _Response(http.client.HTTPResponse):
-    """http.client's response with the head capped; its body read by `Exchange`."""
+    """http.client's response with the head capped and informational answers (103 Early Hints) skipped, as
+    h11 skipped them; its body read by `Exchange`."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 < status < 200 or status == 101:  # http.client skips 100 itself; 101 is no answer to a GET
+                return version, status, reason
+            while self.fp.readline(HEADER_LINE_MAX_BYTES + 1) not in (b"\r\n", b"\n", b""):
+                pass  # the interim answer's headers
 
     def begin(self) -> None:
         body = self.fp
@@ -183,6 +192,7 @@ class Pool:
         self._context = context
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
+        self._closed = False  # a connection given back after close() is closed, not kept
 
     def request(self, key: Key, target: str, headers: dict[str, str]) -> Exchange:
         """Send GET ``target`` to ``key`` and read the response's head.
@@ -243,14 +253,18 @@ class Pool:
             return
         connection.idle_since = time.monotonic()
         with self._lock:
-            self._idle.append(connection)
-            extra = self._idle[:-MAX_KEEPALIVE]
-            del self._idle[:-MAX_KEEPALIVE]
+            if self._closed:
+                extra = [connection]
+            else:
+                self._idle.append(connection)
+                extra = self._idle[:-MAX_KEEPALIVE]
+                del self._idle[:-MAX_KEEPALIVE]
         for old in extra:
             old.close()
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
