@@ -146,6 +146,12 @@ class Bench:
                 "--",
                 *cmd,
             ]
+        elif self.args.cpu_profile:
+            # each thread's CPU by stack in the flow process (bench/cpu_profile.py): for reading, not the table
+            self.args.cpu_profile.mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() else "-" for c in what).strip("-")
+            out = self.args.cpu_profile / f"{name}.txt"
+            cmd = [sys.executable, str(BENCH / "cpu_profile.py"), "--out", str(out), "--", *cmd]
         elif self.args.timeline:
             # the CPU each part used, slice by slice (bench/cpu_timeline.py): for reading, not for the table
             self.args.timeline.mkdir(parents=True, exist_ok=True)
@@ -697,6 +703,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="write each `monitor run`'s CPU per half second and part (flow, forkserver, workers) into this "
         "directory: where cores sit idle (bench/cpu_timeline.py)",
+    )
+    p.add_argument(
+        "--cpu-profile",
+        type=Path,
+        default=None,
+        help="write, for each `monitor run`, the flow process's CPU by thread and stack into this directory: "
+        "where its CPU goes (bench/cpu_profile.py --summary FILE)",
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, configs)")
     args = p.parse_args(argv)
